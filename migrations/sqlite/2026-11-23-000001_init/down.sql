@@ -1,0 +1,11 @@
+DROP TABLE sandbox_payments;
+DROP TABLE throttles;
+DROP TABLE outbox;
+DROP TABLE sessions;
+DROP TABLE email_tokens;
+DROP TABLE access_grants;
+DROP TABLE payment_events;
+DROP TABLE payments;
+DROP TABLE orders;
+DROP TABLE accounts;
+DROP TABLE services;

@@ -1,0 +1,158 @@
+//! Email verification, resend, the cabinet (`/me`) and the password change.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::accounts::{model, service};
+use crate::clock::rfc3339;
+use crate::http::api_error::ApiError;
+use crate::http::client_ip::client_ip;
+use crate::http::limits::Bucket;
+use crate::orders::service::guard;
+use crate::sessions::service::{authenticate, check_origin, session_cookie, start_session};
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum Tag {
+    /// Confirming the email address.
+    Verification,
+    /// The customer's own account.
+    Cabinet,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The token from the verification link.
+    pub token: String,
+}
+
+#[derive(Object)]
+pub struct VerifyResult {
+    /// `active`.
+    pub status: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ResendRequest {
+    pub email: String,
+    pub captcha_token: Option<String>,
+}
+
+#[derive(Object)]
+pub struct Accepted {
+    /// Always `accepted`: the answer does not reveal whether the address is known.
+    pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ResendResponse {
+    /// If the address belongs to an unverified account, a new email is on its way.
+    #[oai(status = 202)]
+    Accepted(Json<Accepted>),
+}
+
+/// A service the customer has.
+#[derive(Object)]
+pub struct ServiceAccess {
+    pub slug: String,
+    pub name: String,
+    /// RFC 3339.
+    pub active_until: String,
+}
+
+/// The customer's cabinet.
+#[derive(Object)]
+pub struct Me {
+    pub login: String,
+    pub email: String,
+    pub status: String,
+    pub services: Vec<ServiceAccess>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+#[derive(ApiResponse)]
+pub enum PasswordChanged {
+    /// Changed; every other session ended and this one was renewed.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+}
+
+pub struct AccountsApi;
+
+#[OpenApi]
+impl AccountsApi {
+    /// Confirm the email address (consumes the token once).
+    #[oai(path = "/verify-email", method = "post", tag = "Tag::Verification")]
+    async fn verify_email(
+        &self,
+        state: Data<&AppState>,
+        body: Json<VerifyRequest>,
+    ) -> Result<Json<VerifyResult>, ApiError> {
+        service::verify_email(&state, body.token.trim()).await?;
+        Ok(Json(VerifyResult { status: model::ACTIVE.into() }))
+    }
+
+    /// Ask for a new verification email (and temporary password).
+    #[oai(path = "/verify-email/resend", method = "post", tag = "Tag::Verification")]
+    async fn resend_verification(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<ResendRequest>,
+    ) -> Result<ResendResponse, ApiError> {
+        let ip = client_ip(req, &state.settings.trusted_proxies);
+        guard(&state, Bucket::Resend, ip, body.captcha_token.as_deref()).await?;
+        if body.email.len() <= 254 {
+            service::resend(&state, &body.email).await?;
+        }
+        Ok(ResendResponse::Accepted(Json(Accepted { status: "accepted".into() })))
+    }
+
+    /// The logged-in customer and their services.
+    #[oai(path = "/me", method = "get", tag = "Tag::Cabinet")]
+    async fn get_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Me>, ApiError> {
+        let p = authenticate(&state, req).await?;
+        if p.account.must_change_password {
+            return Err(ApiError::forbidden(
+                "password_change_required",
+                "Choose your own password first (POST /api/v1/me/password).",
+            ));
+        }
+        let id = p.account.id.clone();
+        let access = state.db.read(move |c| Ok(model::access_of(c, &id)?)).await?;
+        Ok(Json(Me {
+            login: p.account.login,
+            email: p.account.email,
+            status: p.account.status,
+            services: access
+                .into_iter()
+                .map(|(slug, name, until)| ServiceAccess { slug, name, active_until: rfc3339(until) })
+                .collect(),
+        }))
+    }
+
+    /// Replace the (temporary) password.
+    #[oai(path = "/me/password", method = "post", tag = "Tag::Cabinet")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<PasswordChange>,
+    ) -> Result<PasswordChanged, ApiError> {
+        check_origin(&state, req)?;
+        let p = authenticate(&state, req).await?;
+        service::change_password(&state, &p.account, &body.current_password, &body.new_password).await?;
+        let token = start_session(&state, &p.account.id).await?;
+        Ok(PasswordChanged::Done(session_cookie(&state, &token)))
+    }
+}

@@ -1,0 +1,8 @@
+//! Customer accounts: provisioning, credentials, email verification, password change and
+//! the cabinet (`/api/v1/me`).
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod service;

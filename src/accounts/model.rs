@@ -1,0 +1,202 @@
+//! `accounts`, `access_grants`, `email_tokens` and `throttles`.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{access_grants, accounts, email_tokens, services, throttles};
+use crate::db::DbConn;
+
+pub const PENDING_VERIFICATION: &str = "pending_verification";
+pub const ACTIVE: &str = "active";
+pub const SUSPENDED: &str = "suspended";
+pub const VERIFY_EMAIL: &str = "verify_email";
+
+/// A customer account.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub temp_password_expires_at: Option<i64>,
+    pub email_verified_at: Option<i64>,
+    pub failed_logins: i32,
+    pub failed_window_start: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stored link token (only its hash).
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = email_tokens)]
+pub struct EmailToken {
+    pub token_hash: String,
+    pub account_id: String,
+    pub purpose: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, a: &Account) -> QueryResult<usize> {
+    diesel::insert_into(accounts::table).values(a).execute(conn)
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Account>> {
+    accounts::table.find(id).first(conn).optional()
+}
+
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<Account>> {
+    accounts::table.filter(accounts::login.eq(login)).first(conn).optional()
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
+    accounts::table.filter(accounts::email.eq(email)).first(conn).optional()
+}
+
+/// Stores a new temporary password hash.
+pub fn set_temporary_password(
+    conn: &mut DbConn,
+    id: &str,
+    hash: &str,
+    expires_at: i64,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::must_change_password.eq(true),
+            accounts::temp_password_expires_at.eq(expires_at),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Stores the customer's own password; the temporary one is gone with it.
+pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::must_change_password.eq(false),
+            accounts::temp_password_expires_at.eq(None::<i64>),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Replaces the hash only (rehash on login with stronger parameters).
+pub fn replace_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id)).set(accounts::password_hash.eq(hash)).execute(conn)
+}
+
+/// `pending_verification` → `active`.
+pub fn activate(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id).filter(accounts::status.eq(PENDING_VERIFICATION)))
+        .set((accounts::status.eq(ACTIVE), accounts::email_verified_at.eq(now), accounts::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Sets the failed-login counter (window start and count).
+pub fn set_failed_logins(conn: &mut DbConn, id: &str, count: i32, window_start: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::failed_logins.eq(count), accounts::failed_window_start.eq(window_start)))
+        .execute(conn)
+}
+
+/// Atomically counts one failed login within the hour window; returns the new count.
+pub fn record_failed_login(conn: &mut DbConn, account: &Account, now: i64) -> QueryResult<i32> {
+    let (count, start) = if now - account.failed_window_start >= 3600 {
+        (1, now)
+    } else {
+        (account.failed_logins + 1, account.failed_window_start)
+    };
+    set_failed_logins(conn, &account.id, count, start)?;
+    Ok(count)
+}
+
+pub fn insert_token(conn: &mut DbConn, t: &EmailToken) -> QueryResult<usize> {
+    diesel::insert_into(email_tokens::table).values(t).execute(conn)
+}
+
+pub fn find_token(conn: &mut DbConn, hash: &str) -> QueryResult<Option<EmailToken>> {
+    email_tokens::table.find(hash).first(conn).optional()
+}
+
+/// Consumes a token once: true only for the caller that consumed it.
+pub fn consume_token(conn: &mut DbConn, hash: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(email_tokens::table.find(hash).filter(email_tokens::used_at.is_null()))
+        .set(email_tokens::used_at.eq(now))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends every unused token of an account (a fresh one replaces them).
+pub fn expire_tokens(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::account_id.eq(account_id))
+            .filter(email_tokens::used_at.is_null())
+            .filter(email_tokens::expires_at.gt(now)),
+    )
+    .set(email_tokens::expires_at.eq(now))
+    .execute(conn)
+}
+
+/// Extends (or starts) access to a service by `days`; returns the new end.
+pub fn extend_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32, now: i64) -> QueryResult<i64> {
+    let current: Option<i64> =
+        access_grants::table.find((account_id, slug)).select(access_grants::active_until).first(conn).optional()?;
+    let until = current.unwrap_or(now).max(now) + i64::from(days) * 86_400;
+    match current {
+        Some(_) => diesel::update(access_grants::table.find((account_id, slug)))
+            .set((access_grants::active_until.eq(until), access_grants::updated_at.eq(now)))
+            .execute(conn)?,
+        None => diesel::insert_into(access_grants::table)
+            .values((
+                access_grants::account_id.eq(account_id),
+                access_grants::service_slug.eq(slug),
+                access_grants::active_until.eq(until),
+                access_grants::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    Ok(until)
+}
+
+/// `(slug, name, active_until)` of every service the account has.
+pub fn access_of(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<(String, String, i64)>> {
+    access_grants::table
+        .inner_join(services::table)
+        .filter(access_grants::account_id.eq(account_id))
+        .select((services::slug, services::name, access_grants::active_until))
+        .order(services::slug.asc())
+        .load(conn)
+}
+
+/// Counts one use of `key` in a window; returns false once `limit` uses were made in it.
+pub fn throttle(conn: &mut DbConn, key: &str, limit: i64, window_secs: i64, now: i64) -> QueryResult<bool> {
+    let row: Option<(i64, i32)> =
+        throttles::table.find(key).select((throttles::window_start, throttles::count)).first(conn).optional()?;
+    match row {
+        Some((start, _)) if now - start >= window_secs => {
+            diesel::update(throttles::table.find(key))
+                .set((throttles::window_start.eq(now), throttles::count.eq(1)))
+                .execute(conn)?;
+            Ok(true)
+        }
+        Some((_, count)) if i64::from(count) >= limit => Ok(false),
+        Some((_, count)) => {
+            diesel::update(throttles::table.find(key)).set(throttles::count.eq(count + 1)).execute(conn)?;
+            Ok(true)
+        }
+        None => {
+            diesel::insert_into(throttles::table)
+                .values((throttles::key.eq(key), throttles::window_start.eq(now), throttles::count.eq(1)))
+                .execute(conn)?;
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Account rules: provisioning inside the payment transaction, issuing credentials (inside
+//! the email job), verifying the address, resending, changing the password.
+
+use crate::accounts::model::{self, Account, EmailToken};
+use crate::accounts::password::{self, Weak};
+use crate::catalog::model as catalog;
+use crate::crypto::{mask_email, random_id, random_login, random_token, temporary_password, token_hash};
+use crate::db::{DbConn, DbResult};
+use crate::http::api_error::ApiError;
+use crate::mail::outbox;
+use crate::orders::model::Order;
+use crate::state::AppState;
+
+/// The account an order was provisioned to.
+pub struct Provisioned {
+    pub account_id: String,
+    /// True when the account was created now (credentials must be sent).
+    pub new_account: bool,
+}
+
+/// Finds or creates the customer's account and grants the ordered service; runs inside the
+/// payment transaction. A new account has no password yet: the credentials job makes one.
+pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Provisioned> {
+    let (account_id, new_account) = match model::find_by_email(c, &order.email)? {
+        Some(a) => (a.id, false),
+        None => {
+            let account = Account {
+                id: random_id("acc"),
+                login: random_login(),
+                email: order.email.clone(),
+                name: order.customer_name.clone(),
+                status: model::PENDING_VERIFICATION.into(),
+                password_hash: None,
+                must_change_password: true,
+                temp_password_expires_at: None,
+                email_verified_at: None,
+                failed_logins: 0,
+                failed_window_start: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            model::insert(c, &account)?;
+            (account.id, true)
+        }
+    };
+    let period = catalog::find_by_slug(c, &order.service_slug)?.map(|s| s.period_days).unwrap_or(30);
+    model::extend_access(c, &account_id, &order.service_slug, period, now)?;
+    Ok(Provisioned { account_id, new_account })
+}
+
+/// Fresh credentials, alive only in memory and in the email that carries them.
+pub struct Credentials {
+    pub account: Account,
+    pub password: String,
+    pub token: String,
+    pub password_expires_at: i64,
+    pub link_expires_at: i64,
+}
+
+/// Generates a temporary password and a verification token, stores only their hashes (the
+/// older password and links stop working) and returns the plaintexts for the email.
+/// `None` when the account no longer needs credentials (verified meanwhile, or gone).
+pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Result<Option<Credentials>> {
+    let id = account_id.to_string();
+    let Some(account) = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await? else {
+        return Ok(None);
+    };
+    if account.status != model::PENDING_VERIFICATION {
+        return Ok(None);
+    }
+    let password = temporary_password();
+    let hash = state.hasher.hash_unqueued(password.clone()).await?;
+    let token = random_token();
+    let now = state.clock.now();
+    let password_expires_at = now + state.settings.temp_password_ttl_hours * 3600;
+    let link_expires_at = now + state.settings.verify_link_ttl_hours * 3600;
+    let stored = EmailToken {
+        token_hash: token_hash(&token),
+        account_id: account.id.clone(),
+        purpose: model::VERIFY_EMAIL.into(),
+        expires_at: link_expires_at,
+        used_at: None,
+        created_at: now,
+    };
+    let id = account.id.clone();
+    state
+        .db
+        .write(move |c| {
+            model::set_temporary_password(c, &id, &hash, password_expires_at, now)?;
+            model::expire_tokens(c, &id, now)?;
+            model::insert_token(c, &stored)?;
+            Ok(())
+        })
+        .await?;
+    Ok(Some(Credentials { account, password, token, password_expires_at, link_expires_at }))
+}
+
+/// Consumes a verification token once and activates the account.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError> {
+    if token.is_empty() || token.len() > 128 {
+        return Err(ApiError::bad_request("invalid_token", "This link is not valid."));
+    }
+    let hash = token_hash(token);
+    let now = state.clock.now();
+    let result = state
+        .db
+        .write(move |c| {
+            let Some(t) = model::find_token(c, &hash)? else { return Ok(Err("invalid")) };
+            if t.purpose != model::VERIFY_EMAIL {
+                return Ok(Err("invalid"));
+            }
+            if t.used_at.is_some() {
+                return Ok(Err("used"));
+            }
+            if t.expires_at <= now {
+                return Ok(Err("expired"));
+            }
+            if !model::consume_token(c, &hash, now)? {
+                return Ok(Err("used"));
+            }
+            if model::activate(c, &t.account_id, now)? == 1 {
+                outbox::enqueue(c, outbox::ACTIVATION, Some(&t.account_id), None, now)?;
+            }
+            Ok(Ok(t.account_id))
+        })
+        .await?;
+    match result {
+        Ok(account_id) => {
+            tracing::info!(event = "email_verified", account_id = %account_id, "account activated");
+            state.worker_wake.notify_one();
+            Ok(())
+        }
+        Err("used") => Err(ApiError::conflict("token_used", "This link was already used; you can log in.")),
+        Err("expired") => Err(ApiError::gone("token_expired", "This link has expired; ask for a new one.")),
+        Err(_) => Err(ApiError::bad_request("invalid_token", "This link is not valid.")),
+    }
+}
+
+/// Queues fresh credentials for an unverified account, at most `resend_per_hour` per address.
+/// Says nothing about whether the address exists.
+pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
+    let email = email.trim().to_lowercase();
+    let now = state.clock.now();
+    let limit = state.settings.resend_per_hour;
+    let key = format!("resend:{}", token_hash(&email));
+    let masked = mask_email(&email);
+    let queued = state
+        .db
+        .write(move |c| {
+            if !model::throttle(c, &key, limit, 3600, now)? {
+                return Ok(false);
+            }
+            match model::find_by_email(c, &email)? {
+                Some(a) if a.status == model::PENDING_VERIFICATION => {
+                    outbox::enqueue(c, outbox::CREDENTIALS, Some(&a.id), None, now)?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await?;
+    tracing::info!(event = "verification_resend", email = %masked, queued, "resend requested");
+    if queued {
+        state.worker_wake.notify_one();
+    }
+    Ok(())
+}
+
+/// Maps a password-policy refusal to the API error.
+pub fn weak_password_error(w: Weak) -> ApiError {
+    match w {
+        Weak::TooLong => ApiError::unprocessable(
+            "password_too_long",
+            format!("Passwords may be at most {} bytes.", password::MAX_BYTES),
+        ),
+        Weak::TooShort => ApiError::unprocessable(
+            "weak_password",
+            format!("Choose a password of at least {} characters.", password::MIN_CHARS),
+        ),
+        Weak::Guessable(hint) => {
+            ApiError::unprocessable("weak_password", format!("This password is too easy to guess. {hint}"))
+        }
+    }
+}
+
+/// Replaces the password after checking the current one; ends every session of the account.
+pub async fn change_password(state: &AppState, account: &Account, current: &str, new: &str) -> Result<(), ApiError> {
+    if current.len() > password::MAX_BYTES {
+        return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
+    }
+    password::check(new, &[&account.login, &account.email, &account.name]).map_err(weak_password_error)?;
+    let verified = state.hasher.verify(current.to_string(), account.password_hash.clone()).await.map_err(|_| busy())?;
+    if !verified.ok {
+        return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
+    }
+    if current == new {
+        return Err(ApiError::unprocessable("weak_password", "Choose a password different from the current one."));
+    }
+    let hash = state.hasher.hash(new.to_string()).await.map_err(|_| busy())?;
+    let id = account.id.clone();
+    let now = state.clock.now();
+    state
+        .db
+        .write(move |c| {
+            model::set_password(c, &id, &hash, now)?;
+            crate::sessions::model::delete_all_for_account(c, &id)?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(event = "password_changed", account_id = %account.id, "password changed; sessions ended");
+    Ok(())
+}
+
+/// The answer when the hashing pool is saturated.
+pub fn busy() -> ApiError {
+    ApiError::unavailable("server_busy", "The server is busy; please retry in a few seconds.")
+}

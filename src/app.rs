@@ -1,0 +1,167 @@
+//! Building the state and running the service: HTTP server, mail worker and sweeps, with a
+//! graceful stop that lets the worker finish the job in hand.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use poem::listener::TcpAcceptor;
+use rand::RngCore;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::crypto::PasswordHasherPool;
+use crate::db::Db;
+use crate::http::captcha::{CaptchaVerifier, HCaptcha};
+use crate::http::limits::Limiters;
+use crate::mail::templates::Templates;
+use crate::mail::transport::Mailer;
+use crate::payments::gateways::{sandbox::Sandbox, standard_webhooks, Gateways};
+use crate::state::AppState;
+
+/// Builds the application state (opens and migrates the database).
+pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -> anyhow::Result<AppState> {
+    let url = settings.database_url();
+    let pool_size = settings.database_pool_size;
+    let db = tokio::task::spawn_blocking(move || Db::connect(&url, pool_size)).await??;
+    let mailer = Mailer::from_settings(&settings)?;
+    let templates = Templates::load(settings.templates_dir.as_deref())?;
+    let captcha: Option<Arc<dyn CaptchaVerifier>> = match &settings.hcaptcha_secret {
+        Some(secret) => Some(Arc::new(HCaptcha::new(
+            secret.clone(),
+            settings.hcaptcha_sitekey.clone(),
+            &settings.hcaptcha_verify_url,
+        )?)),
+        None => None,
+    };
+    let mut keys = settings
+        .sandbox_secret
+        .iter()
+        .map(|s| standard_webhooks::decode_secret(s).map_err(|e| anyhow::anyhow!("sandbox_secret: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if keys.is_empty() {
+        let mut key = vec![0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        keys.push(key);
+    }
+    let sandbox_keys = Arc::new(keys);
+    let mut gateways = Gateways::default();
+    if settings.sandbox_enabled {
+        gateways.add(Arc::new(Sandbox { keys: sandbox_keys.clone() }));
+    }
+    let state = AppState {
+        public_url: public_url.trim_end_matches('/').into(),
+        hasher: PasswordHasherPool::new(settings.hash_workers, settings.hash_queue),
+        limiters: Arc::new(Limiters::new(&settings)),
+        http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
+        worker_wake: Arc::new(Notify::new()),
+        settings: Arc::new(settings),
+        db,
+        clock,
+        mailer,
+        templates: Arc::new(templates),
+        captcha,
+        sandbox_keys,
+        gateways,
+    };
+    crate::catalog::service::ensure_demo_service(&state.db, state.clock.now()).await?;
+    Ok(state)
+}
+
+/// A running instance.
+pub struct RunningApp {
+    /// The address actually bound.
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl RunningApp {
+    /// The base URL links are built from.
+    pub fn public_url(&self) -> String {
+        self.state.public_url.to_string()
+    }
+
+    /// Stops accepting requests, lets in-flight ones and the worker's current job finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        for h in self.background {
+            let _ = h.await;
+        }
+    }
+}
+
+/// Binds `settings.listen`, then runs the HTTP server, the mail worker and the sweeps.
+pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningApp> {
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let state = build_state(settings, clock, public_url).await?;
+    announce(&state, addr);
+    let (tx, rx) = watch::channel(false);
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let endpoint = crate::http::routes(state.clone());
+    let mut server_rx = rx.clone();
+    let server = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(
+                endpoint,
+                async move {
+                    let _ = server_rx.wait_for(|stop| *stop).await;
+                },
+                Some(Duration::from_secs(10)),
+            )
+            .await
+    });
+    let background = vec![
+        tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),
+    ];
+    Ok(RunningApp { addr, state, shutdown: tx, server, background })
+}
+
+fn announce(state: &AppState, addr: SocketAddr) {
+    let s = &state.settings;
+    tracing::info!(
+        event = "started",
+        listen = %addr,
+        public_url = %state.public_url,
+        database = ?state.db.backend(),
+        mail = %state.mailer.describe(s),
+        gateways = ?state.gateways.names(),
+        "keyturn is up"
+    );
+    if state.captcha.is_none() {
+        tracing::warn!(
+            event = "captcha_off",
+            "hCaptcha is OFF (no hcaptcha_secret): order and resend forms are protected by rate limits only"
+        );
+    }
+    if s.sandbox_enabled {
+        tracing::warn!(
+            event = "sandbox_on",
+            "the sandbox gateway is ON: test cards are accepted; set KEYTURN_SANDBOX_ENABLED=false in production"
+        );
+        if s.sandbox_secret.is_empty() {
+            tracing::info!(
+                event = "sandbox_secret_random",
+                "sandbox secret generated for this process; set KEYTURN_SANDBOX_SECRET when running several instances"
+            );
+        }
+    }
+}
+
+/// A fresh random `whsec_` secret (for `check-config` hints and the demo).
+pub fn new_webhook_secret() -> String {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key))
+}

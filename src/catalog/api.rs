@@ -1,0 +1,51 @@
+//! `GET /api/v1/services`.
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+
+use crate::catalog::model;
+use crate::http::api_error::ApiError;
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum Tag {
+    /// What can be bought.
+    Catalog,
+}
+
+/// A service as customers see it.
+#[derive(Object)]
+pub struct ServiceView {
+    pub slug: String,
+    pub name: String,
+    /// Price in minor units of `currency` (cents).
+    pub price_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// How many days of access one purchase gives.
+    pub period_days: i32,
+}
+
+pub struct CatalogApi;
+
+#[OpenApi]
+impl CatalogApi {
+    /// The catalog of active services.
+    #[oai(path = "/services", method = "get", tag = "Tag::Catalog")]
+    async fn list_services(&self, state: Data<&AppState>) -> Result<Json<Vec<ServiceView>>, ApiError> {
+        let services = state.db.read(|c| Ok(model::list_active(c)?)).await?;
+        Ok(Json(
+            services
+                .into_iter()
+                .map(|s| ServiceView {
+                    slug: s.slug,
+                    name: s.name,
+                    price_minor: s.price_minor,
+                    currency: s.currency,
+                    period_days: s.period_days,
+                })
+                .collect(),
+        ))
+    }
+}

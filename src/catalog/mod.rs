@@ -1,0 +1,5 @@
+//! Services that can be bought.
+
+pub mod api;
+pub mod model;
+pub mod service;

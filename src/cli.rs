@@ -1,0 +1,147 @@
+//! Subcommands: `serve`, `migrate`, `check-config`, `demo`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::{Settings, SETTINGS};
+
+#[derive(Parser)]
+#[command(name = "keyturn", version, about = "Turns a verified payment into a working customer account")]
+struct Cli {
+    /// Settings file (default: $KEYTURN_CONFIG or ./keyturn.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the background workers.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the settings, show what is in force, and exit.
+    CheckConfig {
+        /// List every setting with its default instead.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Run the whole flow against a throwaway instance and print each step.
+    Demo {
+        /// Keep the throwaway data folder and print its path.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Demo { keep } => crate::demo::run(keep).await,
+            Command::CheckConfig { list: true } => {
+                for s in SETTINGS {
+                    println!("KEYTURN_{:<32} default {:<40} {}", s.name.to_uppercase(), s.default, s.doc);
+                }
+                Ok(())
+            }
+            command => {
+                let (settings, warnings) = Settings::load(cli.config.as_deref())?;
+                crate::logging::init(&settings.log_format, &settings.log_level);
+                for w in warnings {
+                    tracing::warn!(event = "config_warning", "{w}");
+                }
+                match command {
+                    Command::Serve => serve(settings).await,
+                    Command::Migrate => migrate(settings).await,
+                    Command::CheckConfig { .. } => check_config(settings).await,
+                    Command::Demo { .. } => unreachable!("handled above"),
+                }
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = crate::app::start(settings, Clock::system()).await?;
+    println!("keyturn listening on {} (public URL {})", app.addr, app.public_url());
+    shutdown_signal().await;
+    tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
+    app.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url();
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        // `connect` applies pending migrations; report how many ran.
+        let db = crate::db::Db::connect(&url, 1)?;
+        db.migrate()
+    })
+    .await??;
+    println!("database is up to date ({applied} pending migrations applied by this run)");
+    Ok(())
+}
+
+async fn check_config(settings: Settings) -> anyhow::Result<()> {
+    let mailer = crate::mail::transport::Mailer::from_settings(&settings)?;
+    crate::mail::templates::Templates::load(settings.templates_dir.as_deref())?;
+    println!("settings are valid");
+    println!("  listen        {}", settings.listen);
+    println!(
+        "  public URL    {}",
+        settings.public_url.clone().unwrap_or_else(|| format!("http://{}", settings.listen))
+    );
+    let db = settings.database_url();
+    let shown = match url::Url::parse(&db) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => db,
+    };
+    println!("  database      {shown}");
+    println!("  mail          {}", mailer.describe(&settings));
+    println!("  sandbox       {}", if settings.sandbox_enabled { "ON (turn off in production)" } else { "off" });
+    println!("  captcha       {}", if settings.hcaptcha_secret.is_some() { "hCaptcha" } else { "OFF" });
+    if settings.sandbox_enabled && settings.sandbox_secret.is_empty() {
+        println!(
+            "  hint          for several instances set KEYTURN_SANDBOX_SECRET={}",
+            crate::app::new_webhook_secret()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,416 @@
+//! Typed settings: defaults < `keyturn.toml` < `KEYTURN_*` environment, validated once at start.
+//!
+//! Every setting has one entry in [`SETTINGS`]; the TOML file, the environment and
+//! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// A setting that could not be read or is inconsistent.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("setting `{key}`: {message}")]
+    Invalid { key: String, message: String },
+    #[error("unknown setting `{0}` (see `keyturn check-config --list`)")]
+    Unknown(String),
+    #[error("cannot read {path}: {message}")]
+    File { path: String, message: String },
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.to_string(), message: message.into() }
+}
+
+/// One documented setting: name (as in `KEYTURN_<NAME>`), default, meaning.
+pub struct SettingDoc {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+macro_rules! docs {
+    ($( $name:literal, $default:literal, $doc:literal; )*) => {
+        /// The documented settings, in the order the README lists them.
+        pub const SETTINGS: &[SettingDoc] = &[ $( SettingDoc { name: $name, default: $default, doc: $doc } ),* ];
+    };
+}
+
+docs! {
+    "data_dir", "./data", "Folder for the SQLite database and the mail directory.";
+    "listen", "127.0.0.1:8080", "Address and port the HTTP server binds.";
+    "public_url", "http://<listen>", "Base URL customers and gateways reach us at; every link is built from it, never from the Host header.";
+    "database_url", "sqlite://<data_dir>/keyturn.db", "sqlite://PATH (embedded, single instance) or postgres://USER@HOST/DB (production, scale-out).";
+    "database_pool_size", "8", "Connections per instance.";
+    "smtp_url", "(none: .eml files)", "smtps://user:pass@host:465, smtp://host:587?tls=starttls or smtp://host:25 (plain, local relays only).";
+    "smtp_ca_file", "(system roots)", "PEM certificate to trust for the SMTP server (private CA).";
+    "smtp_timeout_secs", "20", "Timeout for one SMTP delivery.";
+    "mail_dir", "<data_dir>/outbox", "Where emails are written as .eml files when no smtp_url is set.";
+    "mail_from", "keyturn <no-reply@localhost>", "From address of every email.";
+    "product_name", "keyturn", "Name shown in emails and pages.";
+    "templates_dir", "(embedded)", "Folder with email templates overriding the embedded ones.";
+    "sandbox_enabled", "true", "The built-in sandbox gateway (hosted page, 3-D Secure, signed callbacks). Turn off in production.";
+    "sandbox_secret", "(random per process)", "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
+    "sandbox_callback_url", "<public_url>/api/v1/payments/sandbox/callback", "Where the sandbox delivers its callbacks.";
+    "hcaptcha_secret", "(none: captcha off)", "hCaptcha secret; when set, order intake and resend require a captcha.";
+    "hcaptcha_sitekey", "(none)", "hCaptcha site key shown on forms.";
+    "hcaptcha_verify_url", "https://api.hcaptcha.com/siteverify", "hCaptcha siteverify endpoint.";
+    "trusted_proxies", "(none)", "Comma-separated proxy IPs whose X-Forwarded-For is believed.";
+    "three_ds_not_performed", "reject", "reject | accept: what to do with a succeeded payment that reports no 3-D Secure.";
+    "temp_password_ttl_hours", "72", "How long the emailed temporary password works.";
+    "verify_link_ttl_hours", "48", "How long the email verification link works.";
+    "order_ttl_hours", "24", "An unpaid order expires after this long.";
+    "session_idle_minutes", "30", "Customer session idle timeout.";
+    "session_absolute_hours", "12", "Customer session absolute timeout.";
+    "login_delay_ms", "200", "Growth of the delay added after each failed login beyond the fifth (capped at 3 s).";
+    "login_failures_per_hour", "100", "Failed logins per account per hour before the account is locked for the rest of the hour.";
+    "rate_limit_orders_per_minute", "10", "Orders per client IP per minute (burst).";
+    "rate_limit_login_per_minute", "20", "Login attempts per client IP per minute.";
+    "rate_limit_resend_per_minute", "5", "Resend requests per client IP per minute.";
+    "resend_per_hour", "3", "Credential resends per email address per hour.";
+    "max_body_bytes", "65536", "Largest request body accepted (413 beyond).";
+    "hash_workers", "(cores)", "Password hashes computed at once.";
+    "hash_queue", "(4 x cores)", "Password hashes allowed to wait; beyond it login answers 503 at once.";
+    "outbox_max_attempts", "10", "Delivery attempts before an email is dead-lettered.";
+    "worker_poll_ms", "1000", "How often the mail worker looks for due jobs.";
+    "log_format", "text", "text | json.";
+    "log_level", "info", "tracing filter, e.g. info,keyturn=debug.";
+}
+
+/// What to do with a succeeded payment whose gateway reports that no 3-D Secure ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPerformedPolicy {
+    Reject,
+    Accept,
+}
+
+/// The validated settings of one keyturn process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub database_url: Option<String>,
+    pub database_pool_size: u32,
+    pub smtp_url: Option<String>,
+    pub smtp_ca_file: Option<PathBuf>,
+    pub smtp_timeout_secs: u64,
+    pub mail_dir: Option<PathBuf>,
+    pub mail_from: String,
+    pub product_name: String,
+    pub templates_dir: Option<PathBuf>,
+    pub sandbox_enabled: bool,
+    pub sandbox_secret: Vec<String>,
+    pub sandbox_callback_url: Option<String>,
+    pub hcaptcha_secret: Option<String>,
+    pub hcaptcha_sitekey: Option<String>,
+    pub hcaptcha_verify_url: String,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub three_ds_not_performed: NotPerformedPolicy,
+    pub temp_password_ttl_hours: i64,
+    pub verify_link_ttl_hours: i64,
+    pub order_ttl_hours: i64,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub login_delay_ms: u64,
+    pub login_failures_per_hour: i64,
+    pub rate_limit_orders_per_minute: u32,
+    pub rate_limit_login_per_minute: u32,
+    pub rate_limit_resend_per_minute: u32,
+    pub resend_per_hour: i64,
+    pub max_body_bytes: usize,
+    pub hash_workers: usize,
+    pub hash_queue: usize,
+    pub outbox_max_attempts: i32,
+    pub worker_poll_ms: u64,
+    pub log_format: String,
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            database_url: None,
+            database_pool_size: 8,
+            smtp_url: None,
+            smtp_ca_file: None,
+            smtp_timeout_secs: 20,
+            mail_dir: None,
+            mail_from: "keyturn <no-reply@localhost>".into(),
+            product_name: "keyturn".into(),
+            templates_dir: None,
+            sandbox_enabled: true,
+            sandbox_secret: Vec::new(),
+            sandbox_callback_url: None,
+            hcaptcha_secret: None,
+            hcaptcha_sitekey: None,
+            hcaptcha_verify_url: "https://api.hcaptcha.com/siteverify".into(),
+            trusted_proxies: Vec::new(),
+            three_ds_not_performed: NotPerformedPolicy::Reject,
+            temp_password_ttl_hours: 72,
+            verify_link_ttl_hours: 48,
+            order_ttl_hours: 24,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            login_delay_ms: 200,
+            login_failures_per_hour: 100,
+            rate_limit_orders_per_minute: 10,
+            rate_limit_login_per_minute: 20,
+            rate_limit_resend_per_minute: 5,
+            resend_per_hour: 3,
+            max_body_bytes: 64 * 1024,
+            hash_workers: cores,
+            hash_queue: cores * 4,
+            outbox_max_attempts: 10,
+            worker_poll_ms: 1000,
+            log_format: "text".into(),
+            log_level: "info".into(),
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim().parse().map_err(|_| invalid(key, format!("`{v}` is not a valid value")))
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(key, format!("`{v}` is not true/false"))),
+    }
+}
+
+fn opt(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+impl Settings {
+    /// Defaults overlaid with the given `(name, value)` pairs, then validated.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        for (k, v) in pairs {
+            s.apply(k.as_ref(), v.as_ref())?;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults < TOML file (`KEYTURN_CONFIG` or `./keyturn.toml` when present) < `KEYTURN_*` env.
+    /// Returns the settings and warnings (unknown variables) to log once logging is up.
+    pub fn load(config_file: Option<&Path>) -> Result<(Settings, Vec<String>), ConfigError> {
+        let mut s = Settings::default();
+        let mut warnings = Vec::new();
+        let env_file = std::env::var_os("KEYTURN_CONFIG").map(PathBuf::from);
+        let file = config_file.map(Path::to_path_buf).or(env_file);
+        let default_file = PathBuf::from("keyturn.toml");
+        let file = file.or_else(|| default_file.exists().then_some(default_file));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
+            let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            for (k, v) in table {
+                let value = match v {
+                    toml::Value::String(s) => s,
+                    toml::Value::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str().map(String::from).unwrap_or_else(|| i.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    other => other.to_string(),
+                };
+                s.apply(&k, &value)?;
+            }
+        }
+        let mut vars: Vec<(String, String)> = std::env::vars().collect();
+        vars.sort();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("KEYTURN_") else { continue };
+            let key = key.to_ascii_lowercase();
+            if matches!(key.as_str(), "config" | "test_database_url") {
+                continue;
+            }
+            // `KEYTURN_X_FILE` reads the secret X from a file (container secrets).
+            let (key, value) = match key.strip_suffix("_file") {
+                Some(base) if SETTINGS.iter().any(|d| d.name == base) => {
+                    let v = std::fs::read_to_string(&value)
+                        .map_err(|e| ConfigError::File { path: value.clone(), message: e.to_string() })?;
+                    (base.to_string(), v.trim_end().to_string())
+                }
+                _ => (key, value),
+            };
+            match s.apply(&key, &value) {
+                Err(ConfigError::Unknown(_)) => warnings.push(format!("ignoring unknown variable {name}")),
+                other => other?,
+            }
+        }
+        s.validate()?;
+        Ok((s, warnings))
+    }
+
+    fn apply(&mut self, key: &str, v: &str) -> Result<(), ConfigError> {
+        match key {
+            "data_dir" => self.data_dir = PathBuf::from(v.trim()),
+            "listen" => self.listen = v.trim().to_string(),
+            "public_url" => self.public_url = opt(v).map(|u| u.trim_end_matches('/').to_string()),
+            "database_url" => self.database_url = opt(v),
+            "database_pool_size" => self.database_pool_size = parse(key, v)?,
+            "smtp_url" => self.smtp_url = opt(v),
+            "smtp_ca_file" => self.smtp_ca_file = opt(v).map(PathBuf::from),
+            "smtp_timeout_secs" => self.smtp_timeout_secs = parse(key, v)?,
+            "mail_dir" => self.mail_dir = opt(v).map(PathBuf::from),
+            "mail_from" => self.mail_from = v.trim().to_string(),
+            "product_name" => self.product_name = v.trim().to_string(),
+            "templates_dir" => self.templates_dir = opt(v).map(PathBuf::from),
+            "sandbox_enabled" => self.sandbox_enabled = parse_bool(key, v)?,
+            "sandbox_secret" => self.sandbox_secret = list(v),
+            "sandbox_callback_url" => self.sandbox_callback_url = opt(v),
+            "hcaptcha_secret" => self.hcaptcha_secret = opt(v),
+            "hcaptcha_sitekey" => self.hcaptcha_sitekey = opt(v),
+            "hcaptcha_verify_url" => self.hcaptcha_verify_url = v.trim().to_string(),
+            "trusted_proxies" => {
+                self.trusted_proxies = list(v).iter().map(|ip| parse(key, ip)).collect::<Result<_, _>>()?
+            }
+            "three_ds_not_performed" => {
+                self.three_ds_not_performed = match v.trim() {
+                    "reject" => NotPerformedPolicy::Reject,
+                    "accept" => NotPerformedPolicy::Accept,
+                    _ => return Err(invalid(key, "expected reject or accept")),
+                }
+            }
+            "temp_password_ttl_hours" => self.temp_password_ttl_hours = parse(key, v)?,
+            "verify_link_ttl_hours" => self.verify_link_ttl_hours = parse(key, v)?,
+            "order_ttl_hours" => self.order_ttl_hours = parse(key, v)?,
+            "session_idle_minutes" => self.session_idle_minutes = parse(key, v)?,
+            "session_absolute_hours" => self.session_absolute_hours = parse(key, v)?,
+            "login_delay_ms" => self.login_delay_ms = parse(key, v)?,
+            "login_failures_per_hour" => self.login_failures_per_hour = parse(key, v)?,
+            "rate_limit_orders_per_minute" => self.rate_limit_orders_per_minute = parse(key, v)?,
+            "rate_limit_login_per_minute" => self.rate_limit_login_per_minute = parse(key, v)?,
+            "rate_limit_resend_per_minute" => self.rate_limit_resend_per_minute = parse(key, v)?,
+            "resend_per_hour" => self.resend_per_hour = parse(key, v)?,
+            "max_body_bytes" => self.max_body_bytes = parse(key, v)?,
+            "hash_workers" => self.hash_workers = parse(key, v)?,
+            "hash_queue" => self.hash_queue = parse(key, v)?,
+            "outbox_max_attempts" => self.outbox_max_attempts = parse(key, v)?,
+            "worker_poll_ms" => self.worker_poll_ms = parse(key, v)?,
+            "log_format" => self.log_format = v.trim().to_string(),
+            "log_level" => self.log_level = v.trim().to_string(),
+            _ => return Err(ConfigError::Unknown(key.to_string())),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(u) = &self.public_url {
+            let parsed = url::Url::parse(u).map_err(|e| invalid("public_url", e.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(invalid("public_url", "must start with http:// or https://"));
+            }
+        }
+        if let Some(db) = &self.database_url {
+            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
+                return Err(invalid("database_url", "must start with sqlite:// or postgres://"));
+            }
+        }
+        if let Some(smtp) = &self.smtp_url {
+            crate::mail::transport::SmtpTarget::parse(smtp).map_err(|e| invalid("smtp_url", e))?;
+        }
+        for s in &self.sandbox_secret {
+            crate::payments::gateways::standard_webhooks::decode_secret(s).map_err(|e| invalid("sandbox_secret", e))?;
+        }
+        if self.log_format != "text" && self.log_format != "json" {
+            return Err(invalid("log_format", "expected text or json"));
+        }
+        let positive = [
+            ("temp_password_ttl_hours", self.temp_password_ttl_hours),
+            ("verify_link_ttl_hours", self.verify_link_ttl_hours),
+            ("order_ttl_hours", self.order_ttl_hours),
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_absolute_hours", self.session_absolute_hours),
+            ("login_failures_per_hour", self.login_failures_per_hour),
+            ("resend_per_hour", self.resend_per_hour),
+        ];
+        for (k, v) in positive {
+            if v <= 0 {
+                return Err(invalid(k, "must be positive"));
+            }
+        }
+        let nonzero = [
+            ("rate_limit_orders_per_minute", self.rate_limit_orders_per_minute),
+            ("rate_limit_login_per_minute", self.rate_limit_login_per_minute),
+            ("rate_limit_resend_per_minute", self.rate_limit_resend_per_minute),
+            ("database_pool_size", self.database_pool_size),
+        ];
+        for (k, v) in nonzero {
+            if v == 0 {
+                return Err(invalid(k, "must be at least 1"));
+            }
+        }
+        if self.hash_workers == 0 {
+            return Err(invalid("hash_workers", "must be at least 1"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(invalid("max_body_bytes", "must be at least 1024"));
+        }
+        if mail_from_invalid(&self.mail_from) {
+            return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
+        }
+        Ok(())
+    }
+
+    /// The database URL in force (the embedded SQLite file when none is set).
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("keyturn.db").display()))
+    }
+
+    /// Where `.eml` files go when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        self.mail_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    /// True when the public URL is https (cookies get `Secure` and the `__Host-` prefix, HSTS is sent).
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+fn mail_from_invalid(s: &str) -> bool {
+    s.parse::<lettre::message::Mailbox>().is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_override_defaults_and_unknown_keys_are_refused() {
+        let s = Settings::from_pairs([("listen", "0.0.0.0:9000"), ("resend_per_hour", "5")]).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.resend_per_hour, 5);
+        assert!(matches!(Settings::from_pairs([("nope", "1")]), Err(ConfigError::Unknown(_))));
+        let err = Settings::from_pairs([("resend_per_hour", "many")]).unwrap_err();
+        assert!(err.to_string().contains("resend_per_hour"));
+    }
+
+    #[test]
+    fn bad_urls_are_refused_with_the_setting_named() {
+        let err = Settings::from_pairs([("database_url", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("database_url"));
+        let err = Settings::from_pairs([("public_url", "ftp://x")]).unwrap_err();
+        assert!(err.to_string().contains("public_url"));
+    }
+}

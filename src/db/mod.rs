@@ -1,0 +1,181 @@
+//! Storage: one diesel `MultiConnection` over SQLite (embedded) and PostgreSQL (production),
+//! chosen by the URL scheme; an r2d2 pool; every query runs on the blocking thread pool.
+//!
+//! SQLite is single-instance: its writers are serialised in-process by a write gate so no
+//! transaction ever fails with SQLITE_BUSY; PostgreSQL relies on row locks and constraints.
+
+pub mod schema;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend is configured.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+/// Which backend a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Errors of the storage layer as the rest of the application sees them.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached (pool timeout, connection refused): answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(#[from] DieselError),
+}
+
+impl DbError {
+    /// True for a unique-constraint violation (a duplicate insert lost a race).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
+    }
+}
+
+/// Convenience alias for query results.
+pub type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The pool plus what it needs to run queries off the async threads.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: Backend,
+    write_gate: Option<Arc<std::sync::Mutex<()>>>,
+}
+
+fn connection_url(url: &str) -> (Backend, String) {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        (Backend::Sqlite, path.to_string())
+    } else {
+        (Backend::Postgres, url.to_string())
+    }
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file's folder) and applies pending migrations.
+    pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let (backend, conn_url) = connection_url(url);
+        if backend == Backend::Sqlite {
+            if let Some(parent) = std::path::Path::new(&conn_url).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(ConnectionManager::<DbConn>::new(conn_url))
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        let db =
+            Db { pool, backend, write_gate: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))) };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending embedded migrations; returns how many ran.
+    pub fn migrate(&self) -> anyhow::Result<usize> {
+        let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("cannot reach the database: {e}"))?;
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied)
+    }
+
+    /// Runs read-only work on a pooled connection, off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+    }
+
+    /// Runs `f` inside one transaction (committed when it returns `Ok`).
+    pub async fn write<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let _held = gate.as_ref().map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+            conn.transaction::<T, DbError, _>(|c| f(c))
+        })
+        .await
+        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+    }
+
+    /// Like [`Db::write`] with the caller's own error type (which must absorb storage errors).
+    pub async fn write_with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + From<DieselError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| E::from(DbError::Unavailable(e.to_string())))?;
+            let _held = gate.as_ref().map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+            conn.transaction::<T, E, _>(|c| f(c))
+        })
+        .await
+        .map_err(|e| E::from(DbError::Unavailable(format!("worker thread failed: {e}"))))?
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|c| c.batch_execute("SELECT 1").map_err(DbError::from)).await.is_ok()
+    }
+}

@@ -1,0 +1,168 @@
+//! The portable schema shared by SQLite and PostgreSQL (see migrations/*).
+
+diesel::table! {
+    services (slug) {
+        slug -> Text,
+        name -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        period_days -> Integer,
+        active -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        login -> Text,
+        email -> Text,
+        name -> Text,
+        status -> Text,
+        password_hash -> Nullable<Text>,
+        must_change_password -> Bool,
+        temp_password_expires_at -> Nullable<BigInt>,
+        email_verified_at -> Nullable<BigInt>,
+        failed_logins -> Integer,
+        failed_window_start -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        service_slug -> Text,
+        customer_name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        locale -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        account_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        paid_at -> Nullable<BigInt>,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        order_id -> Text,
+        gateway -> Text,
+        gateway_payment_id -> Text,
+        status -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        three_ds -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_events (id) {
+        id -> Text,
+        gateway -> Text,
+        event_id -> Text,
+        order_id -> Nullable<Text>,
+        gateway_payment_id -> Nullable<Text>,
+        kind -> Text,
+        outcome -> Text,
+        detail -> Text,
+        amount_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_grants (account_id, service_slug) {
+        account_id -> Text,
+        service_slug -> Text,
+        active_until -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    email_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        purpose -> Text,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        account_id -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        absolute_expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        account_id -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        run_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    throttles (key) {
+        key -> Text,
+        window_start -> BigInt,
+        count -> Integer,
+    }
+}
+
+diesel::table! {
+    sandbox_payments (id) {
+        id -> Text,
+        order_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        card_last4 -> Text,
+        status -> Text,
+        three_ds -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(orders -> services (service_slug));
+diesel::joinable!(access_grants -> services (service_slug));
+diesel::joinable!(access_grants -> accounts (account_id));
+diesel::joinable!(payments -> orders (order_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    services,
+    accounts,
+    orders,
+    payments,
+    payment_events,
+    access_grants,
+    email_tokens,
+    sessions,
+    outbox,
+    throttles,
+    sandbox_payments,
+);

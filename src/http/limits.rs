@@ -1,0 +1,61 @@
+//! Per-instance, per-IP burst limits (governor). Limits that must hold across instances
+//! (failed logins per account, resends per address) live in the database instead.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::Settings;
+
+/// What a limiter guards.
+#[derive(Debug, Clone, Copy)]
+pub enum Bucket {
+    Orders,
+    Login,
+    Resend,
+}
+
+/// The keyed limiters of one instance.
+pub struct Limiters {
+    orders: DefaultKeyedRateLimiter<IpAddr>,
+    login: DefaultKeyedRateLimiter<IpAddr>,
+    resend: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+fn per_minute(n: u32) -> DefaultKeyedRateLimiter<IpAddr> {
+    RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(n.max(1)).expect("nonzero")))
+}
+
+impl Limiters {
+    pub fn new(s: &Settings) -> Self {
+        Limiters {
+            orders: per_minute(s.rate_limit_orders_per_minute),
+            login: per_minute(s.rate_limit_login_per_minute),
+            resend: per_minute(s.rate_limit_resend_per_minute),
+        }
+    }
+
+    /// `Err(seconds to wait)` when `ip` has used its burst.
+    pub fn check(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
+        let limiter = match bucket {
+            Bucket::Orders => &self.orders,
+            Bucket::Login => &self.login,
+            Bucket::Resend => &self.resend,
+        };
+        limiter.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::warn!(event = "excess_rate_limit_exceeded", bucket = ?bucket, ip = %ip, "rate limit");
+            wait.as_secs().max(1)
+        })
+    }
+
+    /// Forgets idle keys so memory stays bounded.
+    pub fn shrink(&self) {
+        for l in [&self.orders, &self.login, &self.resend] {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! THE route table, the middleware order, and the cross-cutting HTTP pieces.
+
+pub mod api_error;
+pub mod body;
+pub mod captcha;
+pub mod client_ip;
+pub mod headers;
+pub mod limits;
+pub mod pages;
+
+use std::time::Duration;
+
+use poem::http::StatusCode;
+use poem::web::{Data, Json};
+use poem::{get, handler, post, Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem_openapi::OpenApiService;
+
+use crate::accounts::api::AccountsApi;
+use crate::accounts::pages::{get_verify_page, post_verify_page};
+use crate::catalog::api::CatalogApi;
+use crate::orders::api::OrdersApi;
+use crate::orders::form::post_order_form;
+use crate::payments::api::post_callback;
+use crate::payments::pages::{get_pay_page, get_return_page};
+use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
+use crate::sessions::api::SessionApi;
+use crate::state::AppState;
+
+/// The OpenAPI service for `/api/v1` (also used to print the document).
+pub fn api_service(public_url: &str) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi), ()> {
+    OpenApiService::new((CatalogApi, OrdersApi, SessionApi, AccountsApi), "keyturn", env!("CARGO_PKG_VERSION"))
+        .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
+        .server(format!("{public_url}/api/v1"))
+}
+
+#[handler]
+fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+#[handler]
+async fn readyz(state: Data<&AppState>) -> Response {
+    if state.db.ping().await {
+        Json(serde_json::json!({"status": "ready"})).into_response()
+    } else {
+        crate::error::json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database does not answer.")
+    }
+}
+
+#[handler]
+fn index(state: Data<&AppState>) -> Response {
+    pages::page(
+        StatusCode::OK,
+        &state.settings.product_name,
+        "Welcome",
+        "<p>This is the account service of the shop. Orders start on the shop's page.</p>\
+         <p class=\"muted\">API documentation: <a href=\"/docs\">/docs</a></p>",
+    )
+}
+
+/// Every route of the service, with its middleware.
+pub fn routes(state: AppState) -> impl Endpoint {
+    let api = api_service(&state.public_url);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let mut route = Route::new()
+        .at("/", get(index))
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/api/v1/openapi.json", get(spec))
+        .at("/api/v1/payments/:gateway/callback", post(post_callback))
+        .nest("/api/v1", api)
+        .nest("/docs", docs)
+        .at("/forms/order", post(post_order_form))
+        .at("/pay/:order_id", get(get_pay_page))
+        .at("/orders/:order_id/return", get(get_return_page))
+        .at("/verify-email", get(get_verify_page).post(post_verify_page));
+    if state.settings.sandbox_enabled {
+        route = route
+            .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))
+            .at("/sandbox/3ds/:payment_id", get(get_challenge).post(post_challenge));
+    }
+    let hsts = state.settings.is_https();
+    let max = state.settings.max_body_bytes;
+    route
+        .with(body::BodyLimit { max, timeout: Duration::from_secs(30) })
+        .data(state)
+        .with(headers::SecurityHeaders { hsts })
+}

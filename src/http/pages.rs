@@ -1,0 +1,53 @@
+//! Server-rendered HTML pages: one layout, strict CSP, everything escaped.
+
+use poem::http::StatusCode;
+use poem::Response;
+
+/// Escapes text for HTML bodies and attributes.
+pub fn esc(s: &str) -> String {
+    html_escape::encode_quoted_attribute(s).into_owned()
+}
+
+const STYLE: &str = "body{font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;background:#f4f5f7;color:#1f2328;margin:0;padding:24px}\
+main{max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:24px}\
+h1{font-size:22px;margin-top:0}label{display:block;margin:12px 0 4px}\
+input{width:100%;box-sizing:border-box;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}\
+button,.button{display:inline-block;margin-top:16px;padding:12px 20px;font-size:16px;border:0;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none;cursor:pointer}\
+.muted{color:#6a737d;font-size:14px}.error{color:#cf222e}.ok{color:#1a7f37}code{background:#f6f8fa;padding:2px 4px}";
+
+/// A full page with the shared layout.
+pub fn page(status: StatusCode, product: &str, title: &str, body_html: &str) -> Response {
+    page_with_head(status, product, title, "", body_html)
+}
+
+/// A page with extra `<head>` content (e.g. a refresh while a payment is confirmed).
+pub fn page_with_head(status: StatusCode, product: &str, title: &str, head: &str, body_html: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{t} · {p}</title><style>{STYLE}</style>{head}</head>\
+         <body><main><p class=\"muted\">{p}</p><h1>{t}</h1>{body_html}</main></body></html>",
+        t = esc(title),
+        p = esc(product),
+    );
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        .header("Cache-Control", "no-store")
+        .header("Referrer-Policy", "no-referrer")
+        .body(html)
+}
+
+/// An error page for browser-facing routes.
+pub fn error_page(status: StatusCode, product: &str, message: &str) -> Response {
+    page(
+        status,
+        product,
+        "Something is not right",
+        &format!("<p class=\"error\">{}</p><p><a href=\"javascript:history.back()\">Go back</a></p>", esc(message)),
+    )
+}

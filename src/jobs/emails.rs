@@ -1,0 +1,123 @@
+//! What each outbox job sends. The credentials job is where the temporary password is born:
+//! generated, hashed and stored, then mailed; it never exists anywhere else.
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+
+use crate::accounts::model as accounts;
+use crate::accounts::service::issue_credentials;
+use crate::catalog::model as catalog;
+use crate::clock::human;
+use crate::mail::outbox::{self, Job};
+use crate::mail::transport::SendError;
+use crate::money::format_minor;
+use crate::orders::model as orders;
+use crate::state::AppState;
+
+fn transient(e: impl std::fmt::Display) -> SendError {
+    SendError::Transient(e.to_string())
+}
+
+/// Builds a multipart message from a template.
+fn compose(
+    state: &AppState,
+    to_name: &str,
+    to_email: &str,
+    template: &str,
+    mut ctx: serde_json::Value,
+) -> Result<Message, SendError> {
+    ctx["product"] = state.settings.product_name.clone().into();
+    let rendered = state.templates.render(template, &ctx).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let from: Mailbox =
+        state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
+    let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(Mailbox::new(Some(to_name.to_string()), address))
+        .subject(rendered.subject)
+        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
+        .map_err(|e| SendError::Permanent(e.to_string()))
+}
+
+/// Sends the email a job stands for. A job whose subject vanished is done (nothing to send).
+pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
+    match job.kind.as_str() {
+        outbox::CREDENTIALS => send_credentials(state, job).await,
+        outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => send_order_email(state, job).await,
+        outbox::ACTIVATION => send_activation(state, job).await,
+        other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
+    }
+}
+
+async fn send_credentials(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
+    let Some(creds) = issue_credentials(state, &account_id).await.map_err(transient)? else {
+        return Ok(());
+    };
+    let ctx = serde_json::json!({
+        "name": creds.account.name,
+        "login": creds.account.login,
+        "password": creds.password,
+        "verify_url": state.link(&format!("/verify-email?token={}", creds.token)),
+        "password_expires": human(creds.password_expires_at),
+        "link_expires": human(creds.link_expires_at),
+    });
+    let message = compose(state, &creds.account.name, &creds.account.email, "credentials", ctx)?;
+    state.mailer.send(message).await?;
+    let now = state.clock.now();
+    state.db.write(move |c| Ok(orders::mark_provisioned_for_account(c, &account_id, now)?)).await.map_err(transient)?;
+    Ok(())
+}
+
+async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let order_id = job.order_id.clone().ok_or_else(|| SendError::Permanent("no order".into()))?;
+    let account_id = job.account_id.clone();
+    let found = state
+        .db
+        .read(move |c| {
+            let Some(order) = orders::find_by_id(c, &order_id)? else { return Ok(None) };
+            let service = catalog::find_by_slug(c, &order.service_slug)?;
+            let account = match &account_id {
+                Some(id) => accounts::find_by_id(c, id)?,
+                None => None,
+            };
+            let access = match &account {
+                Some(a) => accounts::access_of(c, &a.id)?,
+                None => Vec::new(),
+            };
+            Ok(Some((order, service, account, access)))
+        })
+        .await
+        .map_err(transient)?;
+    let Some((order, service, account, access)) = found else { return Ok(()) };
+    let service_name = service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| order.service_slug.clone());
+    let active_until = access.iter().find(|(slug, _, _)| *slug == order.service_slug).map(|(_, _, u)| human(*u));
+    let new_account = account.as_ref().is_some_and(|a| a.status == accounts::PENDING_VERIFICATION);
+    let ctx = serde_json::json!({
+        "name": order.customer_name,
+        "order_id": order.id,
+        "service_name": service_name,
+        "period_days": service.map(|s| s.period_days).unwrap_or_default(),
+        "amount": format_minor(order.amount_minor, &order.currency),
+        "currency": order.currency,
+        "paid_at": order.paid_at.map(human).unwrap_or_default(),
+        "new_account": new_account,
+        "login": account.as_ref().map(|a| a.login.clone()).unwrap_or_default(),
+        "active_until": active_until.unwrap_or_default(),
+    });
+    let message = compose(state, &order.customer_name, &order.email, &job.kind, ctx)?;
+    state.mailer.send(message).await
+}
+
+async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
+    let found = state.db.read(move |c| Ok(accounts::find_by_id(c, &account_id)?)).await.map_err(transient)?;
+    let Some(account) = found else { return Ok(()) };
+    let ctx = serde_json::json!({
+        "name": account.name,
+        "login": account.login,
+        "login_url": state.link("/"),
+    });
+    let message = compose(state, &account.name, &account.email, "activation", ctx)?;
+    state.mailer.send(message).await
+}

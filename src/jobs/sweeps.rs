@@ -1,0 +1,35 @@
+//! Periodic housekeeping: expire unpaid orders, drop dead sessions, shrink rate-limit maps.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::orders::model as orders;
+use crate::sessions::model as sessions;
+use crate::state::AppState;
+
+/// One pass of every sweep.
+pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::DbError> {
+    let now = state.clock.now();
+    let idle = state.settings.session_idle_minutes * 60;
+    let result =
+        state.db.write(move |c| Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))).await?;
+    state.limiters.shrink();
+    if result.0 > 0 {
+        tracing::info!(event = "orders_expired", count = result.0, "unpaid orders expired");
+    }
+    Ok(result)
+}
+
+/// Runs the sweeps every minute until shutdown.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        if let Err(e) = sweep_once(&state).await {
+            tracing::warn!(event = "sweep_failed", error = %e, "sweep could not run");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! keyturn: turns a verified payment into a working customer account.
+//!
+//! Folders by feature (`catalog`, `orders`, `payments`, `accounts`, `sessions`, `mail`,
+//! `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table.
+
+pub mod accounts;
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod logging;
+pub mod mail;
+pub mod money;
+pub mod orders;
+pub mod payments;
+pub mod sandbox;
+pub mod sessions;
+pub mod state;

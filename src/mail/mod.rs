@@ -1,0 +1,5 @@
+//! Email: the transactional outbox, the templates and the transports.
+
+pub mod outbox;
+pub mod templates;
+pub mod transport;

@@ -1,0 +1,160 @@
+//! Where emails go: a real SMTP server through lettre (implicit TLS, STARTTLS, or plain for
+//! local relays; optional auth; optional private CA), or `.eml` files in a directory.
+
+use std::time::Duration;
+
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::Settings;
+
+/// TLS mode of an SMTP URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtps://`: TLS from the first byte.
+    Implicit,
+    /// `?tls=starttls` (or `required`): upgrade with STARTTLS, refuse if unavailable.
+    StartTls,
+    /// `?tls=opportunistic`: STARTTLS when offered.
+    Opportunistic,
+    /// `smtp://` without `tls`: plaintext, for a relay on localhost.
+    None,
+}
+
+/// A parsed `smtp_url`.
+#[derive(Debug, Clone)]
+pub struct SmtpTarget {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+}
+
+impl SmtpTarget {
+    /// Parses `smtps://user:pass@host:465` or `smtp://host:587?tls=starttls`.
+    pub fn parse(raw: &str) -> Result<SmtpTarget, String> {
+        let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
+        let host = url.host_str().ok_or("no host")?.to_string();
+        let tls_param = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_string());
+        let tls = match (url.scheme(), tls_param.as_deref()) {
+            ("smtps", _) => SmtpTls::Implicit,
+            ("smtp", Some("starttls" | "required")) => SmtpTls::StartTls,
+            ("smtp", Some("opportunistic")) => SmtpTls::Opportunistic,
+            ("smtp", None | Some("none")) => SmtpTls::None,
+            ("smtp", Some(other)) => return Err(format!("unknown tls mode `{other}`")),
+            (other, _) => return Err(format!("scheme must be smtp or smtps, not `{other}`")),
+        };
+        let port = url.port().unwrap_or(match tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls | SmtpTls::Opportunistic => 587,
+            SmtpTls::None => 25,
+        });
+        let decode = |s: &str| percent_decode(s);
+        let user = (!url.username().is_empty()).then(|| decode(url.username()));
+        let password = url.password().map(decode);
+        Ok(SmtpTarget { host, port, tls, user, password })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Why a delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying later (connection refused, 4xx, timeouts, TLS hiccups).
+    #[error("transient: {0}")]
+    Transient(String),
+    /// The server refused for good (5xx): dead-letter at once.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// The configured transport.
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Directory(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// Builds the transport from settings.
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Mailer> {
+        let Some(raw) = &s.smtp_url else {
+            let dir = s.mail_dir();
+            std::fs::create_dir_all(&dir)?;
+            return Ok(Mailer::Directory(AsyncFileTransport::new(dir)));
+        };
+        let target = SmtpTarget::parse(raw).map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?;
+        let tls_params = || -> anyhow::Result<TlsParameters> {
+            let mut b = TlsParameters::builder(target.host.clone());
+            if let Some(ca) = &s.smtp_ca_file {
+                let pem = std::fs::read(ca)?;
+                b = b.add_root_certificate(Certificate::from_pem(&pem)?);
+            }
+            Ok(b.build_rustls()?)
+        };
+        let tls = match target.tls {
+            SmtpTls::Implicit => Tls::Wrapper(tls_params()?),
+            SmtpTls::StartTls => Tls::Required(tls_params()?),
+            SmtpTls::Opportunistic => Tls::Opportunistic(tls_params()?),
+            SmtpTls::None => Tls::None,
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.clone())
+            .port(target.port)
+            .tls(tls)
+            .timeout(Some(Duration::from_secs(s.smtp_timeout_secs)));
+        if let (Some(u), Some(p)) = (&target.user, &target.password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        Ok(Mailer::Smtp(builder.build()))
+    }
+
+    /// Short description for the start-up log (no credentials).
+    pub fn describe(&self, s: &Settings) -> String {
+        match self {
+            Mailer::Smtp(_) => {
+                let t = s.smtp_url.as_deref().and_then(|u| SmtpTarget::parse(u).ok());
+                t.map(|t| format!("smtp {}:{} ({:?})", t.host, t.port, t.tls)).unwrap_or_default()
+            }
+            Mailer::Directory(_) => format!("directory {}", s.mail_dir().display()),
+        }
+    }
+
+    /// Delivers one message.
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
+            }),
+            Mailer::Directory(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_parse_with_tls_modes_and_credentials() {
+        let t = SmtpTarget::parse("smtps://user%40x:p%2Fw@mail.example:2465").unwrap();
+        assert_eq!((t.host.as_str(), t.port, t.tls), ("mail.example", 2465, SmtpTls::Implicit));
+        assert_eq!(t.user.as_deref(), Some("user@x"));
+        assert_eq!(t.password.as_deref(), Some("p/w"));
+        let t = SmtpTarget::parse("smtp://mail.example?tls=starttls").unwrap();
+        assert_eq!((t.port, t.tls), (587, SmtpTls::StartTls));
+        assert!(SmtpTarget::parse("http://x").is_err());
+        assert!(SmtpTarget::parse("smtp://x?tls=maybe").is_err());
+    }
+}

@@ -1,0 +1,100 @@
+//! `POST /api/v1/orders`, `GET /api/v1/orders/{order_id}`.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::http::api_error::ApiError;
+use crate::http::client_ip::client_ip;
+use crate::orders::model;
+use crate::orders::service::{create_order, OrderInput};
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum Tag {
+    /// Placing and following orders.
+    Orders,
+}
+
+/// A new order.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// Slug of the service from the catalog.
+    pub service: String,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub locale: Option<String>,
+    /// hCaptcha response token (required when captcha is configured).
+    pub captcha_token: Option<String>,
+}
+
+/// The created order and where to pay it.
+#[derive(Object)]
+pub struct OrderCreated {
+    pub order_id: String,
+    pub status: String,
+    /// Send the customer here to pay.
+    pub payment_url: String,
+}
+
+/// An order's status.
+#[derive(Object)]
+pub struct OrderStatus {
+    pub order_id: String,
+    /// pending_payment, paid, provisioned, failed, expired, cancelled or refunded.
+    pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateOrderResponse {
+    /// Order created; redirect the customer to `payment_url`.
+    #[oai(status = 201)]
+    Created(Json<OrderCreated>),
+}
+
+pub struct OrdersApi;
+
+#[OpenApi]
+impl OrdersApi {
+    /// Place an order for a service.
+    #[oai(path = "/orders", method = "post", tag = "Tag::Orders")]
+    async fn create_order(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<CreateOrder>,
+    ) -> Result<CreateOrderResponse, ApiError> {
+        let ip = client_ip(req, &state.settings.trusted_proxies);
+        let b = body.0;
+        let input = OrderInput {
+            service: b.service,
+            name: b.name,
+            email: b.email,
+            phone: b.phone,
+            locale: b.locale,
+            captcha_token: b.captcha_token,
+        };
+        let order = create_order(&state, ip, input).await?;
+        Ok(CreateOrderResponse::Created(Json(OrderCreated {
+            payment_url: state.link(&format!("/pay/{}", order.id)),
+            order_id: order.id,
+            status: order.status,
+        })))
+    }
+
+    /// An order's status (the id is unguessable; nothing personal is returned).
+    #[oai(path = "/orders/:order_id", method = "get", tag = "Tag::Orders")]
+    async fn get_order(&self, state: Data<&AppState>, order_id: Path<String>) -> Result<Json<OrderStatus>, ApiError> {
+        let id = order_id.0;
+        if id.len() > 64 {
+            return Err(ApiError::not_found("No such order."));
+        }
+        let order = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await?;
+        let order = order.ok_or_else(|| ApiError::not_found("No such order."))?;
+        Ok(Json(OrderStatus { order_id: order.id, status: order.status }))
+    }
+}

@@ -1,0 +1,77 @@
+//! The `orders` table and its state transitions. Transitions are conditional updates, so
+//! concurrent callers cannot both move an order (the loser sees 0 rows).
+
+use diesel::prelude::*;
+
+use crate::db::schema::orders;
+use crate::db::DbConn;
+
+pub const PENDING_PAYMENT: &str = "pending_payment";
+pub const PAID: &str = "paid";
+pub const PROVISIONED: &str = "provisioned";
+pub const EXPIRED: &str = "expired";
+
+/// An order.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    pub id: String,
+    pub service_slug: String,
+    pub customer_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub locale: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub account_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub paid_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, o: &Order) -> QueryResult<usize> {
+    diesel::insert_into(orders::table).values(o).execute(conn)
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Order>> {
+    orders::table.find(id).first(conn).optional()
+}
+
+/// `pending_payment`/`expired` → `paid`. Returns true for the one caller that moved it.
+/// A late payment for an expired order is still honoured: the customer's money was taken.
+pub fn mark_paid(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PENDING_PAYMENT, EXPIRED])),
+    )
+    .set((orders::status.eq(PAID), orders::paid_at.eq(now), orders::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Links the order to the account it paid for.
+pub fn set_account(conn: &mut DbConn, id: &str, account_id: &str) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id)).set(orders::account_id.eq(account_id)).execute(conn)
+}
+
+/// `paid` → `provisioned` for every paid order of an account whose credentials went out.
+pub fn mark_provisioned_for_account(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::account_id.eq(account_id)).filter(orders::status.eq(PAID)))
+        .set((orders::status.eq(PROVISIONED), orders::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// `paid` → `provisioned` for one order.
+pub fn mark_provisioned(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq(PAID)))
+        .set((orders::status.eq(PROVISIONED), orders::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Unpaid orders past their TTL → `expired`.
+pub fn expire_stale(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::status.eq(PENDING_PAYMENT)).filter(orders::expires_at.lt(now)))
+        .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
+        .execute(conn)
+}

@@ -1,0 +1,50 @@
+//! `POST /api/v1/payments/{gateway}/callback`: the raw request goes to the gateway's
+//! adapter, a verified event to the service, and the gateway gets the reply it expects.
+
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{handler, Request, Response};
+
+use crate::error::json_error;
+use crate::payments::gateways::{Ack, RawCallback, VerifyError};
+use crate::payments::service::apply_event;
+use crate::state::AppState;
+
+/// Receives a gateway's server-to-server callback.
+#[handler]
+pub async fn post_callback(
+    req: &Request,
+    Path(gateway): Path<String>,
+    body: Vec<u8>,
+    state: Data<&AppState>,
+) -> Response {
+    let Some(gw) = state.gateways.get(&gateway).cloned() else {
+        return json_error(StatusCode::NOT_FOUND, "unknown_gateway", "No such payment gateway is enabled.");
+    };
+    let uri = req.original_uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let raw = RawCallback { headers: req.headers(), body: &body, uri: &uri };
+    let event = match gw.verify(&raw, state.clock.now()) {
+        Ok(ev) => ev,
+        Err(e) => {
+            tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %e, "callback refused");
+            return match e {
+                VerifyError::UnsupportedMediaType => {
+                    json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unexpected content type.")
+                }
+                VerifyError::StaleTimestamp => json_error(
+                    StatusCode::BAD_REQUEST,
+                    "stale_timestamp",
+                    "The signed timestamp is outside the accepted window.",
+                ),
+                VerifyError::BadSignature(_) => {
+                    json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.")
+                }
+                VerifyError::Malformed(m) => json_error(StatusCode::BAD_REQUEST, "invalid_body", &m),
+            };
+        }
+    };
+    match apply_event(&state, gw.name(), event).await {
+        Ok(_) => gw.reply(Ack::Received),
+        Err(e) => poem::error::ResponseError::as_response(&crate::error::AppError::Unavailable(e.to_string())),
+    }
+}

@@ -1,0 +1,95 @@
+//! `payments` (one row per gateway payment) and `payment_events` (every verified callback,
+//! unique per gateway event id: the dedupe record and the history admins read).
+
+use diesel::prelude::*;
+
+use crate::db::schema::{payment_events, payments};
+use crate::db::DbConn;
+
+/// A payment attempt at a gateway.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct Payment {
+    pub id: String,
+    pub order_id: String,
+    pub gateway: String,
+    pub gateway_payment_id: String,
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub three_ds: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A verified callback as recorded.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = payment_events)]
+pub struct PaymentEvent {
+    pub id: String,
+    pub gateway: String,
+    pub event_id: String,
+    pub order_id: Option<String>,
+    pub gateway_payment_id: Option<String>,
+    pub kind: String,
+    pub outcome: String,
+    pub detail: String,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub received_at: i64,
+}
+
+/// Payment statuses ordered so that a status only ever moves up.
+pub fn status_rank(status: &str) -> u8 {
+    match status {
+        "pending" => 0,
+        "requires_action" => 1,
+        "authorized" => 2,
+        "failed" | "cancelled" | "succeeded" => 3,
+        "partially_refunded" => 4,
+        "refunded" => 5,
+        _ => 0,
+    }
+}
+
+/// Inserts the event; a unique violation means it was seen before.
+pub fn insert_event(conn: &mut DbConn, e: &PaymentEvent) -> QueryResult<usize> {
+    diesel::insert_into(payment_events::table).values(e).execute(conn)
+}
+
+pub fn set_event_outcome(conn: &mut DbConn, id: &str, outcome: &str, detail: &str) -> QueryResult<usize> {
+    diesel::update(payment_events::table.find(id))
+        .set((payment_events::outcome.eq(outcome), payment_events::detail.eq(detail)))
+        .execute(conn)
+}
+
+pub fn find_by_gateway_id(conn: &mut DbConn, gateway: &str, gateway_payment_id: &str) -> QueryResult<Option<Payment>> {
+    payments::table
+        .filter(payments::gateway.eq(gateway))
+        .filter(payments::gateway_payment_id.eq(gateway_payment_id))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, p: &Payment) -> QueryResult<usize> {
+    diesel::insert_into(payments::table).values(p).execute(conn)
+}
+
+pub fn update_status(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    three_ds: Option<&str>,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id))
+        .set((payments::status.eq(status), payments::three_ds.eq(three_ds), payments::updated_at.eq(now)))
+        .execute(conn)
+}
+
+pub fn events_for_order(conn: &mut DbConn, order_id: &str) -> QueryResult<Vec<PaymentEvent>> {
+    payment_events::table
+        .filter(payment_events::order_id.eq(order_id))
+        .order(payment_events::received_at.asc())
+        .load(conn)
+}

@@ -1,0 +1,269 @@
+//! Applying a verified gateway event: ONE transaction records the event (unique per gateway
+//! event id: a duplicate stops here), cross-checks order, amount and currency, moves the
+//! payment and the order forward only, and — for the one caller that moves the order to
+//! `paid` — creates the account, grants access and queues the emails.
+
+use crate::accounts::service::provision_in_tx;
+use crate::config::NotPerformedPolicy;
+use crate::crypto::random_id;
+use crate::db::{DbConn, DbError};
+use crate::mail::outbox;
+use crate::orders::model::{self as orders, Order};
+use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
+use crate::payments::model::{self, Payment, PaymentEvent};
+use crate::state::AppState;
+
+/// What became of an event (also stored as `payment_events.outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The order was paid by this event; account and emails are queued.
+    Provisioned,
+    /// Seen before (same gateway event id): no effect.
+    Duplicate,
+    /// Names no order of ours.
+    UnknownOrder,
+    /// Amount or currency differ from the order: refused, visible to admins.
+    Mismatch,
+    /// 3-D Secure failed: never provisioned.
+    Rejected3ds,
+    /// Succeeded without 3-D Secure while the policy requires it: held for an admin.
+    Held3ds,
+    /// A success for an order that is already paid (a second payment: needs a refund).
+    AlreadyPaid,
+    /// A success for a payment that was already refunded or cancelled.
+    Stale,
+    /// Recorded (failure, pending, refund, unknown type): no provisioning.
+    Recorded,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Provisioned => "provisioned",
+            Outcome::Duplicate => "duplicate",
+            Outcome::UnknownOrder => "unknown_order",
+            Outcome::Mismatch => "mismatch",
+            Outcome::Rejected3ds => "rejected_3ds",
+            Outcome::Held3ds => "held_3ds",
+            Outcome::AlreadyPaid => "already_paid",
+            Outcome::Stale => "stale",
+            Outcome::Recorded => "recorded",
+        }
+    }
+}
+
+enum TxError {
+    Duplicate,
+    Db(DbError),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError::Db(DbError::Query(e))
+    }
+}
+
+impl From<DbError> for TxError {
+    fn from(e: DbError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+fn kind_str(kind: &EventKind) -> String {
+    match kind {
+        EventKind::Succeeded => "succeeded".into(),
+        EventKind::Authorized => "authorized".into(),
+        EventKind::Failed => "failed".into(),
+        EventKind::RequiresAction => "requires_action".into(),
+        EventKind::Refunded => "refunded".into(),
+        EventKind::Other(s) => format!("other:{s}"),
+    }
+}
+
+fn payment_status(kind: &EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::Succeeded => "succeeded",
+        EventKind::Authorized => "authorized",
+        EventKind::Failed => "failed",
+        EventKind::RequiresAction => "requires_action",
+        EventKind::Refunded => "refunded",
+        EventKind::Other(_) => return None,
+    })
+}
+
+/// Applies one verified event. `Err` only for storage failures (answer 503: the gateway retries).
+pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEvent) -> Result<Outcome, DbError> {
+    let now = state.clock.now();
+    let policy = state.settings.three_ds_not_performed;
+    let ev_log = ev.clone();
+    let result =
+        state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) }).await;
+    let outcome = match result {
+        Ok(o) => o,
+        Err(TxError::Duplicate) => Outcome::Duplicate,
+        Err(TxError::Db(e)) => return Err(e),
+    };
+    tracing::info!(
+        event = "payment_callback",
+        gateway,
+        event_id = %ev_log.event_id,
+        order_id = ev_log.order_id.as_deref().unwrap_or("-"),
+        kind = %kind_str(&ev_log.kind),
+        outcome = outcome.as_str(),
+        "gateway event applied"
+    );
+    if outcome == Outcome::Provisioned {
+        state.worker_wake.notify_one();
+    }
+    Ok(outcome)
+}
+
+fn apply_in_tx(
+    c: &mut DbConn,
+    gateway: &'static str,
+    ev: &VerifiedEvent,
+    policy: NotPerformedPolicy,
+    now: i64,
+) -> Result<Outcome, TxError> {
+    let record_id = random_id("pev");
+    let record = PaymentEvent {
+        id: record_id.clone(),
+        gateway: gateway.into(),
+        event_id: ev.event_id.clone(),
+        order_id: ev.order_id.clone(),
+        gateway_payment_id: Some(ev.payment_id.clone()),
+        kind: kind_str(&ev.kind),
+        outcome: "processing".into(),
+        detail: String::new(),
+        amount_minor: ev.amount_minor,
+        currency: ev.currency.clone(),
+        received_at: now,
+    };
+    match model::insert_event(c, &record) {
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            return Err(TxError::Duplicate)
+        }
+        other => other?,
+    };
+    let (outcome, detail) = decide(c, gateway, ev, policy, now)?;
+    model::set_event_outcome(c, &record_id, outcome.as_str(), &detail)?;
+    Ok(outcome)
+}
+
+fn decide(
+    c: &mut DbConn,
+    gateway: &'static str,
+    ev: &VerifiedEvent,
+    policy: NotPerformedPolicy,
+    now: i64,
+) -> Result<(Outcome, String), TxError> {
+    let order = match ev.order_id.as_deref() {
+        Some(id) if id.len() <= 64 => orders::find_by_id(c, id)?,
+        _ => None,
+    };
+    let Some(order) = order else {
+        return Ok((Outcome::UnknownOrder, "no such order".into()));
+    };
+    let carries_money = matches!(ev.kind, EventKind::Succeeded | EventKind::Authorized);
+    if carries_money {
+        if let Some(detail) = mismatch(&order, ev) {
+            tracing::warn!(event = "payment_mismatch", order_id = %order.id, detail = %detail, "callback refused");
+            return Ok((Outcome::Mismatch, detail));
+        }
+    }
+    let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
+    if let Some(p) = &previous {
+        if p.order_id != order.id {
+            return Ok((Outcome::Mismatch, format!("payment belongs to order {}", p.order_id)));
+        }
+    }
+    let Some(status) = payment_status(&ev.kind) else {
+        return Ok((Outcome::Recorded, "event type ignored".into()));
+    };
+    // A success after a refund or cancellation of the same payment is stale.
+    let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
+    save_payment(c, gateway, &order, ev, previous, status, now)?;
+    if ev.kind != EventKind::Succeeded {
+        return Ok((Outcome::Recorded, String::new()));
+    }
+    if stale {
+        return Ok((Outcome::Stale, "payment already refunded or cancelled".into()));
+    }
+    match ev.three_ds {
+        Some(ThreeDs::Failed) => return Ok((Outcome::Rejected3ds, "3-D Secure failed".into())),
+        Some(ThreeDs::NotPerformed) if policy == NotPerformedPolicy::Reject => {
+            return Ok((Outcome::Held3ds, "succeeded without 3-D Secure; held for review".into()))
+        }
+        _ => {}
+    }
+    if !matches!(order.status.as_str(), orders::PENDING_PAYMENT | orders::EXPIRED) {
+        return Ok((Outcome::AlreadyPaid, format!("order already {}; a second payment needs a refund", order.status)));
+    }
+    // The conditional update takes the order's row lock first: of two concurrent events
+    // for one order, exactly one moves it; the other sees it paid.
+    if !orders::mark_paid(c, &order.id, now)? {
+        return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
+    }
+    let provisioned = provision_in_tx(c, &order, now)?;
+    orders::set_account(c, &order.id, &provisioned.account_id)?;
+    outbox::enqueue(c, outbox::PAYMENT_CONFIRMATION, Some(&provisioned.account_id), Some(&order.id), now)?;
+    if provisioned.new_account {
+        outbox::enqueue(c, outbox::CREDENTIALS, Some(&provisioned.account_id), Some(&order.id), now)?;
+    } else {
+        orders::mark_provisioned(c, &order.id, now)?;
+        outbox::enqueue(c, outbox::ACCESS_EXTENDED, Some(&provisioned.account_id), Some(&order.id), now)?;
+    }
+    Ok((Outcome::Provisioned, String::new()))
+}
+
+/// `Some(explanation)` when the event's money does not match the order.
+fn mismatch(order: &Order, ev: &VerifiedEvent) -> Option<String> {
+    let amount_ok = ev.amount_minor == Some(order.amount_minor);
+    let currency_ok = ev.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&order.currency));
+    (!amount_ok || !currency_ok).then(|| {
+        format!(
+            "expected {} {}, got {} {}",
+            order.amount_minor,
+            order.currency,
+            ev.amount_minor.map(|a| a.to_string()).unwrap_or_else(|| "?".into()),
+            ev.currency.as_deref().unwrap_or("?")
+        )
+    })
+}
+
+fn save_payment(
+    c: &mut DbConn,
+    gateway: &str,
+    order: &Order,
+    ev: &VerifiedEvent,
+    previous: Option<Payment>,
+    status: &str,
+    now: i64,
+) -> Result<(), TxError> {
+    let three_ds = ev.three_ds.map(|t| t.as_str());
+    match previous {
+        Some(p) => {
+            if model::status_rank(status) > model::status_rank(&p.status) {
+                model::update_status(c, &p.id, status, three_ds.or(p.three_ds.as_deref()), now)?;
+            }
+        }
+        None => {
+            model::insert(
+                c,
+                &Payment {
+                    id: random_id("pay"),
+                    order_id: order.id.clone(),
+                    gateway: gateway.into(),
+                    gateway_payment_id: ev.payment_id.clone(),
+                    status: status.into(),
+                    amount_minor: ev.amount_minor.unwrap_or(order.amount_minor),
+                    currency: ev.currency.clone().unwrap_or_else(|| order.currency.clone()).to_uppercase(),
+                    three_ds: three_ds.map(String::from),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The built-in sandbox gateway: plays a real gateway's part on one machine — a hosted card
+//! page, a 3-D Secure challenge step, test cards, and signed server-to-server callbacks
+//! delivered (with retries) to `/api/v1/payments/sandbox/callback`. Off in production.
+
+pub mod cards;
+pub mod deliver;
+pub mod model;
+pub mod pages;

@@ -1,0 +1,224 @@
+//! Login and session rules. Unknown logins cost the same argon2 work as known ones and get
+//! the same answer; failures are counted per account in the database (shared by instances).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use poem::Request;
+
+use crate::accounts::model::{self as accounts, Account};
+use crate::accounts::password;
+use crate::accounts::service::busy;
+use crate::crypto::{random_token, token_hash};
+use crate::http::api_error::ApiError;
+use crate::http::limits::Bucket;
+use crate::sessions::model::{self, Session};
+use crate::state::AppState;
+
+/// Name of the session cookie (`__Host-` prefixed when served over https).
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.is_https() {
+        "__Host-keyturn_session"
+    } else {
+        "keyturn_session"
+    }
+}
+
+/// `Set-Cookie` value carrying a session token.
+pub fn session_cookie(state: &AppState, token: &str) -> String {
+    let secure = if state.settings.is_https() { "; Secure" } else { "" };
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(state),
+        state.settings.session_absolute_hours * 3600
+    )
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(state: &AppState) -> String {
+    let secure = if state.settings.is_https() { "; Secure" } else { "" };
+    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(state))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "The login or password is not correct.")
+}
+
+/// Creates a session for an account; returns the token for the cookie.
+pub async fn start_session(state: &AppState, account_id: &str) -> Result<String, ApiError> {
+    let token = random_token();
+    let now = state.clock.now();
+    let s = Session {
+        id_hash: token_hash(&token),
+        account_id: account_id.to_string(),
+        created_at: now,
+        last_seen_at: now,
+        absolute_expires_at: now + state.settings.session_absolute_hours * 3600,
+    };
+    state.db.write(move |c| Ok(model::insert(c, &s)?)).await?;
+    Ok(token)
+}
+
+/// Checks a login; on success starts a session and returns `(token, must_change_password)`.
+pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<(String, bool), ApiError> {
+    state.limiters.check(Bucket::Login, ip).map_err(ApiError::rate_limited)?;
+    let login = login.trim().to_lowercase();
+    if login.is_empty() || login.len() > 254 || password.len() > password::MAX_BYTES {
+        return Err(invalid_credentials());
+    }
+    let lookup = login.clone();
+    let account = state
+        .db
+        .read(move |c| {
+            Ok(if lookup.contains('@') {
+                accounts::find_by_email(c, &lookup)?
+            } else {
+                accounts::find_by_login(c, &lookup)?
+            })
+        })
+        .await?;
+    let now = state.clock.now();
+    let limit = state.settings.login_failures_per_hour;
+    if let Some(a) = &account {
+        if now - a.failed_window_start < 3600 && i64::from(a.failed_logins) >= limit {
+            tracing::warn!(event = "authn_login_fail_max", account_id = %a.id, "account locked for the hour");
+            return Err(ApiError::TooManyRequests(
+                crate::error::err("too_many_attempts", "Too many failed logins; try again later."),
+                (a.failed_window_start + 3600 - now).max(1) as u64,
+            ));
+        }
+    }
+    let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    let verified = state.hasher.verify(password.to_string(), hash).await.map_err(|_| busy())?;
+    let Some(account) = account else {
+        tracing::info!(event = "authn_login_fail", reason = "unknown_login", ip = %ip, "login failed");
+        return Err(invalid_credentials());
+    };
+    if !verified.ok {
+        let a = account.clone();
+        let count = state.db.write(move |c| Ok(accounts::record_failed_login(c, &a, now)?)).await?;
+        tracing::info!(event = "authn_login_fail", account_id = %account.id, failures = count, ip = %ip, "login failed");
+        let extra = i64::from(count) - 5;
+        if extra > 0 && state.settings.login_delay_ms > 0 {
+            let ms = (extra as u64).saturating_mul(state.settings.login_delay_ms).min(3000);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        return Err(invalid_credentials());
+    }
+    check_status(&account, now)?;
+    let id = account.id.clone();
+    let rehash = if verified.needs_rehash {
+        Some(state.hasher.hash(password.to_string()).await.map_err(|_| busy())?)
+    } else {
+        None
+    };
+    state
+        .db
+        .write(move |c| {
+            accounts::set_failed_logins(c, &id, 0, 0)?;
+            if let Some(h) = rehash {
+                accounts::replace_hash(c, &id, &h)?;
+            }
+            Ok(())
+        })
+        .await?;
+    let token = start_session(state, &account.id).await?;
+    tracing::info!(event = "authn_login_success", account_id = %account.id, ip = %ip, "logged in");
+    Ok((token, account.must_change_password))
+}
+
+/// Refusals that only a correct password may learn about.
+fn check_status(a: &Account, now: i64) -> Result<(), ApiError> {
+    match a.status.as_str() {
+        accounts::PENDING_VERIFICATION => {
+            return Err(ApiError::forbidden(
+                "email_not_verified",
+                "Please confirm your email address first: follow the link in the email we sent you.",
+            ))
+        }
+        accounts::SUSPENDED => {
+            return Err(ApiError::forbidden("account_suspended", "This account is suspended; contact support."))
+        }
+        accounts::ACTIVE => {}
+        _ => return Err(invalid_credentials()),
+    }
+    if a.must_change_password && a.temp_password_expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::unauthorized(
+            "temporary_password_expired",
+            "The temporary password has expired; ask for new credentials.",
+        ));
+    }
+    Ok(())
+}
+
+/// The session token presented by a request, if any.
+pub fn presented_token(state: &AppState, req: &Request) -> Option<String> {
+    let name = cookie_name(state);
+    req.headers()
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The authenticated customer: a live session of an active account.
+pub struct Principal {
+    pub account: Account,
+    pub session_hash: String,
+}
+
+/// Resolves the session cookie to a principal, enforcing idle and absolute timeouts.
+pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
+    let unauthenticated = || ApiError::unauthorized("unauthenticated", "Please log in.");
+    let token = presented_token(state, req).ok_or_else(unauthenticated)?;
+    let hash = token_hash(&token);
+    let now = state.clock.now();
+    let idle = state.settings.session_idle_minutes * 60;
+    let h = hash.clone();
+    let found = state
+        .db
+        .write(move |c| {
+            let Some(s) = model::find(c, &h)? else { return Ok(None) };
+            if s.absolute_expires_at <= now || s.last_seen_at + idle <= now {
+                model::delete(c, &h)?;
+                return Ok(None);
+            }
+            if now - s.last_seen_at >= 30 {
+                model::touch(c, &h, now)?;
+            }
+            Ok(accounts::find_by_id(c, &s.account_id)?)
+        })
+        .await?;
+    let account = found.ok_or_else(unauthenticated)?;
+    match account.status.as_str() {
+        accounts::ACTIVE => Ok(Principal { account, session_hash: hash }),
+        accounts::SUSPENDED => Err(ApiError::forbidden("account_suspended", "This account is suspended.")),
+        _ => Err(unauthenticated()),
+    }
+}
+
+/// Ends one session server-side.
+pub async fn logout(state: &AppState, req: &Request) -> Result<(), ApiError> {
+    if let Some(token) = presented_token(state, req) {
+        let h = token_hash(&token);
+        state.db.write(move |c| Ok(model::delete(c, &h)?)).await?;
+    }
+    Ok(())
+}
+
+/// Refuses a cookie-authenticated state change coming from another origin (CSRF defence in
+/// depth; JSON bodies and SameSite=Lax already stop simple cross-site posts).
+pub fn check_origin(state: &AppState, req: &Request) -> Result<(), ApiError> {
+    let Some(origin) = req.header("origin") else { return Ok(()) };
+    let ours = url::Url::parse(&state.public_url).ok().map(|u| u.origin().ascii_serialization());
+    if ours.as_deref() == Some(origin) {
+        Ok(())
+    } else {
+        tracing::warn!(event = "authz_fail", reason = "cross_origin", "cross-origin state change refused");
+        Err(ApiError::forbidden("csrf_rejected", "This request came from another site."))
+    }
+}

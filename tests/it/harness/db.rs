@@ -1,0 +1,43 @@
+//! A fresh PostgreSQL database per test app, when `KEYTURN_TEST_DATABASE_URL` is set.
+
+use diesel::pg::PgConnection;
+use diesel::{Connection, RunQueryDsl};
+
+pub const ENV: &str = "KEYTURN_TEST_DATABASE_URL";
+
+/// A throw-away database `kt_<hex>`, dropped (WITH (FORCE)) on drop.
+pub struct PgDb {
+    base: String,
+    name: String,
+    pub url: String,
+}
+
+/// The server to create test databases on, if the run asks for PostgreSQL.
+pub fn base_url() -> Option<String> {
+    std::env::var(ENV).ok().filter(|s| !s.trim().is_empty())
+}
+
+impl PgDb {
+    pub fn create(base: &str) -> PgDb {
+        let name = format!("kt_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut conn = PgConnection::establish(base).unwrap_or_else(|e| panic!("{ENV}: cannot connect to {base}: {e}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+        let mut url = url::Url::parse(base).expect("KEYTURN_TEST_DATABASE_URL is not a URL");
+        url.set_path(&format!("/{name}"));
+        PgDb { base: base.to_string(), name, url: url.to_string() }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let base = self.base.clone();
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Blocking work off the async worker thread.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut conn) = PgConnection::establish(&base) {
+                let _ = diesel::sql_query(sql).execute(&mut conn);
+            }
+        })
+        .join();
+    }
+}

@@ -1,0 +1,40 @@
+//! Small assertion helpers and test data.
+
+use reqwest::Response;
+use serde_json::Value;
+
+pub fn unique_email() -> String {
+    format!("kt-{}@example.test", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+pub fn strong_password() -> String {
+    format!("Quartz-{}-lantern-Fjord", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn json_status(resp: Response, status: u16) -> Value {
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Asserts the status; the body may be empty or JSON.
+pub async fn json_or_empty(resp: Response, status: u16) -> Option<Value> {
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).ok()
+}
+
+pub async fn json_ok<T: serde::de::DeserializeOwned>(resp: Response) -> T {
+    serde_json::from_value(json_status(resp, 200).await).unwrap()
+}
+
+/// Asserts a JSON error `{"error": code, "message": ...}` with this status.
+pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
+    let v = json_status(resp, status).await;
+    assert_eq!(v["error"], code, "error body: {v}");
+    assert!(v["message"].is_string(), "error without message: {v}");
+    v
+}

@@ -1,0 +1,62 @@
+//! How emails leave: SMTP with STARTTLS (verified), or .eml files by default.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_email_goes_out_over_starttls() {
+    let app = TestApp::builder().starttls(true).start().await;
+    let (email, order_id, creds) = app.provisioned().await;
+    assert!(!creds.login.is_empty() && !creds.password.is_empty());
+    assert_eq!(creds.link, format!("{}/verify-email?token={}", app.public_url, creds.token));
+    app.wait_for_status(&order_id, "provisioned").await;
+    assert_eq!(app.mail.count(&email, Kind::Confirmation), 1);
+    // Nothing went the plain way.
+    assert_eq!(MailBox::new(smtp::shared().store.clone()).count(&email, Kind::Any), 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_smtp_certificate_delays_mail_and_never_downgrades() {
+    // The server offers STARTTLS with a self-signed cert the app was not told to trust.
+    let app = TestApp::builder().starttls(false).start().await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_by_callback(&order_id, "authenticated").await;
+    app.mail.assert_count_after(&email, Kind::Any, 0, QUIET * 2).await;
+    // Paid (the money is ours, the account exists), but not provisioned until the email goes out.
+    assert_eq!(app.order_status(&order_id).await, "paid");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_smtp_emails_are_written_as_eml_files() {
+    let app = TestApp::builder().file_mail().start().await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_by_callback(&order_id, "authenticated").await;
+    app.wait_for_status(&order_id, "provisioned").await;
+
+    let outbox = app.data_dir().join("outbox");
+    let deadline = Instant::now() + MAIL_TIMEOUT;
+    let credentials = loop {
+        let files: Vec<Vec<u8>> = std::fs::read_dir(&outbox)
+            .map(|d| d.flatten().filter_map(|e| std::fs::read(e.path()).ok()).collect())
+            .unwrap_or_default();
+        let captured: Vec<Mail> = files
+            .into_iter()
+            .map(|raw| smtp::Captured { to: vec![email.clone()], raw })
+            .filter(|c| String::from_utf8_lossy(&c.raw).contains(&email))
+            .map(|c| Mail::from_captured(&c))
+            .collect();
+        if let Some(m) = captured.iter().find(|m| m.kind() == Kind::Credentials) {
+            break m.credentials().unwrap();
+        }
+        assert!(Instant::now() < deadline, "no credentials .eml in {}", outbox.display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    json_status(app.verify(&credentials.token).await, 200).await;
+    json_status(app.customer().login(&credentials.login, &credentials.password).await, 200).await;
+    app.stop().await;
+}

@@ -1,0 +1,15 @@
+//! keyturn integration tests: the app runs in-process, driven over HTTP like a
+//! customer, a browser and a payment gateway would, with real SMTP servers and
+//! a fake hCaptcha verifier. Set KEYTURN_TEST_DATABASE_URL=postgres://… to run
+//! every app on its own fresh PostgreSQL database instead of SQLite.
+
+mod harness;
+
+mod bad_input;
+mod callbacks;
+mod captcha_and_limits;
+mod flow;
+mod mail_transport;
+mod secrets;
+mod sessions;
+mod verification;

@@ -1,0 +1,157 @@
+//! Secrets at rest and in logs: the temporary password, the verification token,
+//! session ids and card numbers never appear in the database files or the logs.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::customer::session_cookie_value;
+use crate::harness::*;
+
+const CARD: &str = "4242424242424242";
+
+/// Every file under `dir` that contains `needle` (raw bytes).
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut hits = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    hits.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// Runs the flow on `app` through the sandbox pages; returns the secrets it saw.
+async fn flow_collecting_secrets(app: &TestApp) -> Vec<(&'static str, String)> {
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_with_card(&order_id, CARD, "").await;
+    let first = app.mail.credentials(&email, 1).await;
+    // A resend: a second temporary password and token.
+    assert_eq!(app.resend(&email).await.status(), 202);
+    let second = app.mail.credentials(&email, 2).await;
+    json_status(app.verify(&second.token).await, 200).await;
+
+    let customer = app.customer();
+    let login = customer.login(&second.login, &second.password).await;
+    let temp_session = session_cookie_value(&login).expect("session cookie");
+    assert_eq!(login.status(), 200);
+    let new_password = strong_password();
+    let change = customer.change_password(&second.password, &new_password).await;
+    assert_eq!(change.status(), 204);
+    let session = session_cookie_value(&change).unwrap_or_else(|| temp_session.clone());
+    json_status(customer.me().await, 200).await;
+    let _ = customer.login(&second.login, "Wrong-password-for-the-log-1").await;
+    vec![
+        ("first temporary password", first.password),
+        ("first verification token", first.token),
+        ("second temporary password", second.password),
+        ("second verification token", second.token),
+        ("new password", new_password),
+        ("session id (temporary)", temp_session),
+        ("session id", session),
+        ("card number", CARD.to_string()),
+        ("email address", email),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_plaintext_secrets_in_the_sqlite_files() {
+    let mut app = TestApp::builder().sqlite().start().await;
+    let secrets = flow_collecting_secrets(&app).await;
+    let db_files: Vec<String> = std::fs::read_dir(app.data_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("keyturn.db"))
+        .collect();
+    assert!(db_files.iter().any(|n| n == "keyturn.db"), "no SQLite file in the data dir: {db_files:?}");
+
+    // While running (WAL not checkpointed) and after a clean shutdown.
+    for moment in ["running", "stopped"] {
+        if moment == "stopped" {
+            app.shutdown().await;
+        }
+        for (what, secret) in &secrets {
+            if *what == "email address" {
+                continue; // the address is data the order needs, not a secret
+            }
+            let hits = files_containing(app.data_dir(), secret);
+            assert!(hits.is_empty(), "{what} found in plaintext ({moment}) in {hits:?}");
+        }
+    }
+}
+
+/// A free port on 127.0.0.1 (tiny race between closing and the child binding it).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the real binary (`keyturn serve`) with its output captured, drives the
+/// whole flow, then searches the captured logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_never_contain_secrets_or_full_email_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let smtp = smtp::shared();
+    let (secret, _) = webhook::new_secret();
+    let log_path = dir.path().join("keyturn.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let data_dir = dir.path().join("data");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KEYTURN_DATA_DIR", &data_dir)
+        .env("KEYTURN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KEYTURN_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.addr.port()))
+        .env("KEYTURN_SANDBOX_SECRET", &secret)
+        .env("KEYTURN_WORKER_POLL_MS", "100")
+        .env("KEYTURN_LOGIN_DELAY_MS", "0")
+        .env("KEYTURN_LOG_LEVEL", "info,keyturn=trace")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    let child = Proc(cmd.spawn().expect("spawn keyturn serve"));
+
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        let out = std::fs::read_to_string(&log_path).unwrap_or_default();
+        assert!(Instant::now() < deadline, "keyturn serve did not become ready:\n{out}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let app = TestApp::attach(&base, smtp.store.clone());
+    let secrets = flow_collecting_secrets(&app).await;
+    drop(child);
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!logs.trim().is_empty(), "keyturn wrote no logs at all");
+    for (what, secret) in &secrets {
+        assert!(!logs.contains(secret.as_str()), "{what} appears in the logs:\n{logs}");
+    }
+}

@@ -1,0 +1,135 @@
+//! Email verification links and resending them.
+
+use serde_json::json;
+
+use crate::harness::customer::session_cookie_value;
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_token_is_single_use_and_tamper_proof() {
+    let app = TestApp::builder().start().await;
+    let (email, _, creds) = app.provisioned().await;
+
+    // A mail scanner prefetching the link twice changes nothing.
+    for _ in 0..2 {
+        assert_eq!(app.get(&format!("/verify-email?token={}", creds.token)).await.status(), 200);
+    }
+
+    // Tampered and garbage tokens.
+    let mut tampered = creds.token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_error(app.verify(&tampered).await, 400, "invalid_token").await;
+    for garbage in ["", "x", "' OR 1=1 --", "\u{0}", &"A".repeat(2000)] {
+        assert_error(app.verify(garbage).await, 400, "invalid_token").await;
+    }
+
+    // Confirming does not log anyone in.
+    let resp = app.verify(&creds.token).await;
+    assert!(session_cookie_value(&resp).is_none(), "verification set a session cookie");
+    assert_eq!(json_status(resp, 200).await, json!({"status": "active"}));
+
+    // Double click: the second POST is told the link was used.
+    assert_error(app.verify(&creds.token).await, 409, "token_used").await;
+    app.mail.wait_for(&email, Kind::Activation, 1, MAIL_TIMEOUT).await;
+    app.mail.assert_count_after(&email, Kind::Activation, 1, QUIET).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_link_expires_after_48_hours_and_resend_recovers() {
+    let app = TestApp::builder().start().await;
+    let (email, _, creds) = app.provisioned().await;
+    app.clock.advance(48 * 3600 + 60);
+    assert_error(app.verify(&creds.token).await, 410, "token_expired").await;
+    assert_error(app.customer().login(&creds.login, &creds.password).await, 403, "email_not_verified").await;
+
+    // A fresh link (and password) gets the customer in.
+    assert_eq!(app.resend(&email).await.status(), 202);
+    let fresh = app.mail.credentials(&email, 2).await;
+    assert_eq!(fresh.login, creds.login);
+    json_status(app.verify(&fresh.token).await, 200).await;
+    let login = json_status(app.customer().login(&fresh.login, &fresh.password).await, 200).await;
+    assert_eq!(login["must_change_password"], true);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_answers_202_for_unknown_and_known_addresses() {
+    let app = TestApp::builder().start().await;
+    let nobody = unique_email();
+    let resp = app.resend(&nobody).await;
+    assert_eq!(resp.status(), 202);
+    let unknown_body = resp.bytes().await.unwrap();
+
+    let (email, _, old) = app.provisioned().await;
+    let resp = app.resend(&email).await;
+    assert_eq!(resp.status(), 202);
+    assert_eq!(resp.bytes().await.unwrap(), unknown_body, "known and unknown addresses answered differently");
+
+    let new = app.mail.credentials(&email, 2).await;
+    assert_eq!(new.login, old.login);
+    assert_ne!(new.password, old.password);
+    assert_ne!(new.token, old.token);
+
+    // The old link and the old password stop working; the new ones work.
+    // (Which refusal it gets is not specified; that it is refused is.)
+    let resp = app.verify(&old.token).await;
+    let status = resp.status().as_u16();
+    let v: serde_json::Value = resp.json().await.unwrap();
+    let refused = [(400, "invalid_token"), (409, "token_used"), (410, "token_expired")];
+    assert!(refused.contains(&(status, v["error"].as_str().unwrap_or(""))), "old link after resend: {status} {v}");
+    json_status(app.verify(&new.token).await, 200).await;
+    assert_error(app.customer().login(&old.login, &old.password).await, 401, "invalid_credentials").await;
+    json_status(app.customer().login(&new.login, &new.password).await, 200).await;
+
+    // Nothing is ever sent to an address we do not know.
+    app.mail.assert_count_after(&nobody, Kind::Any, 0, QUIET).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_for_an_active_account_sends_no_new_password() {
+    let app = TestApp::builder().start().await;
+    let active = app.active().await;
+    assert_eq!(app.resend(&active.email).await.status(), 202);
+    app.mail.assert_count_after(&active.email, Kind::Credentials, 1, QUIET).await;
+    let again = app.customer();
+    json_status(again.login(&active.login, &active.password).await, 200).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_is_throttled_per_address() {
+    let app = TestApp::builder().set("resend_per_hour", "3").start().await;
+    let (email, _, _) = app.provisioned().await;
+    for _ in 0..5 {
+        assert_eq!(app.resend(&email).await.status(), 202);
+    }
+    // The original email plus three resends; the 4th and 5th send nothing.
+    app.mail.wait_for(&email, Kind::Credentials, 4, MAIL_TIMEOUT).await;
+    app.mail.assert_count_after(&email, Kind::Credentials, 4, QUIET).await;
+
+    // The newest password is the one that works.
+    let latest = app.mail.credentials(&email, 4).await;
+    json_status(app.verify(&latest.token).await, 200).await;
+    json_status(app.customer().login(&latest.login, &latest.password).await, 200).await;
+    let earlier = app.mail.credentials(&email, 3).await;
+    assert_error(app.customer().login(&earlier.login, &earlier.password).await, 401, "invalid_credentials").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_throttle_window_is_one_hour() {
+    let app = TestApp::builder().set("resend_per_hour", "1").start().await;
+    let (email, _, _) = app.provisioned().await;
+    assert_eq!(app.resend(&email).await.status(), 202);
+    assert_eq!(app.resend(&email).await.status(), 202);
+    app.mail.wait_for(&email, Kind::Credentials, 2, MAIL_TIMEOUT).await;
+    app.mail.assert_count_after(&email, Kind::Credentials, 2, QUIET).await;
+
+    app.clock.advance(3600 + 60);
+    assert_eq!(app.resend(&email).await.status(), 202);
+    app.mail.wait_for(&email, Kind::Credentials, 3, MAIL_TIMEOUT).await;
+    app.stop().await;
+}
