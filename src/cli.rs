@@ -35,6 +35,9 @@ enum Command {
         /// Keep the throwaway data folder and print its path.
         #[arg(long)]
         keep: bool,
+        /// Use this database instead of a throwaway SQLite file (e.g. a scratch PostgreSQL database).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
@@ -50,7 +53,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Demo { keep } => crate::demo::run(keep).await,
+            Command::Demo { keep, database_url } => crate::demo::run(keep, database_url).await,
             Command::CheckConfig { list: true } => {
                 for s in SETTINGS {
                     println!("KEYTURN_{:<32} default {:<40} {}", s.name.to_uppercase(), s.default, s.doc);

@@ -48,6 +48,10 @@ pub fn decode_quoted_printable(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn order_suffix() -> String {
+    crate::crypto::random_id("c")[2..10].to_string()
+}
+
 fn field<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     text.lines().find_map(|l| l.trim().strip_prefix(prefix)).map(str::trim)
 }
@@ -90,10 +94,10 @@ fn cookie_of(resp: &reqwest::Response) -> anyhow::Result<String> {
 }
 
 /// Runs the demo; `keep` leaves the data folder behind.
-pub async fn run(keep: bool) -> anyhow::Result<()> {
+pub async fn run(keep: bool, database_url: Option<String>) -> anyhow::Result<()> {
     let dir: PathBuf = std::env::temp_dir().join(crate::crypto::random_id("keyturn-demo"));
     std::fs::create_dir_all(&dir)?;
-    let result = flow(&dir).await;
+    let result = flow(&dir, database_url).await;
     if keep {
         println!("data kept in {}", dir.display());
     } else {
@@ -102,17 +106,25 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     result
 }
 
-async fn flow(dir: &Path) -> anyhow::Result<()> {
-    let settings = Settings::from_pairs([
-        ("data_dir", dir.to_string_lossy().as_ref()),
-        ("listen", "127.0.0.1:0"),
-        ("worker_poll_ms", "100"),
-    ])?;
+async fn flow(dir: &Path, database_url: Option<String>) -> anyhow::Result<()> {
+    let mut pairs = vec![
+        ("data_dir", dir.to_string_lossy().into_owned()),
+        ("listen", "127.0.0.1:0".into()),
+        ("worker_poll_ms", "100".into()),
+    ];
+    if let Some(url) = database_url {
+        pairs.push(("database_url", url));
+    }
+    let settings = Settings::from_pairs(pairs)?;
     let mail_dir = settings.mail_dir();
     let mut steps = Steps { started: Instant::now(), last: Instant::now(), n: 0 };
     let app = crate::app::start(settings, Clock::system()).await?;
     let base = app.public_url();
-    println!("keyturn demo — throwaway instance at {base} (SQLite in {})", dir.display());
+    println!(
+        "keyturn demo — throwaway instance at {base} ({:?} database, data in {})",
+        app.state.db.backend(),
+        dir.display()
+    );
     steps.done("start: migrate the database, seed the demo service, listen");
     let http = reqwest::Client::builder().redirect(Policy::none()).build()?;
 
@@ -122,7 +134,7 @@ async fn flow(dir: &Path) -> anyhow::Result<()> {
 
     let order: Value = expect(
         http.post(format!("{base}/api/v1/orders"))
-            .json(&json!({"service": service, "name": "Demo Customer", "email": "demo.customer@example.com"}))
+            .json(&json!({"service": service, "name": "Demo Customer", "email": format!("demo.{}@example.com", &order_suffix())}))
             .send()
             .await?,
         StatusCode::CREATED,
