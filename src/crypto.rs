@@ -50,6 +50,13 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// True for an identifier we issue or accept as a key (order ids, slugs, payment ids):
+/// 1–64 ASCII letters, digits, `_` or `-`. Anything else never reaches a query (PostgreSQL
+/// refuses NUL bytes, and such input cannot name one of our rows anyway).
+pub fn is_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Masks an email address for logs: only the domain is kept.
 pub fn mask_email(email: &str) -> String {
     match email.rsplit_once('@') {

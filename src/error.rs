@@ -93,7 +93,8 @@ impl poem::error::ResponseError for AppError {
 /// framework-level failures (bad JSON, wrong content type, unknown route) get stable codes.
 pub fn to_json_response(e: poem::Error) -> Response {
     use poem_openapi::error::{ContentTypeError, ParseParamError, ParseRequestPayloadError};
-    if e.is::<AppError>() || e.is::<crate::http::body::BodyError>() {
+    // Responses our handlers built on purpose (API error enums) pass through unchanged.
+    if e.is_from_response() || e.is::<AppError>() || e.is::<crate::http::body::BodyError>() {
         return e.into_response();
     }
     let (status, code, message) = if e.is::<ParseRequestPayloadError>() {

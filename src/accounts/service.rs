@@ -139,7 +139,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
 /// Queues fresh credentials for an unverified account, at most `resend_per_hour` per address.
 /// Says nothing about whether the address exists.
 pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
-    let email = email.trim().to_lowercase();
+    let Ok(email) = crate::orders::service::validate_email(email) else {
+        return Ok(());
+    };
     let now = state.clock.now();
     let limit = state.settings.resend_per_hour;
     let key = format!("resend:{}", token_hash(&email));

@@ -90,7 +90,7 @@ impl OrdersApi {
     #[oai(path = "/orders/:order_id", method = "get", tag = "Tag::Orders")]
     async fn get_order(&self, state: Data<&AppState>, order_id: Path<String>) -> Result<Json<OrderStatus>, ApiError> {
         let id = order_id.0;
-        if id.len() > 64 {
+        if !crate::crypto::is_key(&id) {
             return Err(ApiError::not_found("No such order."));
         }
         let order = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await?;

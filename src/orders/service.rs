@@ -94,7 +94,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
     let phone = validate_phone(input.phone)?;
     let locale = validate_locale(input.locale)?;
     let slug = input.service.trim().to_string();
-    if slug.is_empty() || slug.len() > 64 {
+    if !crate::crypto::is_key(&slug) {
         return Err(ApiError::unprocessable("unknown_service", "No such service."));
     }
     guard(state, Bucket::Orders, ip, input.captcha_token.as_deref()).await?;

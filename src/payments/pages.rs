@@ -13,7 +13,7 @@ use crate::orders::model::{self as orders, Order};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, Response> {
-    if id.len() > 64 {
+    if !crate::crypto::is_key(&id) {
         return Ok(None);
     }
     state

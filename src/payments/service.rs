@@ -130,7 +130,8 @@ fn apply_in_tx(
         id: record_id.clone(),
         gateway: gateway.into(),
         event_id: ev.event_id.clone(),
-        order_id: ev.order_id.clone(),
+        // Only a well-formed id is stored; anything else cannot name one of our orders.
+        order_id: ev.order_id.clone().filter(|id| crate::crypto::is_key(id)),
         gateway_payment_id: Some(ev.payment_id.clone()),
         kind: kind_str(&ev.kind),
         outcome: "processing".into(),
@@ -158,7 +159,7 @@ fn decide(
     now: i64,
 ) -> Result<(Outcome, String), TxError> {
     let order = match ev.order_id.as_deref() {
-        Some(id) if id.len() <= 64 => orders::find_by_id(c, id)?,
+        Some(id) if crate::crypto::is_key(id) => orders::find_by_id(c, id)?,
         _ => None,
     };
     let Some(order) = order else {

@@ -32,7 +32,11 @@ fn declined(state: &AppState, order_id: &str, why: &str) -> Response {
 }
 
 async fn payable_order(state: &AppState, id: String) -> Result<Order, Response> {
-    let found = if id.len() > 64 { Ok(None) } else { state.db.read(move |c| Ok(orders::find_by_id(c, &id)?)).await };
+    let found = if !crate::crypto::is_key(&id) {
+        Ok(None)
+    } else {
+        state.db.read(move |c| Ok(orders::find_by_id(c, &id)?)).await
+    };
     match found {
         Ok(Some(o)) if o.status == orders::PENDING_PAYMENT => Ok(o),
         Ok(Some(o)) => Err(page(
@@ -133,7 +137,8 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
 }
 
 async fn pending_challenge(state: &AppState, id: String) -> Result<SandboxPayment, Response> {
-    let found = if id.len() > 64 { Ok(None) } else { state.db.read(move |c| Ok(model::find(c, &id)?)).await };
+    let found =
+        if !crate::crypto::is_key(&id) { Ok(None) } else { state.db.read(move |c| Ok(model::find(c, &id)?)).await };
     match found {
         Ok(Some(p)) if p.status == "requires_action" => Ok(p),
         Ok(_) => Err(error_page(StatusCode::NOT_FOUND, "3-D Secure", "No authentication is waiting here.")),

@@ -63,7 +63,11 @@ pub async fn start_session(state: &AppState, account_id: &str) -> Result<String,
 pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<(String, bool), ApiError> {
     state.limiters.check(Bucket::Login, ip).map_err(ApiError::rate_limited)?;
     let login = login.trim().to_lowercase();
-    if login.is_empty() || login.len() > 254 || password.len() > password::MAX_BYTES {
+    if login.is_empty()
+        || login.len() > 254
+        || login.chars().any(char::is_control)
+        || password.len() > password::MAX_BYTES
+    {
         return Err(invalid_credentials());
     }
     let lookup = login.clone();

@@ -52,7 +52,7 @@ impl Gateway for Sandbox {
             "payment.failed" => EventKind::Failed,
             "payment.requires_action" => EventKind::RequiresAction,
             "refund.succeeded" => EventKind::Refunded,
-            other => EventKind::Other(other.chars().take(64).collect()),
+            other => EventKind::Other(other.chars().filter(|c| c.is_ascii_graphic()).take(64).collect()),
         };
         let three_ds = match env.data.three_ds.as_deref() {
             None => None,
@@ -60,8 +60,16 @@ impl Gateway for Sandbox {
                 Some(ThreeDs::parse(s).ok_or_else(|| VerifyError::Malformed(format!("unknown three_ds `{s}`")))?)
             }
         };
-        if env.data.payment_id.is_empty() || env.data.payment_id.len() > 128 {
-            return Err(VerifyError::Malformed("payment_id must be 1 to 128 characters".into()));
+        if env.data.payment_id.is_empty()
+            || env.data.payment_id.len() > 128
+            || env.data.payment_id.chars().any(char::is_control)
+        {
+            return Err(VerifyError::Malformed("payment_id must be 1 to 128 printable characters".into()));
+        }
+        if let Some(c) = &env.data.currency {
+            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(VerifyError::Malformed("currency must be a 3-letter ISO code".into()));
+            }
         }
         Ok(VerifiedEvent {
             event_id: id.to_string(),
