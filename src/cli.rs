@@ -110,12 +110,11 @@ async fn shutdown_signal() {
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let url = settings.database_url();
     let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        // `connect` applies pending migrations; report how many ran.
-        let db = crate::db::Db::connect(&url, 1)?;
+        let db = crate::db::Db::open(&url, 1)?;
         db.migrate()
     })
     .await??;
-    println!("database is up to date ({applied} pending migrations applied by this run)");
+    println!("database is up to date ({applied} migrations applied now)");
     Ok(())
 }
 

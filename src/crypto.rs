@@ -57,6 +57,23 @@ pub fn is_key(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Masks every email address inside a text (SMTP servers quote recipients in errors).
+pub fn mask_emails_in(text: &str) -> String {
+    text.split_inclusive(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | ',' | ';' | ':'))
+        .map(|part| {
+            let (word, sep) = match part.char_indices().last() {
+                Some((i, c)) if c.is_whitespace() || "<>\"',;:".contains(c) => part.split_at(i),
+                _ => (part, ""),
+            };
+            if word.contains('@') {
+                format!("{}{sep}", mask_email(word))
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Masks an email address for logs: only the domain is kept.
 pub fn mask_email(email: &str) -> String {
     match email.rsplit_once('@') {
@@ -171,5 +188,9 @@ mod tests {
     #[test]
     fn email_is_masked_to_its_domain() {
         assert_eq!(mask_email("jane.doe@example.com"), "***@example.com");
+        assert_eq!(
+            mask_emails_in("550 5.1.1 <jane.doe@example.com>: Recipient address rejected"),
+            "550 5.1.1 <***@example.com>: Recipient address rejected"
+        );
     }
 }

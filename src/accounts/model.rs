@@ -106,15 +106,16 @@ pub fn set_failed_logins(conn: &mut DbConn, id: &str, count: i32, window_start: 
         .execute(conn)
 }
 
-/// Atomically counts one failed login within the hour window; returns the new count.
-pub fn record_failed_login(conn: &mut DbConn, account: &Account, now: i64) -> QueryResult<i32> {
-    let (count, start) = if now - account.failed_window_start >= 3600 {
-        (1, now)
-    } else {
-        (account.failed_logins + 1, account.failed_window_start)
-    };
-    set_failed_logins(conn, &account.id, count, start)?;
-    Ok(count)
+/// Counts one failed login within the hour window, atomically (concurrent failures on
+/// several instances all count); returns the new count.
+pub fn record_failed_login(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<i32> {
+    diesel::update(accounts::table.find(account_id).filter(accounts::failed_window_start.le(now - 3600)))
+        .set((accounts::failed_logins.eq(0), accounts::failed_window_start.eq(now)))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(account_id))
+        .set(accounts::failed_logins.eq(accounts::failed_logins + 1))
+        .execute(conn)?;
+    accounts::table.find(account_id).select(accounts::failed_logins).first(conn)
 }
 
 pub fn insert_token(conn: &mut DbConn, t: &EmailToken) -> QueryResult<usize> {

@@ -1,14 +1,25 @@
-//! The verification page: `GET /verify-email?token=…` shows a confirm button and consumes
-//! nothing (mail scanners prefetch links); `POST /verify-email` (the button) consumes.
+//! Customer pages. The verification page: `GET /verify-email?token=…` shows a confirm button
+//! and consumes nothing (mail scanners prefetch links); `POST /verify-email` (the button)
+//! consumes. A resend form where a link failed. The cabinet (`/cabinet`): log in, choose a
+//! password, see services — a thin page over the JSON API.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Query};
-use poem::{handler, Response};
+use poem::{handler, Request, Response};
 use serde::Deserialize;
 
 use crate::accounts::service;
+use crate::http::api_error::ApiError;
+use crate::http::client_ip::client_ip;
+use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
+use crate::orders::service::guard;
 use crate::state::AppState;
+
+const RESEND_FORM: &str = "<p>Enter your email address and we will send a new link and a new temporary password.</p>\
+    <form method=\"post\" action=\"/verify-email/resend\"><label for=\"email\">Email</label>\
+    <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\">\
+    <button type=\"submit\">Send a new link</button></form>";
 
 #[derive(Deserialize)]
 pub struct TokenParam {
@@ -25,7 +36,7 @@ pub async fn get_verify_page(Query(q): Query<TokenParam>, state: Data<&AppState>
             StatusCode::BAD_REQUEST,
             product,
             "Link not valid",
-            "<p class=\"error\">This link is not valid. Please open the link from your email again.</p>",
+            &format!("<p class=\"error\">This link is not valid. Please open the link from your email again.</p>{RESEND_FORM}"),
         );
     }
     page(
@@ -52,11 +63,85 @@ pub async fn post_verify_page(Form(q): Form<TokenParam>, state: Data<&AppState>)
             product,
             "You are in",
             "<p class=\"ok\">Your email address is confirmed and your account is active.</p>\
-             <p>Log in with the login and temporary password from the email; you will then choose your own password.</p>",
+             <p>Log in with the login and temporary password from the email; you will then choose your own password.</p>\
+             <p><a class=\"button\" href=\"/cabinet\">Log in</a></p>",
         ),
         Err(e) => {
             let (status, body) = e.parts();
-            page(status, product, "Could not confirm", &format!("<p class=\"error\">{}</p>", esc(&body.message)))
+            let offer = if body.error == "token_used" {
+                "<p><a class=\"button\" href=\"/cabinet\">Log in</a></p>"
+            } else {
+                RESEND_FORM
+            };
+            page(status, product, "Could not confirm", &format!("<p class=\"error\">{}</p>{offer}", esc(&body.message)))
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default, rename = "h-captcha-response")]
+    captcha: Option<String>,
+}
+
+/// The resend form: the same answer whether the address is known or not.
+#[handler]
+pub async fn post_resend_page(req: &Request, Form(f): Form<ResendForm>, state: Data<&AppState>) -> Response {
+    let product = &state.settings.product_name;
+    let ip = client_ip(req, &state.settings.trusted_proxies);
+    let outcome = match guard(&state, Bucket::Resend, ip, f.captcha.as_deref()).await {
+        Ok(()) => service::resend(&state, &f.email).await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => page(
+            StatusCode::OK,
+            product,
+            "Check your email",
+            "<p>If this address belongs to an account waiting for confirmation, a new email is on its way.</p>",
+        ),
+        Err(e) => {
+            let (status, body) = e.parts();
+            page(status, product, "Could not send", &format!("<p class=\"error\">{}</p>", esc(&body.message)))
+        }
+    }
+}
+
+/// The cabinet page; `assets/cabinet.js` drives it through the JSON API.
+#[handler]
+pub async fn get_cabinet_page(state: Data<&AppState>) -> Response {
+    let mut resp = page(
+        StatusCode::OK,
+        &state.settings.product_name,
+        "Your cabinet",
+        "<div id=\"login\" hidden><form id=\"login-form\"><label for=\"l\">Login</label>\
+         <input id=\"l\" name=\"login\" autocomplete=\"username\"><label for=\"p\">Password</label>\
+         <input id=\"p\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
+         <button type=\"submit\">Log in</button></form></div>\
+         <div id=\"change\" hidden><p>Choose your own password (at least 12 characters; a few unrelated words work well).</p>\
+         <form id=\"change-form\"><label for=\"c\">Temporary password</label>\
+         <input id=\"c\" type=\"password\" autocomplete=\"current-password\"><label for=\"n\">New password</label>\
+         <input id=\"n\" type=\"password\" autocomplete=\"new-password\"><button type=\"submit\">Save password</button></form></div>\
+         <div id=\"me\" hidden><p>Logged in as <code id=\"me-login\"></code></p><table id=\"services\"></table>\
+         <button id=\"logout\" type=\"button\">Log out</button></div>\
+         <p id=\"message\" role=\"status\"></p><script src=\"/assets/cabinet.js\"></script>",
+    );
+    resp.headers_mut().insert(
+        "Content-Security-Policy",
+        poem::http::HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    resp
+}
+
+/// The cabinet's script (served from the binary).
+#[handler]
+pub fn get_cabinet_script() -> Response {
+    Response::builder()
+        .content_type("text/javascript; charset=utf-8")
+        .header("Cache-Control", "public, max-age=300")
+        .body(include_str!("../../assets/cabinet.js"))
 }

@@ -187,6 +187,12 @@ pub fn weak_password_error(w: Weak) -> ApiError {
 
 /// Replaces the password after checking the current one; ends every session of the account.
 pub async fn change_password(state: &AppState, account: &Account, current: &str, new: &str) -> Result<(), ApiError> {
+    if account.must_change_password && account.temp_password_expires_at.is_some_and(|t| t <= state.clock.now()) {
+        return Err(ApiError::unauthorized(
+            "temporary_password_expired",
+            "The temporary password has expired; ask for new credentials.",
+        ));
+    }
     if current.len() > password::MAX_BYTES {
         return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
     }

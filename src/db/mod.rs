@@ -85,8 +85,15 @@ fn connection_url(url: &str) -> (Backend, String) {
 }
 
 impl Db {
-    /// Opens the pool (creating the SQLite file's folder) and applies pending migrations.
+    /// Opens the pool and applies pending migrations.
     pub fn connect(url: &str, pool_size: u32) -> anyhow::Result<Db> {
+        let db = Db::open(url, pool_size)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Opens the pool (creating the SQLite file's folder) without migrating.
+    pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Db> {
         let (backend, conn_url) = connection_url(url);
         if backend == Backend::Sqlite {
             if let Some(parent) = std::path::Path::new(&conn_url).parent() {
@@ -104,7 +111,6 @@ impl Db {
             .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
         let db =
             Db { pool, backend, write_gate: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))) };
-        db.migrate()?;
         Ok(db)
     }
 
@@ -113,12 +119,18 @@ impl Db {
         self.backend
     }
 
-    /// Applies pending embedded migrations; returns how many ran.
+    /// Applies pending embedded migrations; returns how many ran. On PostgreSQL an advisory
+    /// lock makes instances that start together migrate one after the other.
     pub fn migrate(&self) -> anyhow::Result<usize> {
         let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("cannot reach the database: {e}"))?;
         let applied = match &mut *conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+            DbConn::Pg(c) => {
+                c.batch_execute("SELECT pg_advisory_lock(7418935)")?;
+                let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
+                c.batch_execute("SELECT pg_advisory_unlock(7418935)")?;
+                result
+            }
         }
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied)

@@ -16,7 +16,9 @@ use poem::{get, handler, post, Endpoint, EndpointExt, IntoResponse, Response, Ro
 use poem_openapi::OpenApiService;
 
 use crate::accounts::api::AccountsApi;
-use crate::accounts::pages::{get_verify_page, post_verify_page};
+use crate::accounts::pages::{
+    get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
+};
 use crate::catalog::api::CatalogApi;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
@@ -54,6 +56,7 @@ fn index(state: Data<&AppState>) -> Response {
         &state.settings.product_name,
         "Welcome",
         "<p>This is the account service of the shop. Orders start on the shop's page.</p>\
+         <p><a class=\"button\" href=\"/cabinet\">Log in to your cabinet</a></p>\
          <p class=\"muted\">API documentation: <a href=\"/docs\">/docs</a></p>",
     )
 }
@@ -74,7 +77,10 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/forms/order", post(post_order_form))
         .at("/pay/:order_id", get(get_pay_page))
         .at("/orders/:order_id/return", get(get_return_page))
-        .at("/verify-email", get(get_verify_page).post(post_verify_page));
+        .at("/verify-email", get(get_verify_page).post(post_verify_page))
+        .at("/verify-email/resend", post(post_resend_page))
+        .at("/cabinet", get(get_cabinet_page))
+        .at("/assets/cabinet.js", get(get_cabinet_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

@@ -116,7 +116,7 @@ async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
     let ctx = serde_json::json!({
         "name": account.name,
         "login": account.login,
-        "login_url": state.link("/"),
+        "login_url": state.link("/cabinet"),
     });
     let message = compose(state, &account.name, &account.email, "activation", ctx)?;
     state.mailer.send(message).await

@@ -59,16 +59,17 @@ pub fn enqueue(
 
 const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = ?1, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= ?2 \
-     AND (locked_until IS NULL OR locked_until < ?2) ORDER BY run_at, created_at LIMIT 1) \
+     AND (locked_until IS NULL OR locked_until < ?2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1) \
      RETURNING id, kind, account_id, order_id, attempts";
 
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= $2 \
-     AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, created_at LIMIT 1 \
+     AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1 \
      FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, account_id, order_id, attempts";
 
-/// Claims the next due job (if any) for `LEASE_SECS`.
+/// Claims the next due job (if any) for `LEASE_SECS`. Among jobs queued together the
+/// payment confirmation goes first, then the credentials.
 pub fn claim(conn: &mut DbConn, now: i64) -> QueryResult<Option<Job>> {
     let until = now + LEASE_SECS;
     match conn {

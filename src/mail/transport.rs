@@ -131,10 +131,11 @@ impl Mailer {
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
             Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                let text = crate::crypto::mask_emails_in(&e.to_string());
                 if e.is_permanent() {
-                    SendError::Permanent(e.to_string())
+                    SendError::Permanent(text)
                 } else {
-                    SendError::Transient(e.to_string())
+                    SendError::Transient(text)
                 }
             }),
             Mailer::Directory(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string())),

@@ -27,9 +27,6 @@ pub fn parse_form(body: &[u8]) -> Result<OrderInput, ApiError> {
             _ => {} // site builders add their own fields (tranid, formid, utm_*): ignore them
         }
     }
-    if input.service.is_empty() {
-        input.service = "demo".into();
-    }
     Ok(input)
 }
 

@@ -45,9 +45,11 @@ pub fn status_rank(status: &str) -> u8 {
         "pending" => 0,
         "requires_action" => 1,
         "authorized" => 2,
-        "failed" | "cancelled" | "succeeded" => 3,
-        "partially_refunded" => 4,
-        "refunded" => 5,
+        "failed" | "cancelled" => 3,
+        // A gateway may report success after a failed attempt of the same payment.
+        "succeeded" => 4,
+        "partially_refunded" => 5,
+        "refunded" => 6,
         _ => 0,
     }
 }

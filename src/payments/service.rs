@@ -181,6 +181,9 @@ fn decide(
     let Some(status) = payment_status(&ev.kind) else {
         return Ok((Outcome::Recorded, "event type ignored".into()));
     };
+    if ev.kind == EventKind::Succeeded && previous.as_ref().is_some_and(|p| p.status == "succeeded") {
+        return Ok((Outcome::Duplicate, "repeated success for the same payment".into()));
+    }
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
     save_payment(c, gateway, &order, ev, previous, status, now)?;

@@ -99,8 +99,8 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
         return Err(invalid_credentials());
     };
     if !verified.ok {
-        let a = account.clone();
-        let count = state.db.write(move |c| Ok(accounts::record_failed_login(c, &a, now)?)).await?;
+        let id = account.id.clone();
+        let count = state.db.write(move |c| Ok(accounts::record_failed_login(c, &id, now)?)).await?;
         tracing::info!(event = "authn_login_fail", account_id = %account.id, failures = count, ip = %ip, "login failed");
         let extra = i64::from(count) - 5;
         if extra > 0 && state.settings.login_delay_ms > 0 {
