@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
-use crate::config::{Settings, SETTINGS};
+use crate::config::{all_settings, Settings};
 
 #[derive(Parser)]
 #[command(name = "keyturn", version, about = "Turns a verified payment into a working customer account")]
@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Demo { keep, database_url } => crate::demo::run(keep, database_url).await,
             Command::CheckConfig { list: true } => {
-                for s in SETTINGS {
+                for s in all_settings() {
                     println!("KEYTURN_{:<32} default {:<40} {}", s.name.to_uppercase(), s.default, s.doc);
                 }
                 Ok(())

@@ -10,6 +10,7 @@ use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
+use crate::http::strict::Str;
 use crate::orders::service::guard;
 use crate::sessions::service::{authenticate, check_origin, session_cookie, start_session};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ enum Tag {
 #[oai(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The token from the verification link.
-    pub token: String,
+    pub token: Str,
 }
 
 #[derive(Object)]
@@ -38,8 +39,8 @@ pub struct VerifyResult {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct ResendRequest {
-    pub email: String,
-    pub captcha_token: Option<String>,
+    pub email: Str,
+    pub captcha_token: Option<Str>,
 }
 
 #[derive(Object)]
@@ -76,8 +77,8 @@ pub struct Me {
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
+    pub current_password: Str,
+    pub new_password: Str,
 }
 
 #[derive(ApiResponse)]

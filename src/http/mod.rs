@@ -7,6 +7,7 @@ pub mod client_ip;
 pub mod headers;
 pub mod limits;
 pub mod pages;
+pub mod strict;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
+use crate::http::strict::Str;
 use crate::orders::model;
 use crate::orders::service::{create_order, OrderInput};
 use crate::state::AppState;
@@ -23,13 +24,13 @@ enum Tag {
 #[oai(deny_unknown_fields)]
 pub struct CreateOrder {
     /// Slug of the service from the catalog.
-    pub service: String,
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub locale: Option<String>,
+    pub service: Str,
+    pub name: Str,
+    pub email: Str,
+    pub phone: Option<Str>,
+    pub locale: Option<Str>,
     /// hCaptcha response token (required when captcha is configured).
-    pub captcha_token: Option<String>,
+    pub captcha_token: Option<Str>,
 }
 
 /// The created order and where to pay it.
@@ -71,12 +72,12 @@ impl OrdersApi {
         let ip = client_ip(req, &state.settings.trusted_proxies);
         let b = body.0;
         let input = OrderInput {
-            service: b.service,
-            name: b.name,
-            email: b.email,
-            phone: b.phone,
-            locale: b.locale,
-            captcha_token: b.captcha_token,
+            service: b.service.0,
+            name: b.name.0,
+            email: b.email.0,
+            phone: b.phone.map(|p| p.0),
+            locale: b.locale.map(|l| l.0),
+            captcha_token: b.captcha_token.map(|t| t.0),
         };
         let order = create_order(&state, ip, input).await?;
         Ok(CreateOrderResponse::Created(Json(OrderCreated {

@@ -44,7 +44,10 @@ pub async fn post_callback(
         }
     };
     match apply_event(&state, gw.name(), event).await {
-        Ok(_) => gw.reply(Ack::Received),
+        Ok(outcome) => {
+            let ack = if outcome.is_refusal() { Ack::Refused } else { Ack::Accepted };
+            gw.reply(&raw, ack, state.clock.now())
+        }
         Err(e) => poem::error::ResponseError::as_response(&crate::error::AppError::Unavailable(e.to_string())),
     }
 }

@@ -54,7 +54,7 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             "sandbox" => ("Pay by card (sandbox)", format!("/sandbox/checkout/{}", order.id)),
             _ => continue,
         };
-        buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(&label)));
+        buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(label)));
     }
     if buttons.is_empty() {
         buttons = "<p class=\"error\">No payment method is enabled; please contact the shop.</p>".into();

@@ -37,6 +37,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// True when we refuse the money (the gateway may reverse it if it can).
+    pub fn is_refusal(self) -> bool {
+        matches!(self, Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Provisioned => "provisioned",

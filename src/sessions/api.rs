@@ -7,6 +7,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
+use crate::http::strict::Str;
 use crate::sessions::service;
 use crate::state::AppState;
 
@@ -21,8 +22,8 @@ enum Tag {
 #[oai(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The login from the credentials email (or the email address).
-    pub login: String,
-    pub password: String,
+    pub login: Str,
+    pub password: Str,
 }
 
 /// Result of a login.

@@ -2,8 +2,8 @@
 
 use futures_util::future::join_all;
 
-use crate::harness::webhook;
 use crate::harness::*;
+use crate::harness::{db, webhook};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_duplicate_callbacks_provision_once() {
@@ -32,6 +32,35 @@ async fn fifty_concurrent_duplicate_callbacks_provision_once() {
     assert_eq!(app.mail.count(&email, Kind::Any), 2);
     assert_eq!(app.order_status(&order_id).await, "provisioned");
     app.stop().await;
+}
+
+/// Several instances share one PostgreSQL: duplicates spread over both still
+/// provision once, and the two mail workers send each email once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_across_two_instances_provision_once() {
+    if db::base_url().is_none() {
+        eprintln!("skipped: needs {} (SQLite mode is single-instance)", db::ENV);
+        return;
+    }
+    let a = TestApp::builder().start().await;
+    let b = a.second_instance().await;
+    let email = unique_email();
+    let order_id = a.order(&email).await;
+    let body = a.success_body(&order_id, &random_id("pay"), "authenticated").await;
+    let event_id = random_id("evt");
+    let ts = a.clock.now();
+    let calls = (0..50).map(|i| if i % 2 == 0 { &a } else { &b }).map(|app| app.signed_callback(&event_id, ts, &body));
+    for resp in join_all(calls).await {
+        assert_eq!(resp.status(), 200, "duplicate answered {}", resp.text().await.unwrap());
+    }
+    // A second event id for the same payment, at the other instance.
+    assert_eq!(b.signed_callback(&random_id("evt"), b.clock.now(), &body).await.status(), 200);
+    a.mail.credentials(&email, 1).await;
+    b.wait_for_status(&order_id, "provisioned").await;
+    a.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
+    assert_eq!(a.mail.count(&email, Kind::Any), 2);
+    b.stop().await;
+    a.stop().await;
 }
 
 /// A fresh order and a correct success event for it: (email, order, body, event id, ts).
@@ -222,6 +251,23 @@ async fn not_performed_3ds_provisions_when_the_policy_accepts_it() {
     let email = unique_email();
     let order_id = app.order(&email).await;
     app.pay_by_callback(&order_id, "failed").await;
+    app.mail.assert_count_after(&email, Kind::Any, 0, QUIET).await;
+    assert_eq!(app.order_status(&order_id).await, "pending_payment");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_sandbox_disabled_sandbox_payments_do_nothing() {
+    let app = TestApp::builder().set("sandbox_enabled", "false").start().await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    let card = [("card_number", "4242424242424242"), ("exp", "12/30"), ("cvc", "123")];
+    let resp = app.client.post(app.url(&format!("/sandbox/checkout/{order_id}"))).form(&card).send().await.unwrap();
+    assert!(resp.status().is_client_error(), "sandbox checkout while disabled: {}", resp.status());
+    let body = app.success_body(&order_id, &random_id("pay"), "authenticated").await;
+    let resp = app.signed_callback(&random_id("evt"), app.clock.now(), &body).await;
+    assert!(resp.status().is_client_error(), "sandbox callback while disabled: {}", resp.status());
+
     app.mail.assert_count_after(&email, Kind::Any, 0, QUIET).await;
     assert_eq!(app.order_status(&order_id).await, "pending_payment");
     app.stop().await;

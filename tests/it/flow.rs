@@ -189,3 +189,28 @@ async fn health_docs_and_openapi_are_served() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_pages_and_private_answers_carry_security_headers() {
+    let app = TestApp::builder().start().await;
+    let (_, creds) = app.verified().await;
+    let header = |resp: &reqwest::Response, name: &str| {
+        resp.headers().get(name).map(|v| v.to_str().unwrap().to_ascii_lowercase()).unwrap_or_default()
+    };
+
+    let page = app.client.get(&creds.link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "referrer-policy"), "no-referrer", "token page leaks the token via Referer");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert!(header(&page, "cache-control").contains("no-store"));
+    assert!(!header(&page, "content-security-policy").is_empty(), "no CSP on the token page");
+    assert!(header(&page, "strict-transport-security").is_empty(), "HSTS over plain http");
+
+    let c = app.customer();
+    let login = c.login(&creds.login, &creds.password).await;
+    assert!(header(&login, "cache-control").contains("no-store"));
+    let me = c.me().await;
+    assert!(header(&me, "cache-control").contains("no-store"), "private answer cacheable");
+    assert_eq!(header(&me, "x-content-type-options"), "nosniff");
+    app.stop().await;
+}

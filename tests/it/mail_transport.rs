@@ -60,3 +60,34 @@ async fn without_smtp_emails_are_written_as_eml_files() {
     json_status(app.customer().login(&credentials.login, &credentials.password).await, 200).await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_outage_delays_emails_but_never_loses_them() {
+    // Nobody listens on the SMTP port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = smtp::Store::default();
+    let app = TestApp::builder().smtp_at(port, store.clone()).start().await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_by_callback(&order_id, "authenticated").await;
+    app.mail.assert_count_after(&email, Kind::Any, 0, QUIET).await;
+    assert_eq!(app.order_status(&order_id).await, "paid");
+
+    // The mail server comes back; retries are due after their backoff, so move time on.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("SMTP port taken meanwhile");
+    smtp::spawn_on(listener, store);
+    let deadline = Instant::now() + MAIL_TIMEOUT;
+    while app.mail.count(&email, Kind::Credentials) == 0 || app.mail.count(&email, Kind::Confirmation) == 0 {
+        assert!(Instant::now() < deadline, "emails never delivered after the SMTP outage");
+        app.clock.advance(60);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let creds = app.mail.credentials(&email, 1).await;
+    app.wait_for_status(&order_id, "provisioned").await;
+    app.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
+    assert_eq!(app.mail.count(&email, Kind::Confirmation), 1);
+    // The password in the email that finally went out is the one that works.
+    json_status(app.verify(&creds.token).await, 200).await;
+    json_status(app.customer().login(&creds.login, &creds.password).await, 200).await;
+    app.stop().await;
+}

@@ -6,10 +6,12 @@
 mod harness;
 
 mod bad_input;
+mod browser;
 mod callbacks;
 mod captcha_and_limits;
 mod flow;
 mod mail_transport;
+mod recovery;
 mod secrets;
 mod sessions;
 mod verification;

@@ -2,10 +2,9 @@
 //! session ids and card numbers never appear in the database files or the logs.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::harness::customer::session_cookie_value;
+use crate::harness::process::Keyturn;
 use crate::harness::*;
 
 const CARD: &str = "4242424242424242";
@@ -90,67 +89,23 @@ async fn no_plaintext_secrets_in_the_sqlite_files() {
     }
 }
 
-/// A free port on 127.0.0.1 (tiny race between closing and the child binding it).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Runs the real binary (`keyturn serve`) with its output captured, drives the
 /// whole flow, then searches the captured logs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_never_contain_secrets_or_full_email_addresses() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let smtp = smtp::shared();
-    let (secret, _) = webhook::new_secret();
-    let log_path = dir.path().join("keyturn.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let data_dir = dir.path().join("data");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
-    cmd.arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KEYTURN_DATA_DIR", &data_dir)
-        .env("KEYTURN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("KEYTURN_SMTP_URL", format!("smtp://127.0.0.1:{}", smtp.addr.port()))
-        .env("KEYTURN_SANDBOX_SECRET", &secret)
-        .env("KEYTURN_WORKER_POLL_MS", "100")
-        .env("KEYTURN_LOGIN_DELAY_MS", "0")
-        .env("KEYTURN_LOG_LEVEL", "info,keyturn=trace")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log);
-    let child = Proc(cmd.spawn().expect("spawn keyturn serve"));
-
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
-            if r.status() == 200 {
-                break;
-            }
-        }
-        let out = std::fs::read_to_string(&log_path).unwrap_or_default();
-        assert!(Instant::now() < deadline, "keyturn serve did not become ready:\n{out}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
-    let app = TestApp::attach(&base, smtp.store.clone());
+    let mut keyturn = Keyturn::serve(&dir.path().join("data"), smtp.addr.port()).await;
+    let app = keyturn.driver(smtp.store.clone());
     let secrets = flow_collecting_secrets(&app).await;
-    drop(child);
+    keyturn.kill();
 
-    let logs = std::fs::read_to_string(&log_path).unwrap();
-    assert!(!logs.trim().is_empty(), "keyturn wrote no logs at all");
+    let logs = keyturn.logs();
+    // The security events are there (so the logs were really captured)...
+    for event in ["authn_login_fail", "authn_login_success"] {
+        assert!(logs.contains(event), "no {event} event in the logs:\n{logs}");
+    }
+    // ...and none of the secrets.
     for (what, secret) in &secrets {
         assert!(!logs.contains(secret.as_str()), "{what} appears in the logs:\n{logs}");
     }

@@ -48,12 +48,9 @@ async fn hundred_failed_logins_lock_the_account_for_the_hour() {
     let victim = app.active().await;
     let bystander = app.active().await;
     let attacker = app.customer();
-    for round in 0..25 {
-        let guesses: Vec<String> = (0..4).map(|i| format!("Guess-{round}-{i}-xyzzy")).collect();
-        let tries = join_all(guesses.iter().map(|g| attacker.login(&victim.login, g))).await;
-        for resp in tries {
-            assert_error(resp, 401, "invalid_credentials").await;
-        }
+    for i in 0..100 {
+        assert_error(attacker.login(&victim.login, &format!("Guess-{i}-xyzzy")).await, 401, "invalid_credentials")
+            .await;
     }
     // The 101st attempt is refused even with the right password.
     assert_error(app.customer().login(&victim.login, &victim.password).await, 429, "too_many_attempts").await;
@@ -63,6 +60,23 @@ async fn hundred_failed_logins_lock_the_account_for_the_hour() {
     app.clock.advance(3600 + 60);
     let back = json_status(app.customer().login(&victim.login, &victim.password).await, 200).await;
     assert_eq!(back["must_change_password"], false);
+    app.stop().await;
+}
+
+/// Credential stuffing sends guesses in parallel: every failure must still count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_failed_logins_all_count_towards_the_lock() {
+    let app = TestApp::builder().set("login_delay_ms", "0").start().await;
+    let victim = app.active().await;
+    let attacker = app.customer();
+    for round in 0..10 {
+        let guesses: Vec<String> = (0..10).map(|i| format!("Guess-{round}-{i}-xyzzy")).collect();
+        let tries = join_all(guesses.iter().map(|g| attacker.login(&victim.login, g))).await;
+        for resp in tries {
+            assert_error(resp, 401, "invalid_credentials").await;
+        }
+    }
+    assert_error(app.customer().login(&victim.login, &victim.password).await, 429, "too_many_attempts").await;
     app.stop().await;
 }
 
@@ -161,6 +175,7 @@ async fn https_public_url_gives_a_host_prefixed_secure_cookie_and_links() {
     let body = serde_json::json!({"login": creds.login, "password": creds.password});
     let resp = app.client.post(app.url("/api/v1/session")).json(&body).send().await.unwrap();
     assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("strict-transport-security"), "no HSTS with an https public URL");
     let set: Vec<String> =
         resp.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
     let cookie =
@@ -170,5 +185,52 @@ async fn https_public_url_gives_a_host_prefixed_secure_cookie_and_links() {
         assert!(attrs.contains(attr), "cookie lacks {attr}: {cookie}");
     }
     assert!(!attrs.contains("domain="), "__Host- cookie with Domain: {cookie}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_after_30_idle_minutes_and_after_12_hours() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    // Idle: 29 minutes is fine, then 31 minutes of silence ends the session.
+    app.clock.advance(29 * 60);
+    json_status(a.customer.me().await, 200).await;
+    app.clock.advance(31 * 60);
+    assert_error(a.customer.me().await, 401, "unauthenticated").await;
+
+    // Absolute: a session kept busy still ends 12 hours after login.
+    let busy = app.customer();
+    json_status(busy.login(&a.login, &a.password).await, 200).await;
+    for _ in 0..(12 * 60 / 25) {
+        app.clock.advance(25 * 60);
+        json_status(busy.me().await, 200).await;
+    }
+    app.clock.advance(25 * 60);
+    assert_error(busy.me().await, 401, "unauthenticated").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_state_changes_are_refused() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    let c = &a.customer;
+    let evil = "https://evil.example";
+    let body = serde_json::json!({"current_password": a.password, "new_password": strong_password()});
+    let url = app.url("/api/v1/me/password");
+
+    let resp = c.client.post(&url).header("origin", evil).json(&body).send().await.unwrap();
+    assert_error(resp, 403, "csrf_rejected").await;
+    let resp = c.client.delete(app.url("/api/v1/session")).header("origin", evil).send().await.unwrap();
+    assert_error(resp, 403, "csrf_rejected").await;
+    // A classic cross-site form post (no JSON) does not get through either.
+    let form = [("current_password", a.password.as_str()), ("new_password", "Another-strong-pass-42")];
+    let resp = c.client.post(&url).form(&form).send().await.unwrap();
+    assert_error(resp, 415, "unsupported_media_type").await;
+
+    // Still logged in with the same password; our own origin is accepted.
+    json_status(c.me().await, 200).await;
+    let resp = c.client.post(&url).header("origin", app.public_url.as_str()).json(&body).send().await.unwrap();
+    assert_eq!(resp.status(), 204);
     app.stop().await;
 }

@@ -37,6 +37,26 @@ async fn verification_token_is_single_use_and_tamper_proof() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_simultaneous_clicks_activate_once() {
+    let app = TestApp::builder().start().await;
+    let (email, _, creds) = app.provisioned().await;
+    let answers = futures_util::future::join_all((0..10).map(|_| app.verify(&creds.token))).await;
+    let mut statuses = vec![];
+    for resp in answers {
+        let status = resp.status().as_u16();
+        let v: serde_json::Value = resp.json().await.unwrap();
+        if status != 200 {
+            assert_eq!((status, v["error"].as_str().unwrap_or("")), (409, "token_used"), "{v}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    app.mail.wait_for(&email, Kind::Activation, 1, MAIL_TIMEOUT).await;
+    app.mail.assert_count_after(&email, Kind::Activation, 1, QUIET).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_link_expires_after_48_hours_and_resend_recovers() {
     let app = TestApp::builder().start().await;
     let (email, _, creds) = app.provisioned().await;

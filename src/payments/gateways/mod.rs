@@ -2,14 +2,22 @@
 //! refuses it) and renders the reply its gateway expects. Adapters are pure: no database,
 //! no clock of their own (the caller passes `now`), no network.
 
+pub mod allsecure;
+pub mod dotpay;
+pub mod freedompay;
+pub mod paypal;
 pub mod sandbox;
+pub mod square;
 pub mod standard_webhooks;
+pub mod stripe;
+pub mod twocheckout;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use poem::http::HeaderMap;
 use poem::Response;
+use subtle::ConstantTimeEq;
 
 /// A callback exactly as received.
 pub struct RawCallback<'a> {
@@ -114,11 +122,16 @@ pub enum VerifyError {
     UnsupportedMediaType,
 }
 
-/// How we treated a verified event, for the gateway's reply.
+/// How we treated a verified event, for the gateway's reply. Either way it was recorded and
+/// the gateway must stop retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ack {
-    /// Recorded (applied, duplicate, mismatch or ignored): the gateway must stop retrying.
-    Received,
+    /// Applied, a duplicate, or informational.
+    Accepted,
+    /// Refused on our side (amount/currency mismatch, failed 3-D Secure, a second payment for
+    /// a paid order): gateways that can reverse a payment on our word (FreedomPay's
+    /// `pg_can_reject=1` → `rejected`) are told so; the others just get their normal ack.
+    Refused,
 }
 
 /// One payment gateway's callback dialect.
@@ -127,8 +140,9 @@ pub trait Gateway: Send + Sync {
     fn name(&self) -> &'static str;
     /// Verifies a raw callback; `now` is unix seconds.
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError>;
-    /// The success reply this gateway expects.
-    fn reply(&self, _ack: Ack) -> Response {
+    /// The reply this gateway expects for a verified callback (`raw` is the request it answers;
+    /// `now` is unix seconds, for replies that sign a date).
+    fn reply(&self, _raw: &RawCallback<'_>, _ack: Ack, _now: i64) -> Response {
         Response::builder().content_type("application/json").body(r#"{"received":true}"#)
     }
 }
@@ -150,5 +164,157 @@ impl Gateways {
 
     pub fn names(&self) -> Vec<&'static str> {
         self.by_name.keys().copied().collect()
+    }
+}
+
+// ---- Small helpers shared by the adapters. ----
+
+/// Decoded `application/x-www-form-urlencoded` fields, in the order received (repeats kept).
+pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// The first value of a form field.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// The single value of a form field: `Err` when it is repeated (a signature field must be unique).
+pub fn unique_field<'a>(fields: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, VerifyError> {
+    let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(VerifyError::BadSignature("repeated signature field"));
+    }
+    Ok(first)
+}
+
+/// Constant-time equality of two byte strings (their lengths are not secret).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Constant-time comparison of a received hex digest with the expected lower-case hex,
+/// ignoring the case of the received one.
+pub fn ct_eq_hex(expected_lower: &str, received: &str) -> bool {
+    ct_eq(expected_lower.as_bytes(), received.to_ascii_lowercase().as_bytes())
+}
+
+/// `true` when `t` is within `tolerance` seconds of `now`, either direction.
+pub fn within(now: i64, t: i64, tolerance: i64) -> bool {
+    now.checked_sub(t).is_some_and(|d| d.abs() <= tolerance)
+}
+
+/// A gateway id we store: 1 to `max` bytes, no control characters.
+pub fn checked_id(what: &str, value: &str, max: usize) -> Result<String, VerifyError> {
+    if value.is_empty() || value.len() > max || value.chars().any(char::is_control) {
+        return Err(VerifyError::Malformed(format!("{what} must be 1 to {max} printable characters")));
+    }
+    Ok(value.to_string())
+}
+
+/// An ISO 4217 code, upper-cased.
+pub fn checked_currency(value: &str) -> Result<String, VerifyError> {
+    if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(VerifyError::Malformed("currency must be a 3-letter ISO code".into()));
+    }
+    Ok(value.to_ascii_uppercase())
+}
+
+/// A decimal amount string (`"19.99"`) in minor units of `currency`.
+pub fn decimal_amount(value: &str, currency: &str) -> Result<i64, VerifyError> {
+    crate::money::parse_decimal(value, currency).ok_or_else(|| {
+        VerifyError::Malformed(format!("amount `{}` is not a valid {currency} amount", printable(value, 32)))
+    })
+}
+
+/// `amount` and `currency` together (both or neither): the decimal string parsed by the currency.
+pub fn money_fields(
+    amount: Option<&str>,
+    currency: Option<&str>,
+) -> Result<(Option<i64>, Option<String>), VerifyError> {
+    let currency = currency.filter(|c| !c.is_empty()).map(checked_currency).transpose()?;
+    let amount = match (amount.filter(|a| !a.is_empty()), &currency) {
+        (None, _) => None,
+        (Some(a), Some(c)) => Some(decimal_amount(a, c)?),
+        (Some(_), None) => return Err(VerifyError::Malformed("an amount without a currency".into())),
+    };
+    Ok((amount, currency))
+}
+
+/// An unrecognised event type or status, kept printable and short.
+pub fn other(kind: &str) -> EventKind {
+    EventKind::Other(printable(kind, 64))
+}
+
+fn printable(s: &str, max: usize) -> String {
+    s.chars().filter(|c| c.is_ascii_graphic()).take(max).collect()
+}
+
+/// The last segment of a request path (`/a/b/callback?x=1` → `callback`).
+pub fn last_path_segment(uri: &str) -> &str {
+    let path = uri.split(['?', '#']).next().unwrap_or_default();
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or_default()
+}
+
+/// HTTP 200 with a `text/plain` body.
+pub fn text_reply(body: &str) -> Response {
+    Response::builder().content_type("text/plain; charset=utf-8").body(body.to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use poem::http::{HeaderMap, HeaderName, HeaderValue};
+
+    /// A header map from name/value pairs.
+    pub fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    /// A url-encoded form body from fields in order.
+    pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in fields {
+            s.append_pair(k, v);
+        }
+        s.finish().into_bytes()
+    }
+
+    /// A reply's status and body text.
+    pub async fn body_of(r: poem::Response) -> (u16, Option<String>, String) {
+        let status = r.status().as_u16();
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (status, ct, r.into_body().into_string().await.unwrap())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(last_path_segment("/api/v1/payments/freedompay/callback?x=/y"), "callback");
+        assert_eq!(last_path_segment("/a/result/"), "result");
+        assert_eq!(
+            form_fields(b"a=1&b=x+y&c=%26&a=2"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x y".into()),
+                ("c".into(), "&".into()),
+                ("a".into(), "2".into())
+            ]
+        );
+        assert!(ct_eq_hex("abcd", "ABCD"));
+        assert!(!ct_eq_hex("abcd", "abce"));
+        assert!(!ct_eq_hex("abcd", "abc"));
+        assert!(within(100, 400, 300) && !within(100, 401, 300) && !within(i64::MAX, -5, 300));
+        assert_eq!(money_fields(Some("19.99"), Some("eur")), Ok((Some(1999), Some("EUR".into()))));
+        assert!(money_fields(Some("19.99"), None).is_err());
+        assert!(money_fields(Some("19.999"), Some("EUR")).is_err());
     }
 }

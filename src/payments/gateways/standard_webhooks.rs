@@ -99,13 +99,13 @@ mod tests {
         assert!(verify(&[other], Some(ID), Some(&ts), Some(EXPECTED), BODY, TS).is_err());
         let mut changed = BODY.to_vec();
         changed[3] ^= 1;
-        assert!(verify(&[key.clone()], Some(ID), Some(&ts), Some(EXPECTED), &changed, TS).is_err());
+        assert!(verify(std::slice::from_ref(&key), Some(ID), Some(&ts), Some(EXPECTED), &changed, TS).is_err());
         assert_eq!(
-            verify(&[key.clone()], Some(ID), Some(&ts), Some(EXPECTED), BODY, TS + 301),
+            verify(std::slice::from_ref(&key), Some(ID), Some(&ts), Some(EXPECTED), BODY, TS + 301),
             Err(VerifyError::StaleTimestamp)
         );
         assert_eq!(
-            verify(&[key.clone()], Some(ID), Some(&ts), Some(EXPECTED), BODY, TS - 301),
+            verify(std::slice::from_ref(&key), Some(ID), Some(&ts), Some(EXPECTED), BODY, TS - 301),
             Err(VerifyError::StaleTimestamp)
         );
         assert!(verify(&[key], None, Some(&ts), Some(EXPECTED), BODY, TS).is_err());

@@ -1,24 +1,27 @@
 //! Test harness: runs keyturn in-process with its own data dir, clock, SMTP
 //! sink, optional fake hCaptcha and optional throw-away PostgreSQL database.
 
+pub mod actions;
 pub mod captcha;
 pub mod customer;
 pub mod db;
 pub mod mail;
+pub mod process;
+pub mod raw;
 pub mod sandbox;
 pub mod smtp;
 pub mod util;
 pub mod webhook;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use keyturn::app::RunningApp;
 use keyturn::clock::Clock;
 use keyturn::config::Settings;
 use reqwest::{Client, Response};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub use customer::Customer;
 pub use mail::{Credentials, Kind, Mail, MailBox};
@@ -40,11 +43,16 @@ enum CaptchaMode {
 #[derive(Clone, Copy, PartialEq)]
 enum MailMode {
     Shared,
-    StartTls { trust: bool },
+    StartTls {
+        trust: bool,
+    },
     Files,
+    /// SMTP on this port (maybe nobody listens yet), messages read from this store.
+    At(u16),
 }
 
 pub struct TestAppBuilder {
+    store: Option<smtp::Store>,
     captcha: CaptchaMode,
     mail: MailMode,
     secrets: usize,
@@ -73,6 +81,7 @@ pub struct TestApp {
     pub mail: MailBox,
     pub captcha: Option<captcha::FakeCaptcha>,
     keys: Vec<Vec<u8>>,
+    pairs: Vec<(String, String)>,
     _tls_smtp: Option<smtp::TlsSmtp>,
     _db: Option<db::PgDb>,
     data_dir: tempfile::TempDir,
@@ -89,6 +98,7 @@ pub struct Active {
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
+            store: None,
             captcha: CaptchaMode::Off,
             mail: MailMode::Shared,
             secrets: 1,
@@ -117,6 +127,12 @@ impl TestAppBuilder {
     /// No SMTP: emails are written as .eml files under `<data_dir>/outbox`.
     pub fn file_mail(mut self) -> Self {
         self.mail = MailMode::Files;
+        self
+    }
+    /// Plain SMTP at 127.0.0.1:`port`, whose server (if any) collects into `store`.
+    pub fn smtp_at(mut self, port: u16, store: smtp::Store) -> Self {
+        self.mail = MailMode::At(port);
+        self.store = Some(store);
         self
     }
     /// Configure `n` sandbox secrets (rotation); callbacks are signed with the first.
@@ -163,6 +179,10 @@ impl TestAppBuilder {
                 (t.server.store.clone(), Some(t))
             }
             MailMode::Files => (smtp::Store::default(), None),
+            MailMode::At(port) => {
+                put("smtp_url", format!("smtp://127.0.0.1:{port}"));
+                (self.store.clone().unwrap_or_default(), None)
+            }
         };
 
         let fake = match self.captcha {
@@ -191,30 +211,59 @@ impl TestAppBuilder {
             pairs.retain(|(key, _)| *key != k);
             pairs.push((k, v));
         }
-        let settings = Settings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
-        let clock = Clock::system();
-        let app = keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts");
-        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp {
-            base: format!("http://{}", app.addr),
-            public_url: app.public_url(),
-            app: Some(app),
-            clock,
-            client,
-            mail: MailBox::new(store),
-            captcha: fake,
-            keys,
-            _tls_smtp: tls_smtp,
-            _db: pg,
-            data_dir,
+        let mut t = launch(pairs, data_dir, MailBox::new(store), keys).await;
+        t.captcha = fake;
+        t._tls_smtp = tls_smtp;
+        t._db = pg;
+        t
+    }
+}
+
+async fn launch(
+    pairs: Vec<(String, String)>,
+    data_dir: tempfile::TempDir,
+    mail: MailBox,
+    keys: Vec<Vec<u8>>,
+) -> TestApp {
+    let settings = Settings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
+    let clock = Clock::system();
+    let app = keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts");
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp {
+        base: format!("http://{}", app.addr),
+        public_url: app.public_url(),
+        app: Some(app),
+        clock,
+        client,
+        mail,
+        captcha: None,
+        keys,
+        pairs,
+        _tls_smtp: None,
+        _db: None,
+        data_dir,
+    }
+}
+
+impl TestApp {
+    /// Another instance on the same database, secrets and mail server (scale-out).
+    /// Stop it before the first one: the first owns the test database.
+    pub async fn second_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let mut pairs = self.pairs.clone();
+        for (k, v) in pairs.iter_mut() {
+            if k == "data_dir" {
+                *v = data_dir.path().to_string_lossy().into_owned();
+            }
         }
+        launch(pairs, data_dir, self.mail.clone(), self.keys.clone()).await
     }
 }
 
 impl TestApp {
     /// A handle on a keyturn that runs elsewhere (e.g. the real binary), for driving it.
-    pub fn attach(base: &str, mail: smtp::Store) -> TestApp {
+    pub fn attach(base: &str, mail: smtp::Store, keys: Vec<Vec<u8>>) -> TestApp {
         TestApp {
             app: None,
             clock: Clock::system(),
@@ -223,7 +272,8 @@ impl TestApp {
             public_url: base.to_string(),
             mail: MailBox::new(mail),
             captcha: None,
-            keys: vec![],
+            keys,
+            pairs: vec![],
             _tls_smtp: None,
             _db: None,
             data_dir: tempfile::tempdir().unwrap(),
@@ -248,125 +298,6 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.client.post(self.url(path)).json(body).send().await.unwrap()
-    }
-
-    pub async fn demo(&self) -> Service {
-        let services: Vec<Service> = json_ok(self.get("/api/v1/services").await).await;
-        services.into_iter().find(|s| s.slug == "demo").expect("demo service in the catalog")
-    }
-
-    /// Orders the demo service for `email`; returns the order id.
-    pub async fn order(&self, email: &str) -> String {
-        let body = json!({"service": "demo", "name": "Test Customer", "email": email});
-        let resp = self.post_json("/api/v1/orders", &body).await;
-        let v = json_status(resp, 201).await;
-        v["order_id"].as_str().expect("order_id").to_string()
-    }
-
-    pub async fn order_status(&self, order_id: &str) -> String {
-        let v = json_status(self.get(&format!("/api/v1/orders/{order_id}")).await, 200).await;
-        v["status"].as_str().expect("status").to_string()
-    }
-
-    pub async fn wait_for_status(&self, order_id: &str, status: &str) {
-        let deadline = Instant::now() + MAIL_TIMEOUT;
-        loop {
-            let now = self.order_status(order_id).await;
-            if now == status {
-                return;
-            }
-            assert!(Instant::now() < deadline, "order {order_id} stayed {now}, expected {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// A callback signed with the first configured secret.
-    pub async fn signed_callback(&self, event_id: &str, ts: i64, body: &[u8]) -> Response {
-        self.signed_callback_with(&self.keys[0].clone(), event_id, ts, body).await
-    }
-
-    pub fn key(&self, i: usize) -> Vec<u8> {
-        self.keys[i].clone()
-    }
-
-    pub async fn signed_callback_with(&self, key: &[u8], id: &str, ts: i64, body: &[u8]) -> Response {
-        let sig = webhook::sign(key, id, ts, body);
-        let headers =
-            [("webhook-id", id.to_string()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig)];
-        self.callback_raw(&headers, Some("application/json"), body.to_vec()).await
-    }
-
-    pub async fn callback_raw(
-        &self,
-        headers: &[(&str, String)],
-        content_type: Option<&str>,
-        body: Vec<u8>,
-    ) -> Response {
-        let mut req = self.client.post(self.url("/api/v1/payments/sandbox/callback")).body(body);
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        for (k, v) in headers {
-            req = req.header(*k, v.as_str());
-        }
-        req.send().await.unwrap()
-    }
-
-    /// A `payment.succeeded` event for the demo price of `order_id`.
-    pub async fn success_body(&self, order_id: &str, payment_id: &str, three_ds: &str) -> Vec<u8> {
-        let demo = self.demo().await;
-        Event {
-            kind: "payment.succeeded",
-            order_id,
-            payment_id,
-            amount_minor: demo.price_minor,
-            currency: &demo.currency,
-            three_ds,
-        }
-        .body()
-    }
-
-    /// The gateway reports a successful payment with this 3DS outcome; expects 200.
-    pub async fn pay_by_callback(&self, order_id: &str, three_ds: &str) {
-        let body = self.success_body(order_id, &random_id("pay"), three_ds).await;
-        let resp = self.signed_callback(&random_id("evt"), self.clock.now(), &body).await;
-        json_or_empty(resp, 200).await;
-    }
-
-    /// Order + successful callback; returns (email, order id, credentials).
-    pub async fn provisioned(&self) -> (String, String, Credentials) {
-        let email = unique_email();
-        let order_id = self.order(&email).await;
-        self.pay_by_callback(&order_id, "authenticated").await;
-        let creds = self.mail.credentials(&email, 1).await;
-        (email, order_id, creds)
-    }
-
-    pub async fn verify(&self, token: &str) -> Response {
-        self.post_json("/api/v1/verify-email", &json!({"token": token})).await
-    }
-
-    pub async fn resend(&self, email: &str) -> Response {
-        self.post_json("/api/v1/verify-email/resend", &json!({"email": email})).await
-    }
-
-    /// A provisioned and verified account, still on its temporary password.
-    pub async fn verified(&self) -> (String, Credentials) {
-        let (email, _, creds) = self.provisioned().await;
-        let v = json_status(self.verify(&creds.token).await, 200).await;
-        assert_eq!(v["status"], "active");
-        (email, creds)
-    }
-
-    /// A verified account that has replaced its temporary password; logged in.
-    pub async fn active(&self) -> Active {
-        let (email, creds) = self.verified().await;
-        let customer = self.customer();
-        json_status(customer.login(&creds.login, &creds.password).await, 200).await;
-        let password = strong_password();
-        let resp = customer.change_password(&creds.password, &password).await;
-        assert_eq!(resp.status(), 204, "password change: {}", resp.text().await.unwrap());
-        Active { email, login: creds.login, password, customer }
     }
 
     /// Graceful shutdown; the data dir stays until the TestApp is dropped.

@@ -58,8 +58,16 @@ pub struct SmtpServer {
 
 fn spawn(ssl: SslConfig) -> SmtpServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind smtp listener");
+    spawn_with(listener, ssl, Store::default())
+}
+
+/// A plain SMTP server on an existing listener, collecting into `store`.
+pub fn spawn_on(listener: TcpListener, store: Store) -> SmtpServer {
+    spawn_with(listener, SslConfig::None, store)
+}
+
+fn spawn_with(listener: TcpListener, ssl: SslConfig, store: Store) -> SmtpServer {
     let addr = listener.local_addr().unwrap();
-    let store: Store = Arc::default();
     let handler = Collector { store: store.clone(), to: vec![], buf: vec![] };
     let mut server = Server::new(handler);
     server
@@ -104,13 +112,17 @@ pub fn start_tls() -> TlsSmtp {
         cert_path: cert_path.to_string_lossy().into_owned(),
         key_path: key_path.to_string_lossy().into_owned(),
     };
-    // rustls needs a process-wide CryptoProvider when both ring and aws-lc-rs
-    // are compiled in; give a clear message instead of an obscure panic.
+    // rustls needs a process-wide CryptoProvider when both ring and aws-lc-rs are
+    // compiled in (they are: lettre/reqwest/hcaptcha pull both). That takes the
+    // dev-dependency `rustls = { version = "0.23", default-features = false,
+    // features = ["ring"] }` and this line:
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let server = std::panic::catch_unwind(|| spawn(ssl)).unwrap_or_else(|_| {
         panic!(
             "could not build the STARTTLS SMTP server: rustls has no process-wide \
-             CryptoProvider (both ring and aws-lc-rs are enabled); one must be installed \
-             with CryptoProvider::install_default before the TLS server is configured"
+             CryptoProvider (both ring and aws-lc-rs are enabled). Add the dev-dependency \
+             rustls (features = [\"ring\"]) and uncomment the install_default line in \
+             tests/it/harness/smtp.rs"
         )
     });
     TlsSmtp { server, cert_path, _dir: dir }

@@ -3,6 +3,8 @@
 //! Every setting has one entry in [`SETTINGS`]; the TOML file, the environment and
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
+pub mod gateways;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +78,11 @@ docs! {
     "log_level", "info", "tracing filter, e.g. info,keyturn=debug.";
 }
 
+/// Every documented setting: the core ones, then the gateways'.
+pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
+    SETTINGS.iter().chain(gateways::GATEWAY_SETTINGS.iter())
+}
+
 /// What to do with a succeeded payment whose gateway reports that no 3-D Secure ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotPerformedPolicy {
@@ -124,6 +131,8 @@ pub struct Settings {
     pub worker_poll_ms: u64,
     pub log_format: String,
     pub log_level: String,
+    /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`).
+    pub gateways: gateways::GatewaySettings,
 }
 
 impl Default for Settings {
@@ -168,6 +177,7 @@ impl Default for Settings {
             worker_poll_ms: 1000,
             log_format: "text".into(),
             log_level: "info".into(),
+            gateways: gateways::GatewaySettings::default(),
         }
     }
 }
@@ -184,12 +194,12 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn opt(v: &str) -> Option<String> {
+pub(crate) fn opt(v: &str) -> Option<String> {
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_string())
 }
 
-fn list(v: &str) -> Vec<String> {
+pub(crate) fn list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
@@ -245,7 +255,7 @@ impl Settings {
             }
             // `KEYTURN_X_FILE` reads the secret X from a file (container secrets).
             let (key, value) = match key.strip_suffix("_file") {
-                Some(base) if SETTINGS.iter().any(|d| d.name == base) => {
+                Some(base) if all_settings().any(|d| d.name == base) => {
                     let v = std::fs::read_to_string(&value)
                         .map_err(|e| ConfigError::File { path: value.clone(), message: e.to_string() })?;
                     (base.to_string(), v.trim_end().to_string())
@@ -309,6 +319,7 @@ impl Settings {
             "worker_poll_ms" => self.worker_poll_ms = parse(key, v)?,
             "log_format" => self.log_format = v.trim().to_string(),
             "log_level" => self.log_level = v.trim().to_string(),
+            _ if self.gateways.apply(key, v)? => {}
             _ => return Err(ConfigError::Unknown(key.to_string())),
         }
         Ok(())
@@ -366,6 +377,7 @@ impl Settings {
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));
         }
+        self.gateways.validate()?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

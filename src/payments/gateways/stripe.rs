@@ -1,0 +1,273 @@
+//! Stripe webhooks: `Stripe-Signature: t=<unix>,v1=<hex>…`, HMAC-SHA256 over `"<t>." + raw body`
+//! keyed by the endpoint secret string as given; PaymentIntent, Checkout Session and Charge events.
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::{
+    checked_currency, checked_id, other, within, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError,
+};
+
+/// Accepted distance between the signed `t=` and now, both directions.
+pub const TOLERANCE_SECS: i64 = 300;
+/// Longest `Stripe-Signature` header we read.
+const MAX_HEADER: usize = 2048;
+
+/// The Stripe adapter.
+pub struct Stripe {
+    /// Endpoint secrets (`whsec_…`), newest first: a signature by any of them is accepted.
+    pub secrets: Vec<String>,
+}
+
+fn mac(secret: &str, t: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    m.update(t.as_bytes());
+    m.update(b".");
+    m.update(body);
+    m
+}
+
+/// The `Stripe-Signature` header Stripe would send for `body` at time `t`.
+pub fn signature_header(secret: &str, t: i64, body: &[u8]) -> String {
+    let tag = mac(secret, &t.to_string(), body).finalize().into_bytes();
+    format!("t={t},v1={}", hex::encode(tag))
+}
+
+/// Verifies a `Stripe-Signature` header over the raw body; returns the signed timestamp.
+pub fn verify_header(secrets: &[String], header: Option<&str>, body: &[u8], now: i64) -> Result<i64, VerifyError> {
+    let header = header.ok_or(VerifyError::BadSignature("missing Stripe-Signature"))?;
+    if header.len() > MAX_HEADER {
+        return Err(VerifyError::BadSignature("oversized Stripe-Signature"));
+    }
+    let mut t = None;
+    let mut candidates = Vec::new();
+    for (k, v) in header.split(',').filter_map(|part| part.trim().split_once('=')) {
+        match k {
+            "t" if t.is_some() => return Err(VerifyError::BadSignature("repeated t=")),
+            "t" => t = Some(v),
+            "v1" => candidates.extend(hex::decode(v).ok().filter(|s| s.len() == 32)),
+            _ => {}
+        }
+    }
+    let t_str = t.ok_or(VerifyError::BadSignature("no t= in Stripe-Signature"))?;
+    if t_str.is_empty() || t_str.len() > 12 || !t_str.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(VerifyError::BadSignature("t= is not a unix time"));
+    }
+    let t: i64 = t_str.parse().map_err(|_| VerifyError::BadSignature("t= is not a unix time"))?;
+    if candidates.is_empty() {
+        return Err(VerifyError::BadSignature("no v1= signature"));
+    }
+    // verify_slice compares in constant time.
+    let matches = secrets.iter().any(|s| candidates.iter().any(|c| mac(s, t_str, body).verify_slice(c).is_ok()));
+    if !matches {
+        return Err(VerifyError::BadSignature("no signature matches"));
+    }
+    if !within(now, t, TOLERANCE_SECS) {
+        return Err(VerifyError::StaleTimestamp);
+    }
+    Ok(t)
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+/// Stripe's 3-D Secure `result` → ours. `processing_error` and `data_share_only` mean no
+/// authentication happened (guess: treated as not performed); unknown values → `None`.
+fn three_ds(result: &str) -> Option<ThreeDs> {
+    match result {
+        "processing_error" | "data_share_only" => Some(ThreeDs::NotPerformed),
+        other => ThreeDs::parse(other),
+    }
+}
+
+fn three_ds_of(obj: &Value) -> Option<ThreeDs> {
+    const RESULT: &str = "/payment_method_details/card/three_d_secure/result";
+    ["/charges/data/0", "/latest_charge", ""]
+        .iter()
+        .find_map(|prefix| str_at(obj, &format!("{prefix}{RESULT}")))
+        .and_then(three_ds)
+}
+
+/// Maps a verified Event JSON.
+fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
+    let malformed = |m: &str| VerifyError::Malformed(m.to_string());
+    let event_id = checked_id("id", str_at(event, "/id").ok_or_else(|| malformed("missing id"))?, 255)?;
+    let kind = str_at(event, "/type").ok_or_else(|| malformed("missing type"))?;
+    let obj =
+        event.pointer("/data/object").filter(|o| o.is_object()).ok_or_else(|| malformed("missing data.object"))?;
+    let object_id = str_at(obj, "/id").ok_or_else(|| malformed("missing data.object.id"))?;
+    // Later events of one payment carry its PaymentIntent id, so they update the same payment.
+    let intent_or_object = str_at(obj, "/payment_intent").unwrap_or(object_id);
+    let (kind, amount_field, payment_id) = match kind {
+        "payment_intent.succeeded" => (EventKind::Succeeded, "amount", object_id),
+        "payment_intent.payment_failed" => (EventKind::Failed, "amount", object_id),
+        "payment_intent.requires_action" => (EventKind::RequiresAction, "amount", object_id),
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            let paid = str_at(obj, "/payment_status") == Some("paid");
+            (if paid { EventKind::Succeeded } else { other(kind) }, "amount_total", intent_or_object)
+        }
+        "checkout.session.async_payment_failed" => (EventKind::Failed, "amount_total", intent_or_object),
+        "charge.refunded" => (EventKind::Refunded, "amount_refunded", intent_or_object),
+        _ => (other(kind), "amount", object_id),
+    };
+    let amount_minor = match obj.get(amount_field) {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            Some(v.as_i64().filter(|a| *a >= 0).ok_or_else(|| malformed("amount must be a non-negative integer"))?)
+        }
+    };
+    let currency = str_at(obj, "/currency").map(checked_currency).transpose()?;
+    let order_id =
+        str_at(obj, "/metadata/order_id").or_else(|| str_at(obj, "/client_reference_id")).map(str::to_string);
+    Ok(VerifiedEvent {
+        event_id,
+        kind,
+        order_id,
+        payment_id: checked_id("payment id", payment_id, 255)?,
+        amount_minor,
+        currency,
+        three_ds: three_ds_of(obj),
+    })
+}
+
+impl Gateway for Stripe {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {
+        if raw.media_type() != "application/json" {
+            return Err(VerifyError::UnsupportedMediaType);
+        }
+        verify_header(&self.secrets, raw.header("stripe-signature"), raw.body, now)?;
+        let event: Value = serde_json::from_slice(raw.body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        map_event(&event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::headers;
+    use super::*;
+
+    const SECRET: &str = "whsec_test_secret";
+    const T: i64 = 1_700_000_000;
+    const BODY: &str = r#"{"id":"evt_test_1","object":"event","type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","object":"payment_intent","status":"succeeded","amount":1999,"currency":"usd","metadata":{"order_id":"ord_42"}}}}"#;
+    const V1: &str = "2435e791f90da93724eaa767850ff78a3f0039e922ea94e57ab37233f40f0ef5";
+
+    fn stripe() -> Stripe {
+        Stripe { secrets: vec![SECRET.into()] }
+    }
+
+    fn call(g: &Stripe, ct: &str, sig: &str, body: &str, now: i64) -> Result<VerifiedEvent, VerifyError> {
+        let h = headers(&[("content-type", ct), ("stripe-signature", sig)]);
+        g.verify(&RawCallback { headers: &h, body: body.as_bytes(), uri: "/api/v1/payments/stripe/callback" }, now)
+    }
+
+    #[test]
+    fn reproduces_the_reference_vector() {
+        assert_eq!(signature_header(SECRET, T, BODY.as_bytes()), format!("t={T},v1={V1}"));
+    }
+
+    #[test]
+    fn verifies_and_maps_a_succeeded_payment_intent() {
+        let sig = format!("t={T},v1={V1}");
+        let ev = call(&stripe(), "application/json; charset=utf-8", &sig, BODY, T + 10).unwrap();
+        assert_eq!(ev.event_id, "evt_test_1");
+        assert_eq!(ev.kind, EventKind::Succeeded);
+        assert_eq!(ev.order_id.as_deref(), Some("ord_42"));
+        assert_eq!(ev.payment_id, "pi_1");
+        assert_eq!((ev.amount_minor, ev.currency.as_deref()), (Some(1999), Some("USD")));
+        assert_eq!(ev.three_ds, None);
+    }
+
+    #[test]
+    fn refuses_forgeries_and_stale_or_bad_headers() {
+        let g = stripe();
+        let good = format!("t={T},v1={V1}");
+        let forged = format!("t={T},v1={}", "0".repeat(64));
+        assert!(matches!(call(&g, "application/json", &forged, BODY, T), Err(VerifyError::BadSignature(_))));
+        let changed = BODY.replace("1999", "1998");
+        assert!(matches!(call(&g, "application/json", &good, &changed, T), Err(VerifyError::BadSignature(_))));
+        let wrong = Stripe { secrets: vec!["whsec_other".into()] };
+        assert!(matches!(call(&wrong, "application/json", &good, BODY, T), Err(VerifyError::BadSignature(_))));
+        assert_eq!(call(&g, "application/json", &good, BODY, T + 301).unwrap_err(), VerifyError::StaleTimestamp);
+        assert_eq!(call(&g, "application/json", &good, BODY, T - 301).unwrap_err(), VerifyError::StaleTimestamp);
+        assert!(call(&g, "application/json", &good, BODY, T + 300).is_ok());
+        let oversized = format!("{good},{}", "x".repeat(MAX_HEADER));
+        assert!(matches!(call(&g, "application/json", &oversized, BODY, T), Err(VerifyError::BadSignature(_))));
+        assert!(matches!(
+            call(&g, "application/json", &format!("v1={V1}"), BODY, T),
+            Err(VerifyError::BadSignature(_))
+        ));
+        let h = headers(&[("content-type", "application/json")]);
+        let raw = RawCallback { headers: &h, body: BODY.as_bytes(), uri: "/" };
+        assert!(matches!(g.verify(&raw, T), Err(VerifyError::BadSignature(_))));
+        assert_eq!(call(&g, "text/plain", &good, BODY, T).unwrap_err(), VerifyError::UnsupportedMediaType);
+    }
+
+    #[test]
+    fn rotation_and_several_v1_entries() {
+        let g = Stripe { secrets: vec!["whsec_new".into(), SECRET.into()] };
+        let sig = format!("t={T},v1={},v1={V1}", "ab".repeat(32));
+        assert!(call(&g, "application/json", &sig, BODY, T).is_ok());
+    }
+
+    fn event(kind: &str, object: &str) -> String {
+        format!(r#"{{"id":"evt_2","type":"{kind}","data":{{"object":{object}}}}}"#)
+    }
+
+    fn signed(body: &str) -> Result<VerifiedEvent, VerifyError> {
+        call(&stripe(), "application/json", &signature_header(SECRET, T, body.as_bytes()), body, T)
+    }
+
+    #[test]
+    fn maps_other_states() {
+        let pi = r#"{"id":"pi_9","amount":500,"currency":"eur","metadata":{"order_id":"o1"}}"#;
+        assert_eq!(signed(&event("payment_intent.payment_failed", pi)).unwrap().kind, EventKind::Failed);
+        assert_eq!(signed(&event("payment_intent.requires_action", pi)).unwrap().kind, EventKind::RequiresAction);
+        assert_eq!(
+            signed(&event("payment_intent.created", pi)).unwrap().kind,
+            EventKind::Other("payment_intent.created".into())
+        );
+        let ch = r#"{"id":"ch_1","payment_intent":"pi_9","amount":500,"amount_refunded":500,"currency":"eur","payment_method_details":{"card":{"three_d_secure":{"result":"authenticated"}}}}"#;
+        let ev = signed(&event("charge.refunded", ch)).unwrap();
+        assert_eq!((ev.kind, ev.payment_id.as_str(), ev.amount_minor), (EventKind::Refunded, "pi_9", Some(500)));
+        assert_eq!(ev.three_ds, Some(ThreeDs::Authenticated));
+        let cs = r#"{"id":"cs_1","payment_intent":"pi_7","payment_status":"paid","amount_total":2500,"currency":"jpy","metadata":{"order_id":"o7"}}"#;
+        let ev = signed(&event("checkout.session.completed", cs)).unwrap();
+        assert_eq!(ev.kind, EventKind::Succeeded);
+        assert_eq!((ev.order_id.as_deref(), ev.payment_id.as_str()), (Some("o7"), "pi_7"));
+        assert_eq!((ev.amount_minor, ev.currency.as_deref()), (Some(2500), Some("JPY")));
+        let unpaid = cs.replace(r#""paid""#, r#""unpaid""#);
+        assert_eq!(
+            signed(&event("checkout.session.completed", &unpaid)).unwrap().kind,
+            EventKind::Other("checkout.session.completed".into())
+        );
+        let negative = pi.replace("500", "-5");
+        assert!(matches!(signed(&event("payment_intent.succeeded", &negative)), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn reads_three_d_secure_from_the_charge() {
+        for (result, expected) in [
+            ("authenticated", Some(ThreeDs::Authenticated)),
+            ("attempt_acknowledged", Some(ThreeDs::Attempted)),
+            ("exempted", Some(ThreeDs::Exempted)),
+            ("failed", Some(ThreeDs::Failed)),
+            ("not_supported", Some(ThreeDs::NotPerformed)),
+            ("something_new", None),
+        ] {
+            let pi = format!(
+                r#"{{"id":"pi_1","amount":1,"currency":"usd","latest_charge":{{"id":"ch_1","payment_method_details":{{"card":{{"three_d_secure":{{"result":"{result}"}}}}}}}}}}"#
+            );
+            assert_eq!(signed(&event("payment_intent.succeeded", &pi)).unwrap().three_ds, expected, "{result}");
+        }
+        let legacy = r#"{"id":"pi_1","amount":1,"currency":"usd","charges":{"data":[{"payment_method_details":{"card":{"three_d_secure":{"result":"failed"}}}}]}}"#;
+        assert_eq!(signed(&event("payment_intent.succeeded", legacy)).unwrap().three_ds, Some(ThreeDs::Failed));
+        let none = r#"{"id":"pi_1","amount":1,"currency":"usd","latest_charge":"ch_1"}"#;
+        assert_eq!(signed(&event("payment_intent.succeeded", none)).unwrap().three_ds, None);
+    }
+}
