@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod callbacks;
 mod captcha_and_limits;
+mod expiry;
 mod flow;
 mod mail_transport;
 mod recovery;

@@ -284,6 +284,12 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// Runs the periodic sweeps once now (they run every minute of real time otherwise).
+    pub async fn sweep(&self) {
+        let state = &self.app.as_ref().expect("app running").state;
+        keyturn::jobs::sweeps::sweep_once(state).await.expect("sweep");
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }
