@@ -19,7 +19,7 @@ use crate::http::captcha::{CaptchaVerifier, HCaptcha};
 use crate::http::limits::Limiters;
 use crate::mail::templates::Templates;
 use crate::mail::transport::Mailer;
-use crate::payments::gateways::{sandbox::Sandbox, standard_webhooks, Gateways};
+use crate::payments::gateways::standard_webhooks;
 use crate::state::AppState;
 
 /// Builds the application state (opens and migrates the database).
@@ -48,10 +48,7 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         keys.push(key);
     }
     let sandbox_keys = Arc::new(keys);
-    let mut gateways = Gateways::default();
-    if settings.sandbox_enabled {
-        gateways.add(Arc::new(Sandbox { keys: sandbox_keys.clone() }));
-    }
+    let gateways = crate::payments::gateways::registry::from_settings(&settings, sandbox_keys.clone())?;
     let state = AppState {
         public_url: public_url.trim_end_matches('/').into(),
         hasher: PasswordHasherPool::new(settings.hash_workers, settings.hash_queue),

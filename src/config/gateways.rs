@@ -20,9 +20,12 @@ gateway_docs! {
     "twocheckout_merchant_code", "(off)", "2Checkout/Verifone merchant code; with the secret key, enables 2Checkout.";
     "twocheckout_secret_key", "(none)", "2Checkout secret key(s) for IPN signatures.";
     "twocheckout_api_base", "https://secure.2checkout.com", "2Checkout buy-link base URL.";
+    "twocheckout_buy_link_secret", "(the secret key)", "2Checkout ConvertPlus buy-link secret word, to sign buy links.";
     "allsecure_api_key", "(off)", "AllSecure Exchange (IXOPAY) API key; with the shared secret, enables AllSecure.";
     "allsecure_shared_secret", "(none)", "AllSecure shared secret(s) for X-Signature.";
     "allsecure_api_base", "https://asxgw.com", "AllSecure API base URL.";
+    "allsecure_username", "(none)", "AllSecure API user (HTTP Basic), to start payments.";
+    "allsecure_password", "(none)", "AllSecure API password.";
     "paypal_webhook_id", "(off)", "PayPal webhook id; enables PayPal.";
     "paypal_cert_file", "(fetch from PAYPAL-CERT-URL)", "PEM certificate(s) to verify PayPal signatures with, instead of fetching.";
     "paypal_client_id", "(none)", "PayPal REST client id, to create orders.";
@@ -35,6 +38,7 @@ gateway_docs! {
     "square_notification_url", "(none)", "The notification URL exactly as registered with Square.";
     "square_access_token", "(none)", "Square access token, to create payment links.";
     "square_api_base", "https://connect.squareup.com", "Square API base URL.";
+    "square_location_id", "(none)", "Square location that payment links are created for.";
 }
 
 /// Settings of every gateway (all optional).
@@ -49,9 +53,12 @@ pub struct GatewaySettings {
     pub twocheckout_merchant_code: Option<String>,
     pub twocheckout_secret_key: Vec<String>,
     pub twocheckout_api_base: Option<String>,
+    pub twocheckout_buy_link_secret: Option<String>,
     pub allsecure_api_key: Option<String>,
     pub allsecure_shared_secret: Vec<String>,
     pub allsecure_api_base: Option<String>,
+    pub allsecure_username: Option<String>,
+    pub allsecure_password: Option<String>,
     pub paypal_webhook_id: Option<String>,
     pub paypal_cert_file: Option<std::path::PathBuf>,
     pub paypal_client_id: Option<String>,
@@ -64,6 +71,7 @@ pub struct GatewaySettings {
     pub square_notification_url: Option<String>,
     pub square_access_token: Option<String>,
     pub square_api_base: Option<String>,
+    pub square_location_id: Option<String>,
 }
 
 impl GatewaySettings {
@@ -79,9 +87,12 @@ impl GatewaySettings {
             "twocheckout_merchant_code" => self.twocheckout_merchant_code = opt(v),
             "twocheckout_secret_key" => self.twocheckout_secret_key = list(v),
             "twocheckout_api_base" => self.twocheckout_api_base = opt(v),
+            "twocheckout_buy_link_secret" => self.twocheckout_buy_link_secret = opt(v),
             "allsecure_api_key" => self.allsecure_api_key = opt(v),
             "allsecure_shared_secret" => self.allsecure_shared_secret = list(v),
             "allsecure_api_base" => self.allsecure_api_base = opt(v),
+            "allsecure_username" => self.allsecure_username = opt(v),
+            "allsecure_password" => self.allsecure_password = opt(v),
             "paypal_webhook_id" => self.paypal_webhook_id = opt(v),
             "paypal_cert_file" => self.paypal_cert_file = opt(v).map(Into::into),
             "paypal_client_id" => self.paypal_client_id = opt(v),
@@ -94,6 +105,7 @@ impl GatewaySettings {
             "square_notification_url" => self.square_notification_url = opt(v),
             "square_access_token" => self.square_access_token = opt(v),
             "square_api_base" => self.square_api_base = opt(v),
+            "square_location_id" => self.square_location_id = opt(v),
             _ => return Ok(false),
         }
         Ok(true)

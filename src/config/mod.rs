@@ -52,7 +52,9 @@ docs! {
     "templates_dir", "(embedded)", "Folder with email templates overriding the embedded ones.";
     "sandbox_enabled", "true", "The built-in sandbox gateway (hosted page, 3-D Secure, signed callbacks). Turn off in production.";
     "sandbox_secret", "(random per process)", "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
-    "sandbox_callback_url", "<public_url>/api/v1/payments/sandbox/callback", "Where the sandbox delivers its callbacks.";
+    "sandbox_callback_url", "<public_url>/api/v1/payments/<dialect>/callback", "Where the sandbox delivers its callbacks.";
+    "sandbox_dialect", "sandbox", "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format and signature (that gateway must be configured; its first secret signs).";
+    "sandbox_paypal_key_file", "(none)", "PKCS#8 PEM RSA private key matching paypal_cert_file; the sandbox signs with it when sandbox_dialect=paypal (testing only).";
     "hcaptcha_secret", "(none: captcha off)", "hCaptcha secret; when set, order intake and resend require a captcha.";
     "hcaptcha_sitekey", "(none)", "hCaptcha site key shown on forms.";
     "hcaptcha_verify_url", "https://api.hcaptcha.com/siteverify", "hCaptcha siteverify endpoint.";
@@ -108,6 +110,9 @@ pub struct Settings {
     pub sandbox_enabled: bool,
     pub sandbox_secret: Vec<String>,
     pub sandbox_callback_url: Option<String>,
+    /// Whose callback format the sandbox speaks.
+    pub sandbox_dialect: crate::sandbox::dialects::Dialect,
+    pub sandbox_paypal_key_file: Option<PathBuf>,
     pub hcaptcha_secret: Option<String>,
     pub hcaptcha_sitekey: Option<String>,
     pub hcaptcha_verify_url: String,
@@ -154,6 +159,8 @@ impl Default for Settings {
             sandbox_enabled: true,
             sandbox_secret: Vec::new(),
             sandbox_callback_url: None,
+            sandbox_dialect: crate::sandbox::dialects::Dialect::Sandbox,
+            sandbox_paypal_key_file: None,
             hcaptcha_secret: None,
             hcaptcha_sitekey: None,
             hcaptcha_verify_url: "https://api.hcaptcha.com/siteverify".into(),
@@ -288,6 +295,12 @@ impl Settings {
             "sandbox_enabled" => self.sandbox_enabled = parse_bool(key, v)?,
             "sandbox_secret" => self.sandbox_secret = list(v),
             "sandbox_callback_url" => self.sandbox_callback_url = opt(v),
+            "sandbox_dialect" => {
+                self.sandbox_dialect = crate::sandbox::dialects::Dialect::parse(v.trim()).ok_or_else(|| {
+                    invalid(key, format!("`{}` is not one of {}", v.trim(), crate::sandbox::dialects::Dialect::names()))
+                })?
+            }
+            "sandbox_paypal_key_file" => self.sandbox_paypal_key_file = opt(v).map(PathBuf::from),
             "hcaptcha_secret" => self.hcaptcha_secret = opt(v),
             "hcaptcha_sitekey" => self.hcaptcha_sitekey = opt(v),
             "hcaptcha_verify_url" => self.hcaptcha_verify_url = v.trim().to_string(),

@@ -24,7 +24,7 @@ use crate::catalog::api::CatalogApi;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
 use crate::payments::api::post_callback;
-use crate::payments::pages::{get_pay_page, get_return_page};
+use crate::payments::pages::{get_pay_page, get_paypal_return, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
@@ -77,6 +77,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/docs", docs)
         .at("/forms/order", post(post_order_form))
         .at("/pay/:order_id", get(get_pay_page))
+        .at("/pay/:order_id/paypal/return", get(get_paypal_return))
+        .at("/pay/:order_id/:gateway", get(get_start_payment))
         .at("/orders/:order_id/return", get(get_return_page))
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))

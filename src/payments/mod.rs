@@ -6,3 +6,4 @@ pub mod gateways;
 pub mod model;
 pub mod pages;
 pub mod service;
+pub mod start;

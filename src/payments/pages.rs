@@ -10,6 +10,7 @@ use crate::crypto::mask_email;
 use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
+use crate::payments::start::{start, Checkout};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, Response> {
@@ -49,10 +50,9 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
     }
     let mut buttons = String::new();
     for name in state.gateways.names() {
-        // Each gateway's hosted page; gateways other than the sandbox plug in here.
         let (label, href) = match name {
             "sandbox" => ("Pay by card (sandbox)", format!("/sandbox/checkout/{}", order.id)),
-            _ => continue,
+            other => (gateway_label(other), format!("/pay/{}/{other}", order.id)),
         };
         buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(label)));
     }
@@ -72,6 +72,77 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             esc(&order.id),
         ),
     )
+}
+
+fn gateway_label(name: &str) -> &'static str {
+    match name {
+        "stripe" => "Pay by card (Stripe)",
+        "freedompay" => "Pay with FreedomPay",
+        "twocheckout" => "Pay with 2Checkout",
+        "allsecure" => "Pay by card (AllSecure)",
+        "paypal" => "Pay with PayPal",
+        "dotpay" => "Pay with Dotpay",
+        "square" => "Pay with Square",
+        _ => "Pay",
+    }
+}
+
+/// Hands the customer to a real gateway: creates the payment there (or signs the link) and
+/// redirects to the gateway's hosted page.
+#[handler]
+pub async fn get_start_payment(Path((order_id, gateway)): Path<(String, String)>, state: Data<&AppState>) -> Response {
+    let product = &state.settings.product_name;
+    let Some(gw) = state.gateways.get(&gateway).map(|g| g.name()).filter(|n| *n != "sandbox") else {
+        return error_page(StatusCode::NOT_FOUND, product, "This payment method is not available.");
+    };
+    let (order, service_name) = match load(&state, order_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
+        Err(resp) => return resp,
+    };
+    if order.status != orders::PENDING_PAYMENT {
+        let status_page = state.link(&format!("/orders/{}/return", order.id));
+        return Response::builder().status(StatusCode::SEE_OTHER).header("Location", status_page).finish();
+    }
+    let checkout = Checkout::new(&state, gw, &order, &service_name);
+    match start(&state, gw, &checkout).await {
+        Ok(url) => {
+            tracing::info!(event = "payment_started", gateway = gw, order_id = %order.id, "customer handed to the gateway");
+            Response::builder().status(StatusCode::SEE_OTHER).header("Location", url).finish()
+        }
+        Err(e) => {
+            tracing::warn!(event = "payment_start_failed", gateway = gw, order_id = %order.id, error = %e, "could not start payment");
+            error_page(
+                StatusCode::BAD_GATEWAY,
+                product,
+                "The payment provider did not answer as expected. Please try again in a moment, or choose another way to pay.",
+            )
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PayPalReturn {
+    #[serde(default)]
+    token: String,
+}
+
+/// PayPal sends the customer back here after approval: ask PayPal to capture, then show the
+/// status page (the order changes only when PayPal's signed webhook arrives).
+#[handler]
+pub async fn get_paypal_return(
+    Path(order_id): Path<String>,
+    poem::web::Query(q): poem::web::Query<PayPalReturn>,
+    state: Data<&AppState>,
+) -> Response {
+    let token_ok = !q.token.is_empty() && q.token.len() <= 64 && q.token.bytes().all(|b| b.is_ascii_alphanumeric());
+    if token_ok && state.gateways.get("paypal").is_some() {
+        if let Err(e) = crate::payments::start::paypal::capture(&state, &q.token).await {
+            tracing::warn!(event = "paypal_capture_failed", order_id = %order_id, error = %e, "capture failed");
+        }
+    }
+    let target = if crate::crypto::is_key(&order_id) { format!("/orders/{order_id}/return") } else { "/".into() };
+    Response::builder().status(StatusCode::SEE_OTHER).header("Location", state.link(&target)).finish()
 }
 
 /// Where gateways send the customer back. Shows the status; never changes the order.

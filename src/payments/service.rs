@@ -163,8 +163,15 @@ fn decide(
     policy: NotPerformedPolicy,
     now: i64,
 ) -> Result<(Outcome, String), TxError> {
+    let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
     let order = match ev.order_id.as_deref() {
         Some(id) if crate::crypto::is_key(id) => orders::find_by_id(c, id)?,
+        _ => None,
+    };
+    // Refunds and follow-ups often name only the gateway's payment: find its order through it.
+    let order = match (order, &previous, ev.order_id.is_some()) {
+        (Some(o), _, _) => Some(o),
+        (None, Some(p), false) => orders::find_by_id(c, &p.order_id)?,
         _ => None,
     };
     let Some(order) = order else {
@@ -177,7 +184,6 @@ fn decide(
             return Ok((Outcome::Mismatch, detail));
         }
     }
-    let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
     if let Some(p) = &previous {
         if p.order_id != order.id {
             return Ok((Outcome::Mismatch, format!("payment belongs to order {}", p.order_id)));

@@ -1,58 +1,62 @@
 //! Delivers the sandbox's signed callbacks, retrying with backoff until acknowledged, like a
 //! real gateway (deliveries in flight are lost if the process stops: the gateway's side).
+//! The callbacks speak the dialect of `sandbox_dialect` (Standard Webhooks by default).
 
 use std::time::Duration;
 
-use crate::crypto::random_id;
-use crate::payments::gateways::standard_webhooks;
+use crate::sandbox::dialects::{Event, Voice};
 use crate::sandbox::model::SandboxPayment;
 use crate::state::AppState;
 
 /// How many times a callback is attempted.
 const ATTEMPTS: u32 = 8;
 
-/// The callback body for an event about a sandbox payment.
-pub fn event_body(kind: &str, p: &SandboxPayment, three_ds: Option<&str>) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
-        "type": kind,
-        "data": {
-            "payment_id": p.id,
-            "order_id": p.order_id,
-            "amount_minor": p.amount_minor,
-            "currency": p.currency,
-            "three_ds": three_ds,
-        }
-    }))
-    .expect("json")
+/// The path and query of a URL (what gateways that sign the request URI sign).
+fn path_and_query(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        Err(_) => "/".into(),
+    }
 }
 
-/// Sends one event in the background.
+/// Sends one event in the background, in the configured dialect. Nothing is sent for an event
+/// the dialect's gateway has no way to express.
 pub fn spawn_delivery(state: &AppState, kind: &str, p: &SandboxPayment, three_ds: Option<&str>) {
-    let body = event_body(kind, p, three_ds);
-    let url =
-        state.settings.sandbox_callback_url.clone().unwrap_or_else(|| state.link("/api/v1/payments/sandbox/callback"));
+    let voice = match Voice::from_settings(&state.settings, &state.sandbox_keys) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(event = "sandbox_delivery_failed", error = %e, "sandbox cannot sign its callback");
+            return;
+        }
+    };
+    let dialect = voice.dialect();
+    let url = state.settings.sandbox_callback_url.clone().unwrap_or_else(|| state.link(&dialect.callback_path()));
+    let event = Event { kind, payment: p, three_ds };
+    let Some(callback) = voice.render(&event, &path_and_query(&url), state.clock.now()) else {
+        tracing::debug!(event = "sandbox_event_skipped", dialect = dialect.name(), %kind, "the gateway sends no such callback");
+        return;
+    };
     let state = state.clone();
-    let event_id = random_id("evt");
     let kind = kind.to_string();
     tokio::spawn(async move {
+        let event_id = &callback.event_id;
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=ATTEMPTS {
-            let ts = state.clock.now();
-            let signature = standard_webhooks::sign(&state.sandbox_keys[0], &event_id, ts, &body);
-            let result = state
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("webhook-id", &event_id)
-                .header("webhook-timestamp", ts.to_string())
-                .header("webhook-signature", signature)
-                .body(body.clone())
-                .send()
-                .await;
-            match result {
+            let mut request = state.http.post(&url).body(callback.body.clone());
+            for (name, value) in voice.headers(&callback, state.clock.now()) {
+                request = request.header(name, value);
+            }
+            match request.send().await {
                 Ok(r) if r.status().is_success() => {
-                    tracing::debug!(event = "sandbox_delivered", %event_id, %kind, attempt, "sandbox callback acknowledged");
-                    return;
+                    let body = r.text().await.unwrap_or_default();
+                    if dialect.acknowledged(&body) {
+                        tracing::debug!(event = "sandbox_delivered", %event_id, %kind, dialect = dialect.name(), attempt, "sandbox callback acknowledged");
+                        return;
+                    }
+                    tracing::warn!(event = "sandbox_delivery_failed", %event_id, dialect = dialect.name(), attempt, "sandbox callback answered without the gateway's acknowledgement");
                 }
                 Ok(r) => {
                     tracing::warn!(event = "sandbox_delivery_failed", %event_id, status = r.status().as_u16(), attempt, "sandbox callback refused")
@@ -66,4 +70,16 @@ pub fn spawn_delivery(state: &AppState, kind: &str, p: &SandboxPayment, three_ds
         }
         tracing::error!(event = "sandbox_delivery_gave_up", %event_id, "sandbox callback never acknowledged");
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn signs_the_path_and_query() {
+        assert_eq!(
+            super::path_and_query("http://127.0.0.1:8080/api/v1/payments/x/callback"),
+            "/api/v1/payments/x/callback"
+        );
+        assert_eq!(super::path_and_query("https://h/cb?a=1&b=2"), "/cb?a=1&b=2");
+    }
 }

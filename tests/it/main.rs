@@ -12,6 +12,7 @@ mod captcha_and_limits;
 mod expiry;
 mod flow;
 mod mail_transport;
+mod payment_start;
 mod recovery;
 mod secrets;
 mod sessions;

@@ -6,6 +6,7 @@ pub mod allsecure;
 pub mod dotpay;
 pub mod freedompay;
 pub mod paypal;
+pub mod registry;
 pub mod sandbox;
 pub mod square;
 pub mod standard_webhooks;

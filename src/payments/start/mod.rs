@@ -1,0 +1,83 @@
+//! Starting a payment at a real gateway: `/pay/{order_id}/{gateway}` creates the payment
+//! through the gateway's API (Stripe Checkout Session, Square payment link, FreedomPay
+//! init_payment, IXOPAY debit, PayPal order) or signs its redirect (2Checkout buy link,
+//! Dotpay), and hands the customer over. API base URLs are settings, so tests run against
+//! local fakes. Nothing here changes the order: only the gateway's verified callback does.
+
+pub mod api;
+pub mod links;
+pub mod paypal;
+
+use crate::orders::model::Order;
+use crate::state::AppState;
+
+/// What a gateway needs to know to take the customer's money for an order.
+pub struct Checkout<'a> {
+    pub order: &'a Order,
+    pub service_name: &'a str,
+    /// Where the gateway sends the customer back (shows the status; changes nothing).
+    pub return_url: String,
+    /// Where the customer lands if they cancel.
+    pub cancel_url: String,
+    /// Our callback for that gateway.
+    pub callback_url: String,
+}
+
+impl<'a> Checkout<'a> {
+    pub fn new(state: &AppState, gateway: &str, order: &'a Order, service_name: &'a str) -> Self {
+        Checkout {
+            order,
+            service_name,
+            return_url: state.link(&format!("/orders/{}/return", order.id)),
+            cancel_url: state.link(&format!("/pay/{}", order.id)),
+            callback_url: state.link(&format!("/api/v1/payments/{gateway}/callback")),
+        }
+    }
+
+    /// The amount as the decimal string gateways expect ("19.90").
+    pub fn amount(&self) -> String {
+        crate::money::format_minor(self.order.amount_minor, &self.order.currency)
+    }
+}
+
+/// Why the customer could not be handed over.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The gateway is enabled for callbacks but lacks the settings to start payments.
+    #[error("{0} is not configured to start payments (missing {1})")]
+    NotConfigured(&'static str, &'static str),
+    /// The gateway's API refused or did not answer.
+    #[error("{0}")]
+    Gateway(String),
+}
+
+impl From<reqwest::Error> for StartError {
+    fn from(e: reqwest::Error) -> Self {
+        StartError::Gateway(format!("gateway unreachable: {}", e.without_url()))
+    }
+}
+
+/// The URL to send the customer to for `gateway`.
+pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<String, StartError> {
+    let g = &state.settings.gateways;
+    match gateway {
+        "stripe" => api::stripe(state, c).await,
+        "square" => api::square(state, c).await,
+        "freedompay" => api::freedompay(state, c).await,
+        "allsecure" => api::allsecure(state, c).await,
+        "paypal" => paypal::create_order(state, c).await,
+        "twocheckout" => links::twocheckout(g, c),
+        "dotpay" => links::dotpay(g, c),
+        _ => Err(StartError::NotConfigured("this gateway", "support for starting payments")),
+    }
+}
+
+/// A setting's value or the `NotConfigured` error naming it.
+pub fn required<'s>(v: &'s Option<String>, gateway: &'static str, name: &'static str) -> Result<&'s str, StartError> {
+    v.as_deref().ok_or(StartError::NotConfigured(gateway, name))
+}
+
+/// `base` without a trailing slash, or the gateway's public default.
+pub fn base<'s>(v: &'s Option<String>, default: &'s str) -> &'s str {
+    v.as_deref().unwrap_or(default).trim_end_matches('/')
+}
