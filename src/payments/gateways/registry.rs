@@ -16,6 +16,7 @@ use crate::sandbox::dialects::{missing_settings, Dialect, Voice};
 
 /// Builds the enabled gateways; fails on settings that cannot work (e.g. an unreadable PEM).
 pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Gateways> {
+    check_dialect_settings(s)?;
     let g = &s.gateways;
     let mut gateways = Gateways::default();
     if s.sandbox_enabled {
@@ -62,21 +63,31 @@ pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::R
     Ok(gateways)
 }
 
-/// The sandbox can speak a gateway's dialect only when that gateway is enabled (its adapter
-/// verifies what the sandbox signs with the gateway's first secret).
+/// The sandbox can speak a gateway's dialect only when that gateway is configured: its adapter
+/// verifies what the sandbox signs with the gateway's first secret.
+fn check_dialect_settings(s: &Settings) -> anyhow::Result<()> {
+    let dialect = s.sandbox_dialect;
+    let missing = missing_settings(s, dialect);
+    if s.sandbox_enabled && !missing.is_empty() {
+        anyhow::bail!(
+            "sandbox_dialect={} needs the {} gateway configured: set {}",
+            dialect.name(),
+            dialect.name(),
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The dialect's gateway is enabled and the sandbox can sign for it (e.g. its PayPal key
+/// matches `paypal_cert_file`).
 fn check_sandbox_dialect(s: &Settings, gateways: &Gateways, sandbox_keys: &[Vec<u8>]) -> anyhow::Result<()> {
     let dialect = s.sandbox_dialect;
     if !s.sandbox_enabled || dialect == Dialect::Sandbox {
         return Ok(());
     }
-    let missing = missing_settings(s, dialect);
-    if gateways.get(dialect.name()).is_none() || !missing.is_empty() {
-        anyhow::bail!(
-            "sandbox_dialect={} needs the {} gateway configured; set {}",
-            dialect.name(),
-            dialect.name(),
-            if missing.is_empty() { dialect.required_settings().join(", ") } else { missing.join(", ") }
-        );
+    if gateways.get(dialect.name()).is_none() {
+        anyhow::bail!("sandbox_dialect={}: the {} gateway is not enabled", dialect.name(), dialect.name());
     }
     Voice::from_settings(s, sandbox_keys).map(|_| ())
 }

@@ -241,19 +241,3 @@ fn dialect_names_round_trip_and_replies_are_checked() {
     assert!(Dialect::TwoCheckout.acknowledged(r#"<sig algo="sha256" date="20240101120000">ab</sig>"#));
     assert!(Dialect::Stripe.acknowledged(""));
 }
-
-#[test]
-fn zz_print_samples() {
-    let p = payment("EUR", 1990, "4242");
-    for d in Dialect::ALL {
-        let (voice, _) = pair(d);
-        let cb = voice
-            .render(
-                &Event { kind: "payment.succeeded", payment: &p, three_ds: Some("authenticated") },
-                &d.callback_path(),
-                NOW,
-            )
-            .unwrap();
-        println!("== {d:?} {}\n{:?}\n{}\n", cb.event_id, voice.headers(&cb, NOW), String::from_utf8_lossy(&cb.body));
-    }
-}

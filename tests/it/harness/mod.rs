@@ -284,6 +284,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// This app's own PostgreSQL database URL, when the run is on PostgreSQL.
+    pub fn pg_url(&self) -> Option<String> {
+        self._db.as_ref().map(|d| d.url.clone())
+    }
+
     /// Runs the periodic sweeps once now (they run every minute of real time otherwise).
     pub async fn sweep(&self) {
         let state = &self.app.as_ref().expect("app running").state;

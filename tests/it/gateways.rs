@@ -1,0 +1,554 @@
+//! Every real gateway, end to end on one machine: the sandbox speaks the gateway's dialect
+//! (`sandbox_dialect`), so an order paid on the sandbox's card page reaches that gateway's
+//! adapter and ends in a credentials email. Callbacks built here, independently of the
+//! sandbox, check the gateway's contract: a genuine one provisions exactly once however often
+//! it comes and gets the reply that gateway expects; a forged one is refused and changes
+//! nothing; a wrong amount is acknowledged and provisions nothing.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use futures_util::future::join_all;
+use keyturn::money::format_minor;
+use keyturn::payments::gateways::{allsecure, dotpay, freedompay, paypal, square, stripe, twocheckout};
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::signature::{SignatureEncoding, Signer};
+use rsa::RsaPrivateKey;
+use serde_json::json;
+
+use crate::harness::*;
+
+/// How long to watch for a second email after the first arrived (every callback has been
+/// answered by then, so any second provisioning would already be queued).
+const SETTLE: Duration = Duration::from_millis(700);
+const SQUARE_URL: &str = "https://shop.example.test/api/v1/payments/square/callback";
+/// FreedomPay merchant id and Dotpay shop id.
+const MERCHANT: &str = "555001";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Gw {
+    Stripe,
+    FreedomPay,
+    TwoCheckout,
+    AllSecure,
+    PayPal,
+    Dotpay,
+    Square,
+}
+
+impl Gw {
+    fn name(self) -> &'static str {
+        match self {
+            Gw::Stripe => "stripe",
+            Gw::FreedomPay => "freedompay",
+            Gw::TwoCheckout => "twocheckout",
+            Gw::AllSecure => "allsecure",
+            Gw::PayPal => "paypal",
+            Gw::Dotpay => "dotpay",
+            Gw::Square => "square",
+        }
+    }
+
+    fn path(self) -> String {
+        format!("/api/v1/payments/{}/callback", self.name())
+    }
+}
+
+/// The PayPal signing key: generated once (1024 bits keeps debug builds fast; size is not
+/// what is tested). Its public half is configured as `paypal_cert_file`.
+fn paypal_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
+}
+
+/// One gateway account: its secret (PayPal: the webhook id, the key being [`paypal_key`]),
+/// a secret that is not ours, and its settings.
+struct Account {
+    gw: Gw,
+    secret: String,
+    wrong: String,
+    settings: Vec<(&'static str, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Account {
+    fn new(gw: Gw) -> Account {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = |prefix: &str| format!("{prefix}{}", hex::encode(rand::random::<[u8; 16]>()));
+        let (first, wrong) = match gw {
+            Gw::Stripe => (secret("whsec_"), secret("whsec_")),
+            Gw::PayPal => (secret("WH-"), secret("WH-")),
+            _ => (secret(""), secret("")),
+        };
+        // A second (older) secret is configured too: the first one signs.
+        let both = |older: String| format!("{first},{older}");
+        let settings: Vec<(&'static str, String)> = match gw {
+            Gw::Stripe => vec![("stripe_webhook_secret", both(secret("whsec_")))],
+            Gw::FreedomPay => {
+                vec![("freedompay_merchant_id", MERCHANT.into()), ("freedompay_secret_key", both(secret("")))]
+            }
+            Gw::TwoCheckout => {
+                vec![("twocheckout_merchant_code", "KT1234".into()), ("twocheckout_secret_key", both(secret("")))]
+            }
+            Gw::AllSecure => {
+                vec![("allsecure_api_key", "kt-api-key".into()), ("allsecure_shared_secret", both(secret("")))]
+            }
+            Gw::PayPal => {
+                let key = dir.path().join("sandbox-key.pem");
+                let cert = dir.path().join("paypal-cert.pem");
+                std::fs::write(&key, paypal_key().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+                std::fs::write(&cert, paypal_key().to_public_key().to_public_key_pem(LineEnding::LF).unwrap()).unwrap();
+                vec![
+                    ("paypal_webhook_id", first.clone()),
+                    ("paypal_cert_file", cert.to_string_lossy().into_owned()),
+                    ("sandbox_paypal_key_file", key.to_string_lossy().into_owned()),
+                ]
+            }
+            Gw::Dotpay => vec![("dotpay_shop_id", MERCHANT.into()), ("dotpay_pin", both(secret("")))],
+            Gw::Square => {
+                vec![("square_signature_key", both(secret(""))), ("square_notification_url", SQUARE_URL.into())]
+            }
+        };
+        Account { gw, secret: first, wrong, settings, _dir: dir }
+    }
+
+    /// The app, with the sandbox speaking this gateway and calling back through `tap`.
+    async fn start(&self, tap: &Tap) -> TestApp {
+        let mut builder = TestApp::builder()
+            .set("sandbox_dialect", self.gw.name())
+            .set("sandbox_callback_url", &format!("{}{}", tap.url, self.gw.path()));
+        for (k, v) in &self.settings {
+            builder = builder.set(k, v);
+        }
+        let app = builder.start().await;
+        tap.target.set(app.base.clone()).unwrap();
+        app
+    }
+}
+
+/// A callback the sandbox sent, as seen on the wire, and keyturn's answer.
+struct Seen {
+    path: String,
+    headers: Vec<(String, String)>,
+    status: u16,
+    reply: String,
+}
+
+/// Stands between the sandbox and keyturn: records each callback the sandbox sends and passes
+/// it on unchanged (same path, headers and body), answering with keyturn's reply.
+struct Tap {
+    url: String,
+    target: Arc<OnceLock<String>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl Tap {
+    async fn start() -> Tap {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let target: Arc<OnceLock<String>> = Arc::default();
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (to, log, client) = (target.clone(), seen.clone(), reqwest::Client::new());
+        let endpoint = poem::endpoint::make(move |mut req: poem::Request| {
+            let (to, log, client) = (to.clone(), log.clone(), client.clone());
+            async move {
+                let path = req.uri().path().to_string();
+                let headers: Vec<(String, String)> = req
+                    .headers()
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length"))
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+                    .collect();
+                let body = req.take_body().into_vec().await.unwrap();
+                let mut pass = client.post(format!("{}{path}", to.get().unwrap())).body(body);
+                for (k, v) in &headers {
+                    pass = pass.header(k, v);
+                }
+                let resp = pass.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let reply = resp.text().await.unwrap();
+                log.lock().unwrap().push(Seen { path, headers, status, reply: reply.clone() });
+                poem::Response::builder().status(poem::http::StatusCode::from_u16(status).unwrap()).body(reply)
+            }
+        });
+        let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(endpoint));
+        Tap { url, target, seen }
+    }
+
+    /// Waits until `n` callbacks went through.
+    async fn wait_for(&self, n: usize) {
+        let deadline = Instant::now() + MAIL_TIMEOUT;
+        while self.seen.lock().unwrap().len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "the sandbox sent {} callbacks, expected {n}",
+                self.seen.lock().unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A callback request as the gateway sends it.
+#[derive(Clone)]
+struct Call {
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+}
+
+fn id(prefix: &str) -> String {
+    format!("{prefix}{}", hex::encode(rand::random::<[u8; 8]>()))
+}
+
+fn form(fields: &[(&str, String)]) -> Vec<u8> {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish().into_bytes()
+}
+
+fn utc(now: i64, format: &str) -> String {
+    chrono::DateTime::from_timestamp(now, 0).unwrap().format(format).to_string()
+}
+
+/// A "paid" callback for `order` of `amount_minor` `currency`, signed with `secret`.
+fn paid(gw: Gw, secret: &str, order: &str, amount_minor: i64, currency: &str, now: i64) -> Call {
+    let amount = format_minor(amount_minor, currency);
+    let json_call = |body: serde_json::Value, headers: &dyn Fn(&[u8]) -> Vec<(&'static str, String)>| {
+        let body = serde_json::to_vec(&body).unwrap();
+        Call { content_type: "application/json", headers: headers(&body), body }
+    };
+    match gw {
+        Gw::Stripe => {
+            let pi = json!({"id": id("pi_"), "object": "payment_intent", "status": "succeeded", "amount": amount_minor,
+                "currency": currency.to_lowercase(), "metadata": {"order_id": order},
+                "charges": {"data": [{"payment_method_details": {"card": {"three_d_secure": {"result": "authenticated"}}}}]}});
+            let event = json!({"id": id("evt_"), "object": "event", "type": "payment_intent.succeeded", "data": {"object": pi}});
+            json_call(event, &|b| vec![("stripe-signature", stripe::signature_header(secret, now, b))])
+        }
+        Gw::FreedomPay => {
+            let mut fields = vec![
+                ("pg_order_id", order.to_string()),
+                ("pg_payment_id", id("")),
+                ("pg_amount", amount),
+                ("pg_currency", currency.into()),
+                ("pg_description", "Test order".into()),
+                ("pg_result", "1".into()),
+                ("pg_can_reject", "1".into()),
+                ("pg_payment_date", utc(now, "%Y-%m-%d %H:%M:%S")),
+                ("pg_merchant_id", MERCHANT.into()),
+                ("pg_salt", id("")),
+            ];
+            let sig = freedompay::sign("callback", &fields, secret);
+            fields.push(("pg_sig", sig));
+            Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: form(&fields) }
+        }
+        Gw::TwoCheckout => {
+            let mut fields = vec![
+                ("SALEDATE", utc(now, "%Y-%m-%d %H:%M:%S")),
+                ("REFNO", id("")),
+                ("REFNOEXT", order.into()),
+                ("ORDERSTATUS", "COMPLETE".into()),
+                ("IPN_PID[]", "1".into()),
+                ("IPN_PNAME[]", "Demo service".into()),
+                ("IPN_TOTALGENERAL", amount),
+                ("CURRENCY", currency.into()),
+                ("FRAUD_STATUS", "APPROVED".into()),
+                ("IPN_DATE", utc(now, "%Y%m%d%H%M%S")),
+            ];
+            let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
+            let sig = twocheckout::hmac_sha256_hex(secret, &values);
+            fields.push(("SIGNATURE_SHA2_256", sig));
+            Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: form(&fields) }
+        }
+        Gw::AllSecure => {
+            let body = json!({"result": "OK", "uuid": id(""), "merchantTransactionId": order, "transactionType": "DEBIT",
+                "paymentMethod": "Creditcard", "amount": amount, "currency": currency});
+            let ct = "application/json; charset=utf-8";
+            let date = utc(now, "%a, %d %b %Y %H:%M:%S GMT");
+            let mut call = json_call(body, &|b| {
+                vec![
+                    ("date", date.clone()),
+                    ("x-signature", allsecure::signature(secret, b, ct, &date, &Gw::AllSecure.path())),
+                ]
+            });
+            call.content_type = ct;
+            call
+        }
+        Gw::PayPal => {
+            let event = json!({"id": id("WH-"), "event_version": "1.0", "event_type": "PAYMENT.CAPTURE.COMPLETED",
+                "resource_type": "capture", "resource": {"id": id("CAP"), "status": "COMPLETED",
+                "amount": {"currency_code": currency, "value": amount}, "custom_id": order}});
+            json_call(event, &|b| {
+                let (tx, time) = (id("tx-"), utc(now, "%Y-%m-%dT%H:%M:%SZ"));
+                let message = paypal::signed_message(&tx, &time, secret, b);
+                let sig = SigningKey::<sha2::Sha256>::new(paypal_key().clone()).sign(message.as_bytes()).to_bytes();
+                vec![
+                    ("paypal-transmission-id", tx),
+                    ("paypal-transmission-time", time),
+                    ("paypal-transmission-sig", STANDARD.encode(sig)),
+                    ("paypal-cert-url", "https://api.paypal.com/v1/notifications/certs/CERT-test".into()),
+                    ("paypal-auth-algo", "SHA256withRSA".into()),
+                ]
+            })
+        }
+        Gw::Dotpay => {
+            let mut fields = vec![
+                ("id", MERCHANT.to_string()),
+                ("operation_number", format!("M{}-{}", &id("")[..4], &id("")[..4])),
+                ("operation_type", "payment".into()),
+                ("operation_status", "completed".into()),
+                ("operation_amount", amount.clone()),
+                ("operation_currency", currency.into()),
+                ("operation_original_amount", amount),
+                ("operation_original_currency", currency.into()),
+                ("operation_datetime", utc(now, "%Y-%m-%d %H:%M:%S")),
+                ("control", order.into()),
+                ("description", "Test order".into()),
+                ("channel", "248".into()),
+            ];
+            let sig = dotpay::signature(secret, &fields);
+            fields.push(("signature", sig));
+            Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: form(&fields) }
+        }
+        Gw::Square => {
+            let payment = json!({"id": id("sq"), "status": "COMPLETED", "reference_id": order,
+                "amount_money": {"amount": amount_minor, "currency": currency}});
+            let event = json!({"merchant_id": "ML1", "type": "payment.updated", "event_id": id("ev-"),
+                "data": {"type": "payment", "id": payment["id"], "object": {"payment": payment}}});
+            json_call(event, &|b| vec![("x-square-hmacsha256-signature", square::signature(secret, SQUARE_URL, b))])
+        }
+    }
+}
+
+/// A callback signed for `amount_minor + 1`, then one byte changed to claim `amount_minor`: were
+/// the signature not checked, it would provision.
+fn tampered(gw: Gw, secret: &str, order: &str, amount_minor: i64, currency: &str, now: i64) -> Call {
+    let mut call = paid(gw, secret, order, amount_minor + 1, currency, now);
+    let (signed, claimed) = match gw {
+        Gw::Stripe | Gw::Square => ((amount_minor + 1).to_string(), amount_minor.to_string()),
+        _ => (format_minor(amount_minor + 1, currency), format_minor(amount_minor, currency)),
+    };
+    let at = call.body.windows(signed.len()).position(|w| w == signed.as_bytes()).expect("amount in body");
+    call.body[at..at + signed.len()].copy_from_slice(claimed.as_bytes());
+    let changed = signed.bytes().zip(claimed.bytes()).filter(|(a, b)| a != b).count();
+    assert_eq!(changed, 1, "{signed} → {claimed}");
+    call
+}
+
+async fn send(app: &TestApp, gw: Gw, call: &Call) -> reqwest::Response {
+    let mut req =
+        app.client.post(app.url(&gw.path())).header("content-type", call.content_type).body(call.body.clone());
+    for (k, v) in &call.headers {
+        req = req.header(*k, v);
+    }
+    req.send().await.unwrap()
+}
+
+/// The text between `<name>` and `</name>`.
+fn tag<'a>(xml: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = xml.find(&open).unwrap_or_else(|| panic!("no <{name}> in {xml}")) + open.len();
+    &xml[start..start + xml[start..].find("</").unwrap()]
+}
+
+/// Asserts the reply the gateway expects for `call` (`refused`: we refused the money).
+async fn check_reply(acct: &Account, call: &Call, resp: reqwest::Response, refused: bool) {
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 200, "{:?}: {body}", acct.gw);
+    match acct.gw {
+        Gw::FreedomPay => {
+            // Signed XML; `rejected` (the gateway reverses the payment) since pg_can_reject=1.
+            assert_eq!(tag(&body, "pg_status"), if refused { "rejected" } else { "ok" }, "{body}");
+            let fields = [
+                ("pg_status", tag(&body, "pg_status")),
+                ("pg_description", tag(&body, "pg_description")),
+                ("pg_salt", tag(&body, "pg_salt")),
+            ];
+            assert_eq!(tag(&body, "pg_sig"), freedompay::sign("callback", &fields, &acct.secret), "{body}");
+        }
+        Gw::TwoCheckout => {
+            // <sig algo="sha256" date="YmdHis">HMAC of IPN_PID[0], IPN_PNAME[0], IPN_DATE, DATE</sig>
+            let fields: Vec<(String, String)> =
+                url::form_urlencoded::parse(&call.body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+            let date = body.split("date=\"").nth(1).and_then(|r| r.split('"').next()).expect("date");
+            assert_eq!(date.len(), 14, "{body}");
+            let hash = twocheckout::hmac_sha256_hex(
+                &acct.secret,
+                &[get("IPN_PID[]"), get("IPN_PNAME[]"), get("IPN_DATE"), date.into()],
+            );
+            assert!(body.contains(&format!(r#"<sig algo="sha256" date="{date}">{hash}</sig>"#)), "{body}");
+        }
+        Gw::AllSecure | Gw::Dotpay => assert_eq!(body, "OK"),
+        Gw::Stripe | Gw::PayPal | Gw::Square => {}
+    }
+}
+
+async fn new_order(app: &TestApp) -> (String, String) {
+    let email = unique_email();
+    let order = app.order(&email).await;
+    (email, order)
+}
+
+async fn gateway_end_to_end(gw: Gw) {
+    let acct = Account::new(gw);
+    let tap = Tap::start().await;
+    let app = acct.start(&tap).await;
+    let demo = app.demo().await;
+    let (price, currency) = (demo.price_minor, demo.currency.as_str());
+
+    // (a) Customers pay on the sandbox's card page (one frictionless, one through a 3-D Secure
+    // challenge); the sandbox calls back in the gateway's own format and signature.
+    let card = new_order(&app).await;
+    let challenge = new_order(&app).await;
+    app.pay_with_card(&card.1, "4242424242424242", "").await;
+    app.pay_with_card(&challenge.1, "4000000000003220", "1234").await;
+
+    // (b) A genuine callback built here: twice in a row, then four at once.
+    let genuine = new_order(&app).await;
+    let call = paid(gw, &acct.secret, &genuine.1, price, currency, app.clock.now());
+    for _ in 0..2 {
+        check_reply(&acct, &call, send(&app, gw, &call).await, false).await;
+    }
+    for resp in join_all((0..4).map(|_| send(&app, gw, &call))).await {
+        check_reply(&acct, &call, resp, false).await;
+    }
+
+    // (c) Forged: another secret, or one byte changed after signing.
+    let forged = new_order(&app).await;
+    let now = app.clock.now();
+    for call in [
+        paid(gw, &acct.wrong, &forged.1, price, currency, now),
+        tampered(gw, &acct.secret, &forged.1, price, currency, now),
+    ] {
+        assert_error(send(&app, gw, &call).await, 400, "invalid_signature").await;
+    }
+
+    // (d) Genuine, but for the wrong amount: acknowledged (so the gateway stops retrying), refused.
+    let short = new_order(&app).await;
+    let call = paid(gw, &acct.secret, &short.1, price - 100, currency, app.clock.now());
+    check_reply(&acct, &call, send(&app, gw, &call).await, true).await;
+
+    for (email, order) in [&card, &challenge, &genuine] {
+        app.mail.wait_for(email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+        app.wait_for_status(order, "provisioned").await;
+    }
+    // The sandbox spoke the gateway's dialect: to its callback, with its signature, and got the
+    // gateway's acknowledgement the first time. The challenge's pending state is sent only by
+    // gateways that report one.
+    let pending_reported = matches!(gw, Gw::Stripe | Gw::TwoCheckout | Gw::AllSecure | Gw::Dotpay);
+    let expected = if pending_reported { 3 } else { 2 };
+    tap.wait_for(expected).await;
+    tokio::time::sleep(SETTLE).await;
+    {
+        let seen = tap.seen.lock().unwrap();
+        assert_eq!(seen.len(), expected, "{gw:?}: callbacks sent by the sandbox");
+        let signature_header = match gw {
+            Gw::Stripe => Some("stripe-signature"),
+            Gw::AllSecure => Some("x-signature"),
+            Gw::PayPal => Some("paypal-transmission-sig"),
+            Gw::Square => Some("x-square-hmacsha256-signature"),
+            Gw::FreedomPay | Gw::TwoCheckout | Gw::Dotpay => None,
+        };
+        for s in seen.iter() {
+            assert_eq!(s.path, gw.path());
+            let header = |name: &str| s.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            assert!(header("webhook-signature").is_none(), "{gw:?}: a Standard Webhooks callback");
+            match signature_header {
+                Some(name) => assert!(header(name).is_some(), "{gw:?}: no {name}"),
+                None => assert_eq!(header("content-type"), Some("application/x-www-form-urlencoded")),
+            }
+            assert_eq!(s.status, 200, "{gw:?}: {}", s.reply);
+            let acknowledged = match gw {
+                Gw::FreedomPay => s.reply.contains("<pg_status>ok</pg_status>"),
+                Gw::TwoCheckout => s.reply.contains(r#"<sig algo="sha3-256" date=""#),
+                Gw::AllSecure | Gw::Dotpay => s.reply == "OK",
+                Gw::Stripe | Gw::PayPal | Gw::Square => true,
+            };
+            assert!(acknowledged, "{gw:?}: {}", s.reply);
+        }
+    }
+    for (email, _) in [&card, &challenge, &genuine] {
+        assert_eq!(app.mail.count(email, Kind::Credentials), 1, "{gw:?}: one account, one credentials email");
+    }
+    for (case, (email, order)) in [("forged", &forged), ("wrong amount", &short)] {
+        assert_eq!(app.order_status(order).await, "pending_payment", "{gw:?} {case}");
+        assert_eq!(app.mail.count(email, Kind::Any), 0, "{gw:?} {case} sent email");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_end_to_end() {
+    gateway_end_to_end(Gw::Stripe).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freedompay_end_to_end() {
+    gateway_end_to_end(Gw::FreedomPay).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twocheckout_end_to_end() {
+    gateway_end_to_end(Gw::TwoCheckout).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allsecure_end_to_end() {
+    gateway_end_to_end(Gw::AllSecure).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paypal_end_to_end() {
+    gateway_end_to_end(Gw::PayPal).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dotpay_end_to_end() {
+    gateway_end_to_end(Gw::Dotpay).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn square_end_to_end() {
+    gateway_end_to_end(Gw::Square).await;
+}
+
+/// A dialect whose gateway is not configured is refused at start, naming what to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialect_without_its_gateway_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for (dialect, extra, expected) in [
+        ("stripe", vec![], vec!["KEYTURN_STRIPE_WEBHOOK_SECRET"]),
+        ("freedompay", vec![], vec!["KEYTURN_FREEDOMPAY_MERCHANT_ID", "KEYTURN_FREEDOMPAY_SECRET_KEY"]),
+        (
+            "paypal",
+            vec![("paypal_webhook_id", "WH-1")],
+            vec!["KEYTURN_PAYPAL_CERT_FILE", "KEYTURN_SANDBOX_PAYPAL_KEY_FILE"],
+        ),
+    ] {
+        let mut pairs = vec![
+            ("data_dir", dir.path().to_string_lossy().into_owned()),
+            ("listen", "127.0.0.1:0".to_string()),
+            ("sandbox_dialect", dialect.to_string()),
+        ];
+        pairs.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
+        let settings = keyturn::config::Settings::from_pairs(pairs).unwrap();
+        let err = match keyturn::app::start(settings, keyturn::clock::Clock::system()).await {
+            Ok(_) => panic!("{dialect}: started without its gateway"),
+            Err(e) => format!("{e:#}"),
+        };
+        for name in expected {
+            assert!(err.contains(name), "{dialect}: {err}");
+        }
+    }
+    let err = keyturn::config::Settings::from_pairs([("sandbox_dialect", "paybox")]).unwrap_err().to_string();
+    assert!(err.contains("sandbox_dialect") && err.contains("freedompay"), "{err}");
+}

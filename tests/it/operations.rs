@@ -1,0 +1,136 @@
+//! Running it: the CLI (demo, check-config, migrate), hashing saturation that turns logins
+//! away without starving anything else, and a database outage answered with 503 and
+//! recovered from without a restart.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, RunQueryDsl};
+use serde_json::json;
+
+use crate::harness::*;
+
+fn keyturn(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
+    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run keyturn")
+}
+
+#[test]
+fn demo_runs_the_whole_flow_and_exits_zero() {
+    let out = keyturn(&["demo"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for step in ["POST /api/v1/orders", "3-D Secure", "credentials mailed", "/api/v1/me", "graceful stop"] {
+        assert!(stdout.contains(step), "demo output lacks {step:?}:\n{stdout}");
+    }
+}
+
+#[test]
+fn check_config_names_the_bad_setting_and_migrate_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().into_owned();
+    let out = keyturn(&["check-config"], &[("KEYTURN_DATA_DIR", &data), ("KEYTURN_RESEND_PER_HOUR", "lots")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("resend_per_hour"));
+
+    let out = keyturn(&["check-config"], &[("KEYTURN_DATA_DIR", &data), ("KEYTURN_SANDBOX_ENABLED", "false")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("settings are valid"));
+
+    let first = keyturn(&["migrate"], &[("KEYTURN_DATA_DIR", &data)]);
+    assert!(first.status.success());
+    assert!(String::from_utf8_lossy(&first.stdout).contains("(1 migrations applied now)"));
+    let again = keyturn(&["migrate"], &[("KEYTURN_DATA_DIR", &data)]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("(0 migrations applied now)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_is_turned_away_at_once_while_pages_stay_fast() {
+    let app = TestApp::builder().set("hash_workers", "1").set("hash_queue", "1").start().await;
+    let mut logins = Vec::new();
+    for i in 0..12 {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/session");
+        logins.push(tokio::spawn(async move {
+            let body = json!({"login": format!("kt-nobody{i}"), "password": "wrong password guess"});
+            let resp = client.post(url).json(&body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let retry = resp.headers().get("retry-after").is_some();
+            let v: serde_json::Value = resp.json().await.unwrap();
+            (status, v["error"].as_str().unwrap_or_default().to_string(), retry)
+        }));
+    }
+    // While the hashing pool is saturated, everything else answers promptly.
+    let started = Instant::now();
+    assert_eq!(app.get("/api/v1/services").await.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2), "catalog slowed by the login flood");
+    let mut busy = 0;
+    let mut refused = 0;
+    for l in logins {
+        match l.await.unwrap() {
+            (503, code, retry) => {
+                assert_eq!(code, "server_busy");
+                assert!(retry, "503 without Retry-After");
+                busy += 1;
+            }
+            (401, code, _) => {
+                assert_eq!(code, "invalid_credentials");
+                refused += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(busy > 0, "no login was turned away (refused {refused})");
+    assert!(refused > 0, "every login was turned away");
+    app.stop().await;
+}
+
+fn set_connections(pg_url: &str, allow: bool) {
+    let url = url::Url::parse(pg_url).unwrap();
+    let name = url.path().trim_start_matches('/').to_string();
+    let mut admin_url = url.clone();
+    admin_url.set_path("/postgres");
+    let mut conn = diesel::PgConnection::establish(admin_url.as_str()).unwrap();
+    diesel::sql_query(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}")).execute(&mut conn).unwrap();
+    if !allow {
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_answers_503_and_recovers_without_restart() {
+    let app = TestApp::builder().start().await;
+    let Some(pg) = app.pg_url() else {
+        eprintln!("database outage test skipped: it needs KEYTURN_TEST_DATABASE_URL (PostgreSQL)");
+        return;
+    };
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    let body = app.success_body(&order_id, "sbp_outage", "authenticated").await;
+
+    let pg_down = pg.clone();
+    tokio::task::spawn_blocking(move || set_connections(&pg_down, false)).await.unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    let resp = app.post_json("/api/v1/orders", &json!({"service": "demo", "name": "A", "email": unique_email()})).await;
+    assert_eq!(resp.status(), 503, "order intake during the outage");
+    assert!(resp.headers().get("retry-after").is_some());
+    // A gateway's callback during the outage gets 503, so the gateway retries later.
+    let id = "evt_outage";
+    let ts = app.clock.now();
+    assert_eq!(app.signed_callback(id, ts, &body).await.status(), 503);
+
+    let pg_up = pg.clone();
+    tokio::task::spawn_blocking(move || set_connections(&pg_up, true)).await.unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200, "recovered without a restart");
+    assert_eq!(app.signed_callback(id, app.clock.now(), &body).await.status(), 200, "the retry is applied");
+    app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.stop().await;
+}
