@@ -38,6 +38,11 @@ enum Command {
         /// Use this database instead of a throwaway SQLite file (e.g. a scratch PostgreSQL database).
         #[arg(long)]
         database_url: Option<String>,
+        /// Have the sandbox call back in this gateway's format and signature (throwaway secrets
+        /// are generated for it), so the flow runs through that gateway's adapter.
+        #[arg(long, value_name = "NAME", default_value = "sandbox",
+              value_parser = clap::builder::PossibleValuesParser::new(crate::sandbox::dialects::Dialect::ALL.map(|d| d.name())))]
+        gateway: String,
     },
 }
 
@@ -53,7 +58,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Demo { keep, database_url } => crate::demo::run(keep, database_url).await,
+            Command::Demo { keep, database_url, gateway } => crate::demo::run(keep, database_url, &gateway).await,
             Command::CheckConfig { list: true } => {
                 for s in all_settings() {
                     println!("KEYTURN_{:<32} default {:<40} {}", s.name.to_uppercase(), s.default, s.doc);

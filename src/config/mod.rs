@@ -63,6 +63,7 @@ docs! {
     "temp_password_ttl_hours", "72", "How long the emailed temporary password works.";
     "verify_link_ttl_hours", "48", "How long the email verification link works.";
     "order_ttl_hours", "24", "An unpaid order expires after this long.";
+    "reconcile_after_minutes", "15", "A started payment with no callback after this long is checked with the gateway's status API (Stripe, PayPal, FreedomPay, AllSecure, Square), then again at most this often, and once more before its order expires.";
     "session_idle_minutes", "30", "Customer session idle timeout.";
     "session_absolute_hours", "12", "Customer session absolute timeout.";
     "login_delay_ms", "200", "Growth of the delay added after each failed login beyond the fifth (capped at 3 s).";
@@ -121,6 +122,7 @@ pub struct Settings {
     pub temp_password_ttl_hours: i64,
     pub verify_link_ttl_hours: i64,
     pub order_ttl_hours: i64,
+    pub reconcile_after_minutes: i64,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
     pub login_delay_ms: u64,
@@ -169,6 +171,7 @@ impl Default for Settings {
             temp_password_ttl_hours: 72,
             verify_link_ttl_hours: 48,
             order_ttl_hours: 24,
+            reconcile_after_minutes: 15,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             login_delay_ms: 200,
@@ -317,6 +320,7 @@ impl Settings {
             "temp_password_ttl_hours" => self.temp_password_ttl_hours = parse(key, v)?,
             "verify_link_ttl_hours" => self.verify_link_ttl_hours = parse(key, v)?,
             "order_ttl_hours" => self.order_ttl_hours = parse(key, v)?,
+            "reconcile_after_minutes" => self.reconcile_after_minutes = parse(key, v)?,
             "session_idle_minutes" => self.session_idle_minutes = parse(key, v)?,
             "session_absolute_hours" => self.session_absolute_hours = parse(key, v)?,
             "login_delay_ms" => self.login_delay_ms = parse(key, v)?,
@@ -363,6 +367,7 @@ impl Settings {
             ("temp_password_ttl_hours", self.temp_password_ttl_hours),
             ("verify_link_ttl_hours", self.verify_link_ttl_hours),
             ("order_ttl_hours", self.order_ttl_hours),
+            ("reconcile_after_minutes", self.reconcile_after_minutes),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
             ("login_failures_per_hour", self.login_failures_per_hour),

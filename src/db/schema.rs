@@ -148,10 +148,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_starts (gateway, reference) {
+        gateway -> Text,
+        reference -> Text,
+        order_id -> Text,
+        created_at -> BigInt,
+        checked_at -> BigInt,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
 diesel::joinable!(payments -> orders (order_id));
+diesel::joinable!(payment_starts -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -165,4 +176,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     throttles,
     sandbox_payments,
+    payment_starts,
 );

@@ -1,4 +1,5 @@
-//! Periodic housekeeping: expire unpaid orders, drop dead sessions, shrink rate-limit maps.
+//! Periodic housekeeping: ask gateways about stale payments (lost callbacks), expire unpaid
+//! orders, drop dead sessions, shrink rate-limit maps.
 
 use std::time::Duration;
 
@@ -8,9 +9,11 @@ use crate::orders::model as orders;
 use crate::sessions::model as sessions;
 use crate::state::AppState;
 
-/// One pass of every sweep.
+/// One pass of every sweep; returns (orders expired, sessions deleted).
 pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::DbError> {
     let now = state.clock.now();
+    // Before expiring: a payment that did go through (its callback lost) is provisioned, not expired.
+    crate::payments::reconcile::run(state, now).await;
     let idle = state.settings.session_idle_minutes * 60;
     let result =
         state.db.write(move |c| Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))).await?;

@@ -1,9 +1,12 @@
 //! Payment records and callback handling: verify a gateway's raw request, then apply its
-//! event in one transaction (dedupe, cross-check, state, account, outbox).
+//! event in one transaction (dedupe, cross-check, state, account, outbox); start payments at
+//! gateways and, when a callback is lost, ask the gateway instead (`reconcile`).
 
 pub mod api;
 pub mod gateways;
 pub mod model;
 pub mod pages;
+pub mod reconcile;
 pub mod service;
 pub mod start;
+pub mod starts;

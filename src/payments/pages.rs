@@ -11,6 +11,7 @@ use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
 use crate::payments::start::{start, Checkout};
+use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, Response> {
@@ -106,9 +107,12 @@ pub async fn get_start_payment(Path((order_id, gateway)): Path<(String, String)>
     }
     let checkout = Checkout::new(&state, gw, &order, &service_name);
     match start(&state, gw, &checkout).await {
-        Ok(url) => {
+        Ok(started) => {
             tracing::info!(event = "payment_started", gateway = gw, order_id = %order.id, "customer handed to the gateway");
-            Response::builder().status(StatusCode::SEE_OTHER).header("Location", url).finish()
+            if let Some(reference) = started.reference {
+                record_start(&state, gw, &order.id, reference).await;
+            }
+            Response::builder().status(StatusCode::SEE_OTHER).header("Location", started.url).finish()
         }
         Err(e) => {
             tracing::warn!(event = "payment_start_failed", gateway = gw, order_id = %order.id, error = %e, "could not start payment");
@@ -117,6 +121,31 @@ pub async fn get_start_payment(Path((order_id, gateway)): Path<(String, String)>
                 product,
                 "The payment provider did not answer as expected. Please try again in a moment, or choose another way to pay.",
             )
+        }
+    }
+}
+
+/// Remembers where a payment was started, for the reconciliation sweep. Best effort: the
+/// customer is redirected either way (a lost record only means no early repair of a lost callback).
+async fn record_start(state: &AppState, gateway: &str, order_id: &str, reference: String) {
+    if !starts::is_reference(&reference) {
+        tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, "gateway id is not a plain id");
+        return;
+    }
+    let row = PaymentStart {
+        gateway: gateway.to_string(),
+        reference,
+        order_id: order_id.to_string(),
+        created_at: state.clock.now(),
+        checked_at: 0,
+    };
+    match state.db.write(move |c| starts::insert(c, &row).map_err(Into::into)).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, "too many starts"),
+        // The gateway handed out the same id again (an idempotent retry): already recorded.
+        Err(e) if e.is_unique_violation() => {}
+        Err(e) => {
+            tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, error = %e, "could not record the start");
         }
     }
 }

@@ -101,8 +101,15 @@ pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEv
     let now = state.clock.now();
     let policy = state.settings.three_ds_not_performed;
     let ev_log = ev.clone();
-    let result =
-        state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) }).await;
+    let run = |ev: VerifiedEvent| {
+        state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) })
+    };
+    let mut result = run(ev.clone()).await;
+    // Two events about one new payment (pending + succeeded) may race to insert its row; the
+    // loser's whole transaction rolled back, so running it again is safe and finds the row.
+    if matches!(&result, Err(TxError::Db(e)) if e.is_unique_violation()) {
+        result = run(ev).await;
+    }
     let outcome = match result {
         Ok(o) => o,
         Err(TxError::Duplicate) => Outcome::Duplicate,

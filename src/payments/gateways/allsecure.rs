@@ -38,19 +38,37 @@ pub enum BodyHash {
     Sha512,
 }
 
-fn mac(secret: &str, hash: BodyHash, body: &[u8], content_type: &str, date: &str, uri: &str) -> Hmac<Sha512> {
+fn mac_for(
+    method: &str,
+    secret: &str,
+    hash: BodyHash,
+    body: &[u8],
+    content_type: &str,
+    date: &str,
+    uri: &str,
+) -> Hmac<Sha512> {
     let body_hash = match hash {
         BodyHash::Md5 => hex::encode(Md5::digest(body)),
         BodyHash::Sha512 => hex::encode(Sha512::digest(body)),
     };
     let mut m = Hmac::<Sha512>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    m.update(format!("POST\n{body_hash}\n{content_type}\n{date}\n{uri}").as_bytes());
+    m.update(format!("{method}\n{body_hash}\n{content_type}\n{date}\n{uri}").as_bytes());
     m
+}
+
+fn mac(secret: &str, hash: BodyHash, body: &[u8], content_type: &str, date: &str, uri: &str) -> Hmac<Sha512> {
+    mac_for("POST", secret, hash, body, content_type, date, uri)
 }
 
 /// `X-Signature` with the body digested by `hash`.
 pub fn signature_with(hash: BodyHash, secret: &str, body: &[u8], content_type: &str, date: &str, uri: &str) -> String {
     STANDARD.encode(mac(secret, hash, body, content_type, date, uri).finalize().into_bytes())
+}
+
+/// `X-Signature` of a merchant-API request with another method, e.g. the status API's `GET`
+/// (empty body, so the digest of nothing; the official client still signs its Content-Type).
+pub fn request_signature(method: &str, secret: &str, body: &[u8], content_type: &str, date: &str, uri: &str) -> String {
+    STANDARD.encode(mac_for(method, secret, BodyHash::Md5, body, content_type, date, uri).finalize().into_bytes())
 }
 
 /// `X-Signature` in the MD5-of-body variant.
@@ -173,6 +191,18 @@ mod tests {
     #[test]
     fn reproduces_the_reference_vector() {
         assert_eq!(signature(SECRET, BODY.as_bytes(), CT, DATE, URI), SIG);
+    }
+
+    #[test]
+    fn signs_requests_with_their_method() {
+        assert_eq!(request_signature("POST", SECRET, BODY.as_bytes(), CT, DATE, URI), SIG);
+        // The status API's GET: "GET\n" + md5("") + "\n" + Content-Type + "\n" + Date + "\n" + path.
+        let mut m = Hmac::<Sha512>::new_from_slice(SECRET.as_bytes()).unwrap();
+        m.update(
+            format!("GET\nd41d8cd98f00b204e9800998ecf8427e\n{CT}\n{DATE}\n/api/v3/status/k/getByUuid/u1").as_bytes(),
+        );
+        let expected = STANDARD.encode(m.finalize().into_bytes());
+        assert_eq!(request_signature("GET", SECRET, b"", CT, DATE, "/api/v3/status/k/getByUuid/u1"), expected);
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn refunded_capture(resource: &Value) -> Option<&str> {
 
 /// `liability_shift` when the resource carries one: YES/POSSIBLE → authenticated, NO → not
 /// performed (guess: the capture event usually has none, and then this is `None`).
-fn three_ds(resource: &Value) -> Option<ThreeDs> {
+pub(crate) fn three_ds(resource: &Value) -> Option<ThreeDs> {
     let shift = str_at(resource, "/liability_shift")
         .or_else(|| str_at(resource, "/payment_source/card/authentication_result/liability_shift"))?;
     match shift {

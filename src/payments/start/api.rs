@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{json, Value};
 
-use super::{base, required, Checkout, StartError};
+use super::{base, required, Checkout, StartError, Started};
 use crate::payments::gateways::{allsecure, freedompay};
 use crate::state::AppState;
 
@@ -16,6 +16,15 @@ async fn json_or_error(resp: reqwest::Response, gateway: &str) -> Result<Value, 
     Ok(body)
 }
 
+/// The gateway's id at `pointer` (a string, or a number as FreedomPay may send it).
+fn id_at(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn url_in(v: &Value, pointer: &str, gateway: &str) -> Result<String, StartError> {
     v.pointer(pointer)
         .and_then(Value::as_str)
@@ -25,7 +34,7 @@ fn url_in(v: &Value, pointer: &str, gateway: &str) -> Result<String, StartError>
 }
 
 /// Stripe Checkout Session (`POST /v1/checkout/sessions`), idempotent per order.
-pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<String, StartError> {
+pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let key = required(&g.stripe_api_key, "stripe", "KEYTURN_STRIPE_API_KEY")?;
     let o = c.order;
@@ -53,11 +62,11 @@ pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<String, StartE
         .send()
         .await?;
     let body = json_or_error(resp, "stripe").await?;
-    url_in(&body, "/url", "stripe")
+    Ok(Started { url: url_in(&body, "/url", "stripe")?, reference: id_at(&body, "/id") })
 }
 
 /// Square payment link (`POST /v2/online-checkout/payment-links`) for an order carrying our id.
-pub async fn square(state: &AppState, c: &Checkout<'_>) -> Result<String, StartError> {
+pub async fn square(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let token = required(&g.square_access_token, "square", "KEYTURN_SQUARE_ACCESS_TOKEN")?;
     let location = required(&g.square_location_id, "square", "KEYTURN_SQUARE_LOCATION_ID")?;
@@ -85,7 +94,11 @@ pub async fn square(state: &AppState, c: &Checkout<'_>) -> Result<String, StartE
         .send()
         .await?;
     let body = json_or_error(resp, "square").await?;
-    url_in(&body, "/payment_link/url", "square")
+    // The link's order carries our reference_id; its status is what the sweep asks about.
+    Ok(Started {
+        url: url_in(&body, "/payment_link/url", "square")?,
+        reference: id_at(&body, "/payment_link/order_id"),
+    })
 }
 
 /// The `<tag>value</tag>` children of FreedomPay's `<response>`, in order.
@@ -112,7 +125,7 @@ pub fn xml_fields(xml: &str) -> Vec<(String, String)> {
 }
 
 /// FreedomPay `init_payment.php`: signed request, signed XML answer with the redirect URL.
-pub async fn freedompay(state: &AppState, c: &Checkout<'_>) -> Result<String, StartError> {
+pub async fn freedompay(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let merchant = required(&g.freedompay_merchant_id, "freedompay", "KEYTURN_FREEDOMPAY_MERCHANT_ID")?;
     let secret = g
@@ -157,13 +170,14 @@ pub async fn freedompay(state: &AppState, c: &Checkout<'_>) -> Result<String, St
         let why = get("pg_error_description").unwrap_or("refused");
         return Err(StartError::Gateway(format!("freedompay refused: {why}")));
     }
-    get("pg_redirect_url")
+    let url = get("pg_redirect_url")
         .map(String::from)
-        .ok_or_else(|| StartError::Gateway("freedompay gave no redirect URL".into()))
+        .ok_or_else(|| StartError::Gateway("freedompay gave no redirect URL".into()))?;
+    Ok(Started { url, reference: get("pg_payment_id").map(String::from) })
 }
 
 /// AllSecure / IXOPAY `POST /api/v3/transaction/{apiKey}/debit`, signed like its callbacks.
-pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<String, StartError> {
+pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let api_key = required(&g.allsecure_api_key, "allsecure", "KEYTURN_ALLSECURE_API_KEY")?;
     let user = required(&g.allsecure_username, "allsecure", "KEYTURN_ALLSECURE_USERNAME")?;
@@ -204,12 +218,13 @@ pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<String, Sta
     if answer["success"] != Value::Bool(true) {
         return Err(StartError::Gateway("allsecure refused the transaction".into()));
     }
-    match answer["returnType"].as_str() {
-        Some("REDIRECT") => url_in(&answer, "/redirectUrl", "allsecure"),
+    let url = match answer["returnType"].as_str() {
+        Some("REDIRECT") => url_in(&answer, "/redirectUrl", "allsecure")?,
         // Finished without customer interaction: the callback settles it; show the status.
-        Some("FINISHED" | "PENDING") => Ok(c.return_url.clone()),
-        _ => Err(StartError::Gateway("allsecure returned an error".into())),
-    }
+        Some("FINISHED" | "PENDING") => c.return_url.clone(),
+        _ => return Err(StartError::Gateway("allsecure returned an error".into())),
+    };
+    Ok(Started { url, reference: id_at(&answer, "/uuid") })
 }
 
 #[cfg(test)]

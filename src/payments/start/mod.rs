@@ -7,6 +7,7 @@
 pub mod api;
 pub mod links;
 pub mod paypal;
+pub mod status;
 
 use crate::orders::model::Order;
 use crate::state::AppState;
@@ -57,8 +58,26 @@ impl From<reqwest::Error> for StartError {
     }
 }
 
-/// The URL to send the customer to for `gateway`.
-pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<String, StartError> {
+/// A payment handed over to a gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    /// Where to send the customer.
+    pub url: String,
+    /// The gateway's own id for what we created (Stripe checkout session, Square order,
+    /// FreedomPay payment, AllSecure transaction, PayPal order): what the reconciliation
+    /// sweep asks the gateway about. `None` for signed links (nothing was created yet).
+    pub reference: Option<String>,
+}
+
+impl Started {
+    /// A signed link: nothing exists at the gateway to ask about later.
+    pub fn link(url: String) -> Started {
+        Started { url, reference: None }
+    }
+}
+
+/// Hands the customer over to `gateway`: where to send them and what was created there.
+pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     match gateway {
         "stripe" => api::stripe(state, c).await,
@@ -66,8 +85,8 @@ pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<
         "freedompay" => api::freedompay(state, c).await,
         "allsecure" => api::allsecure(state, c).await,
         "paypal" => paypal::create_order(state, c).await,
-        "twocheckout" => links::twocheckout(g, c),
-        "dotpay" => links::dotpay(g, c),
+        "twocheckout" => links::twocheckout(g, c).map(Started::link),
+        "dotpay" => links::dotpay(g, c).map(Started::link),
         _ => Err(StartError::NotConfigured("this gateway", "support for starting payments")),
     }
 }

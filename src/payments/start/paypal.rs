@@ -4,12 +4,14 @@
 
 use serde_json::{json, Value};
 
-use super::{base, required, Checkout, StartError};
+use super::{base, required, Checkout, StartError, Started};
 use crate::state::AppState;
 
-const DEFAULT_BASE: &str = "https://api-m.paypal.com";
+/// PayPal's public API base.
+pub const DEFAULT_BASE: &str = "https://api-m.paypal.com";
 
-async fn token(state: &AppState) -> Result<String, StartError> {
+/// An OAuth access token (client credentials).
+pub async fn token(state: &AppState) -> Result<String, StartError> {
     let g = &state.settings.gateways;
     let id = required(&g.paypal_client_id, "paypal", "KEYTURN_PAYPAL_CLIENT_ID")?;
     let secret = required(&g.paypal_client_secret, "paypal", "KEYTURN_PAYPAL_CLIENT_SECRET")?;
@@ -27,8 +29,8 @@ async fn token(state: &AppState) -> Result<String, StartError> {
     body["access_token"].as_str().map(String::from).ok_or_else(|| StartError::Gateway("paypal gave no token".into()))
 }
 
-/// Creates the PayPal order; returns the approval URL.
-pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<String, StartError> {
+/// Creates the PayPal order; returns the approval URL and the PayPal order id.
+pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let bearer = token(state).await?;
     let o = c.order;
@@ -59,14 +61,15 @@ pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<String, 
         return Err(StartError::Gateway(format!("paypal answered {}", resp.status())));
     }
     let answer: Value = resp.json().await?;
-    answer["links"]
+    let url = answer["links"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|l| matches!(l["rel"].as_str(), Some("payer-action" | "approve")))
         .and_then(|l| l["href"].as_str())
         .map(String::from)
-        .ok_or_else(|| StartError::Gateway("paypal gave no approval link".into()))
+        .ok_or_else(|| StartError::Gateway("paypal gave no approval link".into()))?;
+    Ok(Started { url, reference: answer["id"].as_str().map(String::from) })
 }
 
 /// Captures an approved PayPal order (idempotent on PayPal's side per request id).

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod captcha;
 pub mod customer;
 pub mod db;
+pub mod fake_gateway;
 pub mod mail;
 pub mod process;
 pub mod raw;

@@ -1,0 +1,2 @@
+DROP INDEX payment_starts_order;
+DROP TABLE payment_starts;
