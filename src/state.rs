@@ -29,6 +29,8 @@ pub struct AppState {
     pub limiters: Arc<Limiters>,
     /// The enabled payment gateways.
     pub gateways: Gateways,
+    /// Gateway certificates fetched at callback time (PayPal without a certificate file).
+    pub gateway_certs: Arc<crate::payments::certs::CertCache>,
     /// Sandbox webhook keys (decoded), first one signs; all verify.
     pub sandbox_keys: Arc<Vec<Vec<u8>>>,
     /// Outbound HTTP (sandbox callback delivery).

@@ -28,6 +28,7 @@ gateway_docs! {
     "allsecure_password", "(none)", "AllSecure API password.";
     "paypal_webhook_id", "(off)", "PayPal webhook id; enables PayPal.";
     "paypal_cert_file", "(fetch from PAYPAL-CERT-URL)", "PEM certificate(s) to verify PayPal signatures with, instead of fetching.";
+    "paypal_cert_origins", "PayPal's four API origins", "Origins (scheme://host[:port]) PAYPAL-CERT-URL may point to; certificates are fetched from nowhere else.";
     "paypal_client_id", "(none)", "PayPal REST client id, to create orders.";
     "paypal_client_secret", "(none)", "PayPal REST client secret.";
     "paypal_api_base", "https://api-m.paypal.com", "PayPal API base URL.";
@@ -61,6 +62,8 @@ pub struct GatewaySettings {
     pub allsecure_password: Option<String>,
     pub paypal_webhook_id: Option<String>,
     pub paypal_cert_file: Option<std::path::PathBuf>,
+    /// Empty = PayPal's own origins.
+    pub paypal_cert_origins: Vec<String>,
     pub paypal_client_id: Option<String>,
     pub paypal_client_secret: Option<String>,
     pub paypal_api_base: Option<String>,
@@ -95,6 +98,7 @@ impl GatewaySettings {
             "allsecure_password" => self.allsecure_password = opt(v),
             "paypal_webhook_id" => self.paypal_webhook_id = opt(v),
             "paypal_cert_file" => self.paypal_cert_file = opt(v).map(Into::into),
+            "paypal_cert_origins" => self.paypal_cert_origins = list(v),
             "paypal_client_id" => self.paypal_client_id = opt(v),
             "paypal_client_secret" => self.paypal_client_secret = opt(v),
             "paypal_api_base" => self.paypal_api_base = opt(v),

@@ -23,7 +23,17 @@ pub async fn post_callback(
     };
     let uri = req.original_uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let raw = RawCallback { headers: req.headers(), body: &body, uri: &uri };
-    let event = match gw.verify(&raw, state.clock.now()) {
+    let verified = match gw.certificate_url(&raw) {
+        Some(url) => match state.gateway_certs.get(&state.http, &url).await {
+            Ok(pem) => gw.verify_with_certificate(&raw, state.clock.now(), &pem),
+            Err(why) => {
+                tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %why, "certificate refused");
+                return json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.");
+            }
+        },
+        None => gw.verify(&raw, state.clock.now()),
+    };
+    let event = match verified {
         Ok(ev) => ev,
         Err(e) => {
             tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %e, "callback refused");

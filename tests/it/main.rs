@@ -16,6 +16,7 @@ mod interop;
 mod mail_transport;
 mod operations;
 mod payment_start;
+mod paypal_certs;
 mod reconcile;
 mod recovery;
 mod secrets;

@@ -141,6 +141,21 @@ pub trait Gateway: Send + Sync {
     fn name(&self) -> &'static str;
     /// Verifies a raw callback; `now` is unix seconds.
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError>;
+    /// A certificate this callback names and the adapter does not hold (PayPal's
+    /// `PAYPAL-CERT-URL` when no certificate file is configured): the caller fetches it —
+    /// from allowed origins only, cached — and passes it to [`Gateway::verify_with_certificate`].
+    fn certificate_url(&self, _raw: &RawCallback<'_>) -> Option<String> {
+        None
+    }
+    /// Verifies with a fetched certificate (PEM) instead of configured ones.
+    fn verify_with_certificate(
+        &self,
+        raw: &RawCallback<'_>,
+        now: i64,
+        _pem: &[u8],
+    ) -> Result<VerifiedEvent, VerifyError> {
+        self.verify(raw, now)
+    }
     /// The reply this gateway expects for a verified callback (`raw` is the request it answers;
     /// `now` is unix seconds, for replies that sign a date).
     fn reply(&self, _raw: &RawCallback<'_>, _ack: Ack, _now: i64) -> Response {

@@ -63,7 +63,12 @@ pub fn public_key(pem: &[u8]) -> Result<RsaPublicKey, String> {
 }
 
 /// Verifies the transmission headers over the raw body.
-fn verify_transmission(g: &PayPal, raw: &RawCallback<'_>, now: i64) -> Result<(), VerifyError> {
+fn verify_transmission(
+    certificates: &[Vec<u8>],
+    webhook_id: &str,
+    raw: &RawCallback<'_>,
+    now: i64,
+) -> Result<(), VerifyError> {
     let (Some(id), Some(time), Some(sig), Some(algo)) = (
         raw.header("paypal-transmission-id"),
         raw.header("paypal-transmission-time"),
@@ -80,8 +85,8 @@ fn verify_transmission(g: &PayPal, raw: &RawCallback<'_>, now: i64) -> Result<()
     }
     let sig = STANDARD.decode(sig).map_err(|_| VerifyError::BadSignature("PAYPAL-TRANSMISSION-SIG is not base64"))?;
     let sig = Signature::try_from(sig.as_slice()).map_err(|_| VerifyError::BadSignature("unusable signature"))?;
-    let message = signed_message(id, time, &g.webhook_id, raw.body);
-    let keys: Vec<RsaPublicKey> = g.certificates.iter().filter_map(|pem| public_key(pem).ok()).collect();
+    let message = signed_message(id, time, webhook_id, raw.body);
+    let keys: Vec<RsaPublicKey> = certificates.iter().filter_map(|pem| public_key(pem).ok()).collect();
     if keys.is_empty() {
         return Err(VerifyError::BadSignature("no usable PayPal certificate configured"));
     }
@@ -157,10 +162,37 @@ impl Gateway for PayPal {
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {
+        self.verify_against(&self.certificates, raw, now)
+    }
+
+    fn certificate_url(&self, raw: &RawCallback<'_>) -> Option<String> {
+        if !self.certificates.is_empty() {
+            return None;
+        }
+        raw.header("paypal-cert-url").filter(|u| u.len() <= 512).map(String::from)
+    }
+
+    fn verify_with_certificate(
+        &self,
+        raw: &RawCallback<'_>,
+        now: i64,
+        pem: &[u8],
+    ) -> Result<VerifiedEvent, VerifyError> {
+        self.verify_against(&[pem.to_vec()], raw, now)
+    }
+}
+
+impl PayPal {
+    fn verify_against(
+        &self,
+        certificates: &[Vec<u8>],
+        raw: &RawCallback<'_>,
+        now: i64,
+    ) -> Result<VerifiedEvent, VerifyError> {
         if raw.media_type() != "application/json" {
             return Err(VerifyError::UnsupportedMediaType);
         }
-        verify_transmission(self, raw, now)?;
+        verify_transmission(certificates, &self.webhook_id, raw, now)?;
         let event: Value = serde_json::from_slice(raw.body).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         map_event(&event)
     }

@@ -49,15 +49,18 @@ pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::R
             .add(Arc::new(Square { signature_keys: g.square_signature_key.clone(), notification_url: url.clone() }));
     }
     if let Some(webhook_id) = &g.paypal_webhook_id {
-        let Some(path) = &g.paypal_cert_file else {
-            anyhow::bail!(
-                "paypal_webhook_id is set but paypal_cert_file is not: download PayPal's signing certificate \
-                 and point KEYTURN_PAYPAL_CERT_FILE at it (fetching it from PAYPAL-CERT-URL is not supported yet)"
-            );
+        // Without a certificate file, each callback's PAYPAL-CERT-URL is fetched (allowed
+        // origins only, cached): see payments::certs.
+        let certificates = match &g.paypal_cert_file {
+            Some(path) => {
+                let pem =
+                    std::fs::read(path).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                paypal::public_key(&pem).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                vec![pem]
+            }
+            None => Vec::new(),
         };
-        let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
-        paypal::public_key(&pem).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
-        gateways.add(Arc::new(PayPal { webhook_id: webhook_id.clone(), certificates: vec![pem] }));
+        gateways.add(Arc::new(PayPal { webhook_id: webhook_id.clone(), certificates }));
     }
     check_sandbox_dialect(s, &gateways, &sandbox_keys)?;
     Ok(gateways)
