@@ -44,7 +44,15 @@ impl Limiters {
             Bucket::Login => &self.login,
             Bucket::Resend => &self.resend,
         };
-        limiter.check_key(&ip).map_err(|not_until| {
+        // One IPv6 customer typically holds a whole /64: count it as one client.
+        let key = match ip {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        };
+        limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             tracing::warn!(event = "excess_rate_limit_exceeded", bucket = ?bucket, ip = %ip, "rate limit");
             wait.as_secs().max(1)

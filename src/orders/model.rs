@@ -35,6 +35,15 @@ pub fn insert(conn: &mut DbConn, o: &Order) -> QueryResult<usize> {
     diesel::insert_into(orders::table).values(o).execute(conn)
 }
 
+/// Takes the order's row lock for the rest of the transaction (PostgreSQL; SQLite writers are
+/// already serialised).
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        orders::table.find(id).select(orders::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Order>> {
     orders::table.find(id).first(conn).optional()
 }

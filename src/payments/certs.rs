@@ -24,6 +24,13 @@ pub struct CertCache {
     cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
 }
 
+/// PayPal serves its signing certificates under this path.
+pub const CERT_PATH_PREFIX: &str = "/v1/notifications/certs/";
+
+fn cert_path(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| u.path().starts_with(CERT_PATH_PREFIX) && u.query().is_none())
+}
+
 /// True when `url` is on one of `origins` exactly (scheme, host and port; no user info).
 pub fn origin_allowed(url: &str, origins: &[String]) -> bool {
     let Ok(u) = url::Url::parse(url) else { return false };
@@ -44,13 +51,13 @@ impl CertCache {
 
     /// The certificate at `url`, fetched once.
     pub async fn get(&self, http: &reqwest::Client, url: &str) -> Result<Arc<Vec<u8>>, String> {
-        if !origin_allowed(url, &self.origins) {
-            return Err("certificate URL is not on an allowed origin".into());
+        if !origin_allowed(url, &self.origins) || !cert_path(url) {
+            return Err("certificate URL is not on an allowed origin and path".into());
         }
-        let mut cache = self.cache.lock().await;
-        if let Some(pem) = cache.get(url) {
+        if let Some(pem) = self.cache.lock().await.get(url) {
             return Ok(pem.clone());
         }
+        // Fetched without holding the lock, so one slow URL cannot stall every callback.
         let resp = http.get(url).send().await.map_err(|e| format!("fetching the certificate: {}", e.without_url()))?;
         if !resp.status().is_success() {
             return Err(format!("certificate URL answered {}", resp.status()));
@@ -63,6 +70,7 @@ impl CertCache {
             return Err("certificate too large".into());
         }
         crate::payments::gateways::paypal::public_key(&body)?;
+        let mut cache = self.cache.lock().await;
         if cache.len() >= MAX_ENTRIES {
             cache.clear();
         }

@@ -91,8 +91,21 @@ fn gateway_label(name: &str) -> &'static str {
 /// Hands the customer to a real gateway: creates the payment there (or signs the link) and
 /// redirects to the gateway's hosted page.
 #[handler]
-pub async fn get_start_payment(Path((order_id, gateway)): Path<(String, String)>, state: Data<&AppState>) -> Response {
+pub async fn get_start_payment(
+    req: &poem::Request,
+    Path((order_id, gateway)): Path<(String, String)>,
+    state: Data<&AppState>,
+) -> Response {
     let product = &state.settings.product_name;
+    // Each start calls the gateway's API (and may create an object there): bounded per IP.
+    let ip = crate::http::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    if state.limiters.check(crate::http::limits::Bucket::Orders, ip).is_err() {
+        return error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            product,
+            "Too many attempts; please wait a minute and try again.",
+        );
+    }
     let Some(gw) = state.gateways.get(&gateway).map(|g| g.name()).filter(|n| *n != "sandbox") else {
         return error_page(StatusCode::NOT_FOUND, product, "This payment method is not available.");
     };
@@ -165,7 +178,16 @@ pub async fn get_paypal_return(
     state: Data<&AppState>,
 ) -> Response {
     let token_ok = !q.token.is_empty() && q.token.len() <= 64 && q.token.bytes().all(|b| b.is_ascii_alphanumeric());
-    if token_ok && state.gateways.get("paypal").is_some() {
+    // Only a PayPal order we created for this order of ours is captured.
+    let ours = token_ok && crate::crypto::is_key(&order_id) && {
+        let (token, id) = (q.token.clone(), order_id.clone());
+        state
+            .db
+            .read(move |c| Ok(crate::payments::starts::belongs_to(c, "paypal", &token, &id)?))
+            .await
+            .unwrap_or(false)
+    };
+    if ours && state.gateways.get("paypal").is_some() {
         if let Err(e) = crate::payments::start::paypal::capture(&state, &q.token).await {
             tracing::warn!(event = "paypal_capture_failed", order_id = %order_id, error = %e, "capture failed");
         }

@@ -39,7 +39,7 @@ pub enum Outcome {
 impl Outcome {
     /// True when we refuse the money (the gateway may reverse it if it can).
     pub fn is_refusal(self) -> bool {
-        matches!(self, Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid)
+        matches!(self, Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid | Outcome::Held3ds)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -170,6 +170,12 @@ fn decide(
     policy: NotPerformedPolicy,
     now: i64,
 ) -> Result<(Outcome, String), TxError> {
+    // On PostgreSQL, events about one order are applied one at a time: the row lock makes
+    // the second see what the first committed (READ COMMITTED), so it becomes a duplicate
+    // instead of a false "second payment".
+    if let Some(id) = ev.order_id.as_deref().filter(|id| crate::crypto::is_key(id)) {
+        orders::lock(c, id)?;
+    }
     let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
     let order = match ev.order_id.as_deref() {
         Some(id) if crate::crypto::is_key(id) => orders::find_by_id(c, id)?,
@@ -214,7 +220,8 @@ fn decide(
     match ev.three_ds {
         Some(ThreeDs::Failed) => return Ok((Outcome::Rejected3ds, "3-D Secure failed".into())),
         Some(ThreeDs::NotPerformed) if policy == NotPerformedPolicy::Reject => {
-            return Ok((Outcome::Held3ds, "succeeded without 3-D Secure; held for review".into()))
+            tracing::warn!(event = "payment_held_3ds", order_id = %order.id, gateway, "succeeded without 3-D Secure: refused");
+            return Ok((Outcome::Held3ds, "succeeded without 3-D Secure; refused (policy)".into()));
         }
         _ => {}
     }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{orders, payment_starts};
 use crate::db::DbConn;
-use crate::orders::model::PENDING_PAYMENT;
+use crate::orders::model::{EXPIRED, PENDING_PAYMENT};
 
 /// One payment started at a gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
@@ -47,6 +47,11 @@ pub fn insert(conn: &mut DbConn, s: &PaymentStart) -> QueryResult<bool> {
     Ok(true)
 }
 
+/// How long after expiry an order's starts are still asked about.
+pub const EXPIRED_GRACE_SECS: i64 = 3 * 86_400;
+/// How often an expired order's start is asked about during that grace.
+pub const EXPIRED_EVERY_SECS: i64 = 4 * 3600;
+
 /// Starts of still-unpaid orders that are due a question, at most `limit`, claimed for this
 /// caller (`checked_at` set to `now`). First the orders past their expiry (the last question
 /// before the sweep expires them), then starts older than `after` secs not asked about for
@@ -73,6 +78,22 @@ pub fn claim_due(conn: &mut DbConn, now: i64, after: i64, limit: i64) -> QueryRe
                 .load::<PaymentStart>(conn)?,
         );
     }
+    // Orders that expired while their last question failed, or whose customer paid at the
+    // last minute, are still asked about (less often) for a while: a late "paid" provisions.
+    let room = limit - due.len() as i64;
+    if room > 0 {
+        due.extend(
+            payment_starts::table
+                .inner_join(orders::table)
+                .filter(orders::status.eq(EXPIRED))
+                .filter(orders::expires_at.ge(now - EXPIRED_GRACE_SECS))
+                .filter(payment_starts::checked_at.le(now - EXPIRED_EVERY_SECS))
+                .order(payment_starts::checked_at.asc())
+                .limit(room)
+                .select(payment_starts::all_columns)
+                .load::<PaymentStart>(conn)?,
+        );
+    }
     let mut claimed = Vec::with_capacity(due.len());
     for s in due {
         // Another instance that claimed it first has moved `checked_at`: 0 rows here.
@@ -89,6 +110,17 @@ pub fn claim_due(conn: &mut DbConn, now: i64, after: i64, limit: i64) -> QueryRe
         }
     }
     Ok(claimed)
+}
+
+/// True when we started `reference` at `gateway` for `order_id`.
+pub fn belongs_to(conn: &mut DbConn, gateway: &str, reference: &str, order_id: &str) -> QueryResult<bool> {
+    let n: i64 = payment_starts::table
+        .filter(payment_starts::gateway.eq(gateway))
+        .filter(payment_starts::reference.eq(reference))
+        .filter(payment_starts::order_id.eq(order_id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Sets when a start was last asked about (a failed question is set back so the next sweep

@@ -53,7 +53,7 @@ pub fn verify<'a>(
         return Err(VerifyError::BadSignature("oversized or empty header"));
     }
     let t: i64 = ts.parse().map_err(|_| VerifyError::BadSignature("timestamp is not a number"))?;
-    if (now - t).abs() > TOLERANCE_SECS {
+    if !super::within(now, t, TOLERANCE_SECS) {
         return Err(VerifyError::StaleTimestamp);
     }
     let candidates: Vec<Vec<u8>> = sig

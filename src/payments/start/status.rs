@@ -131,7 +131,9 @@ async fn paypal_order(state: &AppState, id: &str) -> Result<Status, StartError> 
         order_id: order_id.map(String::from),
         amount_minor,
         currency,
-        three_ds: gateways::paypal::three_ds(&o),
+        // Same source as the capture webhook (which carries no 3-D Secure result), so the two
+        // paths can never disagree about one payment.
+        three_ds: None,
     }))
 }
 
