@@ -1,4 +1,4 @@
-//! Subcommands: `serve`, `migrate`, `check-config`, `demo`.
+//! Subcommands: `serve`, `migrate`, `admin create`, `check-config`, `demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +24,11 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage administrators (reads the same settings as `serve`).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Validate the settings, show what is in force, and exit.
     CheckConfig {
         /// List every setting with its default instead.
@@ -43,6 +48,21 @@ enum Command {
         #[arg(long, value_name = "NAME", default_value = "sandbox",
               value_parser = clap::builder::PossibleValuesParser::new(crate::sandbox::dialects::Dialect::ALL.map(|d| d.name())))]
         gateway: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator (e.g. the first owner); the password is read from stdin.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// owner | operator | support | catalog | viewer.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input (required: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -74,6 +94,9 @@ pub fn main() -> ExitCode {
                 match command {
                     Command::Serve => serve(settings).await,
                     Command::Migrate => migrate(settings).await,
+                    Command::Admin { command: AdminCommand::Create { username, role, .. } } => {
+                        admin_create(settings, &username, &role).await
+                    }
                     Command::CheckConfig { .. } => check_config(settings).await,
                     Command::Demo { .. } => unreachable!("handled above"),
                 }
@@ -121,6 +144,25 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     .await??;
     println!("database is up to date ({applied} migrations applied now)");
     Ok(())
+}
+
+async fn admin_create(settings: Settings, username: &str, role: &str) -> anyhow::Result<()> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let url = settings.database_url();
+    let db = tokio::task::spawn_blocking(move || crate::db::Db::connect(&url, 1)).await??;
+    let hasher = crate::crypto::PasswordHasherPool::new(1, 1);
+    let actor = crate::admin::service::Actor { name: crate::admin::audit::CLI, ip: "local" };
+    let now = Clock::system().now();
+    match crate::admin::service::create_admin(&db, &hasher, now, actor, username, role, password).await {
+        Ok(a) => {
+            println!("administrator {} created with role {}", a.username, a.role);
+            Ok(())
+        }
+        Err(e) => anyhow::bail!("{}", e.parts().1.message),
+    }
 }
 
 async fn check_config(settings: Settings) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod catalog;
 pub mod cli;

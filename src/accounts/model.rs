@@ -8,6 +8,8 @@ use crate::db::DbConn;
 pub const PENDING_VERIFICATION: &str = "pending_verification";
 pub const ACTIVE: &str = "active";
 pub const SUSPENDED: &str = "suspended";
+/// Final: an administrator ended the account; it can never log in again.
+pub const REVOKED: &str = "revoked";
 pub const VERIFY_EMAIL: &str = "verify_email";
 
 /// A customer account.
@@ -90,6 +92,37 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryR
 /// Replaces the hash only (rehash on login with stronger parameters).
 pub fn replace_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id)).set(accounts::password_hash.eq(hash)).execute(conn)
+}
+
+/// Moves the account to `to` if its status is one of `from`; true when it moved.
+pub fn set_status(conn: &mut DbConn, id: &str, from: &[&str], to: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(accounts::table.find(id).filter(accounts::status.eq_any(from)))
+        .set((accounts::status.eq(to), accounts::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Forgets the password hash (a revoked account keeps no way in).
+pub fn clear_password(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::password_hash.eq(None::<String>), accounts::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Accounts whose email or login contains `q` (lower-cased), newest first; all when `q` is `None`.
+pub fn search(conn: &mut DbConn, q: Option<&str>, limit: i64) -> QueryResult<Vec<Account>> {
+    let mut query = accounts::table.into_boxed();
+    if let Some(q) = q {
+        let escaped: String = q
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query
+            .filter(accounts::email.like(pattern.clone()).escape('\\').or(accounts::login.like(pattern).escape('\\')));
+    }
+    query.order((accounts::created_at.desc(), accounts::id.desc())).limit(limit).load(conn)
 }
 
 /// `pending_verification` → `active`.

@@ -95,6 +95,49 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
     Ok(Some(Credentials { account, password, token, password_expires_at, link_expires_at }))
 }
 
+/// A fresh temporary password for an active account, alive only in memory and in its email.
+pub struct Reset {
+    pub account: Account,
+    pub password: String,
+    pub password_expires_at: i64,
+}
+
+/// An administrator's resend for an active account: a new temporary password replaces the
+/// old one (which stops working), every session ends, and the next login must choose a new
+/// password. `None` unless the account is active (an unverified one gets the usual
+/// credentials instead; suspended and revoked ones get nothing).
+pub async fn reset_credentials(state: &AppState, account_id: &str) -> anyhow::Result<Option<Reset>> {
+    let id = account_id.to_string();
+    let Some(account) = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await? else {
+        return Ok(None);
+    };
+    if account.status != model::ACTIVE {
+        return Ok(None);
+    }
+    let password = temporary_password();
+    let hash = state.hasher.hash_unqueued(password.clone()).await?;
+    let now = state.clock.now();
+    let password_expires_at = now + state.settings.temp_password_ttl_hours * 3600;
+    let id = account.id.clone();
+    let moved = state
+        .db
+        .write(move |c| {
+            // Only while still active: a suspension or revocation meanwhile wins.
+            if !model::set_status(c, &id, &[model::ACTIVE], model::ACTIVE, now)? {
+                return Ok(false);
+            }
+            model::set_temporary_password(c, &id, &hash, password_expires_at, now)?;
+            crate::sessions::model::delete_all_for_account(c, &id)?;
+            Ok(true)
+        })
+        .await?;
+    if !moved {
+        return Ok(None);
+    }
+    tracing::info!(event = "credentials_reset", account_id = %account.id, "temporary password replaced; sessions ended");
+    Ok(Some(Reset { account, password, password_expires_at }))
+}
+
 /// Consumes a verification token once and activates the account.
 pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError> {
     if token.is_empty() || token.len() > 128 {

@@ -34,3 +34,22 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
 pub fn insert(conn: &mut DbConn, s: &Service) -> QueryResult<usize> {
     diesel::insert_into(services::table).values(s).execute(conn)
 }
+
+/// Every service, inactive ones included (admins).
+pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Service>> {
+    services::table.order(services::slug.asc()).load(conn)
+}
+
+/// Stores every field of `s` but its slug and creation time.
+pub fn update(conn: &mut DbConn, s: &Service) -> QueryResult<usize> {
+    diesel::update(services::table.find(&s.slug))
+        .set((
+            services::name.eq(&s.name),
+            services::price_minor.eq(s.price_minor),
+            services::currency.eq(&s.currency),
+            services::period_days.eq(s.period_days),
+            services::active.eq(s.active),
+            services::updated_at.eq(s.updated_at),
+        ))
+        .execute(conn)
+}

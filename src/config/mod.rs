@@ -66,6 +66,8 @@ docs! {
     "reconcile_after_minutes", "15", "A started payment with no callback after this long is checked with the gateway's status API (Stripe, PayPal, FreedomPay, AllSecure, Square), then again at most this often, and once more before its order expires.";
     "session_idle_minutes", "30", "Customer session idle timeout.";
     "session_absolute_hours", "12", "Customer session absolute timeout.";
+    "admin_session_idle_minutes", "15", "Admin session idle timeout.";
+    "admin_session_absolute_hours", "8", "Admin session absolute timeout.";
     "login_delay_ms", "200", "Growth of the delay added after each failed login beyond the fifth (capped at 3 s).";
     "login_failures_per_hour", "100", "Failed logins per account per hour before the account is locked for the rest of the hour.";
     "rate_limit_orders_per_minute", "10", "Orders per client IP per minute (burst).";
@@ -125,6 +127,8 @@ pub struct Settings {
     pub reconcile_after_minutes: i64,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    pub admin_session_idle_minutes: i64,
+    pub admin_session_absolute_hours: i64,
     pub login_delay_ms: u64,
     pub login_failures_per_hour: i64,
     pub rate_limit_orders_per_minute: u32,
@@ -174,6 +178,8 @@ impl Default for Settings {
             reconcile_after_minutes: 15,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            admin_session_idle_minutes: 15,
+            admin_session_absolute_hours: 8,
             login_delay_ms: 200,
             login_failures_per_hour: 100,
             rate_limit_orders_per_minute: 10,
@@ -323,6 +329,8 @@ impl Settings {
             "reconcile_after_minutes" => self.reconcile_after_minutes = parse(key, v)?,
             "session_idle_minutes" => self.session_idle_minutes = parse(key, v)?,
             "session_absolute_hours" => self.session_absolute_hours = parse(key, v)?,
+            "admin_session_idle_minutes" => self.admin_session_idle_minutes = parse(key, v)?,
+            "admin_session_absolute_hours" => self.admin_session_absolute_hours = parse(key, v)?,
             "login_delay_ms" => self.login_delay_ms = parse(key, v)?,
             "login_failures_per_hour" => self.login_failures_per_hour = parse(key, v)?,
             "rate_limit_orders_per_minute" => self.rate_limit_orders_per_minute = parse(key, v)?,
@@ -370,6 +378,8 @@ impl Settings {
             ("reconcile_after_minutes", self.reconcile_after_minutes),
             ("session_idle_minutes", self.session_idle_minutes),
             ("session_absolute_hours", self.session_absolute_hours),
+            ("admin_session_idle_minutes", self.admin_session_idle_minutes),
+            ("admin_session_absolute_hours", self.admin_session_absolute_hours),
             ("login_failures_per_hour", self.login_failures_per_hour),
             ("resend_per_hour", self.resend_per_hour),
         ];

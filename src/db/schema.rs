@@ -158,11 +158,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admins (id) {
+        id -> Text,
+        username -> Text,
+        role -> Text,
+        password_hash -> Text,
+        status -> Text,
+        totp_secret -> Nullable<Text>,
+        totp_pending_secret -> Nullable<Text>,
+        totp_last_step -> BigInt,
+        failed_logins -> Integer,
+        failed_window_start -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    admin_sessions (id_hash) {
+        id_hash -> Text,
+        admin_id -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        absolute_expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        ip -> Text,
+        outcome -> Text,
+    }
+}
+
+diesel::table! {
+    admin_settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payment_starts -> orders (order_id));
+diesel::joinable!(admin_sessions -> admins (admin_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -177,4 +226,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     throttles,
     sandbox_payments,
     payment_starts,
+    admins,
+    admin_sessions,
+    audit_log,
+    admin_settings,
 );

@@ -4,6 +4,7 @@ pub mod api_error;
 pub mod body;
 pub mod captcha;
 pub mod client_ip;
+pub mod cookies;
 pub mod headers;
 pub mod limits;
 pub mod pages;
@@ -20,6 +21,7 @@ use crate::accounts::api::AccountsApi;
 use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
+use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
@@ -30,8 +32,9 @@ use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
 /// The OpenAPI service for `/api/v1` (also used to print the document).
-pub fn api_service(public_url: &str) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi), ()> {
-    OpenApiService::new((CatalogApi, OrdersApi, SessionApi, AccountsApi), "keyturn", env!("CARGO_PKG_VERSION"))
+pub fn api_service(public_url: &str) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, AdminApi), ()> {
+    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, crate::admin::api());
+    OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
         .server(format!("{public_url}/api/v1"))
 }

@@ -5,7 +5,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 
 use crate::accounts::model as accounts;
-use crate::accounts::service::issue_credentials;
+use crate::accounts::service::{issue_credentials, reset_credentials};
 use crate::catalog::model as catalog;
 use crate::clock::human;
 use crate::mail::outbox::{self, Job};
@@ -43,6 +43,7 @@ fn compose(
 pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
     match job.kind.as_str() {
         outbox::CREDENTIALS => send_credentials(state, job).await,
+        outbox::CREDENTIALS_RESET => send_credentials_reset(state, job).await,
         outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => send_order_email(state, job).await,
         outbox::ACTIVATION => send_activation(state, job).await,
         other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
@@ -67,6 +68,24 @@ async fn send_credentials(state: &AppState, job: &Job) -> Result<(), SendError> 
     let now = state.clock.now();
     state.db.write(move |c| Ok(orders::mark_provisioned_for_account(c, &account_id, now)?)).await.map_err(transient)?;
     Ok(())
+}
+
+/// An administrator's resend: a new temporary password for an active account; an account
+/// still waiting for verification gets the usual credentials email instead.
+async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
+    let Some(reset) = reset_credentials(state, &account_id).await.map_err(transient)? else {
+        return send_credentials(state, job).await;
+    };
+    let ctx = serde_json::json!({
+        "name": reset.account.name,
+        "login": reset.account.login,
+        "password": reset.password,
+        "password_expires": human(reset.password_expires_at),
+        "login_url": state.link("/cabinet"),
+    });
+    let message = compose(state, &reset.account.name, &reset.account.email, "credentials_reset", ctx)?;
+    state.mailer.send(message).await
 }
 
 async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> {

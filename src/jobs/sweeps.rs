@@ -15,8 +15,14 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
     // Before expiring: a payment that did go through (its callback lost) is provisioned, not expired.
     crate::payments::reconcile::run(state, now).await;
     let idle = state.settings.session_idle_minutes * 60;
-    let result =
-        state.db.write(move |c| Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))).await?;
+    let admin_idle = state.settings.admin_session_idle_minutes * 60;
+    let result = state
+        .db
+        .write(move |c| {
+            crate::admin::model::delete_expired_sessions(c, now, admin_idle)?;
+            Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))
+        })
+        .await?;
     state.limiters.shrink();
     if result.0 > 0 {
         tracing::info!(event = "orders_expired", count = result.0, "unpaid orders expired");

@@ -14,6 +14,8 @@ pub const PAYMENT_CONFIRMATION: &str = "payment_confirmation";
 pub const CREDENTIALS: &str = "credentials";
 pub const ACTIVATION: &str = "activation";
 pub const ACCESS_EXTENDED: &str = "access_extended";
+/// New temporary credentials an administrator asked for (an active account that lost its password).
+pub const CREDENTIALS_RESET: &str = "credentials_reset";
 
 /// How long a claimed job is leased before another worker may take it over.
 pub const LEASE_SECS: i64 = 300;

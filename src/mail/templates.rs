@@ -26,6 +26,9 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "access_extended/subject.txt.j2",
     "access_extended/body.txt.j2",
     "access_extended/body.html.j2",
+    "credentials_reset/subject.txt.j2",
+    "credentials_reset/body.txt.j2",
+    "credentials_reset/body.html.j2",
 ];
 
 /// A rendered email.

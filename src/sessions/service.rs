@@ -11,6 +11,7 @@ use crate::accounts::password;
 use crate::accounts::service::busy;
 use crate::crypto::{random_token, token_hash};
 use crate::http::api_error::ApiError;
+use crate::http::cookies::{cookie_value, set_cookie};
 use crate::http::limits::Bucket;
 use crate::sessions::model::{self, Session};
 use crate::state::AppState;
@@ -26,18 +27,13 @@ pub fn cookie_name(state: &AppState) -> &'static str {
 
 /// `Set-Cookie` value carrying a session token.
 pub fn session_cookie(state: &AppState, token: &str) -> String {
-    let secure = if state.settings.is_https() { "; Secure" } else { "" };
-    format!(
-        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        cookie_name(state),
-        state.settings.session_absolute_hours * 3600
-    )
+    let max_age = state.settings.session_absolute_hours * 3600;
+    set_cookie(cookie_name(state), token, "Lax", max_age, state.settings.is_https())
 }
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(state: &AppState) -> String {
-    let secure = if state.settings.is_https() { "; Secure" } else { "" };
-    format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", cookie_name(state))
+    set_cookie(cookie_name(state), "", "Lax", 0, state.settings.is_https())
 }
 
 fn invalid_credentials() -> ApiError {
@@ -157,16 +153,7 @@ fn check_status(a: &Account, now: i64) -> Result<(), ApiError> {
 
 /// The session token presented by a request, if any.
 pub fn presented_token(state: &AppState, req: &Request) -> Option<String> {
-    let name = cookie_name(state);
-    req.headers()
-        .get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
+    cookie_value(req, cookie_name(state))
 }
 
 /// The authenticated customer: a live session of an active account.

@@ -5,6 +5,8 @@
 
 mod harness;
 
+mod admin_api;
+mod admin_auth;
 mod bad_input;
 mod browser;
 mod callbacks;

@@ -2,6 +2,7 @@
 //! sink, optional fake hCaptcha and optional throw-away PostgreSQL database.
 
 pub mod actions;
+pub mod admin;
 pub mod captcha;
 pub mod customer;
 pub mod db;
@@ -24,6 +25,7 @@ use reqwest::{Client, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use admin::AdminActor;
 pub use customer::Customer;
 pub use mail::{Credentials, Kind, Mail, MailBox};
 pub use util::*;

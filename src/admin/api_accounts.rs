@@ -1,0 +1,168 @@
+//! `GET /admin/accounts`, `POST /admin/accounts/{login}/suspend | reinstate | revoke |
+//! resend-credentials | extend` (support).
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::admin::auth::{authorize, authorize_write};
+use crate::admin::customers::{self, StatusChange};
+use crate::admin::paging;
+use crate::admin::roles::Permission;
+use crate::admin::AdminTag;
+use crate::clock::rfc3339;
+use crate::http::api_error::ApiError;
+use crate::http::strict::Str;
+use crate::state::AppState;
+
+/// A service a customer has.
+#[derive(Object)]
+pub struct AdminAccess {
+    pub slug: String,
+    pub name: String,
+    /// RFC 3339.
+    pub active_until: String,
+}
+
+/// A customer account.
+#[derive(Object)]
+pub struct AdminAccount {
+    pub login: String,
+    pub email: String,
+    /// pending_verification | active | suspended | revoked.
+    pub status: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub services: Vec<AdminAccess>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct Extend {
+    /// The service's slug.
+    pub service: Str,
+    /// 1–3650.
+    pub days: i32,
+}
+
+#[derive(ApiResponse)]
+pub enum AccountChanged {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+#[derive(ApiResponse)]
+pub enum CredentialsQueued {
+    /// A credentials email is queued: a new temporary password (the old one stops working
+    /// when it is sent); for an unverified account also a new verification link.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+pub struct AdminAccountsApi;
+
+impl AdminAccountsApi {
+    async fn change(state: &AppState, req: &Request, login: &str, change: StatusChange) -> Result<(), ApiError> {
+        let p = authorize_write(state, req, Permission::ManageAccounts).await?;
+        customers::change_status(state, &p, login, change).await
+    }
+}
+
+#[OpenApi(tag = "AdminTag::Admin")]
+impl AdminAccountsApi {
+    /// Search customer accounts by email or login (substring); newest first.
+    #[oai(path = "/admin/accounts", method = "get")]
+    async fn list_admin_accounts(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        q: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+    ) -> Result<Json<Vec<AdminAccount>>, ApiError> {
+        authorize(&state, req, Permission::ReadAccounts).await?;
+        let q = paging::text_filter("q", q.0.as_deref(), 254)?;
+        let found = customers::search(&state, q, paging::limit(limit.0)?).await?;
+        Ok(Json(
+            found
+                .into_iter()
+                .map(|v| AdminAccount {
+                    login: v.account.login,
+                    email: v.account.email,
+                    status: v.account.status,
+                    created_at: rfc3339(v.account.created_at),
+                    services: v
+                        .services
+                        .into_iter()
+                        .map(|(slug, name, until)| AdminAccess { slug, name, active_until: rfc3339(until) })
+                        .collect(),
+                })
+                .collect(),
+        ))
+    }
+
+    /// Suspend: every session ends at once; logins get 403 `account_suspended`.
+    #[oai(path = "/admin/accounts/:login/suspend", method = "post")]
+    async fn suspend_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<AccountChanged, ApiError> {
+        Self::change(&state, req, &login, StatusChange::Suspend).await?;
+        Ok(AccountChanged::Done)
+    }
+
+    /// Lift a suspension.
+    #[oai(path = "/admin/accounts/:login/reinstate", method = "post")]
+    async fn reinstate_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<AccountChanged, ApiError> {
+        Self::change(&state, req, &login, StatusChange::Reinstate).await?;
+        Ok(AccountChanged::Done)
+    }
+
+    /// Revoke for good: sessions end, the password is forgotten, nothing can undo it.
+    #[oai(path = "/admin/accounts/:login/revoke", method = "post")]
+    async fn revoke_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<AccountChanged, ApiError> {
+        Self::change(&state, req, &login, StatusChange::Revoke).await?;
+        Ok(AccountChanged::Done)
+    }
+
+    /// Send fresh credentials (a new temporary password; the old password stops working).
+    #[oai(path = "/admin/accounts/:login/resend-credentials", method = "post")]
+    async fn resend_account_credentials(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<CredentialsQueued, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
+        customers::resend_credentials(&state, &p, &login).await?;
+        Ok(CredentialsQueued::Accepted)
+    }
+
+    /// Extend (or grant) access to a service by a number of days.
+    #[oai(path = "/admin/accounts/:login/extend", method = "post")]
+    async fn extend_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+        body: Json<Extend>,
+    ) -> Result<AccountChanged, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
+        customers::extend_access(&state, &p, &login, body.service.trim(), body.days).await?;
+        Ok(AccountChanged::Done)
+    }
+}

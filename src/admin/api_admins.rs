@@ -1,0 +1,69 @@
+//! `POST /admin/admins` (owner).
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::admin::auth::authorize_write;
+use crate::admin::roles::Permission;
+use crate::admin::service::{self, Actor};
+use crate::admin::AdminTag;
+use crate::clock::rfc3339;
+use crate::http::api_error::ApiError;
+use crate::http::strict::Str;
+use crate::state::AppState;
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewAdmin {
+    /// 3–64 of a-z, 0-9, `.`, `_`, `-`.
+    pub username: Str,
+    /// owner | operator | support | catalog | viewer.
+    pub role: Str,
+    /// The same policy as customers' passwords.
+    pub password: Str,
+}
+
+/// An administrator.
+#[derive(Object)]
+pub struct AdminView {
+    pub username: String,
+    pub role: String,
+    pub status: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+#[derive(ApiResponse)]
+pub enum AdminCreated {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<AdminView>),
+}
+
+pub struct AdminAdminsApi;
+
+#[OpenApi(tag = "AdminTag::Admin")]
+impl AdminAdminsApi {
+    /// Create an administrator (owner).
+    #[oai(path = "/admin/admins", method = "post")]
+    async fn create_admin(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<NewAdmin>,
+    ) -> Result<AdminCreated, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
+        let actor = Actor { name: &p.admin.username, ip: &p.ip };
+        let now = state.clock.now();
+        let a = service::create_admin(&state.db, &state.hasher, now, actor, &body.username, &body.role, &body.password)
+            .await?;
+        Ok(AdminCreated::Created(Json(AdminView {
+            username: a.username,
+            role: a.role,
+            status: a.status,
+            created_at: rfc3339(a.created_at),
+        })))
+    }
+}

@@ -1,0 +1,170 @@
+//! `POST/DELETE /admin/session`, `GET /admin/me`, TOTP enrolment and the owner's
+//! require-TOTP switch.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::admin::auth::{self, authenticate, authorize_write};
+use crate::admin::roles::Permission;
+use crate::admin::service;
+use crate::admin::AdminTag;
+use crate::http::api_error::ApiError;
+use crate::http::client_ip::client_ip;
+use crate::http::strict::Str;
+use crate::sessions::service::check_origin;
+use crate::state::AppState;
+
+/// Admin credentials.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AdminLogin {
+    pub username: Str,
+    pub password: Str,
+    /// The 6-digit code from the authenticator app, when TOTP is enabled.
+    pub totp: Option<Str>,
+}
+
+/// Result of an admin login.
+#[derive(Object)]
+pub struct AdminLoginResult {
+    pub role: String,
+    pub totp_enabled: bool,
+    /// TOTP is required for everyone and not set up yet: this session may only enrol.
+    pub totp_enrolment_required: bool,
+}
+
+#[derive(ApiResponse)]
+pub enum AdminLoginResponse {
+    /// Logged in; the admin session cookie is set.
+    #[oai(status = 200)]
+    Ok(Json<AdminLoginResult>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum CookieDone {
+    /// Done; the admin session cookie is replaced or cleared.
+    #[oai(status = 204)]
+    Done(#[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// The logged-in administrator.
+#[derive(Object)]
+pub struct AdminMe {
+    pub username: String,
+    pub role: String,
+    pub totp_enabled: bool,
+    pub totp_enrolment_required: bool,
+}
+
+/// A TOTP secret to add to an authenticator app, then confirm with a code.
+#[derive(Object)]
+pub struct TotpEnrolment {
+    /// Base32 secret.
+    pub secret: String,
+    /// `otpauth://totp/keyturn:USERNAME?secret=…&issuer=keyturn…` (for a QR code).
+    pub otpauth_uri: String,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct TotpConfirm {
+    pub code: Str,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct RequireTotp {
+    pub required: bool,
+}
+
+pub struct AdminAuthApi;
+
+#[OpenApi(tag = "AdminTag::Admin")]
+impl AdminAuthApi {
+    /// Log in as an administrator.
+    #[oai(path = "/admin/session", method = "post")]
+    async fn create_admin_session(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<AdminLogin>,
+    ) -> Result<AdminLoginResponse, ApiError> {
+        check_origin(&state, req)?;
+        let ip = client_ip(req, &state.settings.trusted_proxies);
+        let out = auth::login(&state, ip, &body.username, &body.password, body.totp.as_deref()).await?;
+        Ok(AdminLoginResponse::Ok(
+            Json(AdminLoginResult {
+                role: out.role,
+                totp_enabled: out.totp_enabled,
+                totp_enrolment_required: out.totp_enrolment_required,
+            }),
+            auth::session_cookie(&state, &out.token),
+        ))
+    }
+
+    /// Log out (ends the admin session server-side).
+    #[oai(path = "/admin/session", method = "delete")]
+    async fn delete_admin_session(&self, state: Data<&AppState>, req: &Request) -> Result<CookieDone, ApiError> {
+        check_origin(&state, req)?;
+        auth::logout(&state, req).await?;
+        Ok(CookieDone::Done(auth::clear_cookie(&state)))
+    }
+
+    /// The logged-in administrator.
+    #[oai(path = "/admin/me", method = "get")]
+    async fn get_admin_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<AdminMe>, ApiError> {
+        let p = authenticate(&state, req).await?;
+        Ok(Json(AdminMe {
+            username: p.admin.username,
+            role: p.admin.role,
+            totp_enabled: p.admin.totp_secret.is_some(),
+            totp_enrolment_required: p.enrolment_only,
+        }))
+    }
+
+    /// Start TOTP enrolment: a new secret and its `otpauth://` URI (confirm with a code).
+    #[oai(path = "/admin/me/totp", method = "post")]
+    async fn start_totp(&self, state: Data<&AppState>, req: &Request) -> Result<Json<TotpEnrolment>, ApiError> {
+        check_origin(&state, req)?;
+        let p = authenticate(&state, req).await?;
+        let e = service::start_totp(&state, &p).await?;
+        Ok(Json(TotpEnrolment { secret: e.secret, otpauth_uri: e.otpauth_uri }))
+    }
+
+    /// Confirm TOTP enrolment with a current code; the session is renewed.
+    #[oai(path = "/admin/me/totp/confirm", method = "post")]
+    async fn confirm_totp(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<TotpConfirm>,
+    ) -> Result<CookieDone, ApiError> {
+        check_origin(&state, req)?;
+        let p = authenticate(&state, req).await?;
+        service::confirm_totp(&state, &p, &body.code).await?;
+        let token = auth::rotate_session(&state, &p).await?;
+        Ok(CookieDone::Done(auth::session_cookie(&state, &token)))
+    }
+
+    /// Require TOTP of every administrator (owner).
+    #[oai(path = "/admin/settings/require-totp", method = "put")]
+    async fn put_require_totp(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<RequireTotp>,
+    ) -> Result<Done, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageSettings).await?;
+        service::set_require_totp(&state, &p, body.required).await?;
+        Ok(Done::Done)
+    }
+}

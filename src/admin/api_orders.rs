@@ -1,0 +1,168 @@
+//! `GET /admin/orders`, `GET /admin/orders/{order_id}`.
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::admin::auth::authorize;
+use crate::admin::orders::{self, Filter};
+use crate::admin::paging;
+use crate::admin::roles::Permission;
+use crate::admin::AdminTag;
+use crate::clock::rfc3339;
+use crate::crypto::is_key;
+use crate::http::api_error::ApiError;
+use crate::state::AppState;
+
+/// An order in the listing.
+#[derive(Object)]
+pub struct AdminOrder {
+    pub order_id: String,
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The service's slug.
+    pub service: String,
+    pub email: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// The gateway of the latest payment, if any was made.
+    pub gateway: Option<String>,
+}
+
+/// One page of orders, newest first.
+#[derive(Object)]
+pub struct OrderPage {
+    pub orders: Vec<AdminOrder>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A payment of an order.
+#[derive(Object)]
+pub struct AdminPayment {
+    pub payment_id: String,
+    pub gateway: String,
+    pub status: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+/// A gateway callback as recorded (mismatches and refusals included).
+#[derive(Object)]
+pub struct AdminPaymentEvent {
+    pub event_id: String,
+    pub gateway: String,
+    pub kind: String,
+    pub outcome: String,
+    pub detail: String,
+    /// RFC 3339.
+    pub received_at: String,
+}
+
+/// An order with its payments and callback history.
+#[derive(Object)]
+pub struct AdminOrderDetail {
+    #[oai(flatten)]
+    pub order: AdminOrder,
+    pub customer_name: String,
+    pub account_id: Option<String>,
+    pub paid_at: Option<String>,
+    pub payments: Vec<AdminPayment>,
+    pub events: Vec<AdminPaymentEvent>,
+}
+
+fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
+    AdminOrder {
+        order_id: o.id,
+        status: o.status,
+        amount_minor: o.amount_minor,
+        currency: o.currency,
+        service: o.service_slug,
+        email: o.email,
+        created_at: rfc3339(o.created_at),
+        gateway,
+    }
+}
+
+pub struct AdminOrdersApi;
+
+#[OpenApi(tag = "AdminTag::Admin")]
+impl AdminOrdersApi {
+    /// List orders, newest first (filters: status, email, from/to as RFC 3339 or unix seconds).
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/admin/orders", method = "get")]
+    async fn list_admin_orders(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        status: Query<Option<String>>,
+        email: Query<Option<String>>,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPage>, ApiError> {
+        authorize(&state, req, Permission::ReadOrders).await?;
+        let f = Filter {
+            status: paging::text_filter("status", status.0.as_deref(), 64)?,
+            email: paging::text_filter("email", email.0.as_deref(), 254)?,
+            from: paging::parse_time("from", from.0.as_deref())?,
+            to: paging::parse_time("to", to.0.as_deref())?,
+            before: paging::parse_cursor(cursor.0.as_deref())?,
+            limit: paging::limit(limit.0)?,
+        };
+        let page_size = f.limit as usize;
+        let rows = state.db.read(move |c| Ok(orders::list(c, &f)?)).await?;
+        let next_cursor =
+            (rows.len() == page_size).then(|| rows.last().map(|(o, _)| paging::cursor(o.created_at, &o.id))).flatten();
+        Ok(Json(OrderPage { orders: rows.into_iter().map(|(o, g)| view(o, g)).collect(), next_cursor }))
+    }
+
+    /// One order with its payments and the gateways' callback history.
+    #[oai(path = "/admin/orders/:order_id", method = "get")]
+    async fn get_admin_order(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        order_id: Path<String>,
+    ) -> Result<Json<AdminOrderDetail>, ApiError> {
+        authorize(&state, req, Permission::ReadOrders).await?;
+        let id = order_id.0;
+        if !is_key(&id) {
+            return Err(ApiError::not_found("No such order."));
+        }
+        let found = state.db.read(move |c| Ok(orders::detail(c, &id)?)).await?;
+        let orders::Detail { order, payments, events } = found.ok_or_else(|| ApiError::not_found("No such order."))?;
+        let gateway = payments.last().map(|p| p.gateway.clone());
+        Ok(Json(AdminOrderDetail {
+            customer_name: order.customer_name.clone(),
+            account_id: order.account_id.clone(),
+            paid_at: order.paid_at.map(rfc3339),
+            order: view(order, gateway),
+            payments: payments
+                .into_iter()
+                .map(|p| AdminPayment {
+                    payment_id: p.id,
+                    gateway: p.gateway,
+                    status: p.status,
+                    amount_minor: p.amount_minor,
+                    currency: p.currency,
+                })
+                .collect(),
+            events: events
+                .into_iter()
+                .map(|e| AdminPaymentEvent {
+                    event_id: e.event_id,
+                    gateway: e.gateway,
+                    kind: e.kind,
+                    outcome: e.outcome,
+                    detail: e.detail,
+                    received_at: rfc3339(e.received_at),
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,53 @@
+//! The merchant's side: administrators and their roles, admin sessions with TOTP, the audit
+//! log, and the admin API over orders, customer accounts and the catalog.
+//!
+//! `api_*.rs` parse input, authorize and map outcomes; `auth`, `service`, `customers`,
+//! `catalog` own the rules; `model`, `audit`, `orders` the queries.
+
+pub mod api_accounts;
+pub mod api_admins;
+pub mod api_audit;
+pub mod api_auth;
+pub mod api_orders;
+pub mod api_services;
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod customers;
+pub mod model;
+pub mod orders;
+pub mod paging;
+pub mod roles;
+pub mod service;
+pub mod totp;
+
+use poem_openapi::Tags;
+
+/// The OpenAPI tag of every admin operation.
+#[derive(Tags)]
+pub enum AdminTag {
+    /// The merchant's administration API (admin session cookie; role-based permissions).
+    Admin,
+}
+
+/// Every admin API, for the route table's OpenAPI service.
+pub type AdminApi = (
+    api_auth::AdminAuthApi,
+    api_admins::AdminAdminsApi,
+    api_orders::AdminOrdersApi,
+    api_accounts::AdminAccountsApi,
+    api_services::AdminServicesApi,
+    api_audit::AdminAuditApi,
+);
+
+/// The admin APIs, mounted under `/api/v1/admin/…`.
+pub fn api() -> AdminApi {
+    (
+        api_auth::AdminAuthApi,
+        api_admins::AdminAdminsApi,
+        api_orders::AdminOrdersApi,
+        api_accounts::AdminAccountsApi,
+        api_services::AdminServicesApi,
+        api_audit::AdminAuditApi,
+    )
+}

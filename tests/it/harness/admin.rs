@@ -1,0 +1,128 @@
+//! Administrators for the tests: created through the same code path as
+//! `keyturn admin create`, driven over HTTP with their own cookie jar.
+
+use reqwest::{Client, Method, Response};
+use serde_json::{json, Value};
+
+use super::{json_status, strong_password, TestApp};
+
+pub const ADMIN_COOKIE: &str = "keyturn_admin";
+
+/// An administrator with a browser-like cookie jar.
+pub struct AdminActor {
+    pub client: Client,
+    base: String,
+    pub username: String,
+    pub password: String,
+    pub role: String,
+}
+
+impl TestApp {
+    fn state(&self) -> &keyturn::state::AppState {
+        &self.app.as_ref().expect("app running").state
+    }
+
+    /// Creates an administrator (not logged in yet).
+    pub async fn new_admin(&self, role: &str) -> AdminActor {
+        let username = format!("adm-{}", hex::encode(rand::random::<[u8; 4]>()));
+        let password = strong_password();
+        let state = self.state();
+        let actor = keyturn::admin::service::Actor { name: "cli", ip: "local" };
+        keyturn::admin::service::create_admin(
+            &state.db,
+            &state.hasher,
+            state.clock.now(),
+            actor,
+            &username,
+            role,
+            &password,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create admin: {:?}", e.parts().1));
+        AdminActor::new(&self.base, &username, &password, role)
+    }
+
+    /// Creates an administrator and logs it in.
+    pub async fn admin(&self, role: &str) -> AdminActor {
+        let a = self.new_admin(role).await;
+        let v = json_status(a.login(None).await, 200).await;
+        assert_eq!(v["role"], role);
+        a
+    }
+}
+
+impl AdminActor {
+    pub fn new(base: &str, username: &str, password: &str, role: &str) -> AdminActor {
+        let client = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        AdminActor {
+            client,
+            base: base.to_string(),
+            username: username.into(),
+            password: password.into(),
+            role: role.into(),
+        }
+    }
+
+    /// The same administrator in a fresh browser (no cookies).
+    pub fn fresh(&self) -> AdminActor {
+        AdminActor::new(&self.base, &self.username, &self.password, &self.role)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/admin{}", self.base, path)
+    }
+
+    pub async fn login(&self, totp: Option<&str>) -> Response {
+        let mut body = json!({"username": self.username, "password": self.password});
+        if let Some(code) = totp {
+            body["totp"] = code.into();
+        }
+        self.post("/session", &body).await
+    }
+
+    pub async fn login_with(&self, password: &str, totp: Option<&str>) -> Response {
+        let body = json!({"username": self.username, "password": password, "totp": totp});
+        self.post("/session", &body).await
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.request(Method::DELETE, "/session", None).await
+    }
+
+    /// `path` is relative to `/api/v1/admin`.
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(&body)).await
+    }
+
+    /// Audit entries (as this admin), newest first, with an optional query string.
+    pub async fn audit(&self, query: &str) -> Vec<Value> {
+        let v = json_status(self.get(&format!("/audit?limit=200&{query}")).await, 200).await;
+        v["entries"].as_array().unwrap().clone()
+    }
+
+    /// Enrols TOTP and confirms it with the code of `now`; returns the secret.
+    pub async fn enrol_totp(&self, now: i64) -> String {
+        let v = json_status(self.post("/me/totp", &json!({})).await, 200).await;
+        let secret = v["secret"].as_str().unwrap().to_string();
+        let code = keyturn::admin::totp::code_at(&secret, now).unwrap();
+        let resp = self.post("/me/totp/confirm", &json!({"code": code})).await;
+        assert_eq!(resp.status(), 204, "confirm: {}", resp.text().await.unwrap());
+        secret
+    }
+}
