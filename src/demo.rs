@@ -155,6 +155,7 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> any
         ("data_dir", dir.to_string_lossy().into_owned()),
         ("listen", "127.0.0.1:0".into()),
         ("worker_poll_ms", "100".into()),
+        ("sandbox_enabled", "true".into()),
         ("sandbox_dialect", dialect.name().into()),
     ];
     if let Some(url) = database_url {

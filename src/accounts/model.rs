@@ -1,8 +1,9 @@
 //! `accounts`, `access_grants`, `email_tokens` and `throttles`.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
 
-use crate::db::schema::{access_grants, accounts, email_tokens, services, throttles};
+use crate::db::schema::{access_grants, accounts, email_tokens, services};
 use crate::db::DbConn;
 
 pub const PENDING_VERIFICATION: &str = "pending_verification";
@@ -179,25 +180,39 @@ pub fn expire_tokens(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResu
     .execute(conn)
 }
 
-/// Extends (or starts) access to a service by `days`; returns the new end.
+/// Extends (or starts) access to a service by `days` in ONE statement, so concurrent paid
+/// orders for the same service each add their period (no lost update); returns the new end.
 pub fn extend_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32, now: i64) -> QueryResult<i64> {
-    let current: Option<i64> =
-        access_grants::table.find((account_id, slug)).select(access_grants::active_until).first(conn).optional()?;
-    let until = current.unwrap_or(now).max(now) + i64::from(days) * 86_400;
-    match current {
-        Some(_) => diesel::update(access_grants::table.find((account_id, slug)))
-            .set((access_grants::active_until.eq(until), access_grants::updated_at.eq(now)))
-            .execute(conn)?,
-        None => diesel::insert_into(access_grants::table)
-            .values((
-                access_grants::account_id.eq(account_id),
-                access_grants::service_slug.eq(slug),
-                access_grants::active_until.eq(until),
-                access_grants::updated_at.eq(now),
-            ))
-            .execute(conn)?,
+    let add = i64::from(days) * 86_400;
+    let (sqlite, pg) = (
+        "INSERT INTO access_grants (account_id, service_slug, active_until, updated_at) VALUES (?1, ?2, ?3 + ?4, ?3) \
+         ON CONFLICT (account_id, service_slug) DO UPDATE \
+         SET active_until = MAX(access_grants.active_until, ?3) + ?4, updated_at = ?3 RETURNING active_until AS value",
+        "INSERT INTO access_grants (account_id, service_slug, active_until, updated_at) VALUES ($1, $2, $3 + $4, $3) \
+         ON CONFLICT (account_id, service_slug) DO UPDATE \
+         SET active_until = GREATEST(access_grants.active_until, $3) + $4, updated_at = $3 RETURNING active_until AS value",
+    );
+    let row: BigValue = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sqlite)
+            .bind::<Text, _>(account_id)
+            .bind::<Text, _>(slug)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(add)
+            .get_result(c)?,
+        DbConn::Pg(c) => diesel::sql_query(pg)
+            .bind::<Text, _>(account_id)
+            .bind::<Text, _>(slug)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(add)
+            .get_result(c)?,
     };
-    Ok(until)
+    Ok(row.value)
+}
+
+#[derive(QueryableByName)]
+struct BigValue {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
 }
 
 /// `(slug, name, active_until)` of every service the account has.
@@ -210,27 +225,35 @@ pub fn access_of(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<(String
         .load(conn)
 }
 
-/// Counts one use of `key` in a window; returns false once `limit` uses were made in it.
+/// Counts one use of `key` in a window of `window_secs`, atomically (one upsert: concurrent
+/// first uses on several instances neither fail nor lose a count); returns the count so far.
+pub fn bump(conn: &mut DbConn, key: &str, window_secs: i64, now: i64) -> QueryResult<i64> {
+    let (sqlite, pg) = (
+        "INSERT INTO throttles (key, window_start, count) VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET \
+         count = CASE WHEN throttles.window_start <= ?2 - ?3 THEN 1 ELSE throttles.count + 1 END, \
+         window_start = CASE WHEN throttles.window_start <= ?2 - ?3 THEN ?2 ELSE throttles.window_start END \
+         RETURNING CAST(count AS BIGINT) AS value",
+        "INSERT INTO throttles (key, window_start, count) VALUES ($1, $2, 1) ON CONFLICT (key) DO UPDATE SET \
+         count = CASE WHEN throttles.window_start <= $2 - $3 THEN 1 ELSE throttles.count + 1 END, \
+         window_start = CASE WHEN throttles.window_start <= $2 - $3 THEN $2 ELSE throttles.window_start END \
+         RETURNING CAST(count AS BIGINT) AS value",
+    );
+    let row: BigValue = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sqlite)
+            .bind::<Text, _>(key)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(window_secs)
+            .get_result(c)?,
+        DbConn::Pg(c) => diesel::sql_query(pg)
+            .bind::<Text, _>(key)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(window_secs)
+            .get_result(c)?,
+    };
+    Ok(row.value)
+}
+
+/// Counts one use of `key`; false once more than `limit` uses were made in the window.
 pub fn throttle(conn: &mut DbConn, key: &str, limit: i64, window_secs: i64, now: i64) -> QueryResult<bool> {
-    let row: Option<(i64, i32)> =
-        throttles::table.find(key).select((throttles::window_start, throttles::count)).first(conn).optional()?;
-    match row {
-        Some((start, _)) if now - start >= window_secs => {
-            diesel::update(throttles::table.find(key))
-                .set((throttles::window_start.eq(now), throttles::count.eq(1)))
-                .execute(conn)?;
-            Ok(true)
-        }
-        Some((_, count)) if i64::from(count) >= limit => Ok(false),
-        Some((_, count)) => {
-            diesel::update(throttles::table.find(key)).set(throttles::count.eq(count + 1)).execute(conn)?;
-            Ok(true)
-        }
-        None => {
-            diesel::insert_into(throttles::table)
-                .values((throttles::key.eq(key), throttles::window_start.eq(now), throttles::count.eq(1)))
-                .execute(conn)?;
-            Ok(true)
-        }
-    }
+    Ok(bump(conn, key, window_secs, now)? <= limit)
 }

@@ -115,6 +115,17 @@ impl GatewaySettings {
         Ok(true)
     }
 
+    /// True when any real gateway has its callback settings.
+    pub fn any_enabled(&self) -> bool {
+        !self.stripe_webhook_secret.is_empty()
+            || self.freedompay_merchant_id.is_some()
+            || self.twocheckout_merchant_code.is_some()
+            || self.allsecure_api_key.is_some()
+            || self.paypal_webhook_id.is_some()
+            || self.dotpay_shop_id.is_some()
+            || !self.square_signature_key.is_empty()
+    }
+
     /// Refuses half-configured gateways (a merchant id without its secret, and so on).
     pub fn validate(&self) -> Result<(), ConfigError> {
         let pairs: [(&str, bool, &str, bool); 5] = [

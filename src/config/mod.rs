@@ -50,7 +50,7 @@ docs! {
     "mail_from", "keyturn <no-reply@localhost>", "From address of every email.";
     "product_name", "keyturn", "Name shown in emails and pages.";
     "templates_dir", "(embedded)", "Folder with email templates overriding the embedded ones.";
-    "sandbox_enabled", "true", "The built-in sandbox gateway (hosted page, 3-D Secure, signed callbacks). Turn off in production.";
+    "sandbox_enabled", "true on SQLite with no real gateway, else false", "The built-in sandbox gateway (hosted page, 3-D Secure, test cards, signed callbacks). Left unset, it is off as soon as PostgreSQL or a real gateway is configured.";
     "sandbox_secret", "(random per process)", "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
     "sandbox_callback_url", "<public_url>/api/v1/payments/<dialect>/callback", "Where the sandbox delivers its callbacks.";
     "sandbox_dialect", "sandbox", "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format and signature (that gateway must be configured; its first secret signs).";
@@ -111,6 +111,8 @@ pub struct Settings {
     pub product_name: String,
     pub templates_dir: Option<PathBuf>,
     pub sandbox_enabled: bool,
+    /// Whether `sandbox_enabled` was set explicitly (otherwise it follows the deployment).
+    pub sandbox_explicit: bool,
     pub sandbox_secret: Vec<String>,
     pub sandbox_callback_url: Option<String>,
     /// Whose callback format the sandbox speaks.
@@ -163,6 +165,7 @@ impl Default for Settings {
             product_name: "keyturn".into(),
             templates_dir: None,
             sandbox_enabled: true,
+            sandbox_explicit: false,
             sandbox_secret: Vec::new(),
             sandbox_callback_url: None,
             sandbox_dialect: crate::sandbox::dialects::Dialect::Sandbox,
@@ -228,6 +231,7 @@ impl Settings {
         for (k, v) in pairs {
             s.apply(k.as_ref(), v.as_ref())?;
         }
+        s.resolve_defaults();
         s.validate()?;
         Ok(s)
     }
@@ -283,6 +287,7 @@ impl Settings {
                 other => other?,
             }
         }
+        s.resolve_defaults();
         s.validate()?;
         Ok((s, warnings))
     }
@@ -301,7 +306,10 @@ impl Settings {
             "mail_from" => self.mail_from = v.trim().to_string(),
             "product_name" => self.product_name = v.trim().to_string(),
             "templates_dir" => self.templates_dir = opt(v).map(PathBuf::from),
-            "sandbox_enabled" => self.sandbox_enabled = parse_bool(key, v)?,
+            "sandbox_enabled" => {
+                self.sandbox_enabled = parse_bool(key, v)?;
+                self.sandbox_explicit = true;
+            }
             "sandbox_secret" => self.sandbox_secret = list(v),
             "sandbox_callback_url" => self.sandbox_callback_url = opt(v),
             "sandbox_dialect" => {
@@ -348,6 +356,16 @@ impl Settings {
             _ => return Err(ConfigError::Unknown(key.to_string())),
         }
         Ok(())
+    }
+
+    /// Defaults that depend on other settings: the sandbox (test cards that pay for real
+    /// accounts) is only on by itself in the embedded set-up, never next to PostgreSQL or a
+    /// real gateway unless asked for.
+    fn resolve_defaults(&mut self) {
+        if !self.sandbox_explicit {
+            let production_db = self.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
+            self.sandbox_enabled = !production_db && !self.gateways.any_enabled();
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -444,6 +462,17 @@ mod tests {
         assert!(matches!(Settings::from_pairs([("nope", "1")]), Err(ConfigError::Unknown(_))));
         let err = Settings::from_pairs([("resend_per_hour", "many")]).unwrap_err();
         assert!(err.to_string().contains("resend_per_hour"));
+    }
+
+    #[test]
+    fn the_sandbox_is_off_by_default_next_to_postgres_or_a_real_gateway() {
+        assert!(Settings::from_pairs::<&str, &str>([]).unwrap().sandbox_enabled);
+        let pg = Settings::from_pairs([("database_url", "postgres://u@h/db")]).unwrap();
+        assert!(!pg.sandbox_enabled);
+        let stripe = Settings::from_pairs([("stripe_webhook_secret", "whsec_x")]).unwrap();
+        assert!(!stripe.sandbox_enabled);
+        let asked = Settings::from_pairs([("database_url", "postgres://u@h/db"), ("sandbox_enabled", "true")]).unwrap();
+        assert!(asked.sandbox_enabled);
     }
 
     #[test]

@@ -79,32 +79,48 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
         .await?;
     let now = state.clock.now();
     let limit = state.settings.login_failures_per_hour;
-    if let Some(a) = &account {
-        if now - a.failed_window_start < 3600 && i64::from(a.failed_logins) >= limit {
-            tracing::warn!(event = "authn_login_fail_max", account_id = %a.id, "account locked for the hour");
-            return Err(ApiError::TooManyRequests(
-                crate::error::err("too_many_attempts", "Too many failed logins; try again later."),
-                (a.failed_window_start + 3600 - now).max(1) as u64,
-            ));
+    // The attempt is counted BEFORE the slow check, atomically, so parallel guesses cannot
+    // overshoot the limit; unknown logins are counted too (by a hash of what was typed), so
+    // they get the same answers, delays and lockout as real ones: nothing to enumerate.
+    let attempt: i64 = match &account {
+        Some(a) => {
+            let id = a.id.clone();
+            i64::from(state.db.write(move |c| Ok(accounts::record_failed_login(c, &id, now)?)).await?)
         }
+        None => {
+            let key = format!("login:{}", token_hash(&login));
+            state.db.write(move |c| Ok(accounts::bump(c, &key, 3600, now)?)).await?
+        }
+    };
+    if attempt > limit {
+        let subject = account.as_ref().map(|a| a.id.as_str()).unwrap_or("unknown");
+        tracing::warn!(event = "authn_login_fail_max", account_id = %subject, "login locked for the hour");
+        return Err(ApiError::TooManyRequests(
+            crate::error::err("too_many_attempts", "Too many failed logins; try again later."),
+            3600,
+        ));
     }
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
     let verified = state.hasher.verify(password.to_string(), hash).await.map_err(|_| busy())?;
-    let Some(account) = account else {
-        tracing::info!(event = "authn_login_fail", reason = "unknown_login", ip = %ip, "login failed");
-        return Err(invalid_credentials());
-    };
-    if !verified.ok {
-        let id = account.id.clone();
-        let count = state.db.write(move |c| Ok(accounts::record_failed_login(c, &id, now)?)).await?;
-        tracing::info!(event = "authn_login_fail", account_id = %account.id, failures = count, ip = %ip, "login failed");
-        let extra = i64::from(count) - 5;
-        if extra > 0 && state.settings.login_delay_ms > 0 {
-            let ms = (extra as u64).saturating_mul(state.settings.login_delay_ms).min(3000);
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+    let account = match account {
+        Some(a) if verified.ok => a,
+        other => {
+            match &other {
+                Some(a) => {
+                    tracing::info!(event = "authn_login_fail", account_id = %a.id, failures = attempt, ip = %ip, "login failed")
+                }
+                None => {
+                    tracing::info!(event = "authn_login_fail", reason = "unknown_login", failures = attempt, ip = %ip, "login failed")
+                }
+            }
+            let extra = attempt - 5;
+            if extra > 0 && state.settings.login_delay_ms > 0 {
+                let ms = (extra as u64).saturating_mul(state.settings.login_delay_ms).min(3000);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            return Err(invalid_credentials());
         }
-        return Err(invalid_credentials());
-    }
+    };
     check_status(&account, now)?;
     let id = account.id.clone();
     let rehash = if verified.needs_rehash {

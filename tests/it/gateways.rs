@@ -550,6 +550,7 @@ async fn a_dialect_without_its_gateway_is_refused_at_start() {
             ("data_dir", dir.path().to_string_lossy().into_owned()),
             ("listen", "127.0.0.1:0".to_string()),
             ("sandbox_dialect", dialect.to_string()),
+            ("sandbox_enabled", "true".to_string()),
         ];
         pairs.extend(extra.into_iter().map(|(k, v)| (k, v.to_string())));
         let settings = keyturn::config::Settings::from_pairs(pairs).unwrap();

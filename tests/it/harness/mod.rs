@@ -161,6 +161,7 @@ impl TestAppBuilder {
         put("listen", "127.0.0.1:0".into());
         put("login_delay_ms", "0".into());
         put("worker_poll_ms", "100".into());
+        put("sandbox_enabled", "true".into());
         for k in ["orders", "login", "resend"] {
             put(&format!("rate_limit_{k}_per_minute"), "10000".into());
         }
