@@ -176,8 +176,15 @@ pub async fn freedompay(state: &AppState, c: &Checkout<'_>) -> Result<Started, S
     Ok(Started { url, reference: get("pg_payment_id").map(String::from) })
 }
 
-/// AllSecure / IXOPAY `POST /api/v3/transaction/{apiKey}/debit`, signed like its callbacks.
-pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
+/// A request to the IXOPAY API: HTTP Basic auth plus `X-Signature` over the method, the body's
+/// MD5, the content type, the date and the path (the scheme its callbacks use). `path` gets the
+/// API key.
+pub(super) async fn allsecure_request(
+    state: &AppState,
+    method: reqwest::Method,
+    path: impl FnOnce(&str) -> String,
+    body: Vec<u8>,
+) -> Result<reqwest::Response, StartError> {
     let g = &state.settings.gateways;
     let api_key = required(&g.allsecure_api_key, "allsecure", "KEYTURN_ALLSECURE_API_KEY")?;
     let user = required(&g.allsecure_username, "allsecure", "KEYTURN_ALLSECURE_USERNAME")?;
@@ -186,6 +193,26 @@ pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, St
         .allsecure_shared_secret
         .first()
         .ok_or(StartError::NotConfigured("allsecure", "KEYTURN_ALLSECURE_SHARED_SECRET"))?;
+    let path = path(api_key);
+    let content_type = "application/json; charset=utf-8";
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let signature = allsecure::request_signature(method.as_str(), secret, &body, content_type, &date, &path);
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut request = state
+        .http
+        .request(method, format!("{}{path}", base(&g.allsecure_api_base, "https://asxgw.com")))
+        .header("Authorization", format!("Basic {basic}"))
+        .header("Content-Type", content_type)
+        .header("Date", date)
+        .header("X-Signature", signature);
+    if !body.is_empty() {
+        request = request.body(body);
+    }
+    Ok(request.send().await?)
+}
+
+/// AllSecure / IXOPAY `POST /api/v3/transaction/{apiKey}/debit`, signed like its callbacks.
+pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let o = c.order;
     let body = serde_json::to_vec(&json!({
         "merchantTransactionId": o.id,
@@ -199,21 +226,8 @@ pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, St
         "customer": {"email": o.email},
     }))
     .map_err(|e| StartError::Gateway(e.to_string()))?;
-    let path = format!("/api/v3/transaction/{api_key}/debit");
-    let content_type = "application/json; charset=utf-8";
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let signature = allsecure::signature(secret, &body, content_type, &date, &path);
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let resp = state
-        .http
-        .post(format!("{}{path}", base(&g.allsecure_api_base, "https://asxgw.com")))
-        .header("Authorization", format!("Basic {basic}"))
-        .header("Content-Type", content_type)
-        .header("Date", date)
-        .header("X-Signature", signature)
-        .body(body)
-        .send()
-        .await?;
+    let resp =
+        allsecure_request(state, reqwest::Method::POST, |key| format!("/api/v3/transaction/{key}/debit"), body).await?;
     let answer = json_or_error(resp, "allsecure").await?;
     if answer["success"] != Value::Bool(true) {
         return Err(StartError::Gateway("allsecure refused the transaction".into()));

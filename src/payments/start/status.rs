@@ -3,11 +3,10 @@
 //! FreedomPay `get_status2.php`, AllSecure/IXOPAY status API, Square order. Read-only: nothing
 //! here changes an order; the answer goes through the same `apply_event` as a callback.
 
-use base64::Engine;
 use serde_json::Value;
 
 use super::{base, paypal, required, StartError};
-use crate::payments::gateways::{self, allsecure, freedompay, money_fields, ThreeDs};
+use crate::payments::gateways::{self, freedompay, money_fields, ThreeDs};
 use crate::state::AppState;
 
 /// A payment the gateway reports as paid (captured), with what it says about it.
@@ -189,28 +188,8 @@ async fn freedompay(state: &AppState, payment_id: &str) -> Result<Status, StartE
 /// AllSecure / IXOPAY `GET /api/v3/status/{apiKey}/getByUuid/{uuid}`, signed like the debit with
 /// method `GET` and an empty body; paid when `transactionStatus` is `SUCCESS` for a debit or capture.
 async fn allsecure(state: &AppState, uuid: &str) -> Result<Status, StartError> {
-    let g = &state.settings.gateways;
-    let api_key = required(&g.allsecure_api_key, "allsecure", "KEYTURN_ALLSECURE_API_KEY")?;
-    let user = required(&g.allsecure_username, "allsecure", "KEYTURN_ALLSECURE_USERNAME")?;
-    let password = required(&g.allsecure_password, "allsecure", "KEYTURN_ALLSECURE_PASSWORD")?;
-    let secret = g
-        .allsecure_shared_secret
-        .first()
-        .ok_or(StartError::NotConfigured("allsecure", "KEYTURN_ALLSECURE_SHARED_SECRET"))?;
-    let path = format!("/api/v3/status/{api_key}/getByUuid/{uuid}");
-    let content_type = "application/json; charset=utf-8";
-    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let signature = allsecure::request_signature("GET", secret, b"", content_type, &date, &path);
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let resp = state
-        .http
-        .get(format!("{}{path}", base(&g.allsecure_api_base, "https://asxgw.com")))
-        .header("Authorization", format!("Basic {basic}"))
-        .header("Content-Type", content_type)
-        .header("Date", date)
-        .header("X-Signature", signature)
-        .send()
-        .await?;
+    let path = |key: &str| format!("/api/v3/status/{key}/getByUuid/{uuid}");
+    let resp = super::api::allsecure_request(state, reqwest::Method::GET, path, Vec::new()).await?;
     let t = json_answer(resp, "allsecure").await?;
     if t["success"] != Value::Bool(true) {
         return Err(bad("allsecure", &format!("refused: {}", word(str_at(&t, "/errorMessage")))));
