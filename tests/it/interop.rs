@@ -1,7 +1,7 @@
 //! keyturn against the gateways' own libraries (pinned in tests/interop): Stripe's Node
 //! library signs a webhook that our Stripe adapter must accept; the Standard Webhooks
 //! reference library (PyPI) signs a sandbox callback; Square's own WebhooksHelper must accept
-//! what our Square signer produces. `.ci/run` installs them and sets KEYTURN_INTEROP=1, which
+//! what our sandbox signs in Square's dialect. `.ci/run` installs them and sets KEYTURN_INTEROP=1, which
 //! turns a missing library into a failure; a plain `cargo test` without them skips and says so.
 
 use std::path::{Path, PathBuf};
@@ -90,18 +90,38 @@ async fn the_standard_webhooks_reference_library_signs_a_sandbox_callback() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn square_s_own_helper_accepts_what_keyturn_signs() {
+async fn square_s_own_helper_accepts_what_the_sandbox_signs() {
+    use keyturn::sandbox::dialects::{Event, Voice};
     let key = "sq-interop-signature-key";
     let url = "https://shop.example/api/v1/payments/square/callback";
-    let body = json!({"merchant_id": "M1", "type": "payment.updated", "event_id": "ev-1",
-                      "data": {"type": "payment", "id": "p1", "object": {"payment": {"id": "p1", "status": "COMPLETED",
-                      "reference_id": "ord_x", "amount_money": {"amount": 1990, "currency": "EUR"}}}}})
-    .to_string();
+    // The sandbox speaking Square: exactly the callback it would deliver.
+    let voice = Voice::Square { key: key.into(), notification_url: url.into() };
+    let payment = keyturn::sandbox::model::SandboxPayment {
+        id: "sbp_interop".into(),
+        order_id: "ord_interop".into(),
+        amount_minor: 1990,
+        currency: "EUR".into(),
+        card_last4: "4242".into(),
+        status: "succeeded".into(),
+        three_ds: Some("authenticated".into()),
+        created_at: 0,
+    };
+    let event = Event { kind: "payment.succeeded", payment: &payment, three_ds: Some("authenticated") };
+    let now = chrono::Utc::now().timestamp();
+    let callback = voice.render(&event, "/api/v1/payments/square/callback", now).expect("square renders a success");
+    let signature = voice
+        .headers(&callback, now)
+        .into_iter()
+        .find(|(k, _)| *k == "x-square-hmacsha256-signature")
+        .map(|(_, v)| v)
+        .expect("signed");
     let dir = tempfile::tempdir().unwrap();
-    let file = write_temp(dir.path(), "body.json", body.as_bytes());
-    let signature = keyturn::payments::gateways::square::signature(key, url, body.as_bytes());
+    let file = write_temp(dir.path(), "body.json", &callback.body);
     let Some(ok) = run("node", &["square_verify.js", key, url, &signature, &file]) else { return };
-    assert_eq!(ok, "true", "Square's helper rejects keyturn's signature");
-    let tampered = write_temp(dir.path(), "tampered.json", body.replace("1990", "1991").as_bytes());
+    assert_eq!(ok, "true", "Square's helper rejects what the sandbox signs");
+    let mut tampered_body = callback.body.clone();
+    let last = tampered_body.len() - 2;
+    tampered_body[last] ^= 1;
+    let tampered = write_temp(dir.path(), "tampered.json", &tampered_body);
     assert_eq!(run("node", &["square_verify.js", key, url, &signature, &tampered]).unwrap(), "false");
 }
