@@ -215,6 +215,16 @@ struct BigValue {
     value: i64,
 }
 
+/// Takes back `days` of access to a service (a refunded period); the grant may end in the past.
+pub fn shorten_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32, now: i64) -> QueryResult<usize> {
+    diesel::update(access_grants::table.find((account_id, slug)))
+        .set((
+            access_grants::active_until.eq(access_grants::active_until - i64::from(days) * 86_400),
+            access_grants::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// `(slug, name, active_until)` of every service the account has.
 pub fn access_of(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<(String, String, i64)>> {
     access_grants::table

@@ -59,6 +59,7 @@ docs! {
     "hcaptcha_sitekey", "(none)", "hCaptcha site key shown on forms.";
     "hcaptcha_verify_url", "https://api.hcaptcha.com/siteverify", "hCaptcha siteverify endpoint.";
     "trusted_proxies", "(none)", "Comma-separated proxy IPs whose X-Forwarded-For is believed.";
+    "refund_ends_access", "true", "A full refund or chargeback moves the order to refunded and takes back the access it bought.";
     "three_ds_not_performed", "reject", "reject | accept: what to do with a succeeded payment that reports no 3-D Secure.";
     "temp_password_ttl_hours", "72", "How long the emailed temporary password works.";
     "verify_link_ttl_hours", "48", "How long the email verification link works.";
@@ -123,6 +124,7 @@ pub struct Settings {
     pub hcaptcha_verify_url: String,
     pub trusted_proxies: Vec<IpAddr>,
     pub three_ds_not_performed: NotPerformedPolicy,
+    pub refund_ends_access: bool,
     pub temp_password_ttl_hours: i64,
     pub verify_link_ttl_hours: i64,
     pub order_ttl_hours: i64,
@@ -175,6 +177,7 @@ impl Default for Settings {
             hcaptcha_verify_url: "https://api.hcaptcha.com/siteverify".into(),
             trusted_proxies: Vec::new(),
             three_ds_not_performed: NotPerformedPolicy::Reject,
+            refund_ends_access: true,
             temp_password_ttl_hours: 72,
             verify_link_ttl_hours: 48,
             order_ttl_hours: 24,
@@ -324,6 +327,7 @@ impl Settings {
             "trusted_proxies" => {
                 self.trusted_proxies = list(v).iter().map(|ip| parse(key, ip)).collect::<Result<_, _>>()?
             }
+            "refund_ends_access" => self.refund_ends_access = parse_bool(key, v)?,
             "three_ds_not_performed" => {
                 self.three_ds_not_performed = match v.trim() {
                     "reject" => NotPerformedPolicy::Reject,

@@ -10,6 +10,7 @@ pub const PENDING_PAYMENT: &str = "pending_payment";
 pub const PAID: &str = "paid";
 pub const PROVISIONED: &str = "provisioned";
 pub const EXPIRED: &str = "expired";
+pub const REFUNDED: &str = "refunded";
 
 /// An order.
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -76,6 +77,14 @@ pub fn mark_provisioned(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<us
     diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq(PAID)))
         .set((orders::status.eq(PROVISIONED), orders::updated_at.eq(now)))
         .execute(conn)
+}
+
+/// `paid`/`provisioned` → `refunded` (a side exit). True for the one caller that moved it.
+pub fn mark_refunded(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PAID, PROVISIONED])))
+        .set((orders::status.eq(REFUNDED), orders::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// Unpaid orders past their TTL → `expired`.

@@ -89,6 +89,15 @@ pub fn update_status(
         .execute(conn)
 }
 
+/// Payments of an order that still hold the customer's money.
+pub fn paid_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
+    payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::status.eq_any(["succeeded", "partially_refunded"]))
+        .count()
+        .get_result(conn)
+}
+
 pub fn events_for_order(conn: &mut DbConn, order_id: &str) -> QueryResult<Vec<PaymentEvent>> {
     payment_events::table
         .filter(payment_events::order_id.eq(order_id))

@@ -57,6 +57,13 @@ impl Outcome {
     }
 }
 
+/// The merchant's settings that decide what an event does.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    three_ds_not_performed: NotPerformedPolicy,
+    refund_ends_access: bool,
+}
+
 enum TxError {
     Duplicate,
     Db(DbError),
@@ -99,7 +106,10 @@ fn payment_status(kind: &EventKind) -> Option<&'static str> {
 /// Applies one verified event. `Err` only for storage failures (answer 503: the gateway retries).
 pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEvent) -> Result<Outcome, DbError> {
     let now = state.clock.now();
-    let policy = state.settings.three_ds_not_performed;
+    let policy = Policy {
+        three_ds_not_performed: state.settings.three_ds_not_performed,
+        refund_ends_access: state.settings.refund_ends_access,
+    };
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
         state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) })
@@ -134,7 +144,7 @@ fn apply_in_tx(
     c: &mut DbConn,
     gateway: &'static str,
     ev: &VerifiedEvent,
-    policy: NotPerformedPolicy,
+    policy: Policy,
     now: i64,
 ) -> Result<Outcome, TxError> {
     let record_id = random_id("pev");
@@ -167,7 +177,7 @@ fn decide(
     c: &mut DbConn,
     gateway: &'static str,
     ev: &VerifiedEvent,
-    policy: NotPerformedPolicy,
+    policy: Policy,
     now: i64,
 ) -> Result<(Outcome, String), TxError> {
     // On PostgreSQL, events about one order are applied one at a time: the row lock makes
@@ -210,7 +220,13 @@ fn decide(
     }
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
+    // A refund for less than the order is partial: the customer keeps what they paid for.
+    let partial = ev.kind == EventKind::Refunded && ev.amount_minor.is_some_and(|a| a < order.amount_minor);
+    let status = if partial { "partially_refunded" } else { status };
     save_payment(c, gateway, &order, ev, previous, status, now)?;
+    if ev.kind == EventKind::Refunded && !partial {
+        return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
+    }
     if ev.kind != EventKind::Succeeded {
         return Ok((Outcome::Recorded, String::new()));
     }
@@ -219,7 +235,7 @@ fn decide(
     }
     match ev.three_ds {
         Some(ThreeDs::Failed) => return Ok((Outcome::Rejected3ds, "3-D Secure failed".into())),
-        Some(ThreeDs::NotPerformed) if policy == NotPerformedPolicy::Reject => {
+        Some(ThreeDs::NotPerformed) if policy.three_ds_not_performed == NotPerformedPolicy::Reject => {
             tracing::warn!(event = "payment_held_3ds", order_id = %order.id, gateway, "succeeded without 3-D Secure: refused");
             return Ok((Outcome::Held3ds, "succeeded without 3-D Secure; refused (policy)".into()));
         }
@@ -243,6 +259,25 @@ fn decide(
         outbox::enqueue(c, outbox::ACCESS_EXTENDED, Some(&provisioned.account_id), Some(&order.id), now)?;
     }
     Ok((Outcome::Provisioned, String::new()))
+}
+
+/// A full refund or chargeback: once no payment of the order holds money any more (refunding a
+/// duplicate second payment leaves the first), the order is `refunded` and, by default, the
+/// period it bought is taken back.
+fn refund_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Result<String, TxError> {
+    if model::paid_count(c, &order.id)? > 0 {
+        return Ok("refund of one of several payments; the order stays paid".into());
+    }
+    if !orders::mark_refunded(c, &order.id, now)? {
+        return Ok(format!("order was {}; nothing to take back", order.status));
+    }
+    let (Some(account_id), true) = (order.account_id.as_deref(), policy.refund_ends_access) else {
+        return Ok("order refunded".into());
+    };
+    let period = crate::catalog::model::find_by_slug(c, &order.service_slug)?.map(|s| s.period_days).unwrap_or(0);
+    crate::accounts::model::shorten_access(c, account_id, &order.service_slug, period, now)?;
+    tracing::info!(event = "order_refunded", order_id = %order.id, "order refunded; its access period taken back");
+    Ok("order refunded; access period taken back".into())
 }
 
 /// `Some(explanation)` when the event's money does not match the order.

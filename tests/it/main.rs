@@ -21,6 +21,7 @@ mod payment_start;
 mod paypal_certs;
 mod reconcile;
 mod recovery;
+mod refunds;
 mod secrets;
 mod sessions;
 mod verification;
