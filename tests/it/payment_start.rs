@@ -13,20 +13,8 @@ use poem::{handler, EndpointExt, Request, Response, Route};
 use serde_json::{json, Value};
 use sha2::{Sha256, Sha512};
 
+use crate::harness::fake_gateway::{form, fp_sig, get, AS_SECRET, FP_SECRET, PAYPAL_PUBLIC_KEY};
 use crate::harness::*;
-
-const PAYPAL_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
-MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtPLQU15ZL7heFVKsfTVh
-ymZ8sv034h48RRpTdw9Tr9qVGvOlEeZoLKjVjDJl6zOB+bZf5nSodyPfbxjaTlKs
-IdEjW5dHsFzpbyjc0Qdx8EpjqvxL91m0apd7/eOVPVYi1gDxC5p8Y01fxlCMZ+Fy
-dextLFrxQBN7ZdfDAO7oGwEVEQTVSU65DGnM5sKPsAavMRM7r9nDDkiDxDfAdEcM
-vj7QqS74F2eUVyNtNtUeuIKnQRzdYvdaZcOBCdgzDBOtiXxXHst+XMmnyel04vwl
-f8f/ZOysveWsgNHpTBsVyCNBzjR20QSX1HjAdTWohenHcGvYDXpP9bwJuqWWZDON
-YwIDAQAB
------END PUBLIC KEY-----
-";
-const FP_SECRET: &str = "fp-secret";
-const AS_SECRET: &str = "as-shared-secret";
 
 /// What the fake gateway API saw, per path.
 #[derive(Clone, Default)]
@@ -39,24 +27,6 @@ impl Seen {
     fn all(&self) -> Vec<(String, String)> {
         self.0.lock().unwrap().clone()
     }
-}
-
-fn form(body: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
-    f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("")
-}
-
-/// FreedomPay's pg_sig, written independently of keyturn's adapter.
-fn fp_sig(script: &str, fields: &[(String, String)], secret: &str) -> String {
-    let mut sorted: Vec<&(String, String)> = fields.iter().filter(|(k, _)| k != "pg_sig").collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut parts = vec![script.to_string()];
-    parts.extend(sorted.iter().map(|(_, v)| v.clone()));
-    parts.push(secret.to_string());
-    hex::encode(Md5::digest(parts.join(";").as_bytes()))
 }
 
 #[handler]
@@ -84,7 +54,7 @@ async fn fake_api(req: &Request, body: Vec<u8>, seen: Data<&Seen>) -> Response {
         }
         "/init_payment.php" => {
             let f = form(&body);
-            if fp_sig("init_payment.php", &f, FP_SECRET) != get(&f, "pg_sig") || get(&f, "pg_amount") != "19.90" {
+            if fp_sig("init_payment.php", &f) != get(&f, "pg_sig") || get(&f, "pg_amount") != "19.90" {
                 seen.note(&path, "bad pg_sig or amount");
             }
             let mut answer = vec![
@@ -93,7 +63,7 @@ async fn fake_api(req: &Request, body: Vec<u8>, seen: Data<&Seen>) -> Response {
                 ("pg_redirect_url".into(), "https://freedompay.test/pay?id=777&amp;x=1".replace("&amp;", "&")),
                 ("pg_salt".into(), "salty".into()),
             ];
-            let sig = fp_sig("init_payment.php", &answer, FP_SECRET);
+            let sig = fp_sig("init_payment.php", &answer);
             answer.push(("pg_sig".into(), sig));
             let xml: String = answer.iter().map(|(k, v)| format!("<{k}>{}</{k}>", v.replace('&', "&amp;"))).collect();
             Response::builder()

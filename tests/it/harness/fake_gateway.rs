@@ -21,7 +21,7 @@ use super::{TestApp, TestAppBuilder};
 pub const FP_SECRET: &str = "fp-secret";
 pub const AS_SECRET: &str = "as-shared-secret";
 /// PayPal needs a certificate to be enabled; no callback is verified with it here.
-const PAYPAL_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
+pub const PAYPAL_PUBLIC_KEY: &str = "-----BEGIN PUBLIC KEY-----
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtPLQU15ZL7heFVKsfTVh
 ymZ8sv034h48RRpTdw9Tr9qVGvOlEeZoLKjVjDJl6zOB+bZf5nSodyPfbxjaTlKs
 IdEjW5dHsFzpbyjc0Qdx8EpjqvxL91m0apd7/eOVPVYi1gDxC5p8Y01fxlCMZ+Fy
@@ -164,16 +164,16 @@ impl TestApp {
     }
 }
 
-fn form(body: &[u8]) -> Vec<(String, String)> {
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
+pub fn get<'a>(f: &'a [(String, String)], k: &str) -> &'a str {
     f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 /// FreedomPay's pg_sig, written independently of keyturn's adapter.
-fn fp_sig(script: &str, fields: &[(String, String)]) -> String {
+pub fn fp_sig(script: &str, fields: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = fields.iter().filter(|(k, _)| k != "pg_sig").collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let mut parts = vec![script.to_string()];
