@@ -3,7 +3,6 @@
 
 use crate::accounts::model::{self, Account, EmailToken};
 use crate::accounts::password::{self, Weak};
-use crate::catalog::model as catalog;
 use crate::crypto::{mask_email, random_id, random_login, random_token, temporary_password, token_hash};
 use crate::db::{DbConn, DbResult};
 use crate::http::api_error::ApiError;
@@ -43,8 +42,10 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
             (account.id, true)
         }
     };
-    let period = catalog::find_by_slug(c, &order.service_slug)?.map(|s| s.period_days).unwrap_or(30);
-    model::extend_access(c, &account_id, &order.service_slug, period, now)?;
+    if let Some(slug) = order.service_slug.as_deref() {
+        let period = crate::orders::model::period_of(c, order)?;
+        model::extend_access(c, &account_id, slug, period, now)?;
+    }
     Ok(Provisioned { account_id, new_account })
 }
 

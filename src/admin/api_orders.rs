@@ -24,7 +24,10 @@ pub struct AdminOrder {
     pub amount_minor: i64,
     pub currency: String,
     /// The service's slug.
-    pub service: String,
+    /// The catalog service; absent for an invoice with a free description.
+    pub service: Option<String>,
+    /// The invoice's description, when it has one.
+    pub item: Option<String>,
     pub email: String,
     /// RFC 3339.
     pub created_at: String,
@@ -81,6 +84,7 @@ fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
         amount_minor: o.amount_minor,
         currency: o.currency,
         service: o.service_slug,
+        item: o.item_name,
         email: o.email,
         created_at: rfc3339(o.created_at),
         gateway,

@@ -202,6 +202,7 @@ pub async fn start_session(state: &AppState, admin_id: &str) -> Result<String, A
         created_at: now,
         last_seen_at: now,
         absolute_expires_at: now + state.settings.admin_session_absolute_hours * 3600,
+        reauth_at: now,
     };
     state.db.write(move |c| Ok(model::insert_session(c, &s)?)).await?;
     Ok(token)

@@ -40,6 +40,8 @@ pub struct AdminSession {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub absolute_expires_at: i64,
+    /// Last time the admin proved their password (login or re-authentication).
+    pub reauth_at: i64,
 }
 
 pub fn insert(conn: &mut DbConn, a: &Admin) -> QueryResult<usize> {

@@ -4,6 +4,7 @@
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
 pub mod gateways;
+pub mod merchant;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ pub enum ConfigError {
     File { path: String, message: String },
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
+pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
@@ -86,7 +87,7 @@ docs! {
 
 /// Every documented setting: the core ones, then the gateways'.
 pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
-    SETTINGS.iter().chain(gateways::GATEWAY_SETTINGS.iter())
+    SETTINGS.iter().chain(gateways::GATEWAY_SETTINGS.iter()).chain(merchant::MERCHANT_SETTINGS.iter())
 }
 
 /// What to do with a succeeded payment whose gateway reports that no 3-D Secure ran.
@@ -148,6 +149,8 @@ pub struct Settings {
     pub log_level: String,
     /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`).
     pub gateways: gateways::GatewaySettings,
+    /// Invoices, capture and refunds.
+    pub merchant: merchant::MerchantSettings,
 }
 
 impl Default for Settings {
@@ -200,15 +203,16 @@ impl Default for Settings {
             log_format: "text".into(),
             log_level: "info".into(),
             gateways: gateways::GatewaySettings::default(),
+            merchant: merchant::MerchantSettings::default(),
         }
     }
 }
 
-fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
+pub(crate) fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
     v.trim().parse().map_err(|_| invalid(key, format!("`{v}` is not a valid value")))
 }
 
-fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+pub(crate) fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
@@ -357,6 +361,7 @@ impl Settings {
             "log_format" => self.log_format = v.trim().to_string(),
             "log_level" => self.log_level = v.trim().to_string(),
             _ if self.gateways.apply(key, v)? => {}
+            _ if self.merchant.apply(key, v)? => {}
             _ => return Err(ConfigError::Unknown(key.to_string())),
         }
         Ok(())
@@ -428,6 +433,7 @@ impl Settings {
             return Err(invalid("max_body_bytes", "must be at least 1024"));
         }
         self.gateways.validate()?;
+        self.merchant.validate()?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }
@@ -448,6 +454,11 @@ impl Settings {
     pub fn is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
+
+    /// The merchant's name on pay-by-link pages (the product name unless set).
+    pub fn merchant_name(&self) -> &str {
+        self.merchant.merchant_name.as_deref().unwrap_or(&self.product_name)
+    }
 }
 
 fn mail_from_invalid(s: &str) -> bool {
@@ -455,35 +466,4 @@ fn mail_from_invalid(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pairs_override_defaults_and_unknown_keys_are_refused() {
-        let s = Settings::from_pairs([("listen", "0.0.0.0:9000"), ("resend_per_hour", "5")]).unwrap();
-        assert_eq!(s.listen, "0.0.0.0:9000");
-        assert_eq!(s.resend_per_hour, 5);
-        assert!(matches!(Settings::from_pairs([("nope", "1")]), Err(ConfigError::Unknown(_))));
-        let err = Settings::from_pairs([("resend_per_hour", "many")]).unwrap_err();
-        assert!(err.to_string().contains("resend_per_hour"));
-    }
-
-    #[test]
-    fn the_sandbox_is_off_by_default_next_to_postgres_or_a_real_gateway() {
-        assert!(Settings::from_pairs::<&str, &str>([]).unwrap().sandbox_enabled);
-        let pg = Settings::from_pairs([("database_url", "postgres://u@h/db")]).unwrap();
-        assert!(!pg.sandbox_enabled);
-        let stripe = Settings::from_pairs([("stripe_webhook_secret", "whsec_x")]).unwrap();
-        assert!(!stripe.sandbox_enabled);
-        let asked = Settings::from_pairs([("database_url", "postgres://u@h/db"), ("sandbox_enabled", "true")]).unwrap();
-        assert!(asked.sandbox_enabled);
-    }
-
-    #[test]
-    fn bad_urls_are_refused_with_the_setting_named() {
-        let err = Settings::from_pairs([("database_url", "mysql://x")]).unwrap_err();
-        assert!(err.to_string().contains("database_url"));
-        let err = Settings::from_pairs([("public_url", "ftp://x")]).unwrap_err();
-        assert!(err.to_string().contains("public_url"));
-    }
-}
+mod tests;

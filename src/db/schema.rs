@@ -34,7 +34,7 @@ diesel::table! {
 diesel::table! {
     orders (id) {
         id -> Text,
-        service_slug -> Text,
+        service_slug -> Nullable<Text>,
         customer_name -> Text,
         email -> Text,
         phone -> Nullable<Text>,
@@ -47,6 +47,8 @@ diesel::table! {
         updated_at -> BigInt,
         paid_at -> Nullable<BigInt>,
         expires_at -> BigInt,
+        item_name -> Nullable<Text>,
+        period_days -> Nullable<Integer>,
     }
 }
 
@@ -62,6 +64,8 @@ diesel::table! {
         three_ds -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        captured_minor -> BigInt,
+        refunded_minor -> BigInt,
     }
 }
 
@@ -145,6 +149,7 @@ diesel::table! {
         status -> Text,
         three_ds -> Nullable<Text>,
         created_at -> BigInt,
+        refunded_minor -> BigInt,
     }
 }
 
@@ -182,6 +187,7 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_at -> BigInt,
         absolute_expires_at -> BigInt,
+        reauth_at -> BigInt,
     }
 }
 
@@ -206,12 +212,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        order_id -> Text,
+        created_by -> Text,
+        terms_accepted_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    payment_operations (id) {
+        id -> Text,
+        payment_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        status -> Text,
+        gateway_reference -> Nullable<Text>,
+        detail -> Text,
+        actor -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        fingerprint -> Text,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payment_starts -> orders (order_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
+diesel::joinable!(invoices -> orders (order_id));
+diesel::joinable!(payment_operations -> payments (payment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -230,4 +274,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     audit_log,
     admin_settings,
+    invoices,
+    payment_operations,
+    idempotency_keys,
 );

@@ -6,7 +6,6 @@ use lettre::Message;
 
 use crate::accounts::model as accounts;
 use crate::accounts::service::{issue_credentials, reset_credentials};
-use crate::catalog::model as catalog;
 use crate::clock::human;
 use crate::mail::outbox::{self, Job};
 use crate::mail::transport::SendError;
@@ -95,7 +94,8 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
         .db
         .read(move |c| {
             let Some(order) = orders::find_by_id(c, &order_id)? else { return Ok(None) };
-            let service = catalog::find_by_slug(c, &order.service_slug)?;
+            let item = orders::item_label(c, &order)?;
+            let period = orders::period_of(c, &order)?;
             let account = match &account_id {
                 Some(id) => accounts::find_by_id(c, id)?,
                 None => None,
@@ -104,19 +104,19 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
                 Some(a) => accounts::access_of(c, &a.id)?,
                 None => Vec::new(),
             };
-            Ok(Some((order, service, account, access)))
+            Ok(Some((order, item, period, account, access)))
         })
         .await
         .map_err(transient)?;
-    let Some((order, service, account, access)) = found else { return Ok(()) };
-    let service_name = service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| order.service_slug.clone());
-    let active_until = access.iter().find(|(slug, _, _)| *slug == order.service_slug).map(|(_, _, u)| human(*u));
+    let Some((order, service_name, period, account, access)) = found else { return Ok(()) };
+    let active_until =
+        access.iter().find(|(slug, _, _)| Some(slug) == order.service_slug.as_ref()).map(|(_, _, u)| human(*u));
     let new_account = account.as_ref().is_some_and(|a| a.status == accounts::PENDING_VERIFICATION);
     let ctx = serde_json::json!({
         "name": order.customer_name,
         "order_id": order.id,
         "service_name": service_name,
-        "period_days": service.map(|s| s.period_days).unwrap_or_default(),
+        "period_days": period,
         "amount": format_minor(order.amount_minor, &order.currency),
         "currency": order.currency,
         "paid_at": order.paid_at.map(human).unwrap_or_default(),

@@ -17,7 +17,8 @@ pub const REFUNDED: &str = "refunded";
 #[diesel(table_name = orders)]
 pub struct Order {
     pub id: String,
-    pub service_slug: String,
+    /// The catalog service it buys; `None` for an invoice with a free description.
+    pub service_slug: Option<String>,
     pub customer_name: String,
     pub email: String,
     pub phone: Option<String>,
@@ -30,6 +31,28 @@ pub struct Order {
     pub updated_at: i64,
     pub paid_at: Option<i64>,
     pub expires_at: i64,
+    /// What the customer sees instead of the service's name (invoices).
+    pub item_name: Option<String>,
+    /// Days of access bought (snapshot at order time); `None`: the service's current period.
+    pub period_days: Option<i32>,
+}
+
+/// What the customer sees as the item: the invoice's description, else the service's name.
+pub fn item_label(conn: &mut DbConn, o: &Order) -> QueryResult<String> {
+    if let Some(name) = &o.item_name {
+        return Ok(name.clone());
+    }
+    let Some(slug) = &o.service_slug else { return Ok(String::new()) };
+    Ok(crate::catalog::model::find_by_slug(conn, slug)?.map(|s| s.name).unwrap_or_else(|| slug.clone()))
+}
+
+/// Days of access the order buys: its snapshot, else the service's period (0 without a service).
+pub fn period_of(conn: &mut DbConn, o: &Order) -> QueryResult<i32> {
+    if let Some(days) = o.period_days {
+        return Ok(days);
+    }
+    let Some(slug) = &o.service_slug else { return Ok(0) };
+    Ok(crate::catalog::model::find_by_slug(conn, slug)?.map(|s| s.period_days).unwrap_or(0))
 }
 
 pub fn insert(conn: &mut DbConn, o: &Order) -> QueryResult<usize> {

@@ -108,7 +108,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
             };
             let order = Order {
                 id: random_id("ord"),
-                service_slug: service.slug,
+                service_slug: Some(service.slug),
                 customer_name: name,
                 email,
                 phone,
@@ -121,13 +121,15 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 updated_at: now,
                 paid_at: None,
                 expires_at: now + ttl,
+                item_name: None,
+                period_days: Some(service.period_days),
             };
             model::insert(c, &order)?;
             Ok(Some(order))
         })
         .await?
         .ok_or_else(|| ApiError::unprocessable("unknown_service", "No such service."))?;
-    tracing::info!(event = "order_created", order_id = %order.id, email = %mask_email(&order.email), service = %order.service_slug, "order created");
+    tracing::info!(event = "order_created", order_id = %order.id, email = %mask_email(&order.email), service = order.service_slug.as_deref().unwrap_or("-"), "order created");
     Ok(order)
 }
 

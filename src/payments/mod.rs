@@ -6,6 +6,7 @@ pub mod api;
 pub mod certs;
 pub mod gateways;
 pub mod model;
+pub mod ops;
 pub mod pages;
 pub mod reconcile;
 pub mod service;

@@ -20,6 +20,10 @@ pub struct Payment {
     pub three_ds: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Money taken (0 while only authorised).
+    pub captured_minor: i64,
+    /// Money given back by refunds started here (reserved before the gateway is asked).
+    pub refunded_minor: i64,
 }
 
 /// A verified callback as recorded.

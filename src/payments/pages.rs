@@ -5,7 +5,6 @@ use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{handler, Response};
 
-use crate::catalog::model as catalog;
 use crate::crypto::mask_email;
 use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
@@ -22,7 +21,7 @@ async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, R
         .db
         .read(move |c| {
             let Some(o) = orders::find_by_id(c, &id)? else { return Ok(None) };
-            let name = catalog::find_by_slug(c, &o.service_slug)?.map(|s| s.name).unwrap_or_default();
+            let name = orders::item_label(c, &o)?;
             Ok(Some((o, name)))
         })
         .await

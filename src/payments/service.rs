@@ -274,8 +274,9 @@ fn refund_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     let (Some(account_id), true) = (order.account_id.as_deref(), policy.refund_ends_access) else {
         return Ok("order refunded".into());
     };
-    let period = crate::catalog::model::find_by_slug(c, &order.service_slug)?.map(|s| s.period_days).unwrap_or(0);
-    crate::accounts::model::shorten_access(c, account_id, &order.service_slug, period, now)?;
+    let Some(slug) = order.service_slug.as_deref() else { return Ok("order refunded".into()) };
+    let period = orders::period_of(c, order)?;
+    crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
     tracing::info!(event = "order_refunded", order_id = %order.id, "order refunded; its access period taken back");
     Ok("order refunded; access period taken back".into())
 }
@@ -325,6 +326,8 @@ fn save_payment(
                     three_ds: three_ds.map(String::from),
                     created_at: now,
                     updated_at: now,
+                    captured_minor: 0,
+                    refunded_minor: 0,
                 },
             )?;
         }

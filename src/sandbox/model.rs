@@ -17,6 +17,7 @@ pub struct SandboxPayment {
     pub status: String,
     pub three_ds: Option<String>,
     pub created_at: i64,
+    pub refunded_minor: i64,
 }
 
 pub fn insert(conn: &mut DbConn, p: &SandboxPayment) -> QueryResult<usize> {

@@ -115,6 +115,7 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
         status: status.into(),
         three_ds: three_ds.map(String::from),
         created_at: state.clock.now(),
+        refunded_minor: 0,
     };
     let stored = p.clone();
     if state.db.write(move |c| Ok(model::insert(c, &stored)?)).await.is_err() {

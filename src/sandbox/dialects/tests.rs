@@ -73,6 +73,7 @@ fn payment(currency: &str, amount_minor: i64, card: &str) -> SandboxPayment {
         status: "succeeded".into(),
         three_ds: None,
         created_at: NOW - 60,
+        refunded_minor: 0,
     }
 }
 

@@ -1,0 +1,32 @@
+//! Settings parsing and validation.
+
+use super::*;
+
+#[test]
+fn pairs_override_defaults_and_unknown_keys_are_refused() {
+    let s = Settings::from_pairs([("listen", "0.0.0.0:9000"), ("resend_per_hour", "5")]).unwrap();
+    assert_eq!(s.listen, "0.0.0.0:9000");
+    assert_eq!(s.resend_per_hour, 5);
+    assert!(matches!(Settings::from_pairs([("nope", "1")]), Err(ConfigError::Unknown(_))));
+    let err = Settings::from_pairs([("resend_per_hour", "many")]).unwrap_err();
+    assert!(err.to_string().contains("resend_per_hour"));
+}
+
+#[test]
+fn the_sandbox_is_off_by_default_next_to_postgres_or_a_real_gateway() {
+    assert!(Settings::from_pairs::<&str, &str>([]).unwrap().sandbox_enabled);
+    let pg = Settings::from_pairs([("database_url", "postgres://u@h/db")]).unwrap();
+    assert!(!pg.sandbox_enabled);
+    let stripe = Settings::from_pairs([("stripe_webhook_secret", "whsec_x")]).unwrap();
+    assert!(!stripe.sandbox_enabled);
+    let asked = Settings::from_pairs([("database_url", "postgres://u@h/db"), ("sandbox_enabled", "true")]).unwrap();
+    assert!(asked.sandbox_enabled);
+}
+
+#[test]
+fn bad_urls_are_refused_with_the_setting_named() {
+    let err = Settings::from_pairs([("database_url", "mysql://x")]).unwrap_err();
+    assert!(err.to_string().contains("database_url"));
+    let err = Settings::from_pairs([("public_url", "ftp://x")]).unwrap_err();
+    assert!(err.to_string().contains("public_url"));
+}
