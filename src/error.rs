@@ -9,7 +9,7 @@ use poem_openapi::Object;
 use crate::db::DbError;
 
 /// Every error answer: a stable snake_case code and a sentence for humans.
-#[derive(Debug, Clone, Object, serde::Serialize)]
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `token_used`.
     pub error: String,

@@ -1,7 +1,7 @@
 //! keyturn: turns a verified payment into a working customer account.
 //!
-//! Folders by feature (`catalog`, `orders`, `payments`, `accounts`, `sessions`, `mail`,
-//! `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table.
+//! Folders by feature (`catalog`, `orders`, `payments`, `invoices`, `accounts`, `sessions`,
+//! `admin`, `mail`, `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table.
 
 pub mod accounts;
 pub mod admin;
@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod invoices;
 pub mod jobs;
 pub mod logging;
 pub mod mail;

@@ -1,11 +1,12 @@
-//! `POST /admin/admins` (owner).
+//! `GET/POST /admin/admins`, `POST /admin/admins/{username}/disable | enable` (owner).
 
 use poem::web::Data;
 use poem::Request;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::authorize_write;
+use crate::admin::auth::{authorize, authorize_write};
 use crate::admin::roles::Permission;
 use crate::admin::service::{self, Actor};
 use crate::admin::AdminTag;
@@ -42,6 +43,17 @@ pub enum AdminCreated {
     Created(Json<AdminView>),
 }
 
+#[derive(ApiResponse)]
+pub enum AdminChanged {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+fn view(a: crate::admin::model::Admin) -> AdminView {
+    AdminView { username: a.username, role: a.role, status: a.status, created_at: rfc3339(a.created_at) }
+}
+
 pub struct AdminAdminsApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -59,11 +71,41 @@ impl AdminAdminsApi {
         let now = state.clock.now();
         let a = service::create_admin(&state.db, &state.hasher, now, actor, &body.username, &body.role, &body.password)
             .await?;
-        Ok(AdminCreated::Created(Json(AdminView {
-            username: a.username,
-            role: a.role,
-            status: a.status,
-            created_at: rfc3339(a.created_at),
-        })))
+        Ok(AdminCreated::Created(Json(view(a))))
+    }
+
+    /// Every administrator (owner).
+    #[oai(path = "/admin/admins", method = "get")]
+    async fn list_admins(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Vec<AdminView>>, ApiError> {
+        authorize(&state, req, Permission::ManageAdmins).await?;
+        let all = state.db.read(|c| Ok(crate::admin::model::list(c)?)).await?;
+        Ok(Json(all.into_iter().map(view).collect()))
+    }
+
+    /// Disable an administrator: their sessions end at once and they cannot log in (owner;
+    /// not yourself).
+    #[oai(path = "/admin/admins/:username/disable", method = "post")]
+    async fn disable_admin(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        username: Path<String>,
+    ) -> Result<AdminChanged, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
+        service::set_admin_enabled(&state, &p, &username, false).await?;
+        Ok(AdminChanged::Done)
+    }
+
+    /// Enable a disabled administrator again (owner).
+    #[oai(path = "/admin/admins/:username/enable", method = "post")]
+    async fn enable_admin(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        username: Path<String>,
+    ) -> Result<AdminChanged, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
+        service::set_admin_enabled(&state, &p, &username, true).await?;
+        Ok(AdminChanged::Done)
     }
 }

@@ -80,6 +80,15 @@ pub struct TotpConfirm {
     pub code: Str,
 }
 
+/// The password (and code) again, for high-value actions.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct AdminReauth {
+    pub password: Str,
+    /// The 6-digit code, when TOTP is enabled.
+    pub totp: Option<Str>,
+}
+
 #[derive(Object)]
 #[oai(deny_unknown_fields)]
 pub struct RequireTotp {
@@ -117,6 +126,24 @@ impl AdminAuthApi {
         check_origin(&state, req)?;
         auth::logout(&state, req).await?;
         Ok(CookieDone::Done(auth::clear_cookie(&state)))
+    }
+
+    /// Confirm the password (and TOTP code) again; refunds need this from the last
+    /// `admin_reauth_minutes` (default 5). Failures count towards the login lockout.
+    #[oai(path = "/admin/session/reauth", method = "post")]
+    async fn reauth_admin_session(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<AdminReauth>,
+    ) -> Result<Done, ApiError> {
+        check_origin(&state, req)?;
+        let p = authenticate(&state, req).await?;
+        if p.enrolment_only {
+            return Err(ApiError::forbidden("totp_enrolment_required", "Set up two-factor authentication first."));
+        }
+        crate::admin::reauth::reauthenticate(&state, &p, &body.password, body.totp.as_deref()).await?;
+        Ok(Done::Done)
     }
 
     /// The logged-in administrator.

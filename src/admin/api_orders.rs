@@ -51,6 +51,10 @@ pub struct AdminPayment {
     pub status: String,
     pub amount_minor: i64,
     pub currency: String,
+    /// Money taken (0 while only authorised).
+    pub captured_minor: i64,
+    /// Money given back by refunds started here.
+    pub refunded_minor: i64,
 }
 
 /// A gateway callback as recorded (mismatches and refusals included).
@@ -154,6 +158,8 @@ impl AdminOrdersApi {
                     status: p.status,
                     amount_minor: p.amount_minor,
                     currency: p.currency,
+                    captured_minor: p.captured_minor,
+                    refunded_minor: p.refunded_minor,
                 })
                 .collect(),
             events: events

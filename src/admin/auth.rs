@@ -216,6 +216,8 @@ pub struct AdminPrincipal {
     pub session_hash: String,
     /// The session may only enrol TOTP (required for everyone, none enrolled yet).
     pub enrolment_only: bool,
+    /// Last time this session proved the password (login or re-authentication).
+    pub reauth_at: i64,
     /// The client IP, for the audit log.
     pub ip: String,
 }
@@ -241,10 +243,10 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<AdminPrinci
                 model::touch_session(c, &h, now)?;
             }
             let Some(admin) = model::find_by_id(c, &s.admin_id)? else { return Ok(None) };
-            Ok(Some((admin, model::totp_required_for_all(c)?)))
+            Ok(Some((admin, model::totp_required_for_all(c)?, s.reauth_at)))
         })
         .await?;
-    let (admin, require_all) = found.ok_or_else(unauthenticated)?;
+    let (admin, require_all, reauth_at) = found.ok_or_else(unauthenticated)?;
     if admin.status != model::ACTIVE {
         return Err(unauthenticated());
     }
@@ -253,6 +255,7 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<AdminPrinci
         enrolment_only: require_all && admin.totp_secret.is_none(),
         admin,
         session_hash: hash,
+        reauth_at,
         ip: client_ip(req, &state.settings.trusted_proxies).to_string(),
     })
 }

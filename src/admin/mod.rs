@@ -1,5 +1,5 @@
 //! The merchant's side: administrators and their roles, admin sessions with TOTP, the audit
-//! log, and the admin API over orders, customer accounts and the catalog.
+//! log, and the admin API over orders, invoices, customer accounts and the catalog.
 //!
 //! `api_*.rs` parse input, authorize and map outcomes; `auth`, `service`, `customers`,
 //! `catalog` own the rules; `model`, `audit`, `orders` the queries.
@@ -8,15 +8,19 @@ pub mod api_accounts;
 pub mod api_admins;
 pub mod api_audit;
 pub mod api_auth;
+pub mod api_invoices;
 pub mod api_orders;
+pub mod api_payments;
 pub mod api_services;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod customers;
+pub mod idempotency;
 pub mod model;
 pub mod orders;
 pub mod paging;
+pub mod reauth;
 pub mod roles;
 pub mod service;
 pub mod totp;
@@ -38,6 +42,8 @@ pub type AdminApi = (
     api_accounts::AdminAccountsApi,
     api_services::AdminServicesApi,
     api_audit::AdminAuditApi,
+    api_invoices::AdminInvoicesApi,
+    api_payments::AdminPaymentsApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -49,5 +55,7 @@ pub fn api() -> AdminApi {
         api_accounts::AdminAccountsApi,
         api_services::AdminServicesApi,
         api_audit::AdminAuditApi,
+        api_invoices::AdminInvoicesApi,
+        api_payments::AdminPaymentsApi,
     )
 }

@@ -102,6 +102,16 @@ pub fn enable_totp(conn: &mut DbConn, id: &str, secret: &str, step: i64, now: i6
         .execute(conn)
 }
 
+/// Sets an admin's status; returns the rows changed.
+pub fn set_status(conn: &mut DbConn, id: &str, status: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(admins::table.find(id)).set((admins::status.eq(status), admins::updated_at.eq(now))).execute(conn)
+}
+
+/// Every administrator, by username.
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Admin>> {
+    admins::table.order(admins::username.asc()).load(conn)
+}
+
 pub fn insert_session(conn: &mut DbConn, s: &AdminSession) -> QueryResult<usize> {
     diesel::insert_into(admin_sessions::table).values(s).execute(conn)
 }
@@ -112,6 +122,16 @@ pub fn find_session(conn: &mut DbConn, id_hash: &str) -> QueryResult<Option<Admi
 
 pub fn touch_session(conn: &mut DbConn, id_hash: &str, now: i64) -> QueryResult<usize> {
     diesel::update(admin_sessions::table.find(id_hash)).set(admin_sessions::last_seen_at.eq(now)).execute(conn)
+}
+
+/// The session's admin just proved their password again.
+pub fn mark_reauthenticated(conn: &mut DbConn, id_hash: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(admin_sessions::table.find(id_hash)).set(admin_sessions::reauth_at.eq(now)).execute(conn)
+}
+
+/// Ends every session of an admin (disabled).
+pub fn delete_sessions_of(conn: &mut DbConn, admin_id: &str) -> QueryResult<usize> {
+    diesel::delete(admin_sessions::table.filter(admin_sessions::admin_id.eq(admin_id))).execute(conn)
 }
 
 pub fn delete_session(conn: &mut DbConn, id_hash: &str) -> QueryResult<usize> {

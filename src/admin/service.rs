@@ -174,3 +174,37 @@ pub async fn set_require_totp(state: &AppState, p: &AdminPrincipal, required: bo
         .await?;
     Ok(())
 }
+
+/// Disables (`enabled == false`) or re-enables an administrator. Disabling ends their sessions
+/// at once; an admin cannot disable themselves (so an owner always remains).
+pub async fn set_admin_enabled(
+    state: &AppState,
+    p: &AdminPrincipal,
+    username: &str,
+    enabled: bool,
+) -> Result<(), ApiError> {
+    let username = username.trim().to_lowercase();
+    if username == p.admin.username && !enabled {
+        return Err(ApiError::conflict("cannot_disable_self", "You cannot disable your own account."));
+    }
+    let now = state.clock.now();
+    let status = if enabled { model::ACTIVE } else { model::DISABLED };
+    let action = if enabled { "admin.enable" } else { "admin.disable" };
+    let event = Event::new(&p.admin.username, &p.ip, action, &username);
+    let found = state
+        .db
+        .write(move |c| {
+            let Some(a) = model::find_by_username(c, &username)? else { return Ok(false) };
+            model::set_status(c, &a.id, status, now)?;
+            if !enabled {
+                model::delete_sessions_of(c, &a.id)?;
+            }
+            event.before(json!({"status": a.status})).after(json!({"status": status})).append(c, now)?;
+            Ok(true)
+        })
+        .await?;
+    if !found {
+        return Err(ApiError::not_found("No such administrator."));
+    }
+    Ok(())
+}

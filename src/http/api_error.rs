@@ -38,6 +38,10 @@ pub enum ApiError {
     /// Unexpected failure on our side.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// A payment gateway could not be reached or answered nonsense; nothing is known to have
+    /// happened there: retry (with the same Idempotency-Key).
+    #[oai(status = 502)]
+    BadGateway(Json<ErrorBody>),
     /// A dependency is down or the server is saturated; retry after the given seconds.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
@@ -72,6 +76,24 @@ impl ApiError {
         ApiError::Unavailable(err(code, msg), 5)
     }
 
+    /// An answer rebuilt from a stored status and body (Idempotency-Key replays).
+    pub fn from_parts(status: u16, body: ErrorBody) -> Self {
+        let b = Json(body);
+        match status {
+            400 => ApiError::BadRequest(b),
+            401 => ApiError::Unauthorized(b),
+            403 => ApiError::Forbidden(b),
+            404 => ApiError::NotFound(b),
+            409 => ApiError::Conflict(b),
+            410 => ApiError::Gone(b),
+            422 => ApiError::Unprocessable(b),
+            429 => ApiError::TooManyRequests(b, 1),
+            502 => ApiError::BadGateway(b),
+            503 => ApiError::Unavailable(b, 5),
+            _ => ApiError::Internal(b),
+        }
+    }
+
     /// The status and body, for callers that render HTML instead of JSON.
     pub fn parts(&self) -> (StatusCode, &ErrorBody) {
         match self {
@@ -84,6 +106,7 @@ impl ApiError {
             ApiError::Unprocessable(b) => (StatusCode::UNPROCESSABLE_ENTITY, &b.0),
             ApiError::TooManyRequests(b, _) => (StatusCode::TOO_MANY_REQUESTS, &b.0),
             ApiError::Internal(b) => (StatusCode::INTERNAL_SERVER_ERROR, &b.0),
+            ApiError::BadGateway(b) => (StatusCode::BAD_GATEWAY, &b.0),
             ApiError::Unavailable(b, _) => (StatusCode::SERVICE_UNAVAILABLE, &b.0),
         }
     }

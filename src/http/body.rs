@@ -86,6 +86,15 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             Ok(buf)
         };
         let bytes = tokio::time::timeout(self.timeout, read).await.map_err(|_| BodyError::Timeout)??;
+        // Admin actions whose JSON body is optional (capture, cancel, refund everything) may be
+        // posted with no body at all: that is an empty JSON body, not a missing media type.
+        if bytes.is_empty()
+            && req.method() == poem::http::Method::POST
+            && req.uri().path().starts_with("/api/v1/admin/")
+            && !req.headers().contains_key(poem::http::header::CONTENT_TYPE)
+        {
+            req.headers_mut().insert(poem::http::header::CONTENT_TYPE, "application/json".parse().unwrap());
+        }
         req.set_body(bytes);
         self.inner.call(req).await
     }

@@ -23,6 +23,7 @@ use crate::accounts::pages::{
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
+use crate::invoices::pages::{get_invoice_page, post_invoice_page};
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
 use crate::payments::api::post_callback;
@@ -83,6 +84,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/pay/:order_id/paypal/return", get(get_paypal_return))
         .at("/pay/:order_id/:gateway", get(get_start_payment))
         .at("/orders/:order_id/return", get(get_return_page))
+        .at("/invoice/:invoice_id", get(get_invoice_page).post(post_invoice_page))
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))

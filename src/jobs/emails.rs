@@ -45,6 +45,7 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
         outbox::CREDENTIALS_RESET => send_credentials_reset(state, job).await,
         outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => send_order_email(state, job).await,
         outbox::ACTIVATION => send_activation(state, job).await,
+        outbox::MERCHANT_COPY => send_merchant_copy(state, job).await,
         other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
     }
 }
@@ -138,5 +139,32 @@ async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
         "login_url": state.link("/cabinet"),
     });
     let message = compose(state, &account.name, &account.email, "activation", ctx)?;
+    state.mailer.send(message).await
+}
+
+/// The merchant's copy of a paid invoice's confirmation: who paid what, through which gateway
+/// (never the customer's login details). Done without sending when no `merchant_email` is set.
+async fn send_merchant_copy(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let Some(to) = state.settings.merchant.merchant_email.clone() else { return Ok(()) };
+    let order_id = job.order_id.clone().ok_or_else(|| SendError::Permanent("no order".into()))?;
+    let found =
+        state.db.read(move |c| Ok(crate::invoices::model::copy_details(c, &order_id)?)).await.map_err(transient)?;
+    let Some(copy) = found else { return Ok(()) };
+    let (invoice, order) = (&copy.listed.invoice, &copy.listed.order);
+    let ctx = serde_json::json!({
+        "merchant": state.settings.merchant_name(),
+        "invoice_id": invoice.id,
+        "created_by": invoice.created_by,
+        "order_id": order.id,
+        "item": copy.listed.item,
+        "amount": format_minor(order.amount_minor, &order.currency),
+        "currency": order.currency,
+        "customer_name": order.customer_name,
+        "customer_email": order.email,
+        "customer_phone": order.phone.clone().unwrap_or_default(),
+        "gateway": copy.gateway.clone().unwrap_or_default(),
+        "paid_at": order.paid_at.map(human).unwrap_or_default(),
+    });
+    let message = compose(state, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY, ctx)?;
     state.mailer.send(message).await
 }

@@ -20,6 +20,7 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
         .db
         .write(move |c| {
             crate::admin::model::delete_expired_sessions(c, now, admin_idle)?;
+            crate::admin::idempotency::delete_old(c, now)?;
             Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))
         })
         .await?;

@@ -16,6 +16,8 @@ pub const ACTIVATION: &str = "activation";
 pub const ACCESS_EXTENDED: &str = "access_extended";
 /// New temporary credentials an administrator asked for (an active account that lost its password).
 pub const CREDENTIALS_RESET: &str = "credentials_reset";
+/// The merchant's copy of a paid invoice's confirmation (to `merchant_email`; skipped when unset).
+pub const MERCHANT_COPY: &str = "merchant_copy";
 
 /// How long a claimed job is leased before another worker may take it over.
 pub const LEASE_SECS: i64 = 300;

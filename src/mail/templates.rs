@@ -29,6 +29,9 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "credentials_reset/subject.txt.j2",
     "credentials_reset/body.txt.j2",
     "credentials_reset/body.html.j2",
+    "merchant_copy/subject.txt.j2",
+    "merchant_copy/body.txt.j2",
+    "merchant_copy/body.html.j2",
 ];
 
 /// A rendered email.

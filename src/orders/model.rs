@@ -11,6 +11,7 @@ pub const PAID: &str = "paid";
 pub const PROVISIONED: &str = "provisioned";
 pub const EXPIRED: &str = "expired";
 pub const REFUNDED: &str = "refunded";
+pub const CANCELLED: &str = "cancelled";
 
 /// An order.
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -107,6 +108,20 @@ pub fn mark_refunded(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool>
     let n = diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PAID, PROVISIONED])))
         .set((orders::status.eq(REFUNDED), orders::updated_at.eq(now)))
         .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// An order whose only authorisation was voided → `cancelled` (from any state but a final one).
+/// True for the one caller that moved it.
+pub fn mark_cancelled(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([
+        PENDING_PAYMENT,
+        EXPIRED,
+        PAID,
+        PROVISIONED,
+    ])))
+    .set((orders::status.eq(CANCELLED), orders::updated_at.eq(now)))
+    .execute(conn)?;
     Ok(n == 1)
 }
 

@@ -47,7 +47,8 @@ pub fn validate_email(raw: &str) -> Result<String, ApiError> {
     Ok(email)
 }
 
-fn validate_phone(raw: Option<String>) -> Result<Option<String>, ApiError> {
+/// An optional phone number: digits, spaces and `+ - ( ) .`, at most 32 characters.
+pub fn validate_phone(raw: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(p) = raw.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) else { return Ok(None) };
     let ok = p.len() <= 32 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if !ok || !p.chars().any(|c| c.is_ascii_digit()) {

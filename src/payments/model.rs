@@ -93,6 +93,52 @@ pub fn update_status(
         .execute(conn)
 }
 
+/// Records the money taken when a payment reaches `succeeded` (once).
+pub fn set_captured(conn: &mut DbConn, id: &str, amount_minor: i64) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id).filter(payments::captured_minor.eq(0)))
+        .set(payments::captured_minor.eq(amount_minor))
+        .execute(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Payment>> {
+    payments::table.find(id).first(conn).optional()
+}
+
+/// Takes the payment's row lock for the rest of the transaction (PostgreSQL; SQLite writers
+/// are already serialised).
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        payments::table.find(id).select(payments::id).for_update().load::<String>(pg)?;
+    }
+    Ok(())
+}
+
+/// Reserves `amount` of the captured money for a refund; false when it would exceed it.
+pub fn reserve_refund(conn: &mut DbConn, id: &str, amount: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table.find(id).filter((payments::refunded_minor + amount).le(payments::captured_minor)),
+    )
+    .set(payments::refunded_minor.eq(payments::refunded_minor + amount))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Gives back a reservation whose refund did not happen.
+pub fn release_refund(conn: &mut DbConn, id: &str, amount: i64) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id))
+        .set(payments::refunded_minor.eq(payments::refunded_minor - amount))
+        .execute(conn)
+}
+
+/// Payments of an order that still hold (or have authorised) the customer's money.
+pub fn holding_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
+    payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::status.eq_any(["succeeded", "partially_refunded", "authorized"]))
+        .count()
+        .get_result(conn)
+}
+
 /// Payments of an order that still hold the customer's money.
 pub fn paid_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table

@@ -35,6 +35,9 @@ async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, R
 #[handler]
 pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
+    if let Some(invoice_page) = crate::invoices::pages::terms_first(&state, &order_id).await {
+        return invoice_page;
+    }
     let (order, service_name) = match load(&state, order_id).await {
         Ok(Some(found)) => found,
         Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
@@ -50,10 +53,7 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
     }
     let mut buttons = String::new();
     for name in state.gateways.names() {
-        let (label, href) = match name {
-            "sandbox" => ("Pay by card (sandbox)", format!("/sandbox/checkout/{}", order.id)),
-            other => (gateway_label(other), format!("/pay/{}/{other}", order.id)),
-        };
+        let (label, href) = gateway_button(&order.id, name);
         buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(label)));
     }
     if buttons.is_empty() {
@@ -72,6 +72,15 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             esc(&order.id),
         ),
     )
+}
+
+/// The label of a gateway's pay button and where it leads (the sandbox's own checkout page,
+/// or `/pay/{order_id}/{gateway}`, which hands the customer over).
+pub fn gateway_button(order_id: &str, gateway: &str) -> (&'static str, String) {
+    match gateway {
+        "sandbox" => ("Pay by card (sandbox)", format!("/sandbox/checkout/{order_id}")),
+        other => (gateway_label(other), format!("/pay/{order_id}/{other}")),
+    }
 }
 
 fn gateway_label(name: &str) -> &'static str {
@@ -104,6 +113,9 @@ pub async fn get_start_payment(
             product,
             "Too many attempts; please wait a minute and try again.",
         );
+    }
+    if let Some(invoice_page) = crate::invoices::pages::terms_first(&state, &order_id).await {
+        return invoice_page;
     }
     let Some(gw) = state.gateways.get(&gateway).map(|g| g.name()).filter(|n| *n != "sandbox") else {
         return error_page(StatusCode::NOT_FOUND, product, "This payment method is not available.");

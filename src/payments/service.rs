@@ -62,6 +62,7 @@ impl Outcome {
 struct Policy {
     three_ds_not_performed: NotPerformedPolicy,
     refund_ends_access: bool,
+    provision_on_authorization: bool,
 }
 
 enum TxError {
@@ -88,6 +89,7 @@ fn kind_str(kind: &EventKind) -> String {
         EventKind::Failed => "failed".into(),
         EventKind::RequiresAction => "requires_action".into(),
         EventKind::Refunded => "refunded".into(),
+        EventKind::Cancelled => "cancelled".into(),
         EventKind::Other(s) => format!("other:{s}"),
     }
 }
@@ -99,6 +101,7 @@ fn payment_status(kind: &EventKind) -> Option<&'static str> {
         EventKind::Failed => "failed",
         EventKind::RequiresAction => "requires_action",
         EventKind::Refunded => "refunded",
+        EventKind::Cancelled => "cancelled",
         EventKind::Other(_) => return None,
     })
 }
@@ -109,6 +112,7 @@ pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEv
     let policy = Policy {
         three_ds_not_performed: state.settings.three_ds_not_performed,
         refund_ends_access: state.settings.refund_ends_access,
+        provision_on_authorization: state.settings.merchant.provision_on_authorization,
     };
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
@@ -218,17 +222,37 @@ fn decide(
     if ev.kind == EventKind::Succeeded && previous.as_ref().is_some_and(|p| p.status == "succeeded") {
         return Ok((Outcome::Duplicate, "repeated success for the same payment".into()));
     }
+    if ev.kind == EventKind::Authorized
+        && previous.as_ref().is_some_and(|p| model::status_rank(&p.status) >= model::status_rank("authorized"))
+    {
+        return Ok((Outcome::Duplicate, "repeated authorisation for the same payment".into()));
+    }
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
-    // A refund for less than the order is partial: the customer keeps what they paid for.
-    let partial = ev.kind == EventKind::Refunded && ev.amount_minor.is_some_and(|a| a < order.amount_minor);
+    let partial = ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev);
     let status = if partial { "partially_refunded" } else { status };
+    // The capture of an authorisation that already provisioned the order (provision_on_authorization).
+    let captured_after_provisioning = ev.kind == EventKind::Succeeded
+        && previous.as_ref().is_some_and(|p| p.status == "authorized")
+        && matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED);
     save_payment(c, gateway, &order, ev, previous, status, now)?;
     if ev.kind == EventKind::Refunded && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
     }
-    if ev.kind != EventKind::Succeeded {
-        return Ok((Outcome::Recorded, String::new()));
+    if ev.kind == EventKind::Cancelled {
+        return Ok((Outcome::Recorded, cancel_order(c, &order, policy, now)?));
+    }
+    let provisions = match ev.kind {
+        EventKind::Succeeded => true,
+        EventKind::Authorized => policy.provision_on_authorization,
+        _ => false,
+    };
+    if !provisions {
+        let detail = if ev.kind == EventKind::Authorized { "authorised; waiting for capture" } else { "" };
+        return Ok((Outcome::Recorded, detail.into()));
+    }
+    if captured_after_provisioning {
+        return Ok((Outcome::Recorded, "captured; the order was provisioned on authorisation".into()));
     }
     if stale {
         return Ok((Outcome::Stale, "payment already refunded or cancelled".into()));
@@ -252,6 +276,7 @@ fn decide(
     let provisioned = provision_in_tx(c, &order, now)?;
     orders::set_account(c, &order.id, &provisioned.account_id)?;
     outbox::enqueue(c, outbox::PAYMENT_CONFIRMATION, Some(&provisioned.account_id), Some(&order.id), now)?;
+    crate::invoices::model::enqueue_merchant_copy(c, &order, now)?;
     if provisioned.new_account {
         outbox::enqueue(c, outbox::CREDENTIALS, Some(&provisioned.account_id), Some(&order.id), now)?;
     } else {
@@ -279,6 +304,37 @@ fn refund_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
     tracing::info!(event = "order_refunded", order_id = %order.id, "order refunded; its access period taken back");
     Ok("order refunded; access period taken back".into())
+}
+
+/// A voided authorisation: when no other payment of the order holds money, the order is
+/// `cancelled` and, if the authorisation had provisioned it, the period is taken back.
+fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Result<String, TxError> {
+    if model::holding_count(c, &order.id)? > 0 {
+        return Ok("void of one of several payments; the order stays".into());
+    }
+    let was_provisioned = matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED);
+    if !orders::mark_cancelled(c, &order.id, now)? {
+        return Ok(format!("order was {}; nothing to cancel", order.status));
+    }
+    tracing::info!(event = "order_cancelled", order_id = %order.id, "authorisation voided; order cancelled");
+    let (true, Some(account_id), Some(slug), true) =
+        (was_provisioned, order.account_id.as_deref(), order.service_slug.as_deref(), policy.refund_ends_access)
+    else {
+        return Ok("order cancelled".into());
+    };
+    let period = orders::period_of(c, order)?;
+    crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
+    Ok("order cancelled; access period taken back".into())
+}
+
+/// A refund is partial while less than what was captured has been given back: our own
+/// refunds reserve their amount on the payment first; a refund we did not start (the
+/// gateway's dashboard) is compared with the order.
+fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEvent) -> bool {
+    match previous {
+        Some(p) if p.captured_minor > 0 && p.refunded_minor > 0 => p.refunded_minor < p.captured_minor,
+        _ => ev.amount_minor.is_some_and(|a| a < order.amount_minor),
+    }
 }
 
 /// `Some(explanation)` when the event's money does not match the order.
@@ -311,6 +367,9 @@ fn save_payment(
             if model::status_rank(status) > model::status_rank(&p.status) {
                 model::update_status(c, &p.id, status, three_ds.or(p.three_ds.as_deref()), now)?;
             }
+            if status == "succeeded" {
+                model::set_captured(c, &p.id, p.amount_minor)?;
+            }
         }
         None => {
             model::insert(
@@ -326,7 +385,12 @@ fn save_payment(
                     three_ds: three_ds.map(String::from),
                     created_at: now,
                     updated_at: now,
-                    captured_minor: 0,
+                    // A first sighting after the money moved (a refund we had not seen paid).
+                    captured_minor: if matches!(status, "succeeded" | "partially_refunded" | "refunded") {
+                        ev.amount_minor.unwrap_or(order.amount_minor)
+                    } else {
+                        0
+                    },
                     refunded_minor: 0,
                 },
             )?;

@@ -35,3 +35,42 @@ pub fn finish_challenge(conn: &mut DbConn, id: &str, status: &str, three_ds: &st
         .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The sandbox's side of an admin operation on one of its payments: capture or void an
+/// authorisation, refund captured money. `Err(reason)` when the "gateway" declines.
+pub fn operate(
+    conn: &mut DbConn,
+    id: &str,
+    kind: crate::payments::ops::OpKind,
+    amount: i64,
+) -> QueryResult<Result<SandboxPayment, String>> {
+    use crate::payments::ops::OpKind;
+    let Some(p) = find(conn, id)? else { return Ok(Err("no such sandbox payment".into())) };
+    let (from, to, refunded): (&[&str], &str, i64) = match kind {
+        OpKind::Capture => (&["authorized"], "succeeded", p.refunded_minor),
+        OpKind::Cancel => (&["authorized"], "cancelled", p.refunded_minor),
+        OpKind::Refund => {
+            let total = p.refunded_minor + amount;
+            if amount <= 0 || total > p.amount_minor {
+                return Ok(Err(format!(
+                    "refund of {amount} exceeds the {} left on the payment",
+                    p.amount_minor - p.refunded_minor
+                )));
+            }
+            let to = if total == p.amount_minor { "refunded" } else { "partially_refunded" };
+            (&["succeeded", "partially_refunded"], to, total)
+        }
+    };
+    let n = diesel::update(
+        sandbox_payments::table
+            .find(id)
+            .filter(sandbox_payments::status.eq_any(from))
+            .filter(sandbox_payments::refunded_minor.eq(p.refunded_minor)),
+    )
+    .set((sandbox_payments::status.eq(to), sandbox_payments::refunded_minor.eq(refunded)))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(Err(format!("the payment is {}", p.status.replace('_', " "))));
+    }
+    Ok(Ok(SandboxPayment { status: to.into(), refunded_minor: refunded, ..p }))
+}

@@ -5,6 +5,7 @@ use poem::web::{Data, Form, Path};
 use poem::{handler, Response};
 use serde::Deserialize;
 
+use crate::config::merchant::CaptureMode;
 use crate::crypto::random_id;
 use crate::http::pages::{error_page, esc, page};
 use crate::money::format_minor;
@@ -13,6 +14,14 @@ use crate::sandbox::cards::{self, Card};
 use crate::sandbox::deliver::spawn_delivery;
 use crate::sandbox::model::{self, SandboxPayment};
 use crate::state::AppState;
+
+/// What a successful card does: with `capture=manual` the sandbox only authorises it.
+fn success(state: &AppState) -> (&'static str, &'static str) {
+    match state.settings.merchant.capture {
+        CaptureMode::Automatic => ("succeeded", "payment.succeeded"),
+        CaptureMode::Manual => ("authorized", "payment.authorized"),
+    }
+}
 
 fn see_other(location: &str) -> Response {
     Response::builder().status(StatusCode::SEE_OTHER).header("Location", location).finish()
@@ -102,7 +111,7 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
         );
     };
     let (status, three_ds) = match card {
-        Card::Frictionless => ("succeeded", Some("authenticated")),
+        Card::Frictionless => (success(&state).0, Some("authenticated")),
         Card::Challenge | Card::ChallengeThenDecline => ("requires_action", None),
         Card::Decline => ("failed", Some("not_performed")),
     };
@@ -123,7 +132,7 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
     }
     match card {
         Card::Frictionless => {
-            spawn_delivery(&state, "payment.succeeded", &p, three_ds);
+            spawn_delivery(&state, success(&state).1, &p, three_ds);
             see_other(&state.link(&format!("/orders/{}/return", order.id)))
         }
         Card::Challenge | Card::ChallengeThenDecline => {
@@ -192,7 +201,7 @@ pub async fn post_challenge(
     let (status, three_ds, kind) = match (passed, card) {
         (false, _) => ("failed", "failed", "payment.failed"),
         (true, Card::ChallengeThenDecline) => ("failed", "authenticated", "payment.failed"),
-        (true, _) => ("succeeded", "authenticated", "payment.succeeded"),
+        (true, _) => (success(&state).0, "authenticated", success(&state).1),
     };
     let id = p.id.clone();
     match state.db.write(move |c| Ok(model::finish_challenge(c, &id, status, three_ds)?)).await {

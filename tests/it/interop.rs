@@ -105,6 +105,7 @@ async fn square_s_own_helper_accepts_what_the_sandbox_signs() {
         status: "succeeded".into(),
         three_ds: Some("authenticated".into()),
         created_at: 0,
+        refunded_minor: 0,
     };
     let event = Event { kind: "payment.succeeded", payment: &payment, three_ds: Some("authenticated") };
     let now = chrono::Utc::now().timestamp();

@@ -137,16 +137,19 @@ impl Gateway for AllSecure {
             _ => None,
         };
         let (amount_minor, currency) = money_fields(amount.as_deref(), str_field(&body, "currency"))?;
-        // Follow-up transactions name the one they act on (guess: `referenceUuid`), so that they
-        // update the same payment; the event id stays this transaction's own.
-        let payment_id = match str_field(&body, "referenceUuid") {
-            Some(r) if tx_type != "DEBIT" && tx_type != "PREAUTHORIZE" => checked_id("referenceUuid", r, 128)?,
-            _ => uuid.clone(),
+        // Follow-up transactions (a capture of a pre-authorisation, a void, a refund) name the one
+        // they act on as `referenceUuid`, so that they update the same payment; the event id stays
+        // this transaction's own. Their `merchantTransactionId` is their own too (keyturn sends
+        // the operation id), not our order: the payment leads to the order instead.
+        let reference = str_field(&body, "referenceUuid").filter(|_| tx_type != "DEBIT" && tx_type != "PREAUTHORIZE");
+        let (payment_id, order_id) = match reference {
+            Some(r) => (checked_id("referenceUuid", r, 128)?, None),
+            None => (uuid.clone(), str_field(&body, "merchantTransactionId").map(str::to_string)),
         };
         Ok(VerifiedEvent {
             event_id: checked_id("event id", &format!("{uuid}:{tx_type}:{result}"), 255)?,
             kind: kind(result, tx_type),
-            order_id: str_field(&body, "merchantTransactionId").map(str::to_string),
+            order_id,
             payment_id,
             amount_minor,
             currency,
@@ -270,8 +273,29 @@ mod tests {
             assert_eq!(ev.event_id, format!("d94c0d72f3a36e21f16e:{tx}:{result}"));
         }
         let refund = BODY.replace("DEBIT", "REFUND").replace(r#""amount""#, r#""referenceUuid":"aaa","amount""#);
-        assert_eq!(signed(&refund, "new").unwrap().payment_id, "aaa");
+        let ev = signed(&refund, "new").unwrap();
+        assert_eq!((ev.payment_id.as_str(), ev.order_id.as_deref()), ("aaa", None));
         assert!(matches!(signed(&BODY.replace("19.99", "19.999"), SECRET), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_capture_updates_its_pre_authorisation() {
+        let preauth = BODY.replace("DEBIT", "PREAUTHORIZE");
+        let ev = signed(&preauth, SECRET).unwrap();
+        assert_eq!(ev.kind, EventKind::Authorized);
+        assert_eq!((ev.payment_id.as_str(), ev.order_id.as_deref()), ("d94c0d72f3a36e21f16e", Some("ord_42")));
+        assert_eq!(ev.amount_minor, Some(1999));
+        let capture = BODY
+            .replace("DEBIT", "CAPTURE")
+            .replace(r#""uuid":"d94c0d72f3a36e21f16e""#, r#""uuid":"c0ffee","referenceUuid":"d94c0d72f3a36e21f16e""#)
+            .replace(r#""merchantTransactionId":"ord_42""#, r#""merchantTransactionId":"op_1""#);
+        let ev = signed(&capture, SECRET).unwrap();
+        assert_eq!(ev.kind, EventKind::Succeeded);
+        assert_eq!((ev.payment_id.as_str(), ev.order_id.as_deref()), ("d94c0d72f3a36e21f16e", None));
+        assert_eq!((ev.event_id.as_str(), ev.amount_minor), ("c0ffee:CAPTURE:OK", Some(1999)));
+        // A capture without a reference stands for itself.
+        let bare = BODY.replace("DEBIT", "CAPTURE");
+        assert_eq!(signed(&bare, SECRET).unwrap().order_id.as_deref(), Some("ord_42"));
     }
 
     #[tokio::test]

@@ -57,6 +57,8 @@ pub enum EventKind {
     /// Waiting for the customer (3-D Secure challenge).
     RequiresAction,
     Refunded,
+    /// An authorisation voided before capture.
+    Cancelled,
     /// Anything else; recorded, no effect.
     Other(String),
 }

@@ -1,5 +1,7 @@
 //! PayPal REST webhooks, verified offline: RSA-SHA256 (PKCS#1 v1.5) over
 //! `transmission_id|transmission_time|webhook_id|crc32(raw body)` with a configured certificate.
+//! A payment is named by its capture, or — for orders with intent `AUTHORIZE` — by its
+//! authorisation, which its capture's `supplementary_data.related_ids` names.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -128,18 +130,29 @@ pub(crate) fn three_ds(resource: &Value) -> Option<ThreeDs> {
     }
 }
 
+/// The authorisation a capture (or, where PayPal says so, a refund) belongs to: with intent
+/// `AUTHORIZE` the payment is the authorisation, so its later capture must update it.
+fn authorization_of(resource: &Value) -> Option<&str> {
+    str_at(resource, "/supplementary_data/related_ids/authorization_id").filter(|id| !id.is_empty())
+}
+
 fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     let malformed = |m: &str| VerifyError::Malformed(m.to_string());
     let event_id = checked_id("id", str_at(event, "/id").ok_or_else(|| malformed("missing id"))?, 255)?;
     let event_type = str_at(event, "/event_type").ok_or_else(|| malformed("missing event_type"))?;
     let resource = event.get("resource").filter(|r| r.is_object()).ok_or_else(|| malformed("missing resource"))?;
     let resource_id = str_at(resource, "/id").ok_or_else(|| malformed("missing resource.id"))?;
+    let capture_of = authorization_of(resource).unwrap_or(resource_id);
     let (kind, payment_id) = match event_type {
-        "PAYMENT.CAPTURE.COMPLETED" => (EventKind::Succeeded, resource_id),
-        "PAYMENT.CAPTURE.DENIED" | "PAYMENT.CAPTURE.DECLINED" => (EventKind::Failed, resource_id),
-        "PAYMENT.CAPTURE.REFUNDED" | "PAYMENT.CAPTURE.REVERSED" => {
-            (EventKind::Refunded, refunded_capture(resource).unwrap_or(resource_id))
-        }
+        "PAYMENT.AUTHORIZATION.CREATED" => (EventKind::Authorized, resource_id),
+        "PAYMENT.AUTHORIZATION.VOIDED" => (EventKind::Cancelled, resource_id),
+        "PAYMENT.CAPTURE.COMPLETED" => (EventKind::Succeeded, capture_of),
+        "PAYMENT.CAPTURE.DENIED" | "PAYMENT.CAPTURE.DECLINED" => (EventKind::Failed, capture_of),
+        // A refund names its capture (the `up` link); the authorisation only if PayPal adds it.
+        "PAYMENT.CAPTURE.REFUNDED" | "PAYMENT.CAPTURE.REVERSED" => (
+            EventKind::Refunded,
+            authorization_of(resource).or_else(|| refunded_capture(resource)).unwrap_or(resource_id),
+        ),
         t => (other(t), resource_id),
     };
     let (amount_minor, currency) =
@@ -350,5 +363,35 @@ mod tests {
         assert_eq!(call(&g, &shifted, TIME, None, NOW).unwrap().three_ds, Some(ThreeDs::Authenticated));
         let bad = BODY.replace("19.99", "19.999");
         assert!(matches!(call(&g, &bad, TIME, None, NOW), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn an_authorisation_and_its_capture_are_one_payment() {
+        let g = gw(&[&keys().public_pem]);
+        let created = r#"{"id":"WH-A1","event_type":"PAYMENT.AUTHORIZATION.CREATED","resource_type":"authorization","resource":{"id":"0VF52814937998046","status":"CREATED","amount":{"currency_code":"EUR","value":"19.99"},"custom_id":"ord_42","supplementary_data":{"related_ids":{"order_id":"5O190127TN364715T"}}}}"#;
+        let ev = call(&g, created, TIME, None, NOW).unwrap();
+        assert_eq!(ev.kind, EventKind::Authorized);
+        assert_eq!((ev.payment_id.as_str(), ev.order_id.as_deref()), ("0VF52814937998046", Some("ord_42")));
+        assert_eq!((ev.amount_minor, ev.currency.as_deref()), (Some(1999), Some("EUR")));
+        let voided = created.replace("PAYMENT.AUTHORIZATION.CREATED", "PAYMENT.AUTHORIZATION.VOIDED");
+        let ev = call(&g, &voided, TIME, None, NOW).unwrap();
+        assert_eq!((ev.kind, ev.payment_id.as_str()), (EventKind::Cancelled, "0VF52814937998046"));
+        // The capture of that authorisation updates it, not a payment of its own.
+        let captured = BODY.replace(
+            r#""custom_id""#,
+            r#""supplementary_data":{"related_ids":{"order_id":"5O190127TN364715T","authorization_id":"0VF52814937998046"}},"custom_id""#,
+        );
+        let ev = call(&g, &captured, TIME, None, NOW).unwrap();
+        assert_eq!((ev.kind, ev.payment_id.as_str()), (EventKind::Succeeded, "0VF52814937998046"));
+        let denied = captured.replace("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED");
+        assert_eq!(call(&g, &denied, TIME, None, NOW).unwrap().payment_id, "0VF52814937998046");
+        // A refund names its capture; the authorisation only when the payload carries it.
+        let refund = r#"{"id":"WH-R1","event_type":"PAYMENT.CAPTURE.REFUNDED","resource":{"id":"1Y1","amount":{"currency_code":"EUR","value":"5.00"},"links":[{"rel":"up","href":"https://api.paypal.com/v2/payments/captures/2GG279541U471931P"}]}}"#;
+        assert_eq!(call(&g, refund, TIME, None, NOW).unwrap().payment_id, "2GG279541U471931P");
+        let related = refund.replace(
+            r#""links""#,
+            r#""supplementary_data":{"related_ids":{"authorization_id":"0VF52814937998046"}},"links""#,
+        );
+        assert_eq!(call(&g, &related, TIME, None, NOW).unwrap().payment_id, "0VF52814937998046");
     }
 }

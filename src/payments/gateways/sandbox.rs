@@ -52,6 +52,7 @@ impl Gateway for Sandbox {
             "payment.failed" => EventKind::Failed,
             "payment.requires_action" => EventKind::RequiresAction,
             "refund.succeeded" => EventKind::Refunded,
+            "payment.cancelled" => EventKind::Cancelled,
             other => EventKind::Other(other.chars().filter(|c| c.is_ascii_graphic()).take(64).collect()),
         };
         let three_ds = match env.data.three_ds.as_deref() {

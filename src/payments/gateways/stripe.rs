@@ -1,5 +1,6 @@
 //! Stripe webhooks: `Stripe-Signature: t=<unix>,v1=<hex>…`, HMAC-SHA256 over `"<t>." + raw body`
-//! keyed by the endpoint secret string as given; PaymentIntent, Checkout Session and Charge events.
+//! keyed by the endpoint secret string as given; PaymentIntent (incl. authorisations for manual
+//! capture), Checkout Session and Charge events. Every payment is named by its PaymentIntent id.
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -104,6 +105,11 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         "payment_intent.succeeded" => (EventKind::Succeeded, "amount", object_id),
         "payment_intent.payment_failed" => (EventKind::Failed, "amount", object_id),
         "payment_intent.requires_action" => (EventKind::RequiresAction, "amount", object_id),
+        // Manual capture: the card is authorised for `amount_capturable`; capture comes later.
+        "payment_intent.amount_capturable_updated" => {
+            let capturable = str_at(obj, "/status") == Some("requires_capture");
+            (if capturable { EventKind::Authorized } else { other(kind) }, "amount_capturable", object_id)
+        }
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
             let paid = str_at(obj, "/payment_status") == Some("paid");
             (if paid { EventKind::Succeeded } else { other(kind) }, "amount_total", intent_or_object)
@@ -248,6 +254,27 @@ mod tests {
         );
         let negative = pi.replace("500", "-5");
         assert!(matches!(signed(&event("payment_intent.succeeded", &negative)), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn maps_an_authorisation_for_manual_capture() {
+        let pi = r#"{"id":"pi_5","object":"payment_intent","status":"requires_capture","amount":1999,"amount_capturable":1999,"amount_received":0,"capture_method":"manual","currency":"eur","metadata":{"order_id":"o5"}}"#;
+        let ev = signed(&event("payment_intent.amount_capturable_updated", pi)).unwrap();
+        assert_eq!(
+            (ev.kind, ev.payment_id.as_str(), ev.order_id.as_deref()),
+            (EventKind::Authorized, "pi_5", Some("o5"))
+        );
+        assert_eq!((ev.amount_minor, ev.currency.as_deref()), (Some(1999), Some("EUR")));
+        // Nothing left to capture (after a capture or a cancel): not an authorisation.
+        let spent = pi
+            .replace("requires_capture", "succeeded")
+            .replace(r#""amount_capturable":1999"#, r#""amount_capturable":0"#);
+        let ev = signed(&event("payment_intent.amount_capturable_updated", &spent)).unwrap();
+        assert_eq!(ev.kind, EventKind::Other("payment_intent.amount_capturable_updated".into()));
+        // The capture itself arrives as payment_intent.succeeded for the same PaymentIntent.
+        let captured = pi.replace("requires_capture", "succeeded");
+        let ev = signed(&event("payment_intent.succeeded", &captured)).unwrap();
+        assert_eq!((ev.kind, ev.payment_id.as_str(), ev.amount_minor), (EventKind::Succeeded, "pi_5", Some(1999)));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! `sandbox` performs them on the built-in sandbox; `gateway_api` asks a real gateway's API.
 
 pub mod gateway_api;
+pub mod model;
+pub mod sandbox;
+pub mod service;
 
 /// What an admin asks the gateway to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

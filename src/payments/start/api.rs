@@ -1,11 +1,22 @@
 //! Payments created through a gateway's API: Stripe, Square, FreedomPay, AllSecure (IXOPAY).
+//! With `capture = manual`, Stripe and IXOPAY only authorise the card (an admin captures later);
+//! Square payment links and FreedomPay always capture.
 
 use base64::Engine;
 use serde_json::{json, Value};
 
 use super::{base, required, Checkout, StartError, Started};
+use crate::config::merchant::CaptureMode;
 use crate::payments::gateways::{allsecure, freedompay};
 use crate::state::AppState;
+
+/// The `Square-Version` header of every Square API call.
+pub const SQUARE_VERSION: &str = "2024-01-18";
+
+/// True when payments are only authorised at start (`capture = manual`).
+pub fn authorise_only(state: &AppState) -> bool {
+    state.settings.merchant.capture == CaptureMode::Manual
+}
 
 async fn json_or_error(resp: reqwest::Response, gateway: &str) -> Result<Value, StartError> {
     let status = resp.status();
@@ -33,14 +44,16 @@ fn url_in(v: &Value, pointer: &str, gateway: &str) -> Result<String, StartError>
         .ok_or_else(|| StartError::Gateway(format!("{gateway} gave no redirect URL")))
 }
 
-/// Stripe Checkout Session (`POST /v1/checkout/sessions`), idempotent per order.
+/// Stripe Checkout Session (`POST /v1/checkout/sessions`), idempotent per order (and capture
+/// mode: a manual-capture session asks Stripe only to authorise the card).
 pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let key = required(&g.stripe_api_key, "stripe", "KEYTURN_STRIPE_API_KEY")?;
     let o = c.order;
     let amount = o.amount_minor.to_string();
     let currency = o.currency.to_lowercase();
-    let params: Vec<(&str, &str)> = vec![
+    let manual = authorise_only(state);
+    let mut params: Vec<(&str, &str)> = vec![
         ("mode", "payment"),
         ("success_url", &c.return_url),
         ("cancel_url", &c.cancel_url),
@@ -53,11 +66,15 @@ pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<Started, Start
         ("line_items[0][price_data][unit_amount]", &amount),
         ("line_items[0][price_data][product_data][name]", c.service_name),
     ];
+    if manual {
+        params.push(("payment_intent_data[capture_method]", "manual"));
+    }
+    let idempotency_key = format!("keyturn-checkout-{}{}", if manual { "manual-" } else { "" }, o.id);
     let resp = state
         .http
         .post(format!("{}/v1/checkout/sessions", base(&g.stripe_api_base, "https://api.stripe.com")))
         .bearer_auth(key)
-        .header("Idempotency-Key", format!("keyturn-checkout-{}", o.id))
+        .header("Idempotency-Key", idempotency_key)
         .form(&params)
         .send()
         .await?;
@@ -66,6 +83,8 @@ pub async fn stripe(state: &AppState, c: &Checkout<'_>) -> Result<Started, Start
 }
 
 /// Square payment link (`POST /v2/online-checkout/payment-links`) for an order carrying our id.
+/// Payment links offer no delayed capture, so Square payments are captured at once whatever
+/// `capture` says (a payment approved elsewhere can still be completed by an admin).
 pub async fn square(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let token = required(&g.square_access_token, "square", "KEYTURN_SQUARE_ACCESS_TOKEN")?;
@@ -89,7 +108,7 @@ pub async fn square(state: &AppState, c: &Checkout<'_>) -> Result<Started, Start
         .http
         .post(format!("{}/v2/online-checkout/payment-links", base(&g.square_api_base, "https://connect.squareup.com")))
         .bearer_auth(token)
-        .header("Square-Version", "2024-01-18")
+        .header("Square-Version", SQUARE_VERSION)
         .json(&body)
         .send()
         .await?;
@@ -179,7 +198,7 @@ pub async fn freedompay(state: &AppState, c: &Checkout<'_>) -> Result<Started, S
 /// A request to the IXOPAY API: HTTP Basic auth plus `X-Signature` over the method, the body's
 /// MD5, the content type, the date and the path (the scheme its callbacks use). `path` gets the
 /// API key.
-pub(super) async fn allsecure_request(
+pub(crate) async fn allsecure_request(
     state: &AppState,
     method: reqwest::Method,
     path: impl FnOnce(&str) -> String,
@@ -211,8 +230,10 @@ pub(super) async fn allsecure_request(
     Ok(request.send().await?)
 }
 
-/// AllSecure / IXOPAY `POST /api/v3/transaction/{apiKey}/debit`, signed like its callbacks.
+/// AllSecure / IXOPAY `POST /api/v3/transaction/{apiKey}/debit` (or `preauthorize` with
+/// `capture = manual`), signed like its callbacks.
 pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
+    let transaction = if authorise_only(state) { "preauthorize" } else { "debit" };
     let o = c.order;
     let body = serde_json::to_vec(&json!({
         "merchantTransactionId": o.id,
@@ -227,7 +248,8 @@ pub async fn allsecure(state: &AppState, c: &Checkout<'_>) -> Result<Started, St
     }))
     .map_err(|e| StartError::Gateway(e.to_string()))?;
     let resp =
-        allsecure_request(state, reqwest::Method::POST, |key| format!("/api/v3/transaction/{key}/debit"), body).await?;
+        allsecure_request(state, reqwest::Method::POST, |key| format!("/api/v3/transaction/{key}/{transaction}"), body)
+            .await?;
     let answer = json_or_error(resp, "allsecure").await?;
     if answer["success"] != Value::Bool(true) {
         return Err(StartError::Gateway("allsecure refused the transaction".into()));

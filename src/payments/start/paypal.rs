@@ -1,9 +1,11 @@
 //! PayPal: an OAuth client-credentials token, an order created with our order id as
 //! `custom_id`, the customer approves on PayPal, and on their return we ask PayPal to capture
-//! (server to server). The order still changes only on the signed PAYMENT.CAPTURE.COMPLETED.
+//! (server to server) — or, with `capture = manual`, to authorise (intent `AUTHORIZE`): an admin
+//! captures later. The order still changes only on a signed webhook.
 
 use serde_json::{json, Value};
 
+use super::api::authorise_only;
 use super::{base, required, Checkout, StartError, Started};
 use crate::state::AppState;
 
@@ -34,8 +36,9 @@ pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started,
     let g = &state.settings.gateways;
     let bearer = token(state).await?;
     let o = c.order;
+    let intent = if authorise_only(state) { "AUTHORIZE" } else { "CAPTURE" };
     let body = json!({
-        "intent": "CAPTURE",
+        "intent": intent,
         "purchase_units": [{
             "reference_id": o.id,
             "custom_id": o.id,
@@ -53,7 +56,10 @@ pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started,
         .http
         .post(format!("{}/v2/checkout/orders", base(&g.paypal_api_base, DEFAULT_BASE)))
         .bearer_auth(bearer)
-        .header("PayPal-Request-Id", format!("keyturn-order-{}", o.id))
+        .header(
+            "PayPal-Request-Id",
+            format!("keyturn-order-{}{}", if intent == "AUTHORIZE" { "auth-" } else { "" }, o.id),
+        )
         .json(&body)
         .send()
         .await?;
@@ -72,22 +78,26 @@ pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started,
     Ok(Started { url, reference: answer["id"].as_str().map(String::from) })
 }
 
-/// Captures an approved PayPal order (idempotent on PayPal's side per request id).
+/// Captures an approved PayPal order — or, with `capture = manual`, authorises it (PAYMENT.
+/// AUTHORIZATION.CREATED follows; an admin captures later). Idempotent on PayPal's side per
+/// request id.
 pub async fn capture(state: &AppState, paypal_order: &str) -> Result<(), StartError> {
     let g = &state.settings.gateways;
     let bearer = token(state).await?;
+    let action = if authorise_only(state) { "authorize" } else { "capture" };
     let resp = state
         .http
-        .post(format!("{}/v2/checkout/orders/{paypal_order}/capture", base(&g.paypal_api_base, DEFAULT_BASE)))
+        .post(format!("{}/v2/checkout/orders/{paypal_order}/{action}", base(&g.paypal_api_base, DEFAULT_BASE)))
         .bearer_auth(bearer)
-        .header("PayPal-Request-Id", format!("keyturn-capture-{paypal_order}"))
+        .header("PayPal-Request-Id", format!("keyturn-{action}-{paypal_order}"))
         .json(&json!({}))
         .send()
         .await?;
-    // 422 ORDER_ALREADY_CAPTURED on a reload is fine: the webhook settles the order either way.
+    // 422 (ORDER_ALREADY_CAPTURED / _AUTHORIZED on a reload, or an order created before the
+    // capture setting changed) is fine: the webhook settles the order either way.
     if resp.status().is_success() || resp.status().as_u16() == 422 {
         Ok(())
     } else {
-        Err(StartError::Gateway(format!("paypal capture answered {}", resp.status())))
+        Err(StartError::Gateway(format!("paypal {action} answered {}", resp.status())))
     }
 }

@@ -216,7 +216,8 @@ async fn square(state: &AppState, order_id: &str) -> Result<Status, StartError> 
     let g = &state.settings.gateways;
     let token = required(&g.square_access_token, "square", "KEYTURN_SQUARE_ACCESS_TOKEN")?;
     let url = format!("{}/v2/orders/{order_id}", base(&g.square_api_base, "https://connect.squareup.com"));
-    let resp = state.http.get(url).bearer_auth(token).header("Square-Version", "2024-01-18").send().await?;
+    let resp =
+        state.http.get(url).bearer_auth(token).header("Square-Version", super::api::SQUARE_VERSION).send().await?;
     let answer = json_answer(resp, "square").await?;
     let o = answer.get("order").filter(|o| o.is_object()).ok_or_else(|| bad("square", "no order"))?;
     let state_word = str_at(o, "/state");

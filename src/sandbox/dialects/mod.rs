@@ -251,7 +251,14 @@ impl Voice {
     pub fn render(&self, ev: &Event<'_>, uri: &str, now: i64) -> Option<Callback> {
         let (content_type, body, event_id) = match self {
             Voice::Sandbox { .. } => {
-                let known = ["payment.succeeded", "payment.failed", "payment.requires_action", "refund.succeeded"];
+                let known = [
+                    "payment.succeeded",
+                    "payment.authorized",
+                    "payment.cancelled",
+                    "payment.failed",
+                    "payment.requires_action",
+                    "refund.succeeded",
+                ];
                 if !known.contains(&ev.kind) {
                     return None;
                 }

@@ -68,6 +68,16 @@ impl AdminActor {
         AdminActor::new(&self.base, &self.username, &self.password, &self.role)
     }
 
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Audit entries read by a fresh owner (for roles that may not read the audit log).
+    pub async fn audit_as_owner(&self, app: &TestApp, query: &str) -> Vec<Value> {
+        app.admin("owner").await.audit(query).await
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1/admin{}", self.base, path)
     }

@@ -1,8 +1,11 @@
 //! A fake of five gateways' APIs (Stripe, Square, FreedomPay, AllSecure, PayPal) that answers
-//! both the calls that start a payment and the status calls the reconciliation sweep makes.
-//! It checks our requests' credentials and signatures (written independently of keyturn's
-//! code), remembers each started payment's order and amount, and answers status calls as
-//! the test's [`Mode`] says.
+//! the calls that start a payment, the status calls the reconciliation sweep makes and (in
+//! `ops`) the capture, void and refund calls of admin payment operations. It checks our
+//! requests' credentials and signatures (written independently of keyturn's code), remembers
+//! each started payment's order and amount, and answers status calls as the test's [`Mode`]
+//! says.
+
+mod ops;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +20,8 @@ use serde_json::{json, Value};
 use sha2::Sha512;
 
 use super::{TestApp, TestAppBuilder};
+
+pub use ops::{OpCall, OpMode};
 
 pub const FP_SECRET: &str = "fp-secret";
 pub const AS_SECRET: &str = "as-shared-secret";
@@ -64,6 +69,10 @@ struct Inner {
     started: HashMap<String, Started>,
     status_calls: Vec<(String, String)>,
     problems: Vec<String>,
+    /// (gateway, how it was asked to take the money) per start, and PayPal's return calls.
+    takes: Vec<(String, String)>,
+    op_mode: OpMode,
+    op_calls: Vec<OpCall>,
 }
 
 /// The running fake; cheap to clone.
@@ -81,6 +90,9 @@ impl FakeGateway {
             started: HashMap::new(),
             status_calls: vec![],
             problems: vec![],
+            takes: vec![],
+            op_mode: OpMode::Accept,
+            op_calls: vec![],
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -98,6 +110,17 @@ impl FakeGateway {
     /// (gateway, reference) of every status call so far.
     pub fn status_calls(&self) -> Vec<(String, String)> {
         self.inner.lock().unwrap().status_calls.clone()
+    }
+
+    /// How each start asked for the money: Stripe's `capture_method`, PayPal's `intent` (and
+    /// `return:capture|authorize` for the call on the customer's return), IXOPAY's transaction
+    /// type; oldest first.
+    pub fn takes(&self) -> Vec<(String, String)> {
+        self.inner.lock().unwrap().takes.clone()
+    }
+
+    fn take(&self, gateway: &str, how: &str) {
+        self.inner.lock().unwrap().takes.push((gateway.into(), how.into()));
     }
 
     /// Requests that were not signed or authorised as the gateway requires.
@@ -251,10 +274,15 @@ async fn api(req: &Request, body: Vec<u8>, fake: Data<&FakeGateway>) -> Response
         let (mode, started) = fake.status_call(gw, &reference);
         return status_answer(gw, &reference, mode, started);
     }
+    if let Some(answer) = ops::handle(&fake, req, &body) {
+        return answer;
+    }
     // Starting payments: remember the order and amount, hand out a fresh reference.
     match path.as_str() {
         "/v1/checkout/sessions" => {
             let f = form(&body);
+            let how = get(&f, "payment_intent_data[capture_method]");
+            fake.take("stripe", if how.is_empty() { "automatic" } else { how });
             need(auth == "Bearer sk_test_123", "stripe auth");
             let amount = json!(get(&f, "line_items[0][price_data][unit_amount]").parse::<i64>().unwrap_or(-1));
             let s = Started {
@@ -290,7 +318,8 @@ async fn api(req: &Request, body: Vec<u8>, fake: Data<&FakeGateway>) -> Response
             let fields = [("pg_status", "ok"), ("pg_payment_id", id.as_str()), ("pg_redirect_url", url.as_str())];
             fp_xml("init_payment.php", fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         }
-        "/api/v3/transaction/as-key/debit" => {
+        "/api/v3/transaction/as-key/debit" | "/api/v3/transaction/as-key/preauthorize" => {
+            fake.take("allsecure", path.rsplit('/').next().unwrap_or_default());
             need(auth == basic && req.header("x-signature") == Some(as_sig("POST", &body, req).as_str()), "debit sig");
             let s = Started {
                 order_id: json_body["merchantTransactionId"].as_str().unwrap_or_default().into(),
@@ -302,7 +331,13 @@ async fn api(req: &Request, body: Vec<u8>, fake: Data<&FakeGateway>) -> Response
             ok(json!({"success": true, "uuid": uuid, "returnType": "REDIRECT", "redirectUrl": url}))
         }
         "/v1/oauth2/token" => ok(json!({"access_token": "pp-access", "token_type": "Bearer"})),
+        p if p.starts_with("/v2/checkout/orders/") && (p.ends_with("/capture") || p.ends_with("/authorize")) => {
+            need(auth == "Bearer pp-access", "paypal auth");
+            fake.take("paypal", &format!("return:{}", p.rsplit('/').next().unwrap_or_default()));
+            Response::builder().status(StatusCode::CREATED).content_type("application/json").body("{}")
+        }
         "/v2/checkout/orders" => {
+            fake.take("paypal", json_body["intent"].as_str().unwrap_or_default());
             need(auth == "Bearer pp-access", "paypal auth");
             let unit = &json_body["purchase_units"][0];
             let s = Started {

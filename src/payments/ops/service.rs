@@ -1,0 +1,306 @@
+//! The rules of admin payment operations. One transaction checks the payment's state, records
+//! the operation and — for a refund — reserves its amount against what was captured (so two
+//! parallel refunds can never give back more than was taken); then the gateway is asked; then
+//! the answer is recorded and, when the gateway did it, applied through the same
+//! `apply_event` path as a callback (event id `op:<operation id>`, so the gateway's own
+//! callback about it later changes nothing twice).
+
+use serde_json::json;
+
+use super::model::{self as ops, Operation};
+use super::{gateway_api, sandbox, OpAnswer, OpKind, OpRequest};
+use crate::admin::audit::Event;
+use crate::crypto::{is_key, random_id};
+use crate::http::api_error::ApiError;
+use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
+use crate::payments::model::{self as payments, Payment};
+use crate::payments::service::apply_event;
+use crate::state::AppState;
+
+/// Who asks, for the operation record and the audit log.
+pub struct Actor {
+    pub username: String,
+    pub ip: String,
+}
+
+/// A performed operation.
+pub struct Performed {
+    pub operation_id: String,
+    pub amount_minor: i64,
+    /// The payment after the operation was applied.
+    pub payment: Payment,
+}
+
+fn action(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::Capture => "payment.capture",
+        OpKind::Cancel => "payment.cancel",
+        OpKind::Refund => "payment.refund",
+    }
+}
+
+fn money(p: &Payment) -> serde_json::Value {
+    json!({"status": p.status, "amount_minor": p.amount_minor, "captured_minor": p.captured_minor,
+           "refunded_minor": p.refunded_minor, "currency": p.currency})
+}
+
+/// Checks the payment can take the operation; the amount it is for.
+fn check(p: &Payment, kind: OpKind, amount: Option<i64>) -> Result<i64, ApiError> {
+    if amount.is_some_and(|a| a <= 0) {
+        return Err(ApiError::unprocessable(
+            "invalid_amount",
+            "amount_minor must be a positive number of minor units.",
+        ));
+    }
+    match kind {
+        OpKind::Capture | OpKind::Cancel => {
+            if p.status != "authorized" {
+                return Err(ApiError::conflict(
+                    "payment_not_authorized",
+                    format!("Only an authorised payment can be captured or cancelled; this one is {}.", p.status),
+                ));
+            }
+            if amount.is_some_and(|a| a != p.amount_minor) {
+                return Err(ApiError::unprocessable(
+                    "partial_capture_unsupported",
+                    format!("Capture takes the whole authorised amount ({}).", p.amount_minor),
+                ));
+            }
+            Ok(p.amount_minor)
+        }
+        OpKind::Refund => {
+            let left = p.captured_minor - p.refunded_minor;
+            if !matches!(p.status.as_str(), "succeeded" | "partially_refunded") || p.captured_minor == 0 {
+                return Err(ApiError::conflict(
+                    "payment_not_refundable",
+                    format!("Only captured money can be refunded; this payment is {}.", p.status),
+                ));
+            }
+            let amount = amount.unwrap_or(left);
+            if amount > left {
+                return Err(refund_exceeds(left));
+            }
+            Ok(amount)
+        }
+    }
+}
+
+fn refund_exceeds(left: i64) -> ApiError {
+    ApiError::unprocessable(
+        "refund_exceeds_captured",
+        format!("At most {left} (minor units) of this payment can still be refunded."),
+    )
+}
+
+/// Records a refused request in the audit log (the answer is the error itself).
+async fn audit_refusal(state: &AppState, actor: &Actor, kind: OpKind, payment_id: &str, e: &ApiError) {
+    let code = e.parts().1.error.clone();
+    if e.parts().0.as_u16() >= 500 {
+        return;
+    }
+    let event = Event::new(&actor.username, &actor.ip, action(kind), payment_id).outcome(&code);
+    let now = state.clock.now();
+    if let Err(err) = state.db.write(move |c| Ok(event.append(c, now)?)).await {
+        tracing::warn!(event = "audit_write_failed", error = %err, "could not audit a refused payment operation");
+    }
+}
+
+/// Performs `kind` on our payment `payment_id`. `gateway_key` (derived from the client's
+/// Idempotency-Key) is what the gateway sees as its idempotency key, so a retry after a
+/// timeout cannot move money twice there either.
+pub async fn perform(
+    state: &AppState,
+    actor: &Actor,
+    payment_id: &str,
+    kind: OpKind,
+    amount: Option<i64>,
+    gateway_key: Option<String>,
+) -> Result<Performed, ApiError> {
+    match run(state, actor, payment_id, kind, amount, gateway_key).await {
+        Ok(done) => Ok(done),
+        Err(Failure::Refused(e)) => {
+            audit_refusal(state, actor, kind, payment_id, &e).await;
+            Err(e)
+        }
+        Err(Failure::Recorded(e)) => Err(e),
+    }
+}
+
+/// Why an operation did not happen.
+enum Failure {
+    /// Refused before anything was recorded (not found, wrong state, over-refund).
+    Refused(ApiError),
+    /// The operation was recorded as failed, with its audit entry.
+    Recorded(ApiError),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Refused(e)
+    }
+}
+
+impl From<crate::db::DbError> for Failure {
+    fn from(e: crate::db::DbError) -> Self {
+        Failure::Refused(e.into())
+    }
+}
+
+async fn run(
+    state: &AppState,
+    actor: &Actor,
+    payment_id: &str,
+    kind: OpKind,
+    amount: Option<i64>,
+    gateway_key: Option<String>,
+) -> Result<Performed, Failure> {
+    if !is_key(payment_id) {
+        return Err(ApiError::not_found("No such payment.").into());
+    }
+    let now = state.clock.now();
+    let op_id = random_id("op");
+    let (id, op, who) = (payment_id.to_string(), op_id.clone(), actor.username.clone());
+    let started = state
+        .db
+        .write(move |c| {
+            payments::lock(c, &id)?;
+            let Some(p) = payments::find(c, &id)? else { return Ok(Err(ApiError::not_found("No such payment."))) };
+            let amount = match check(&p, kind, amount) {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
+            if kind != OpKind::Refund && ops::capture_or_void_pending(c, &id)? {
+                let e = ApiError::conflict(
+                    "operation_in_progress",
+                    "A capture or cancellation of this payment is running.",
+                );
+                return Ok(Err(e));
+            }
+            if kind == OpKind::Refund && !payments::reserve_refund(c, &id, amount)? {
+                return Ok(Err(refund_exceeds(p.captured_minor - p.refunded_minor)));
+            }
+            let capture_reference = ops::capture_reference(c, &id)?;
+            ops::insert(
+                c,
+                &Operation {
+                    id: op,
+                    payment_id: id.clone(),
+                    kind: kind.as_str().into(),
+                    amount_minor: amount,
+                    status: ops::PENDING.into(),
+                    gateway_reference: None,
+                    detail: String::new(),
+                    actor: who,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            Ok(Ok((p, amount, capture_reference)))
+        })
+        .await??;
+    let (before, amount, capture_reference) = started;
+    let Some(gateway) = state.gateways.get(&before.gateway).map(|g| g.name()) else {
+        let e = ApiError::unprocessable(
+            "gateway_not_configured",
+            format!("The {} gateway is not configured on this server.", before.gateway),
+        );
+        finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+        return Err(Failure::Recorded(e));
+    };
+    let req = OpRequest {
+        kind,
+        gateway_payment_id: before.gateway_payment_id.clone(),
+        capture_reference,
+        amount_minor: amount,
+        currency: before.currency.clone(),
+        order_id: before.order_id.clone(),
+        operation_id: gateway_key.unwrap_or_else(|| op_id.clone()),
+    };
+    let answer = if gateway == "sandbox" {
+        sandbox::perform(state, &req).await
+    } else {
+        gateway_api::perform(state, gateway, &req).await
+    };
+    let reference = match answer {
+        Ok(OpAnswer::Done { reference }) => reference,
+        Ok(OpAnswer::Declined(why)) => {
+            let e = ApiError::conflict("gateway_declined", format!("{gateway} declined: {why}"));
+            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            return Err(Failure::Recorded(e));
+        }
+        Ok(OpAnswer::Unsupported(why)) => {
+            let e = ApiError::unprocessable("operation_unsupported", why);
+            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            return Err(Failure::Recorded(e));
+        }
+        Err(unreachable) => {
+            tracing::warn!(event = "payment_operation_failed", gateway, operation_id = %op_id, error = %unreachable, "gateway unreachable");
+            let e = ApiError::BadGateway(crate::error::err(
+                "gateway_unavailable",
+                format!("{gateway} could not be reached; nothing is known to have changed. Retry with the same Idempotency-Key."),
+            ));
+            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            return Err(Failure::Recorded(e));
+        }
+    };
+    finish(state, &op_id, kind, &before, amount, Ok(&reference), actor).await?;
+    let ev = VerifiedEvent {
+        event_id: format!("op:{op_id}"),
+        kind: match kind {
+            OpKind::Capture => EventKind::Succeeded,
+            OpKind::Cancel => EventKind::Cancelled,
+            OpKind::Refund => EventKind::Refunded,
+        },
+        order_id: Some(before.order_id.clone()),
+        payment_id: before.gateway_payment_id.clone(),
+        amount_minor: Some(amount),
+        currency: Some(before.currency.clone()),
+        three_ds: before.three_ds.as_deref().and_then(ThreeDs::parse),
+    };
+    // The money moved at the gateway; if applying it here fails, its callback applies it later.
+    if let Err(e) = apply_event(state, gateway, ev).await {
+        tracing::warn!(event = "payment_operation_failed", operation_id = %op_id, error = %e, "done at the gateway; applying it waits for the callback");
+    }
+    let id = before.id.clone();
+    let payment = state.db.read(move |c| Ok(payments::find(c, &id)?)).await?.unwrap_or(before);
+    tracing::info!(event = "payment_operation", gateway, operation_id = %op_id, kind = kind.as_str(), amount, "payment operation done");
+    Ok(Performed { operation_id: op_id, amount_minor: amount, payment })
+}
+
+/// Records the gateway's answer: the operation's outcome, the released reservation of a refund
+/// that did not happen, and the audit entry.
+async fn finish(
+    state: &AppState,
+    op_id: &str,
+    kind: OpKind,
+    before: &Payment,
+    amount: i64,
+    outcome: Result<&str, &ApiError>,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let (status, reference, detail, code) = match outcome {
+        Ok(r) => (ops::SUCCEEDED, Some(r.to_string()), String::new(), crate::admin::audit::SUCCESS.to_string()),
+        Err(e) => (ops::FAILED, None, e.parts().1.message.clone(), e.parts().1.error.clone()),
+    };
+    let mut after = money(before);
+    after["operation_id"] = json!(op_id);
+    after["amount_minor"] = json!(amount);
+    let event = Event::new(&actor.username, &actor.ip, action(kind), &before.id)
+        .before(money(before))
+        .after(after)
+        .outcome(&code);
+    let (op, pid) = (op_id.to_string(), before.id.clone());
+    state
+        .db
+        .write(move |c| {
+            ops::finish(c, &op, status, reference.as_deref(), &detail, now)?;
+            if status == ops::FAILED && kind == OpKind::Refund {
+                payments::release_refund(c, &pid, amount)?;
+            }
+            event.append(c, now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
