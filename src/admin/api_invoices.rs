@@ -8,9 +8,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::paging;
 use crate::admin::roles::Permission;
 use crate::admin::AdminTag;
+use crate::admin::{idempotency, paging};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::http::strict::Str;
@@ -55,7 +55,7 @@ impl From<NewInvoice> for InvoiceInput {
 }
 
 /// The link to send to the customer.
-#[derive(Object)]
+#[derive(Object, serde::Serialize, serde::Deserialize)]
 pub struct InvoiceLink {
     pub invoice_id: String,
     pub order_id: String,
@@ -149,8 +149,15 @@ impl AdminInvoicesApi {
         body: Json<NewInvoice>,
     ) -> Result<InvoiceCreated, ApiError> {
         let p = authorize_write(&state, req, Permission::ManageInvoices).await?;
-        let created = service::create(&state, &p, body.0.into()).await?;
-        Ok(InvoiceCreated::Created(Json(created.into())))
+        let input: InvoiceInput = body.0.into();
+        // A repeated click (same Idempotency-Key) gets the first invoice, not a second one.
+        let fingerprint = format!("invoice {input:?}");
+        let state = &*state;
+        let link = idempotency::once(state, req, &p.admin.id, fingerprint, 201, |_| async {
+            Ok(InvoiceLink::from(service::create(state, &p, input).await?))
+        })
+        .await?;
+        Ok(InvoiceCreated::Created(Json(link)))
     }
 
     /// List invoices, newest first.

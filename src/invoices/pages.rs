@@ -42,7 +42,7 @@ fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
             "This invoice is paid",
             format!(
                 "<p class=\"ok\">Thank you: {} was paid on {}.</p>\
-                 <p>Your login details go to <strong>{}</strong>.</p>\
+                 <p>The confirmation went to <strong>{}</strong>.</p>\
                  <p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>",
                 esc(&l.item),
                 esc(&l.order.paid_at.map(human).unwrap_or_default()),
@@ -59,7 +59,7 @@ fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
             "This invoice was refunded",
             "<p>This invoice was paid and the payment has been refunded. Nothing more to pay.</p>".to_string(),
         ),
-        "cancelled" => (
+        orders::CANCELLED => (
             StatusCode::GONE,
             "This invoice was cancelled",
             "<p>This invoice was cancelled; ask the seller for a new one if you still want to pay.</p>".to_string(),

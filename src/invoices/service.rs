@@ -15,7 +15,7 @@ use crate::orders::service::{validate_email, validate_name, validate_phone};
 use crate::state::AppState;
 
 /// Largest amount an invoice may ask for, in minor units (100 million in a two-decimal currency).
-pub const MAX_AMOUNT_MINOR: i64 = 100_000_000_00;
+pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000;
 /// Longest an invoice link may stay payable.
 pub const MAX_DAYS: i64 = 90;
 

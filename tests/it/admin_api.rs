@@ -99,8 +99,20 @@ fn endpoints() -> Vec<Endpoint> {
         e(Method::POST, "/admin/admins/{username}/enable", "/admins/nosuch/enable", None, &["owner"]),
         // A wrong password: refused as a credential (403 invalid_credentials), never as a role.
         e(Method::POST, "/admin/session/reauth", "/session/reauth", Some(json!({"password": "wrong"})), all),
-        e(Method::POST, "/admin/payments/{payment_id}/capture", "/payments/pay_nosuch/capture", None, &["owner", "operator"]),
-        e(Method::POST, "/admin/payments/{payment_id}/cancel", "/payments/pay_nosuch/cancel", None, &["owner", "operator"]),
+        e(
+            Method::POST,
+            "/admin/payments/{payment_id}/capture",
+            "/payments/pay_nosuch/capture",
+            None,
+            &["owner", "operator"],
+        ),
+        e(
+            Method::POST,
+            "/admin/payments/{payment_id}/cancel",
+            "/payments/pay_nosuch/cancel",
+            None,
+            &["owner", "operator"],
+        ),
         e(
             Method::POST,
             "/admin/payments/{payment_id}/refund",

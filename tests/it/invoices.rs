@@ -173,7 +173,8 @@ async fn free_description_invoice_creates_an_account_without_service_access() {
     assert!(page(app.get(&path).await, 200).await.contains("This invoice is paid"));
 
     // A second free invoice to the same customer is recorded in the existing account.
-    let body = json!({"name": "Ada", "email": email, "description": "Print run", "amount_minor": 900, "currency": "EUR"});
+    let body =
+        json!({"name": "Ada", "email": email, "description": "Print run", "amount_minor": 900, "currency": "EUR"});
     let second = invoice(&operator, body).await;
     let second_path = link_path(&app, &second);
     page(submit(&app, &second_path, &[("accept_terms", "yes"), ("gateway", "sandbox")]).await, 200).await;
@@ -191,8 +192,11 @@ async fn free_description_invoice_creates_an_account_without_service_access() {
 async fn expired_and_unknown_links_say_so() {
     let app = TestApp::builder().start().await;
     let operator = app.admin("operator").await;
-    let created = invoice(&operator, json!({"name": "Ann", "email": unique_email(), "service": "demo",
-                                            "expires_in_days": 1}))
+    let created = invoice(
+        &operator,
+        json!({"name": "Ann", "email": unique_email(), "service": "demo",
+                                            "expires_in_days": 1}),
+    )
     .await;
     let order_id = created["order_id"].as_str().unwrap();
     let path = link_path(&app, &created);
@@ -235,7 +239,11 @@ async fn bad_invoice_requests_get_stable_codes() {
     let cases: Vec<(Value, u16, &str)> = vec![
         (base(), 422, "item_required"),
         (with(json!({"amount_minor": 5000, "currency": "EUR"})), 422, "item_required"),
-        (with(json!({"service": "demo", "description": "x", "amount_minor": 1, "currency": "EUR"})), 422, "item_ambiguous"),
+        (
+            with(json!({"service": "demo", "description": "x", "amount_minor": 1, "currency": "EUR"})),
+            422,
+            "item_ambiguous",
+        ),
         (with(json!({"service": "nope"})), 422, "unknown_service"),
         (with(json!({"service": "no such/slug"})), 422, "unknown_service"),
         (with(json!({"description": "x"})), 422, "validation_failed"),
@@ -243,7 +251,11 @@ async fn bad_invoice_requests_get_stable_codes() {
         (with(json!({"description": "x", "amount_minor": 5000, "currency": "EURO"})), 422, "validation_failed"),
         (with(json!({"description": "x", "amount_minor": 5000, "currency": "€"})), 422, "validation_failed"),
         (with(json!({"description": "x", "amount_minor": 0, "currency": "EUR"})), 422, "validation_failed"),
-        (with(json!({"description": "x", "amount_minor": 10_000_000_001i64, "currency": "EUR"})), 422, "validation_failed"),
+        (
+            with(json!({"description": "x", "amount_minor": 10_000_000_001i64, "currency": "EUR"})),
+            422,
+            "validation_failed",
+        ),
         (with(json!({"description": "a\nb", "amount_minor": 1, "currency": "EUR"})), 422, "validation_failed"),
         (with(json!({"service": "demo", "expires_in_days": 0})), 422, "validation_failed"),
         (with(json!({"service": "demo", "expires_in_days": 91})), 422, "validation_failed"),
@@ -270,7 +282,10 @@ async fn bad_invoice_requests_get_stable_codes() {
     // A catalog service at a custom price is allowed; the price and currency are the invoice's.
     let custom = invoice(&operator, with(json!({"service": "demo", "amount_minor": 777, "currency": "usd"}))).await;
     let listed = newest(&operator).await;
-    assert_eq!((listed["invoice_id"].clone(), listed["amount_minor"].clone()), (custom["invoice_id"].clone(), json!(777)));
+    assert_eq!(
+        (listed["invoice_id"].clone(), listed["amount_minor"].clone()),
+        (custom["invoice_id"].clone(), json!(777))
+    );
     assert_eq!(listed["currency"], "USD");
     invoice(&operator, with(free)).await;
     app.stop().await;
@@ -288,7 +303,8 @@ async fn who_may_create_and_list_invoices_and_paging() {
     assert_error(viewer.post("/invoices", &body).await, 403, "forbidden").await;
     assert_error(support.post("/invoices", &body).await, 403, "forbidden").await;
     assert_error(support.get("/invoices").await, 403, "forbidden").await;
-    assert_error(AdminActor::new(&app.base, "nobody", "x", "none").get("/invoices").await, 401, "unauthenticated").await;
+    assert_error(AdminActor::new(&app.base, "nobody", "x", "none").get("/invoices").await, 401, "unauthenticated")
+        .await;
 
     // Newest first, a page at a time (one second apart so the order is unambiguous).
     let mut ids = vec![];
@@ -297,7 +313,8 @@ async fn who_may_create_and_list_invoices_and_paging() {
         app.clock.advance(1);
     }
     let first = json_status(viewer.get("/invoices?limit=2").await, 200).await;
-    let got: Vec<&str> = first["invoices"].as_array().unwrap().iter().map(|i| i["invoice_id"].as_str().unwrap()).collect();
+    let got: Vec<&str> =
+        first["invoices"].as_array().unwrap().iter().map(|i| i["invoice_id"].as_str().unwrap()).collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
     assert_eq!(first["invoices"][1]["created_by"], owner.username.as_str());
     let cursor = first["next_cursor"].as_str().unwrap();
@@ -305,5 +322,27 @@ async fn who_may_create_and_list_invoices_and_paging() {
     assert_eq!(rest["invoices"].as_array().unwrap().len(), 1);
     assert_eq!(rest["invoices"][0]["invoice_id"], ids[0].as_str());
     assert!(rest["next_cursor"].is_null());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_click_with_the_same_idempotency_key_creates_one_invoice() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    let email = unique_email();
+    let body = json!({"name": "Ada", "email": email, "service": "demo"});
+    let post = |key: &'static str, body: Value| {
+        let url = format!("{}/api/v1/admin/invoices", operator.base());
+        let req = operator.client.post(url).header("Idempotency-Key", key).json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let first = json_status(post("inv-click-1", body.clone()).await, 201).await;
+    let again = json_status(post("inv-click-1", body.clone()).await, 201).await;
+    assert_eq!(first, again, "the first answer is replayed");
+    let other = json!({"name": "Ada", "email": email, "service": "demo", "expires_in_days": 3});
+    assert_error(post("inv-click-1", other).await, 422, "idempotency_key_reused").await;
+    let listed = json_status(operator.get("/invoices?limit=100").await, 200).await;
+    let mine = listed["invoices"].as_array().unwrap().iter().filter(|i| i["email"] == email.as_str()).count();
+    assert_eq!(mine, 1);
     app.stop().await;
 }

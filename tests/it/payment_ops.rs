@@ -56,7 +56,10 @@ async fn a_manual_capture_provisions_only_when_captured() {
 
     let resp = op(&operator, &pay_id, "capture", json!({}), Some("cap-1")).await;
     let done = json_status(resp, 200).await;
-    assert_eq!((done["payment_status"].as_str(), done["captured_minor"].as_i64()), (Some("succeeded"), Some(demo.price_minor)));
+    assert_eq!(
+        (done["payment_status"].as_str(), done["captured_minor"].as_i64()),
+        (Some("succeeded"), Some(demo.price_minor))
+    );
     app.mail.credentials(&email, 1).await;
     // The same click again replays the first answer; nothing is captured twice.
     let again = json_status(op(&operator, &pay_id, "capture", json!({}), Some("cap-1")).await, 200).await;
@@ -76,8 +79,12 @@ async fn cancelling_an_authorisation_voids_it_and_the_order() {
     let operator = app.admin("operator").await;
     let (order_id, email) = paid_order(&app).await;
     let pay_id = payment(&operator, &order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
-    assert_error(op(&operator, &pay_id, "capture", json!({"amount_minor": 1}), None).await, 422, "partial_capture_unsupported")
-        .await;
+    assert_error(
+        op(&operator, &pay_id, "capture", json!({"amount_minor": 1}), None).await,
+        422,
+        "partial_capture_unsupported",
+    )
+    .await;
     let done = json_status(op(&operator, &pay_id, "cancel", json!({}), None).await, 200).await;
     assert_eq!(done["payment_status"], "cancelled");
     assert_eq!(app.order_status(&order_id).await, "cancelled");
@@ -89,8 +96,7 @@ async fn cancelling_an_authorisation_voids_it_and_the_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisioning_on_authorisation_is_a_setting() {
-    let app =
-        TestApp::builder().set("capture", "manual").set("provision_on_authorization", "true").start().await;
+    let app = TestApp::builder().set("capture", "manual").set("provision_on_authorization", "true").start().await;
     let operator = app.admin("operator").await;
     let (order_id, email) = paid_order(&app).await;
     let pay_id = payment(&operator, &order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
@@ -113,9 +119,14 @@ async fn refunds_need_reauthentication_are_idempotent_and_never_exceed_the_captu
 
     // The login was more than five minutes ago: confirm the password first.
     app.clock.advance(6 * 60);
-    assert_error(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 403, "reauthentication_required")
+    assert_error(
+        op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await,
+        403,
+        "reauthentication_required",
+    )
+    .await;
+    assert_error(operator.post("/session/reauth", &json!({"password": "not it"})).await, 403, "invalid_credentials")
         .await;
-    assert_error(operator.post("/session/reauth", &json!({"password": "not it"})).await, 403, "invalid_credentials").await;
     let resp = operator.post("/session/reauth", &json!({"password": operator.password})).await;
     assert_eq!(resp.status(), 204);
 
@@ -124,14 +135,23 @@ async fn refunds_need_reauthentication_are_idempotent_and_never_exceed_the_captu
     let over = json!({"amount_minor": demo.price_minor + 1});
     assert_error(op(&operator, &pay_id, "refund", over, None).await, 422, "refund_exceeds_captured").await;
 
-    let first = json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
-    assert_eq!((first["payment_status"].as_str(), first["refunded_minor"].as_i64()), (Some("partially_refunded"), Some(100)));
+    let first =
+        json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
+    assert_eq!(
+        (first["payment_status"].as_str(), first["refunded_minor"].as_i64()),
+        (Some("partially_refunded"), Some(100))
+    );
     // The same key replays the first answer (no second refund) ...
-    let replay = json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
+    let replay =
+        json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
     assert_eq!(replay, first);
     // ... and is refused for a different request.
-    assert_error(op(&operator, &pay_id, "refund", json!({"amount_minor": 200}), Some("r-1")).await, 422, "idempotency_key_reused")
-        .await;
+    assert_error(
+        op(&operator, &pay_id, "refund", json!({"amount_minor": 200}), Some("r-1")).await,
+        422,
+        "idempotency_key_reused",
+    )
+    .await;
     let bad_key = op(&operator, &pay_id, "refund", json!({}), Some("has space")).await;
     assert_error(bad_key, 400, "invalid_idempotency_key").await;
     assert_eq!(app.order_status(&order_id).await, "provisioned", "a partial refund keeps the order");
@@ -148,7 +168,10 @@ async fn refunds_need_reauthentication_are_idempotent_and_never_exceed_the_captu
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 200 | 409 | 422)), "{statuses:?}");
     let p = payment(&operator, &order_id, "refunded").await;
-    assert_eq!((p["captured_minor"].as_i64(), p["refunded_minor"].as_i64()), (Some(demo.price_minor), Some(demo.price_minor)));
+    assert_eq!(
+        (p["captured_minor"].as_i64(), p["refunded_minor"].as_i64()),
+        (Some(demo.price_minor), Some(demo.price_minor))
+    );
     assert_eq!(app.order_status(&order_id).await, "refunded");
     assert_error(op(&operator, &pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
 
@@ -171,11 +194,41 @@ async fn a_disabled_admin_is_logged_out_and_cannot_log_in() {
     assert_eq!(resp.status(), 204);
     assert_error(operator.get("/orders").await, 401, "unauthenticated").await;
     assert_error(operator.fresh().login(None).await, 403, "admin_disabled").await;
-    assert_error(owner.post(&format!("/admins/{}/disable", owner.username), &json!({})).await, 409, "cannot_disable_self")
-        .await;
+    assert_error(
+        owner.post(&format!("/admins/{}/disable", owner.username), &json!({})).await,
+        409,
+        "cannot_disable_self",
+    )
+    .await;
     assert_eq!(owner.post(&format!("/admins/{}/enable", operator.username), &json!({})).await.status(), 204);
     json_status(operator.fresh().login(None).await, 200).await;
     let entries = owner.audit("action=admin.disable").await;
     assert!(entries.iter().any(|e| e["target"] == operator.username.as_str() && e["actor"] == owner.username.as_str()));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauthentication_asks_for_the_totp_code_when_enrolled_and_is_audited() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    let secret = operator.enrol_totp(app.clock.now()).await;
+    app.clock.advance(60);
+    let password = json!({"password": operator.password});
+    assert_error(operator.post("/session/reauth", &password).await, 403, "totp_required").await;
+    let wrong = json!({"password": operator.password, "totp": "000000"});
+    assert_error(operator.post("/session/reauth", &wrong).await, 403, "invalid_credentials").await;
+    let code = keyturn::admin::totp::code_at(&secret, app.clock.now()).unwrap();
+    let right = json!({"password": operator.password, "totp": code});
+    assert_eq!(operator.post("/session/reauth", &right).await.status(), 204);
+    // A code works once.
+    assert_error(operator.post("/session/reauth", &right).await, 403, "invalid_credentials").await;
+    let entries = operator.audit_as_owner(&app, "action=admin.reauth").await;
+    let mine: Vec<&str> = entries
+        .iter()
+        .filter(|e| e["actor"] == operator.username.as_str())
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(mine.iter().filter(|o| **o == "success").count(), 1, "{mine:?}");
+    assert!(mine.contains(&"totp_required") && mine.contains(&"invalid_credentials"), "{mine:?}");
     app.stop().await;
 }
