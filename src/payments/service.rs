@@ -281,7 +281,10 @@ fn decide(
         outbox::enqueue(c, outbox::CREDENTIALS, Some(&provisioned.account_id), Some(&order.id), now)?;
     } else {
         orders::mark_provisioned(c, &order.id, now)?;
-        outbox::enqueue(c, outbox::ACCESS_EXTENDED, Some(&provisioned.account_id), Some(&order.id), now)?;
+        // A free invoice item extends nothing: the payment confirmation says it all.
+        if order.service_slug.is_some() {
+            outbox::enqueue(c, outbox::ACCESS_EXTENDED, Some(&provisioned.account_id), Some(&order.id), now)?;
+        }
     }
     Ok((Outcome::Provisioned, String::new()))
 }

@@ -46,12 +46,17 @@ pub fn finish(
         .execute(conn)
 }
 
+/// A pending operation older than this was cut off (the process stopped mid-call): it no longer
+/// blocks a new attempt, which the gateway refuses if the first one did go through.
+pub const ABANDONED_SECS: i64 = 120;
+
 /// A capture or void of the payment still waiting for the gateway's answer.
-pub fn capture_or_void_pending(conn: &mut DbConn, payment_id: &str) -> QueryResult<bool> {
+pub fn capture_or_void_pending(conn: &mut DbConn, payment_id: &str, now: i64) -> QueryResult<bool> {
     let n: i64 = payment_operations::table
         .filter(payment_operations::payment_id.eq(payment_id))
         .filter(payment_operations::kind.eq_any(["capture", "cancel"]))
         .filter(payment_operations::status.eq(PENDING))
+        .filter(payment_operations::created_at.gt(now - ABANDONED_SECS))
         .count()
         .get_result(conn)?;
     Ok(n > 0)

@@ -169,7 +169,7 @@ async fn run(
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            if kind != OpKind::Refund && ops::capture_or_void_pending(c, &id)? {
+            if kind != OpKind::Refund && ops::capture_or_void_pending(c, &id, now)? {
                 let e = ApiError::conflict(
                     "operation_in_progress",
                     "A capture or cancellation of this payment is running.",
