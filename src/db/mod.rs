@@ -191,3 +191,57 @@ impl Db {
         self.read(|c| c.batch_execute("SELECT 1").map_err(DbError::from)).await.is_ok()
     }
 }
+
+#[cfg(test)]
+mod migration_tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sqlite::SqliteConnection;
+    use diesel::{Connection, RunQueryDsl};
+    use diesel_migrations::MigrationHarness;
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn count(c: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql).get_result::<Count>(c).unwrap().n
+    }
+
+    /// The SQLite migration that rebuilds `orders` keeps existing rows and every foreign key.
+    #[test]
+    fn upgrading_a_populated_sqlite_database_keeps_orders_and_their_references() {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        c.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
+        for _ in 0..3 {
+            c.run_next_migration(super::SQLITE_MIGRATIONS).unwrap();
+        }
+        c.batch_execute(
+            "INSERT INTO services VALUES ('s', 'S', 100, 'EUR', 30, 1, 0, 0);
+             INSERT INTO orders VALUES ('o1', 's', 'n', 'e@x', NULL, 'en', 100, 'EUR', 'paid', NULL, 0, 0, 5, 9);
+             INSERT INTO payments (id, order_id, gateway, gateway_payment_id, status, amount_minor, currency,
+                                   three_ds, created_at, updated_at)
+                 VALUES ('p1', 'o1', 'sandbox', 'x', 'succeeded', 100, 'EUR', NULL, 0, 0);",
+        )
+        .unwrap();
+        c.run_pending_migrations(super::SQLITE_MIGRATIONS).unwrap();
+        assert_eq!(
+            count(&mut c, "SELECT COUNT(*) AS n FROM orders WHERE id = 'o1' AND paid_at = 5 AND service_slug = 's'"),
+            1
+        );
+        assert_eq!(count(&mut c, "SELECT captured_minor AS n FROM payments WHERE id = 'p1'"), 100);
+        assert_eq!(count(&mut c, "SELECT COUNT(*) AS n FROM pragma_foreign_key_check"), 0);
+        assert_eq!(count(&mut c, "SELECT foreign_keys AS n FROM pragma_foreign_keys"), 1);
+        // Still enforced after the rebuild, and an order may now have no service.
+        let orphan =
+            "INSERT INTO payments (id, order_id, gateway, gateway_payment_id, status, amount_minor, currency, \
+                      created_at, updated_at) VALUES ('p2', 'nosuch', 'g', 'y', 's', 1, 'EUR', 0, 0)";
+        assert!(c.batch_execute(orphan).is_err());
+        c.batch_execute(
+            "INSERT INTO orders (id, service_slug, customer_name, email, locale, amount_minor, currency, status,
+                                 created_at, updated_at, expires_at) VALUES ('o2', NULL, 'n', 'e', 'en', 5, 'EUR', 'x', 0, 0, 0)",
+        )
+        .unwrap();
+    }
+}
