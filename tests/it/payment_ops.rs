@@ -2,37 +2,11 @@
 //! capped at what was captured, Idempotency-Key replays, re-authentication before refunds,
 //! parallel refund clicks, and the audit trail of each.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::*;
-
-/// POST `/payments/{id}/{op}` with an optional Idempotency-Key.
-async fn op(admin: &AdminActor, payment_id: &str, kind: &str, body: Value, key: Option<&str>) -> Response {
-    let url = format!("{}/api/v1/admin/payments/{payment_id}/{kind}", admin.base());
-    let mut req = admin.client.request(Method::POST, url).json(&body);
-    if let Some(k) = key {
-        req = req.header("Idempotency-Key", k);
-    }
-    req.send().await.unwrap()
-}
-
-/// The order's only payment, once it has reached `status`.
-async fn payment(admin: &AdminActor, order_id: &str, status: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let v = json_status(admin.get(&format!("/orders/{order_id}")).await, 200).await;
-        if let Some(p) = v["payments"].as_array().and_then(|p| p.first()) {
-            if p["status"] == status {
-                return p.clone();
-            }
-        }
-        assert!(Instant::now() < deadline, "payment of {order_id} never became {status}: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// An order paid on the sandbox page with the frictionless card.
 async fn paid_order(app: &TestApp) -> (String, String) {
@@ -48,13 +22,13 @@ async fn a_manual_capture_provisions_only_when_captured() {
     let operator = app.admin("operator").await;
     let demo = app.demo().await;
     let (order_id, email) = paid_order(&app).await;
-    let p = payment(&operator, &order_id, "authorized").await;
+    let p = operator.payment_reaching(&order_id, "authorized").await;
     let pay_id = p["payment_id"].as_str().unwrap().to_string();
     assert_eq!(p["captured_minor"], 0);
     assert_eq!(app.order_status(&order_id).await, "pending_payment", "an authorisation provisions nothing");
     app.mail.assert_count_after(&email, Kind::Credentials, 0, Duration::from_millis(300)).await;
 
-    let resp = op(&operator, &pay_id, "capture", json!({}), Some("cap-1")).await;
+    let resp = operator.operate(&pay_id, "capture", json!({}), Some("cap-1")).await;
     let done = json_status(resp, 200).await;
     assert_eq!(
         (done["payment_status"].as_str(), done["captured_minor"].as_i64()),
@@ -62,10 +36,10 @@ async fn a_manual_capture_provisions_only_when_captured() {
     );
     app.mail.credentials(&email, 1).await;
     // The same click again replays the first answer; nothing is captured twice.
-    let again = json_status(op(&operator, &pay_id, "capture", json!({}), Some("cap-1")).await, 200).await;
+    let again = json_status(operator.operate(&pay_id, "capture", json!({}), Some("cap-1")).await, 200).await;
     assert_eq!(again["operation_id"], done["operation_id"]);
     // A new capture of a captured payment is refused.
-    assert_error(op(&operator, &pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
+    assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
     // The sandbox's own capture callback arrives too: still exactly one credentials email.
     app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
     let entry = &operator.audit_as_owner(&app, "action=payment.capture").await;
@@ -78,18 +52,18 @@ async fn cancelling_an_authorisation_voids_it_and_the_order() {
     let app = TestApp::builder().set("capture", "manual").start().await;
     let operator = app.admin("operator").await;
     let (order_id, email) = paid_order(&app).await;
-    let pay_id = payment(&operator, &order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+    let pay_id = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
     assert_error(
-        op(&operator, &pay_id, "capture", json!({"amount_minor": 1}), None).await,
+        operator.operate(&pay_id, "capture", json!({"amount_minor": 1}), None).await,
         422,
         "partial_capture_unsupported",
     )
     .await;
-    let done = json_status(op(&operator, &pay_id, "cancel", json!({}), None).await, 200).await;
+    let done = json_status(operator.operate(&pay_id, "cancel", json!({}), None).await, 200).await;
     assert_eq!(done["payment_status"], "cancelled");
     assert_eq!(app.order_status(&order_id).await, "cancelled");
-    assert_error(op(&operator, &pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
-    assert_error(op(&operator, &pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
+    assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
+    assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
     app.mail.assert_count_after(&email, Kind::Credentials, 0, Duration::from_millis(500)).await;
     app.stop().await;
 }
@@ -99,9 +73,9 @@ async fn provisioning_on_authorisation_is_a_setting() {
     let app = TestApp::builder().set("capture", "manual").set("provision_on_authorization", "true").start().await;
     let operator = app.admin("operator").await;
     let (order_id, email) = paid_order(&app).await;
-    let pay_id = payment(&operator, &order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+    let pay_id = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
     app.mail.credentials(&email, 1).await;
-    json_status(op(&operator, &pay_id, "capture", json!({}), None).await, 200).await;
+    json_status(operator.operate(&pay_id, "capture", json!({}), None).await, 200).await;
     assert!(matches!(app.order_status(&order_id).await.as_str(), "paid" | "provisioned"));
     app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
     app.stop().await;
@@ -113,14 +87,14 @@ async fn refunds_need_reauthentication_are_idempotent_and_never_exceed_the_captu
     let operator = app.admin("operator").await;
     let demo = app.demo().await;
     let (order_id, _) = paid_order(&app).await;
-    let pay_id = payment(&operator, &order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
-    assert_eq!(payment(&operator, &order_id, "succeeded").await["captured_minor"], demo.price_minor);
+    let pay_id = operator.payment_reaching(&order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
+    assert_eq!(operator.payment_reaching(&order_id, "succeeded").await["captured_minor"], demo.price_minor);
     app.wait_for_status(&order_id, "provisioned").await;
 
     // The login was more than five minutes ago: confirm the password first.
     app.clock.advance(6 * 60);
     assert_error(
-        op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await,
+        operator.operate(&pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await,
         403,
         "reauthentication_required",
     )
@@ -130,50 +104,54 @@ async fn refunds_need_reauthentication_are_idempotent_and_never_exceed_the_captu
     let resp = operator.post("/session/reauth", &json!({"password": operator.password})).await;
     assert_eq!(resp.status(), 204);
 
-    assert_error(op(&operator, "pay_nosuch", "refund", json!({}), None).await, 404, "not_found").await;
-    assert_error(op(&operator, &pay_id, "refund", json!({"amount_minor": 0}), None).await, 422, "invalid_amount").await;
+    assert_error(operator.operate("pay_nosuch", "refund", json!({}), None).await, 404, "not_found").await;
+    assert_error(operator.operate(&pay_id, "refund", json!({"amount_minor": 0}), None).await, 422, "invalid_amount")
+        .await;
     let over = json!({"amount_minor": demo.price_minor + 1});
-    assert_error(op(&operator, &pay_id, "refund", over, None).await, 422, "refund_exceeds_captured").await;
+    assert_error(operator.operate(&pay_id, "refund", over, None).await, 422, "refund_exceeds_captured").await;
 
     let first =
-        json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
+        json_status(operator.operate(&pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
     assert_eq!(
         (first["payment_status"].as_str(), first["refunded_minor"].as_i64()),
         (Some("partially_refunded"), Some(100))
     );
     // The same key replays the first answer (no second refund) ...
     let replay =
-        json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
+        json_status(operator.operate(&pay_id, "refund", json!({"amount_minor": 100}), Some("r-1")).await, 200).await;
     assert_eq!(replay, first);
     // ... and is refused for a different request.
     assert_error(
-        op(&operator, &pay_id, "refund", json!({"amount_minor": 200}), Some("r-1")).await,
+        operator.operate(&pay_id, "refund", json!({"amount_minor": 200}), Some("r-1")).await,
         422,
         "idempotency_key_reused",
     )
     .await;
-    let bad_key = op(&operator, &pay_id, "refund", json!({}), Some("has space")).await;
+    let bad_key = operator.operate(&pay_id, "refund", json!({}), Some("has space")).await;
     assert_error(bad_key, 400, "invalid_idempotency_key").await;
     assert_eq!(app.order_status(&order_id).await, "provisioned", "a partial refund keeps the order");
 
     // Five parallel clicks, each refunding the rest: exactly one goes through.
     let left = demo.price_minor - 100;
-    let clicks = (0..5).map(|i| {
-        let key = format!("click-{i}");
-        let (operator, pay_id) = (&operator, &pay_id);
-        async move { op(operator, pay_id, "refund", json!({"amount_minor": left}), Some(&key)).await.status().as_u16() }
-    });
+    let clicks =
+        (0..5).map(|i| {
+            let key = format!("click-{i}");
+            let (operator, pay_id) = (&operator, &pay_id);
+            async move {
+                operator.operate(pay_id, "refund", json!({"amount_minor": left}), Some(&key)).await.status().as_u16()
+            }
+        });
     let mut statuses = futures_util::future::join_all(clicks).await;
     statuses.sort();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 200 | 409 | 422)), "{statuses:?}");
-    let p = payment(&operator, &order_id, "refunded").await;
+    let p = operator.payment_reaching(&order_id, "refunded").await;
     assert_eq!(
         (p["captured_minor"].as_i64(), p["refunded_minor"].as_i64()),
         (Some(demo.price_minor), Some(demo.price_minor))
     );
     assert_eq!(app.order_status(&order_id).await, "refunded");
-    assert_error(op(&operator, &pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
+    assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
 
     let entries = operator.audit_as_owner(&app, "action=payment.refund").await;
     let ok = entries.iter().filter(|e| e["target"] == pay_id && e["outcome"] == "success").count();

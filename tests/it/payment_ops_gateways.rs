@@ -6,18 +6,17 @@
 //! and a gateway without an operations API (or a missing API key) points to the dashboard.
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use keyturn::money::format_minor;
 use keyturn::payments::gateways::{allsecure, dotpay, paypal, square, stripe};
-use reqwest::{Method, Response};
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::fake_gateway::{FakeGateway, OpCall, OpMode, AS_SECRET};
 use crate::harness::*;
@@ -123,29 +122,6 @@ async fn authorise(app: &TestApp, gateway: &str, order_id: &str, amount: i64, cu
     payment
 }
 
-/// POST `/admin/payments/{id}/{kind}` with an optional Idempotency-Key.
-async fn op(admin: &AdminActor, pay_id: &str, kind: &str, body: Value, key: Option<&str>) -> Response {
-    let url = format!("{}/api/v1/admin/payments/{pay_id}/{kind}", admin.base());
-    let mut req = admin.client.request(Method::POST, url).json(&body);
-    if let Some(k) = key {
-        req = req.header("Idempotency-Key", k);
-    }
-    req.send().await.unwrap()
-}
-
-/// The order's only payment (as the admin sees it) once it has reached `status`.
-async fn payment(admin: &AdminActor, order_id: &str, status: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let v = json_status(admin.get(&format!("/orders/{order_id}")).await, 200).await;
-        if let Some(p) = v["payments"].as_array().and_then(|p| p.first()).filter(|p| p["status"] == status) {
-            return p.clone();
-        }
-        assert!(Instant::now() < deadline, "payment of {order_id} never became {status}: {v}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// How `gateway` is sent an amount of `minor` units: decimal strings at PayPal and IXOPAY.
 fn sent(gateway: &str, minor: i64, currency: &str) -> Option<String> {
     Some(match gateway {
@@ -163,7 +139,7 @@ async fn authorised(app: &TestApp, admin: &AdminActor, gateway: &str) -> (String
     let (demo, email) = (app.demo().await, unique_email());
     let order_id = app.order(&email).await;
     let at_gateway = authorise(app, gateway, &order_id, demo.price_minor, &demo.currency).await;
-    let p = payment(admin, &order_id, "authorized").await;
+    let p = admin.payment_reaching(&order_id, "authorized").await;
     assert_eq!((p["gateway"].as_str(), p["captured_minor"].as_i64()), (Some(gateway), Some(0)));
     (p["payment_id"].as_str().unwrap().to_string(), at_gateway, order_id, email)
 }
@@ -177,7 +153,7 @@ async fn capture_then_refund_in_part_and_in_full(gateway: &'static str) {
     let (pay_id, at_gateway, order_id, email) = authorised(&app, &operator, gateway).await;
     assert_eq!(app.order_status(&order_id).await, "pending_payment", "an authorisation provisions nothing");
 
-    let done = json_status(op(&operator, &pay_id, "capture", json!({}), Some("cap-1")).await, 200).await;
+    let done = json_status(operator.operate(&pay_id, "capture", json!({}), Some("cap-1")).await, 200).await;
     assert_eq!(
         (done["payment_status"].as_str(), done["captured_minor"].as_i64()),
         (Some("succeeded"), Some(demo.price_minor))
@@ -194,7 +170,7 @@ async fn capture_then_refund_in_part_and_in_full(gateway: &'static str) {
     // Refunds need a fresh password confirmation.
     assert_eq!(operator.post("/session/reauth", &json!({"password": operator.password})).await.status(), 204);
     let part =
-        json_status(op(&operator, &pay_id, "refund", json!({"amount_minor": 500}), Some("ref-1")).await, 200).await;
+        json_status(operator.operate(&pay_id, "refund", json!({"amount_minor": 500}), Some("ref-1")).await, 200).await;
     assert_eq!(
         (part["payment_status"].as_str(), part["refunded_minor"].as_i64()),
         (Some("partially_refunded"), Some(500))
@@ -208,11 +184,12 @@ async fn capture_then_refund_in_part_and_in_full(gateway: &'static str) {
 
     // The gateway refuses the next one: nothing is refunded, the admin reads why.
     fake.set_op_mode(OpMode::Refuse);
-    let refused = assert_error(op(&operator, &pay_id, "refund", json!({}), None).await, 409, "gateway_declined").await;
+    let refused =
+        assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 409, "gateway_declined").await;
     assert!(refused["message"].as_str().unwrap().len() > 20, "{refused}");
     fake.set_op_mode(OpMode::Accept);
     let rest = demo.price_minor - 500;
-    let full = json_status(op(&operator, &pay_id, "refund", json!({}), Some("ref-2")).await, 200).await;
+    let full = json_status(operator.operate(&pay_id, "refund", json!({}), Some("ref-2")).await, 200).await;
     assert_eq!(
         (full["payment_status"].as_str(), full["refunded_minor"].as_i64()),
         (Some("refunded"), Some(demo.price_minor))
@@ -255,7 +232,8 @@ async fn refusals_and_outages_change_nothing_and_a_cancel_voids_the_authorisatio
     for gateway in GATEWAYS {
         let (pay_id, at_gateway, order_id, email) = authorised(&app, &operator, gateway).await;
         fake.set_op_mode(OpMode::Refuse);
-        let e = assert_error(op(&operator, &pay_id, "capture", json!({}), None).await, 409, "gateway_declined").await;
+        let e =
+            assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "gateway_declined").await;
         let reason = match gateway {
             "stripe" => "status of canceled",
             "paypal" => "AUTHORIZATION_ALREADY_CAPTURED",
@@ -265,16 +243,16 @@ async fn refusals_and_outages_change_nothing_and_a_cancel_voids_the_authorisatio
         assert!(e["message"].as_str().unwrap().contains(reason), "{gateway}: {e}");
         fake.set_op_mode(OpMode::Down);
         assert_error(
-            op(&operator, &pay_id, "capture", json!({}), Some(&format!("c-{gateway}"))).await,
+            operator.operate(&pay_id, "capture", json!({}), Some(&format!("c-{gateway}"))).await,
             502,
             "gateway_unavailable",
         )
         .await;
-        payment(&operator, &order_id, "authorized").await;
+        operator.payment_reaching(&order_id, "authorized").await;
         assert_eq!(app.order_status(&order_id).await, "pending_payment", "{gateway}");
 
         fake.set_op_mode(OpMode::Accept);
-        let done = json_status(op(&operator, &pay_id, "cancel", json!({}), None).await, 200).await;
+        let done = json_status(operator.operate(&pay_id, "cancel", json!({}), None).await, 200).await;
         assert_eq!(done["payment_status"], "cancelled", "{gateway}");
         let void = last_call(&fake);
         assert_eq!(
@@ -364,17 +342,19 @@ async fn without_an_operations_api_or_its_key_the_admin_is_sent_to_the_dashboard
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let pay_id = payment(&operator, &order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
+    let pay_id = operator.payment_reaching(&order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
     assert_eq!(operator.post("/session/reauth", &json!({"password": operator.password})).await.status(), 204);
-    let e = assert_error(op(&operator, &pay_id, "refund", json!({}), None).await, 422, "operation_unsupported").await;
+    let e =
+        assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 422, "operation_unsupported").await;
     let message = e["message"].as_str().unwrap();
     assert!(message.contains("Dotpay") && message.contains("dashboard"), "{message}");
-    assert_eq!(payment(&operator, &order_id, "succeeded").await["refunded_minor"], 0);
+    assert_eq!(operator.payment_reaching(&order_id, "succeeded").await["refunded_minor"], 0);
 
     let order_id = app.order(&unique_email()).await;
     authorise(&app, "stripe", &order_id, demo.price_minor, &demo.currency).await;
-    let pay_id = payment(&operator, &order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
-    let e = assert_error(op(&operator, &pay_id, "capture", json!({}), None).await, 422, "operation_unsupported").await;
+    let pay_id = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+    let e =
+        assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 422, "operation_unsupported").await;
     assert!(e["message"].as_str().unwrap().contains("KEYTURN_STRIPE_API_KEY"), "{e}");
     app.stop().await;
 }

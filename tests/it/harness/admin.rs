@@ -68,6 +68,29 @@ impl AdminActor {
         AdminActor::new(&self.base, &self.username, &self.password, &self.role)
     }
 
+    /// POST `/payments/{payment_id}/{kind}` (capture, cancel, refund) with an optional
+    /// Idempotency-Key.
+    pub async fn operate(&self, payment_id: &str, kind: &str, body: Value, key: Option<&str>) -> Response {
+        let mut req = self.client.post(self.url(&format!("/payments/{payment_id}/{kind}"))).json(&body);
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The order's only payment, as `GET /orders/{order_id}` shows it, once it has reached `status`.
+    pub async fn payment_reaching(&self, order_id: &str, status: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let v = json_status(self.get(&format!("/orders/{order_id}")).await, 200).await;
+            if let Some(p) = v["payments"].as_array().and_then(|p| p.first()).filter(|p| p["status"] == status) {
+                return p.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "payment of {order_id} never became {status}: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The server's base URL.
     pub fn base(&self) -> &str {
         &self.base
