@@ -58,20 +58,28 @@ impl AdminPaymentsApi {
         let amount = body.and_then(|b| b.amount_minor);
         let actor = Actor { username: p.admin.username.clone(), ip: p.ip.clone() };
         let fingerprint = format!("{} {payment_id} {amount:?}", kind.as_str());
-        let result = idempotency::once(state, req, &p.admin.id, fingerprint, 200, |gateway_key| async move {
-            let done = service::perform(state, &actor, &payment_id, kind, amount, gateway_key).await?;
-            Ok(OperationResult {
-                operation_id: done.operation_id,
-                payment_id: done.payment.id,
-                kind: kind.as_str().into(),
-                amount_minor: done.amount_minor,
-                currency: done.payment.currency,
-                payment_status: done.payment.status,
-                captured_minor: done.payment.captured_minor,
-                refunded_minor: done.payment.refunded_minor,
+        let key = idempotency::header_key(req)?;
+        // Detached from the request: a client that goes away mid-way cannot cut an operation
+        // off between the gateway's answer and its bookkeeping.
+        let (state, admin_id) = (state.clone(), p.admin.id.clone());
+        let task = tokio::spawn(async move {
+            let state = &state;
+            idempotency::once_with_key(state, key, &admin_id, fingerprint, 200, |gateway_key| async move {
+                let done = service::perform(state, &actor, &payment_id, kind, amount, gateway_key).await?;
+                Ok(OperationResult {
+                    operation_id: done.operation_id,
+                    payment_id: done.payment.id,
+                    kind: kind.as_str().into(),
+                    amount_minor: done.amount_minor,
+                    currency: done.payment.currency,
+                    payment_status: done.payment.status,
+                    captured_minor: done.payment.captured_minor,
+                    refunded_minor: done.payment.refunded_minor,
+                })
             })
-        })
-        .await?;
+            .await
+        });
+        let result = task.await.map_err(|e| anyhow::anyhow!("payment operation task: {e}"))??;
         Ok(Json(result))
     }
 }

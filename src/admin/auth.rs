@@ -165,7 +165,7 @@ async fn check_login(
         })
         .await
         .map_err(|e| internal(e.into()))?;
-    let token = start_session(state, &admin.id).await.map_err(internal)?;
+    let token = start_session(state, &admin.id, state.clock.now()).await.map_err(internal)?;
     tracing::info!(event = "authn_login_success", admin_id = %admin.id, ip = %ip, "admin logged in");
     Ok(LoginOutcome {
         token,
@@ -192,8 +192,8 @@ async fn count_failure(state: &AppState, admin: &Admin, ip: IpAddr, reason: &'st
     refuse(invalid_credentials(), reason)
 }
 
-/// Creates an admin session; returns the token for the cookie.
-pub async fn start_session(state: &AppState, admin_id: &str) -> Result<String, ApiError> {
+/// Creates an admin session whose password was last proved at `reauth_at`; returns the token.
+pub async fn start_session(state: &AppState, admin_id: &str, reauth_at: i64) -> Result<String, ApiError> {
     let token = random_token();
     let now = state.clock.now();
     let s = AdminSession {
@@ -202,7 +202,7 @@ pub async fn start_session(state: &AppState, admin_id: &str) -> Result<String, A
         created_at: now,
         last_seen_at: now,
         absolute_expires_at: now + state.settings.admin_session_absolute_hours * 3600,
-        reauth_at: now,
+        reauth_at,
     };
     state.db.write(move |c| Ok(model::insert_session(c, &s)?)).await?;
     Ok(token)
@@ -290,7 +290,8 @@ pub async fn authorize_write(
 pub async fn rotate_session(state: &AppState, p: &AdminPrincipal) -> Result<String, ApiError> {
     let old = p.session_hash.clone();
     state.db.write(move |c| Ok(model::delete_session(c, &old)?)).await?;
-    start_session(state, &p.admin.id).await
+    // The new session proves nothing new: it keeps the old one's re-authentication time.
+    start_session(state, &p.admin.id, p.reauth_at).await
 }
 
 /// Ends the presented session server-side (and audits it).

@@ -33,7 +33,8 @@ enum Claim {
     Reused,
 }
 
-fn header_key(req: &Request) -> Result<Option<String>, ApiError> {
+/// The request's `Idempotency-Key`, checked (400 `invalid_idempotency_key`).
+pub fn header_key(req: &Request) -> Result<Option<String>, ApiError> {
     let Some(v) = req.headers().get("idempotency-key") else { return Ok(None) };
     let k = v.to_str().unwrap_or_default();
     if k.is_empty() || k.len() > 255 || !k.bytes().all(|b| b.is_ascii_graphic()) {
@@ -111,7 +112,24 @@ where
     F: FnOnce(Option<String>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let Some(header) = header_key(req)? else { return f(None).await };
+    once_with_key(state, header_key(req)?, admin_id, fingerprint, status, f).await
+}
+
+/// [`once`] with the key already taken from the request (to run detached from it).
+pub async fn once_with_key<T, F, Fut>(
+    state: &AppState,
+    header: Option<String>,
+    admin_id: &str,
+    fingerprint: String,
+    status: u16,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(Option<String>) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let Some(header) = header else { return f(None).await };
     let key = token_hash(&format!("{admin_id}\n{header}"));
     let fp = token_hash(&fingerprint);
     let now = state.clock.now();

@@ -107,6 +107,11 @@ pub fn set_status(conn: &mut DbConn, id: &str, status: &str, now: i64) -> QueryR
     diesel::update(admins::table.find(id)).set((admins::status.eq(status), admins::updated_at.eq(now))).execute(conn)
 }
 
+/// How many owners can still log in.
+pub fn active_owners(conn: &mut DbConn) -> QueryResult<i64> {
+    admins::table.filter(admins::role.eq("owner")).filter(admins::status.eq(ACTIVE)).count().get_result(conn)
+}
+
 /// Every administrator, by username.
 pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Admin>> {
     admins::table.order(admins::username.asc()).load(conn)

@@ -123,6 +123,9 @@ pub async fn confirm_totp(state: &AppState, p: &AdminPrincipal, code: &str) -> R
     if p.admin.totp_secret.is_some() {
         return Err(ApiError::conflict("totp_already_enabled", "Two-factor authentication is already enabled."));
     }
+    // A stolen session must not bind its own authenticator to the account: the password must
+    // have been proved recently (the login itself, or POST /admin/session/reauth).
+    crate::admin::reauth::require_recent(state, p)?;
     let Some(secret) = p.admin.totp_pending_secret.clone() else {
         return Err(ApiError::conflict("totp_not_started", "Start the enrolment first (POST /api/v1/admin/me/totp)."));
     };
@@ -194,17 +197,21 @@ pub async fn set_admin_enabled(
     let found = state
         .db
         .write(move |c| {
-            let Some(a) = model::find_by_username(c, &username)? else { return Ok(false) };
+            let Some(a) = model::find_by_username(c, &username)? else { return Ok(None) };
+            if !enabled && a.role == "owner" && model::active_owners(c)? <= 1 {
+                return Ok(Some(false));
+            }
             model::set_status(c, &a.id, status, now)?;
             if !enabled {
                 model::delete_sessions_of(c, &a.id)?;
             }
             event.before(json!({"status": a.status})).after(json!({"status": status})).append(c, now)?;
-            Ok(true)
+            Ok(Some(true))
         })
         .await?;
-    if !found {
-        return Err(ApiError::not_found("No such administrator."));
+    match found {
+        None => Err(ApiError::not_found("No such administrator.")),
+        Some(false) => Err(ApiError::conflict("last_owner", "The last active owner cannot be disabled.")),
+        Some(true) => Ok(()),
     }
-    Ok(())
 }

@@ -233,6 +233,7 @@ diesel::table! {
         gateway_reference -> Nullable<Text>,
         detail -> Text,
         actor -> Text,
+        request_key -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
     }

@@ -139,6 +139,41 @@ pub fn holding_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// True when this payment's own event provisioned its order.
+pub fn provisioned_by(conn: &mut DbConn, p: &Payment) -> QueryResult<bool> {
+    let n: i64 = payment_events::table
+        .filter(payment_events::gateway.eq(&p.gateway))
+        .filter(payment_events::gateway_payment_id.eq(&p.gateway_payment_id))
+        .filter(payment_events::outcome.eq("provisioned"))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// A refund we did not start (the gateway's dashboard, a chargeback): what it gave back is
+/// counted so our own refunds stay within what is left (`full`: everything).
+pub fn note_outside_refund(conn: &mut DbConn, id: &str, amount: i64, full: bool) -> QueryResult<usize> {
+    let target = diesel::update(payments::table.find(id));
+    if full {
+        target.set(payments::refunded_minor.eq(payments::captured_minor)).execute(conn)
+    } else {
+        target
+            .filter(payments::refunded_minor.lt(amount))
+            .filter(payments::captured_minor.ge(amount))
+            .set(payments::refunded_minor.eq(amount))
+            .execute(conn)
+    }
+}
+
+/// Authorisations of the order waiting for an admin's capture or cancel.
+pub fn authorized_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
+    payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::status.eq("authorized"))
+        .count()
+        .get_result(conn)
+}
+
 /// Payments of an order that still hold the customer's money.
 pub fn paid_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table

@@ -13,6 +13,24 @@ use crate::payments::start::{start, Checkout};
 use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
 
+/// The page for an order whose card is authorised and waits for the shop: paying again would
+/// put a second hold on the customer's card.
+fn held_page(state: &AppState, status: StatusCode) -> Response {
+    page(
+        status,
+        &state.settings.product_name,
+        "Payment authorised",
+        "<p class=\"ok\">Your card payment is authorised and waits for the shop's confirmation.</p>\
+         <p>You will get an email as soon as it is confirmed; there is nothing more to pay.</p>",
+    )
+}
+
+/// True when an authorisation of the order waits for capture.
+pub async fn held(state: &AppState, order_id: &str) -> bool {
+    let id = order_id.to_string();
+    state.db.read(move |c| Ok(crate::payments::model::authorized_count(c, &id)? > 0)).await.unwrap_or(false)
+}
+
 async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, Response> {
     if !crate::crypto::is_key(&id) {
         return Ok(None);
@@ -50,6 +68,9 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             "Nothing to pay",
             &format!("<p>This order is <strong>{}</strong>.</p>", esc(&order.status.replace('_', " "))),
         );
+    }
+    if held(&state, &order.id).await {
+        return held_page(&state, StatusCode::CONFLICT);
     }
     let mut buttons = String::new();
     for name in state.gateways.names() {
@@ -128,6 +149,9 @@ pub async fn get_start_payment(
     if order.status != orders::PENDING_PAYMENT {
         let status_page = state.link(&format!("/orders/{}/return", order.id));
         return Response::builder().status(StatusCode::SEE_OTHER).header("Location", status_page).finish();
+    }
+    if held(&state, &order.id).await {
+        return held_page(&state, StatusCode::CONFLICT);
     }
     let checkout = Checkout::new(&state, gw, &order, &service_name);
     match start(&state, gw, &checkout).await {
@@ -218,6 +242,7 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
     };
     let email = esc(&mask_email(&order.email));
     match order.status.as_str() {
+        orders::PENDING_PAYMENT if held(&state, &order.id).await => held_page(&state, StatusCode::OK),
         orders::PENDING_PAYMENT => page_with_head(
             StatusCode::OK,
             product,

@@ -229,12 +229,22 @@ fn decide(
     }
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
-    let partial = ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev);
+    let ours = match &previous {
+        Some(p) if ev.kind == EventKind::Refunded => crate::payments::ops::model::confirmed_refunds(c, &p.id)?,
+        _ => 0,
+    };
+    let partial = ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev, ours);
     let status = if partial { "partially_refunded" } else { status };
-    // The capture of an authorisation that already provisioned the order (provision_on_authorization).
-    let captured_after_provisioning = ev.kind == EventKind::Succeeded
-        && previous.as_ref().is_some_and(|p| p.status == "authorized")
-        && matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED);
+    // The capture of the authorisation that provisioned the order (provision_on_authorization).
+    let captured_after_provisioning = match &previous {
+        Some(p) if ev.kind == EventKind::Succeeded && p.status == "authorized" => {
+            matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED) && model::provisioned_by(c, p)?
+        }
+        _ => false,
+    };
+    if let (Some(p), EventKind::Refunded, false) = (&previous, &ev.kind, ev.event_id.starts_with("op:")) {
+        model::note_outside_refund(c, &p.id, ev.amount_minor.unwrap_or(p.captured_minor), !partial)?;
+    }
     save_payment(c, gateway, &order, ev, previous, status, now)?;
     if ev.kind == EventKind::Refunded && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
@@ -330,14 +340,18 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     Ok("order cancelled; access period taken back".into())
 }
 
-/// A refund is partial while less than what was captured has been given back: our own
-/// refunds reserve their amount on the payment first; a refund we did not start (the
-/// gateway's dashboard) is compared with the order.
-fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEvent) -> bool {
-    match previous {
-        Some(p) if p.captured_minor > 0 && p.refunded_minor > 0 => p.refunded_minor < p.captured_minor,
-        _ => ev.amount_minor.is_some_and(|a| a < order.amount_minor),
+/// A refund is partial while less than what was captured has been given back. `ours` is what
+/// the gateway confirmed of the refunds we started (reservations of refunds still running do
+/// not count). Our own refund (`op:` event) is judged by that sum; a gateway's refund callback —
+/// which may be the echo of one of ours, or a refund made elsewhere — by the larger of the two,
+/// so an echo is never counted twice (a partial refund elsewhere on top of ours may then be
+/// under-counted: the customer keeps access rather than losing it wrongly).
+fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEvent, ours: i64) -> bool {
+    let captured = previous.map(|p| p.captured_minor).filter(|c| *c > 0).unwrap_or(order.amount_minor);
+    if ev.event_id.starts_with("op:") {
+        return ours < captured;
     }
+    ours.max(ev.amount_minor.unwrap_or(captured)) < captured
 }
 
 /// `Some(explanation)` when the event's money does not match the order.
@@ -389,10 +403,11 @@ fn save_payment(
                     created_at: now,
                     updated_at: now,
                     // A first sighting after the money moved (a refund we had not seen paid).
-                    captured_minor: if matches!(status, "succeeded" | "partially_refunded" | "refunded") {
-                        ev.amount_minor.unwrap_or(order.amount_minor)
-                    } else {
-                        0
+                    captured_minor: match status {
+                        "succeeded" => ev.amount_minor.unwrap_or(order.amount_minor),
+                        // A refund's amount is the refund's, not the payment's.
+                        "partially_refunded" | "refunded" => order.amount_minor,
+                        _ => 0,
                     },
                     refunded_minor: 0,
                 },

@@ -47,6 +47,14 @@ async fn payable_order(state: &AppState, id: String) -> Result<Order, Response> 
         state.db.read(move |c| Ok(orders::find_by_id(c, &id)?)).await
     };
     match found {
+        Ok(Some(o)) if o.status == orders::PENDING_PAYMENT && crate::payments::pages::held(state, &o.id).await => {
+            Err(page(
+                StatusCode::CONFLICT,
+                "Sandbox payment page",
+                "Already authorised",
+                "<p>This order's payment is authorised and waits for capture.</p>",
+            ))
+        }
         Ok(Some(o)) if o.status == orders::PENDING_PAYMENT => Ok(o),
         Ok(Some(o)) => Err(page(
             StatusCode::CONFLICT,

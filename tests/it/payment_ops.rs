@@ -210,3 +210,65 @@ async fn reauthentication_asks_for_the_totp_code_when_enrolled_and_is_audited() 
     assert!(mine.contains(&"totp_required") && mine.contains(&"invalid_credentials"), "{mine:?}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_authorisation_at_a_time_and_only_the_paying_one_is_captured() {
+    let app = TestApp::builder().set("capture", "manual").start().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    let (order_id, _) = paid_order(&app).await;
+    let first = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+    // While the card is on hold, the customer is not offered to pay again.
+    let pay = app.get(&format!("/pay/{order_id}")).await;
+    assert_eq!(pay.status(), 409);
+    assert!(pay.text().await.unwrap().contains("authorised"));
+    assert_eq!(app.get(&format!("/sandbox/checkout/{order_id}")).await.status(), 409);
+    // A second authorisation still reaches us (another tab, the gateway's retry)...
+    let body = json!({"type": "payment.authorized", "data": {"payment_id": "sbp_second", "order_id": order_id,
+        "amount_minor": demo.price_minor, "currency": demo.currency, "three_ds": "authenticated"}});
+    let resp = app.signed_callback(&random_id("evt"), app.clock.now(), body.to_string().as_bytes()).await;
+    assert_eq!(resp.status(), 200);
+    json_status(operator.operate(&first, "capture", json!({}), None).await, 200).await;
+    // ...but once the first paid the order, capturing the second would charge twice.
+    let detail = json_status(operator.get(&format!("/orders/{order_id}")).await, 200).await;
+    let second = detail["payments"].as_array().unwrap().iter().find(|p| p["status"] == "authorized").unwrap().clone();
+    let second = second["payment_id"].as_str().unwrap();
+    assert_error(operator.operate(second, "capture", json!({}), None).await, 409, "order_not_payable").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateways_echo_of_a_partial_refund_is_not_counted_twice() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    let (order_id, _) = paid_order(&app).await;
+    let pay_id = operator.payment_reaching(&order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
+    app.wait_for_status(&order_id, "provisioned").await;
+    // 60 %: the sandbox then sends its own refund callback for the same 60 %.
+    let part = demo.price_minor * 6 / 10;
+    json_status(operator.operate(&pay_id, "refund", json!({"amount_minor": part}), None).await, 200).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let p = operator.payment_reaching(&order_id, "partially_refunded").await;
+    assert_eq!(p["refunded_minor"], part);
+    assert_eq!(app.order_status(&order_id).await, "provisioned");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stolen_session_cannot_bind_its_own_authenticator_or_refund_without_the_password() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    app.clock.advance(6 * 60);
+    let v = json_status(operator.post("/me/totp", &json!({})).await, 200).await;
+    let code = keyturn::admin::totp::code_at(v["secret"].as_str().unwrap(), app.clock.now()).unwrap();
+    let confirm = operator.post("/me/totp/confirm", &json!({"code": code})).await;
+    assert_error(confirm, 403, "reauthentication_required").await;
+    assert_eq!(operator.post("/session/reauth", &json!({"password": operator.password})).await.status(), 204);
+    assert_eq!(operator.post("/me/totp/confirm", &json!({"code": code})).await.status(), 204);
+    // The renewed session keeps the time of the last password proof; it does not refresh it.
+    app.clock.advance(6 * 60);
+    let refund = operator.operate("pay_nosuch", "refund", json!({}), None).await;
+    assert_error(refund, 403, "reauthentication_required").await;
+    app.stop().await;
+}

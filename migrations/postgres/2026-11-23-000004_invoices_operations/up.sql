@@ -31,6 +31,7 @@ CREATE TABLE payment_operations (
     gateway_reference TEXT,
     detail TEXT NOT NULL DEFAULT '',
     actor TEXT NOT NULL,
+    request_key TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

@@ -8,6 +8,9 @@ use crate::db::DbConn;
 pub const PENDING: &str = "pending";
 pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
+/// The gateway could not be asked or did not answer: the money may have moved. A refund keeps
+/// its reservation; a repeat with the same Idempotency-Key resumes the operation.
+pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = payment_operations)]
@@ -20,6 +23,8 @@ pub struct Operation {
     pub gateway_reference: Option<String>,
     pub detail: String,
     pub actor: String,
+    /// The idempotency key the gateway was given (derived from the admin's Idempotency-Key).
+    pub request_key: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -79,4 +84,37 @@ pub fn for_payment(conn: &mut DbConn, payment_id: &str) -> QueryResult<Vec<Opera
         .filter(payment_operations::payment_id.eq(payment_id))
         .order(payment_operations::created_at.asc())
         .load(conn)
+}
+
+/// An earlier attempt of the same request (same idempotency key) whose outcome is unknown, or
+/// that was cut off: resume it (its refund reservation is still held) instead of starting anew.
+pub fn resumable(conn: &mut DbConn, payment_id: &str, request_key: &str, now: i64) -> QueryResult<Option<Operation>> {
+    payment_operations::table
+        .filter(payment_operations::payment_id.eq(payment_id))
+        .filter(payment_operations::request_key.eq(request_key))
+        .filter(
+            payment_operations::status.eq(UNKNOWN).or(payment_operations::status
+                .eq(PENDING)
+                .and(payment_operations::created_at.le(now - ABANDONED_SECS))),
+        )
+        .first(conn)
+        .optional()
+}
+
+/// Refunds of the payment that the gateway confirmed for us.
+pub fn confirmed_refunds(conn: &mut DbConn, payment_id: &str) -> QueryResult<i64> {
+    let amounts: Vec<i64> = payment_operations::table
+        .filter(payment_operations::payment_id.eq(payment_id))
+        .filter(payment_operations::kind.eq("refund"))
+        .filter(payment_operations::status.eq(SUCCEEDED))
+        .select(payment_operations::amount_minor)
+        .load(conn)?;
+    Ok(amounts.iter().sum())
+}
+
+/// Re-arms a resumed operation.
+pub fn restart(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(payment_operations::table.find(id))
+        .set((payment_operations::status.eq(PENDING), payment_operations::updated_at.eq(now)))
+        .execute(conn)
 }

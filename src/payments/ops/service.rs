@@ -10,6 +10,7 @@ use serde_json::json;
 use super::model::{self as ops, Operation};
 use super::{gateway_api, sandbox, OpAnswer, OpKind, OpRequest};
 use crate::admin::audit::Event;
+use crate::config::NotPerformedPolicy;
 use crate::crypto::{is_key, random_id};
 use crate::http::api_error::ApiError;
 use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
@@ -77,12 +78,37 @@ fn check(p: &Payment, kind: OpKind, amount: Option<i64>) -> Result<i64, ApiError
                 ));
             }
             let amount = amount.unwrap_or(left);
-            if amount > left {
+            if amount > left || amount == 0 {
                 return Err(refund_exceeds(left));
             }
             Ok(amount)
         }
     }
+}
+
+/// A capture must not take money keyturn would refuse: an order another payment already paid
+/// (or that is closed), or a payment whose 3-D Secure outcome the policy refuses.
+fn check_capture(
+    c: &mut crate::db::DbConn,
+    p: &Payment,
+    reject_unauthenticated: bool,
+) -> Result<Result<(), ApiError>, crate::db::DbError> {
+    let three_ds = p.three_ds.as_deref().and_then(ThreeDs::parse);
+    if three_ds == Some(ThreeDs::Failed) || (three_ds == Some(ThreeDs::NotPerformed) && reject_unauthenticated) {
+        return Ok(Err(ApiError::conflict(
+            "three_ds_refused",
+            "This payment's 3-D Secure outcome is refused by the shop's policy: cancel it instead.",
+        )));
+    }
+    let status = crate::orders::model::find_by_id(c, &p.order_id)?.map(|o| o.status).unwrap_or_default();
+    let payable = matches!(status.as_str(), "pending_payment" | "expired");
+    if !payable && !payments::provisioned_by(c, p)? {
+        return Ok(Err(ApiError::conflict(
+            "order_not_payable",
+            format!("The order is {status} by other means: cancel this authorisation instead of capturing it."),
+        )));
+    }
+    Ok(Ok(()))
 }
 
 fn refund_exceeds(left: i64) -> ApiError {
@@ -158,17 +184,30 @@ async fn run(
         return Err(ApiError::not_found("No such payment.").into());
     }
     let now = state.clock.now();
-    let op_id = random_id("op");
-    let (id, op, who) = (payment_id.to_string(), op_id.clone(), actor.username.clone());
+    let reject_unauthenticated = state.settings.three_ds_not_performed == NotPerformedPolicy::Reject;
+    let (id, who, key) = (payment_id.to_string(), actor.username.clone(), gateway_key.clone());
     let started = state
         .db
         .write(move |c| {
             payments::lock(c, &id)?;
             let Some(p) = payments::find(c, &id)? else { return Ok(Err(ApiError::not_found("No such payment."))) };
+            // A repeat of a request whose outcome was unknown resumes it (and its reservation).
+            if let Some(op) = key.as_deref().map(|k| ops::resumable(c, &id, k, now)).transpose()?.flatten() {
+                if op.kind == kind.as_str() && amount.is_none_or(|a| a == op.amount_minor) {
+                    ops::restart(c, &op.id, now)?;
+                    let capture_reference = ops::capture_reference(c, &id)?;
+                    return Ok(Ok((p, op.id, op.amount_minor, capture_reference)));
+                }
+            }
             let amount = match check(&p, kind, amount) {
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
+            if kind == OpKind::Capture {
+                if let Err(e) = check_capture(c, &p, reject_unauthenticated)? {
+                    return Ok(Err(e));
+                }
+            }
             if kind != OpKind::Refund && ops::capture_or_void_pending(c, &id, now)? {
                 let e = ApiError::conflict(
                     "operation_in_progress",
@@ -180,10 +219,11 @@ async fn run(
                 return Ok(Err(refund_exceeds(p.captured_minor - p.refunded_minor)));
             }
             let capture_reference = ops::capture_reference(c, &id)?;
+            let op_id = random_id("op");
             ops::insert(
                 c,
                 &Operation {
-                    id: op,
+                    id: op_id.clone(),
                     payment_id: id.clone(),
                     kind: kind.as_str().into(),
                     amount_minor: amount,
@@ -191,20 +231,21 @@ async fn run(
                     gateway_reference: None,
                     detail: String::new(),
                     actor: who,
+                    request_key: key,
                     created_at: now,
                     updated_at: now,
                 },
             )?;
-            Ok(Ok((p, amount, capture_reference)))
+            Ok(Ok((p, op_id, amount, capture_reference)))
         })
         .await??;
-    let (before, amount, capture_reference) = started;
+    let (before, op_id, amount, capture_reference) = started;
     let Some(gateway) = state.gateways.get(&before.gateway).map(|g| g.name()) else {
         let e = ApiError::unprocessable(
             "gateway_not_configured",
             format!("The {} gateway is not configured on this server.", before.gateway),
         );
-        finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+        finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
         return Err(Failure::Recorded(e));
     };
     let req = OpRequest {
@@ -225,25 +266,30 @@ async fn run(
         Ok(OpAnswer::Done { reference }) => reference,
         Ok(OpAnswer::Declined(why)) => {
             let e = ApiError::conflict("gateway_declined", format!("{gateway} declined: {why}"));
-            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
             return Err(Failure::Recorded(e));
         }
         Ok(OpAnswer::Unsupported(why)) => {
             let e = ApiError::unprocessable("operation_unsupported", why);
-            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
             return Err(Failure::Recorded(e));
         }
         Err(unreachable) => {
             tracing::warn!(event = "payment_operation_failed", gateway, operation_id = %op_id, error = %unreachable, "gateway unreachable");
             let e = ApiError::BadGateway(crate::error::err(
                 "gateway_unavailable",
-                format!("{gateway} could not be reached; nothing is known to have changed. Retry with the same Idempotency-Key."),
+                format!(
+                    "{gateway} could not be reached or did not answer; the {} may or may not have happened. \
+                     Repeat it with the same Idempotency-Key (the gateway gets the same key), or check the gateway's dashboard.",
+                    kind.as_str()
+                ),
             ));
-            finish(state, &op_id, kind, &before, amount, Err(&e), actor).await?;
+            // A refund keeps its reservation until a repeat settles it: never more than captured.
+            finish(state, &op_id, kind, &before, amount, ops::UNKNOWN, Err(&e), actor).await?;
             return Err(Failure::Recorded(e));
         }
     };
-    finish(state, &op_id, kind, &before, amount, Ok(&reference), actor).await?;
+    finish(state, &op_id, kind, &before, amount, ops::SUCCEEDED, Ok(&reference), actor).await?;
     let ev = VerifiedEvent {
         event_id: format!("op:{op_id}"),
         kind: match kind {
@@ -275,13 +321,14 @@ async fn finish(
     kind: OpKind,
     before: &Payment,
     amount: i64,
+    status: &'static str,
     outcome: Result<&str, &ApiError>,
     actor: &Actor,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let (status, reference, detail, code) = match outcome {
-        Ok(r) => (ops::SUCCEEDED, Some(r.to_string()), String::new(), crate::admin::audit::SUCCESS.to_string()),
-        Err(e) => (ops::FAILED, None, e.parts().1.message.clone(), e.parts().1.error.clone()),
+    let (reference, detail, code) = match outcome {
+        Ok(r) => (Some(r.to_string()), String::new(), crate::admin::audit::SUCCESS.to_string()),
+        Err(e) => (None, e.parts().1.message.clone(), e.parts().1.error.clone()),
     };
     let mut after = money(before);
     after["operation_id"] = json!(op_id);
