@@ -53,7 +53,9 @@ pub struct AdminPayment {
     pub currency: String,
     /// Money taken (0 while only authorised).
     pub captured_minor: i64,
-    /// Money given back by refunds started here.
+    /// Money given back (or being given back) by refunds: ours are reserved before the gateway
+    /// is asked and stay reserved while their outcome is unknown; refunds reported by the
+    /// gateway's callbacks count too.
     pub refunded_minor: i64,
 }
 

@@ -358,3 +358,34 @@ async fn without_an_operations_api_or_its_key_the_admin_is_sent_to_the_dashboard
     assert!(e["message"].as_str().unwrap().contains("KEYTURN_STRIPE_API_KEY"), "{e}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_lost_in_an_outage_keeps_its_reservation_and_the_repeat_finishes_it() {
+    let fake = FakeGateway::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(&fake, dir.path()).await;
+    let operator = app.admin("operator").await;
+    let (pay_id, _, order_id, _) = authorised(&app, &operator, "stripe").await;
+    json_status(operator.operate(&pay_id, "capture", json!({}), None).await, 200).await;
+    let captured = operator.payment_reaching(&order_id, "succeeded").await["captured_minor"].as_i64().unwrap();
+
+    // The gateway times out: the refund may have happened, so its amount stays reserved...
+    fake.set_op_mode(OpMode::Down);
+    let refund = json!({"amount_minor": captured});
+    assert_error(operator.operate(&pay_id, "refund", refund.clone(), Some("lost-1")).await, 502, "gateway_unavailable")
+        .await;
+    let held = operator.payment_reaching(&order_id, "succeeded").await;
+    assert_eq!(held["refunded_minor"], captured, "the reservation is held: no second refund can start");
+    let other = operator.operate(&pay_id, "refund", json!({"amount_minor": 1}), Some("other")).await;
+    assert_error(other, 422, "refund_exceeds_captured").await;
+
+    // ...and the repeat with the same key resumes the same operation with the same gateway key.
+    fake.set_op_mode(OpMode::Accept);
+    let done = json_status(operator.operate(&pay_id, "refund", refund, Some("lost-1")).await, 200).await;
+    assert_eq!((done["payment_status"].as_str(), done["refunded_minor"].as_i64()), (Some("refunded"), Some(captured)));
+    let keys: Vec<Option<String>> = fake.op_calls().into_iter().filter(|c| c.kind == "refund").map(|c| c.key).collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1], "the gateway saw one idempotency key for both attempts");
+    assert_eq!(app.order_status(&order_id).await, "refunded");
+    app.stop().await;
+}

@@ -240,12 +240,13 @@ async fn run(
         })
         .await??;
     let (before, op_id, amount, capture_reference) = started;
+    let attempt = Attempt { op_id: &op_id, kind, before: &before, amount, actor };
     let Some(gateway) = state.gateways.get(&before.gateway).map(|g| g.name()) else {
         let e = ApiError::unprocessable(
             "gateway_not_configured",
             format!("The {} gateway is not configured on this server.", before.gateway),
         );
-        finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
+        finish(state, &attempt, ops::FAILED, Err(&e)).await?;
         return Err(Failure::Recorded(e));
     };
     let req = OpRequest {
@@ -266,12 +267,12 @@ async fn run(
         Ok(OpAnswer::Done { reference }) => reference,
         Ok(OpAnswer::Declined(why)) => {
             let e = ApiError::conflict("gateway_declined", format!("{gateway} declined: {why}"));
-            finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
+            finish(state, &attempt, ops::FAILED, Err(&e)).await?;
             return Err(Failure::Recorded(e));
         }
         Ok(OpAnswer::Unsupported(why)) => {
             let e = ApiError::unprocessable("operation_unsupported", why);
-            finish(state, &op_id, kind, &before, amount, ops::FAILED, Err(&e), actor).await?;
+            finish(state, &attempt, ops::FAILED, Err(&e)).await?;
             return Err(Failure::Recorded(e));
         }
         Err(unreachable) => {
@@ -285,11 +286,11 @@ async fn run(
                 ),
             ));
             // A refund keeps its reservation until a repeat settles it: never more than captured.
-            finish(state, &op_id, kind, &before, amount, ops::UNKNOWN, Err(&e), actor).await?;
+            finish(state, &attempt, ops::UNKNOWN, Err(&e)).await?;
             return Err(Failure::Recorded(e));
         }
     };
-    finish(state, &op_id, kind, &before, amount, ops::SUCCEEDED, Ok(&reference), actor).await?;
+    finish(state, &attempt, ops::SUCCEEDED, Ok(&reference)).await?;
     let ev = VerifiedEvent {
         event_id: format!("op:{op_id}"),
         kind: match kind {
@@ -315,16 +316,22 @@ async fn run(
 
 /// Records the gateway's answer: the operation's outcome, the released reservation of a refund
 /// that did not happen, and the audit entry.
+/// One running operation, for [`finish`].
+struct Attempt<'a> {
+    op_id: &'a str,
+    kind: OpKind,
+    before: &'a Payment,
+    amount: i64,
+    actor: &'a Actor,
+}
+
 async fn finish(
     state: &AppState,
-    op_id: &str,
-    kind: OpKind,
-    before: &Payment,
-    amount: i64,
+    a: &Attempt<'_>,
     status: &'static str,
     outcome: Result<&str, &ApiError>,
-    actor: &Actor,
 ) -> Result<(), ApiError> {
+    let Attempt { op_id, kind, before, amount, actor } = *a;
     let now = state.clock.now();
     let (reference, detail, code) = match outcome {
         Ok(r) => (Some(r.to_string()), String::new(), crate::admin::audit::SUCCESS.to_string()),
