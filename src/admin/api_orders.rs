@@ -71,6 +71,27 @@ pub struct AdminPaymentEvent {
     pub received_at: String,
 }
 
+/// An admin's capture, cancel or refund of a payment.
+#[derive(Object)]
+pub struct AdminOperation {
+    pub operation_id: String,
+    pub payment_id: String,
+    /// capture | cancel | refund.
+    pub kind: String,
+    pub amount_minor: i64,
+    /// pending | succeeded | failed | unknown (the gateway did not answer: a refund's amount
+    /// stays reserved; repeat the request with the same Idempotency-Key to settle it).
+    pub status: String,
+    /// The gateway's id for it, when done.
+    pub gateway_reference: Option<String>,
+    /// Why it failed.
+    pub detail: String,
+    /// The administrator.
+    pub actor: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
 /// An order with its payments and callback history.
 #[derive(Object)]
 pub struct AdminOrderDetail {
@@ -81,6 +102,7 @@ pub struct AdminOrderDetail {
     pub paid_at: Option<String>,
     pub payments: Vec<AdminPayment>,
     pub events: Vec<AdminPaymentEvent>,
+    pub operations: Vec<AdminOperation>,
 }
 
 fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
@@ -145,7 +167,8 @@ impl AdminOrdersApi {
             return Err(ApiError::not_found("No such order."));
         }
         let found = state.db.read(move |c| Ok(orders::detail(c, &id)?)).await?;
-        let orders::Detail { order, payments, events } = found.ok_or_else(|| ApiError::not_found("No such order."))?;
+        let orders::Detail { order, payments, events, operations } =
+            found.ok_or_else(|| ApiError::not_found("No such order."))?;
         let gateway = payments.last().map(|p| p.gateway.clone());
         Ok(Json(AdminOrderDetail {
             customer_name: order.customer_name.clone(),
@@ -173,6 +196,20 @@ impl AdminOrdersApi {
                     outcome: e.outcome,
                     detail: e.detail,
                     received_at: rfc3339(e.received_at),
+                })
+                .collect(),
+            operations: operations
+                .into_iter()
+                .map(|o| AdminOperation {
+                    operation_id: o.id,
+                    payment_id: o.payment_id,
+                    kind: o.kind,
+                    amount_minor: o.amount_minor,
+                    status: o.status,
+                    gateway_reference: o.gateway_reference,
+                    detail: o.detail,
+                    actor: o.actor,
+                    created_at: rfc3339(o.created_at),
                 })
                 .collect(),
         }))

@@ -64,6 +64,8 @@ pub struct Detail {
     pub order: Order,
     pub payments: Vec<Payment>,
     pub events: Vec<PaymentEvent>,
+    /// Admin operations on those payments, oldest first.
+    pub operations: Vec<crate::payments::ops::model::Operation>,
 }
 
 pub fn detail(conn: &mut DbConn, order_id: &str) -> QueryResult<Option<Detail>> {
@@ -73,5 +75,9 @@ pub fn detail(conn: &mut DbConn, order_id: &str) -> QueryResult<Option<Detail>> 
         .order((payments::created_at.asc(), payments::id.asc()))
         .load(conn)?;
     let events = pay::events_for_order(conn, order_id)?;
-    Ok(Some(Detail { order, payments, events }))
+    let mut operations = Vec::new();
+    for p in &payments {
+        operations.extend(crate::payments::ops::model::for_payment(conn, &p.id)?);
+    }
+    Ok(Some(Detail { order, payments, events, operations }))
 }

@@ -16,14 +16,22 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
     crate::payments::reconcile::run(state, now).await;
     let idle = state.settings.session_idle_minutes * 60;
     let admin_idle = state.settings.admin_session_idle_minutes * 60;
-    let result = state
+    let (result, abandoned) = state
         .db
         .write(move |c| {
             crate::admin::model::delete_expired_sessions(c, now, admin_idle)?;
             crate::admin::idempotency::delete_old(c, now)?;
-            Ok((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?))
+            let abandoned = crate::payments::ops::model::mark_abandoned(c, now)?;
+            Ok(((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?), abandoned))
         })
         .await?;
+    if abandoned > 0 {
+        tracing::warn!(
+            event = "payment_operations_abandoned",
+            count = abandoned,
+            "admin payment operations got no answer; marked unknown (refund amounts stay reserved)"
+        );
+    }
     state.limiters.shrink();
     if result.0 > 0 {
         tracing::info!(event = "orders_expired", count = result.0, "unpaid orders expired");

@@ -16,7 +16,7 @@ use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::signature::{SignatureEncoding, Signer};
 use rsa::RsaPrivateKey;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::harness::fake_gateway::{FakeGateway, OpCall, OpMode, AS_SECRET};
 use crate::harness::*;
@@ -378,6 +378,15 @@ async fn a_refund_lost_in_an_outage_keeps_its_reservation_and_the_repeat_finishe
     assert_eq!(held["refunded_minor"], captured, "the reservation is held: no second refund can start");
     let other = operator.operate(&pay_id, "refund", json!({"amount_minor": 1}), Some("other")).await;
     assert_error(other, 422, "refund_exceeds_captured").await;
+    let ops = |v: Value| {
+        v["operations"].as_array().unwrap().iter().filter(|o| o["kind"] == "refund").cloned().collect::<Vec<_>>()
+    };
+    let lost = ops(json_status(operator.get(&format!("/orders/{order_id}")).await, 200).await);
+    assert_eq!(lost.len(), 1, "the refused over-refund started nothing: {lost:?}");
+    assert_eq!(
+        (lost[0]["status"].as_str(), lost[0]["actor"].as_str()),
+        (Some("unknown"), Some(operator.username.as_str()))
+    );
 
     // ...and the repeat with the same key resumes the same operation with the same gateway key.
     fake.set_op_mode(OpMode::Accept);
@@ -386,6 +395,9 @@ async fn a_refund_lost_in_an_outage_keeps_its_reservation_and_the_repeat_finishe
     let keys: Vec<Option<String>> = fake.op_calls().into_iter().filter(|c| c.kind == "refund").map(|c| c.key).collect();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0], keys[1], "the gateway saw one idempotency key for both attempts");
+    let settled = ops(json_status(operator.get(&format!("/orders/{order_id}")).await, 200).await);
+    assert_eq!(settled[0]["operation_id"], lost[0]["operation_id"], "the same operation was resumed");
+    assert_eq!(settled[0]["status"], "succeeded");
     assert_eq!(app.order_status(&order_id).await, "refunded");
     app.stop().await;
 }

@@ -118,3 +118,20 @@ pub fn restart(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
         .set((payment_operations::status.eq(PENDING), payment_operations::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// Operations still `pending` long after any gateway call would have ended (the process stopped
+/// mid-call) become `unknown`: visible to admins, a refund's reservation still held, and a
+/// repeat with the same Idempotency-Key resumes them.
+pub fn mark_abandoned(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        payment_operations::table
+            .filter(payment_operations::status.eq(PENDING))
+            .filter(payment_operations::created_at.lt(now - 5 * ABANDONED_SECS)),
+    )
+    .set((
+        payment_operations::status.eq(UNKNOWN),
+        payment_operations::detail.eq("no answer was recorded (the process stopped during the gateway call?)"),
+        payment_operations::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
