@@ -230,22 +230,32 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<AdminPrinci
     let hash = token_hash(&token);
     let now = state.clock.now();
     let idle = state.settings.admin_session_idle_minutes * 60;
+    // Most requests only read; the write (expiry, or the idle clock every 30 s) is the exception,
+    // so admin pages do not queue behind SQLite's single writer.
     let h = hash.clone();
     let found = state
         .db
-        .write(move |c| {
+        .read(move |c| {
             let Some(s) = model::find_session(c, &h)? else { return Ok(None) };
-            if s.absolute_expires_at <= now || s.last_seen_at + idle <= now {
-                model::delete_session(c, &h)?;
-                return Ok(None);
-            }
-            if now - s.last_seen_at >= 30 {
-                model::touch_session(c, &h, now)?;
-            }
             let Some(admin) = model::find_by_id(c, &s.admin_id)? else { return Ok(None) };
-            Ok(Some((admin, model::totp_required_for_all(c)?, s.reauth_at)))
+            Ok(Some((s, admin, model::totp_required_for_all(c)?)))
         })
         .await?;
+    let found = match found {
+        Some((s, _, _)) if s.absolute_expires_at <= now || s.last_seen_at + idle <= now => {
+            let h = hash.clone();
+            state.db.write(move |c| Ok(model::delete_session(c, &h)?)).await?;
+            None
+        }
+        Some((s, admin, require_all)) => {
+            if now - s.last_seen_at >= 30 {
+                let h = hash.clone();
+                state.db.write(move |c| Ok(model::touch_session(c, &h, now)?)).await?;
+            }
+            Some((admin, require_all, s.reauth_at))
+        }
+        None => None,
+    };
     let (admin, require_all, reauth_at) = found.ok_or_else(unauthenticated)?;
     if admin.status != model::ACTIVE {
         return Err(unauthenticated());

@@ -65,6 +65,10 @@ async fn cancelling_an_authorisation_voids_it_and_the_order() {
     assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
     assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
     app.mail.assert_count_after(&email, Kind::Credentials, 0, Duration::from_millis(500)).await;
+    let entries = operator.audit_as_owner(&app, "action=payment.cancel").await;
+    let mine = entries.iter().find(|e| e["target"] == pay_id.as_str()).expect("the cancel is audited");
+    assert_eq!((mine["outcome"].as_str(), mine["actor"].as_str()), (Some("success"), Some(operator.username.as_str())));
+    assert!(mine["before"].to_string().contains("authorized"), "{mine}");
     app.stop().await;
 }
 
