@@ -30,3 +30,12 @@ fn bad_urls_are_refused_with_the_setting_named() {
     let err = Settings::from_pairs([("public_url", "ftp://x")]).unwrap_err();
     assert!(err.to_string().contains("public_url"));
 }
+
+#[test]
+fn the_readme_documents_every_setting() {
+    let readme = include_str!("../../README.md");
+    for s in all_settings() {
+        let var = format!("`KEYTURN_{}`", s.name.to_ascii_uppercase());
+        assert!(readme.contains(&var), "README.md does not document {var}");
+    }
+}
