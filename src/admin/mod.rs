@@ -8,6 +8,7 @@ pub mod api_accounts;
 pub mod api_admins;
 pub mod api_audit;
 pub mod api_auth;
+pub mod api_emails;
 pub mod api_invoices;
 pub mod api_orders;
 pub mod api_payments;
@@ -16,6 +17,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod customers;
+pub mod emails;
 pub mod idempotency;
 pub mod model;
 pub mod orders;
@@ -44,6 +46,7 @@ pub type AdminApi = (
     api_audit::AdminAuditApi,
     api_invoices::AdminInvoicesApi,
     api_payments::AdminPaymentsApi,
+    api_emails::AdminEmailsApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -57,5 +60,6 @@ pub fn api() -> AdminApi {
         api_audit::AdminAuditApi,
         api_invoices::AdminInvoicesApi,
         api_payments::AdminPaymentsApi,
+        api_emails::AdminEmailsApi,
     )
 }

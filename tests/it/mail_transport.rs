@@ -2,6 +2,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
+
 use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,5 +91,51 @@ async fn smtp_outage_delays_emails_but_never_loses_them() {
     // The password in the email that finally went out is the one that works.
     json_status(app.verify(&creds.token).await, 200).await;
     json_status(app.customer().login(&creds.login, &creds.password).await, 200).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn support_sees_given_up_emails_and_sends_them_again() {
+    // The mail server is down and every email is given up after one attempt.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let store = smtp::Store::default();
+    let app = TestApp::builder().smtp_at(port, store.clone()).set("outbox_max_attempts", "1").start().await;
+    let support = app.admin("support").await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_by_callback(&order_id, "authenticated").await;
+    let deadline = Instant::now() + MAIL_TIMEOUT;
+    let dead = loop {
+        let v = json_status(support.get("/emails?status=dead").await, 200).await;
+        let mine: Vec<Value> = v.as_array().unwrap().iter().filter(|e| e["to"] == email.as_str()).cloned().collect();
+        if mine.len() == 2 {
+            break mine;
+        }
+        assert!(Instant::now() < deadline, "the emails were never given up: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let credentials = dead.iter().find(|e| e["kind"] == "credentials").expect("the credentials email is dead");
+    assert_eq!(
+        (credentials["attempts"].as_i64(), credentials["order_id"].as_str()),
+        (Some(1), Some(order_id.as_str()))
+    );
+    assert!(credentials["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{credentials}");
+    let id = credentials["email_id"].as_str().unwrap();
+
+    // The mail server is back: support sends it again, and the customer gets a login that works.
+    smtp::spawn_on(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(), store);
+    assert_eq!(support.post(&format!("/emails/{id}/retry"), &json!({})).await.status(), 202);
+    let creds = app.mail.credentials(&email, 1).await;
+    json_status(app.verify(&creds.token).await, 200).await;
+    json_status(app.customer().login(&creds.login, &creds.password).await, 200).await;
+    assert_error(support.post(&format!("/emails/{id}/retry"), &json!({})).await, 409, "email_not_dead").await;
+    assert_error(support.post("/emails/job_nosuch/retry", &json!({})).await, 404, "not_found").await;
+    assert_error(support.get("/emails?status=lost").await, 400, "invalid_query").await;
+    let viewer = app.admin("viewer").await;
+    assert_eq!(viewer.get("/emails").await.status(), 200);
+    assert_eq!(viewer.post(&format!("/emails/{id}/retry"), &json!({})).await.status(), 403);
+    let owner = app.admin("owner").await;
+    let entry = &owner.audit("action=email.retry").await[0];
+    assert_eq!((entry["actor"].as_str(), entry["target"].as_str()), (Some(support.username.as_str()), Some(id)));
     app.stop().await;
 }
