@@ -1,5 +1,5 @@
 //! `GET /admin/accounts`, `POST /admin/accounts/{login}/suspend | reinstate | revoke |
-//! resend-credentials | extend` (support).
+//! resend-credentials | extend | erase`, `GET /admin/accounts/{login}/export` (support).
 
 use poem::web::Data;
 use poem::Request;
@@ -163,6 +163,35 @@ impl AdminAccountsApi {
     ) -> Result<AccountChanged, ApiError> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
         customers::extend_access(&state, &p, &login, body.service.trim(), body.days).await?;
+        Ok(AccountChanged::Done)
+    }
+
+    /// Everything keyturn holds about the customer (account, orders, payments, services, emails
+    /// sent), for a data-access request. Audited.
+    #[oai(path = "/admin/accounts/:login/export", method = "get")]
+    async fn export_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<Json<serde_json::Value>, ApiError> {
+        let p = authorize(&state, req, Permission::ManageAccounts).await?;
+        Ok(Json(crate::admin::privacy::export(&state, &p, &login).await?))
+    }
+
+    /// Erase the customer's personal data (name, address, phone on the account and its orders;
+    /// sessions, links, access and unsent emails). Orders and payments stay as accounting
+    /// records. The account is revoked for good. Needs a recent re-authentication.
+    #[oai(path = "/admin/accounts/:login/erase", method = "post")]
+    async fn erase_account(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        login: Path<String>,
+    ) -> Result<AccountChanged, ApiError> {
+        let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
+        crate::admin::reauth::require_recent(&state, &p)?;
+        crate::admin::privacy::erase(&state, &p, &login).await?;
         Ok(AccountChanged::Done)
     }
 }

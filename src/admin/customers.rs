@@ -54,7 +54,7 @@ fn wrong_state(status: &str) -> ApiError {
 }
 
 /// Finds an account by login inside a transaction (404 for malformed logins too).
-fn find(c: &mut DbConn, login: &str) -> Result<Result<Account, ApiError>, crate::db::DbError> {
+pub(crate) fn find(c: &mut DbConn, login: &str) -> Result<Result<Account, ApiError>, crate::db::DbError> {
     if !crate::crypto::is_key(login) {
         return Ok(Err(not_found()));
     }

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod model;
 pub mod orders;
 pub mod paging;
+pub mod privacy;
 pub mod reauth;
 pub mod roles;
 pub mod service;

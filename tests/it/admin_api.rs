@@ -95,6 +95,8 @@ fn endpoints() -> Vec<Endpoint> {
             &["owner", "operator"],
         ),
         e(Method::GET, "/admin/admins", "/admins", None, &["owner"]),
+        e(Method::GET, "/admin/accounts/{login}/export", "/accounts/kt-nosuch/export", None, &["owner", "support"]),
+        e(Method::POST, "/admin/accounts/{login}/erase", "/accounts/kt-nosuch/erase", None, &["owner", "support"]),
         e(Method::GET, "/admin/emails", "/emails", None, &["owner", "support", "viewer"]),
         e(Method::POST, "/admin/emails/{email_id}/retry", "/emails/job_nosuch/retry", None, &["owner", "support"]),
         e(Method::POST, "/admin/admins/{username}/disable", "/admins/nosuch/disable", None, &["owner"]),

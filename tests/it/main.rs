@@ -22,6 +22,7 @@ mod payment_ops;
 mod payment_ops_gateways;
 mod payment_start;
 mod paypal_certs;
+mod privacy;
 mod reconcile;
 mod recovery;
 mod refunds;
