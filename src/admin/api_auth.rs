@@ -138,10 +138,8 @@ impl AdminAuthApi {
         body: Json<AdminReauth>,
     ) -> Result<Done, ApiError> {
         check_origin(&state, req)?;
+        // Enrolment-only sessions may confirm their password too: enrolling needs a recent proof.
         let p = authenticate(&state, req).await?;
-        if p.enrolment_only {
-            return Err(ApiError::forbidden("totp_enrolment_required", "Set up two-factor authentication first."));
-        }
         crate::admin::reauth::reauthenticate(&state, &p, &body.password, body.totp.as_deref()).await?;
         Ok(Done::Done)
     }

@@ -21,6 +21,7 @@ pub mod emails;
 pub mod idempotency;
 pub mod model;
 pub mod orders;
+pub mod pages;
 pub mod paging;
 pub mod privacy;
 pub mod reauth;

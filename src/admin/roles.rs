@@ -5,7 +5,7 @@
 pub enum Role {
     /// Everything, including admins and admin settings.
     Owner,
-    /// Orders, payments and invoices.
+    /// Orders, payments and invoices (and reading the catalog they are made of).
     Operator,
     /// Customer accounts.
     Support,
@@ -75,7 +75,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match (role, permission) {
         (Role::Owner, _) => true,
-        (Role::Operator, ReadOrders | OperatePayments | ManageInvoices) => true,
+        // Invoices are for catalog services: operators read the catalog (all of it, inactive too).
+        (Role::Operator, ReadOrders | OperatePayments | ManageInvoices | ReadServices) => true,
         (Role::Support, ReadAccounts | ManageAccounts) => true,
         (Role::Catalog, ReadServices | ManageServices) => true,
         (Role::Viewer, ReadOrders | ReadAccounts | ReadAudit | ReadServices) => true,
@@ -101,7 +102,7 @@ mod tests {
         use Permission::*;
         let granted = |role: Role| Permission::ALL.into_iter().filter(|p| allows(role, *p)).collect::<Vec<_>>();
         assert_eq!(granted(Role::Owner), Permission::ALL.to_vec());
-        assert_eq!(granted(Role::Operator), vec![ReadOrders, OperatePayments, ManageInvoices]);
+        assert_eq!(granted(Role::Operator), vec![ReadOrders, OperatePayments, ManageInvoices, ReadServices]);
         assert_eq!(granted(Role::Support), vec![ReadAccounts, ManageAccounts]);
         assert_eq!(granted(Role::Catalog), vec![ReadServices, ManageServices]);
         assert_eq!(granted(Role::Viewer), vec![ReadOrders, ReadAccounts, ReadServices, ReadAudit]);

@@ -21,6 +21,7 @@ use crate::accounts::api::AccountsApi;
 use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
+use crate::admin::pages::{get_admin_page, get_admin_script};
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
@@ -88,7 +89,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))
-        .at("/assets/cabinet.js", get(get_cabinet_script));
+        .at("/assets/cabinet.js", get(get_cabinet_script))
+        .at("/admin", get(get_admin_page))
+        .at("/assets/admin.js", get(get_admin_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

@@ -74,7 +74,7 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"service": "demo", "days": 1})),
             &["owner", "support"],
         ),
-        e(Method::GET, "/admin/services", "/services", None, &["owner", "catalog", "viewer"]),
+        e(Method::GET, "/admin/services", "/services", None, &["owner", "operator", "catalog", "viewer"]),
         e(
             Method::POST,
             "/admin/services",

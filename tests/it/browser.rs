@@ -5,125 +5,10 @@
 //! Runs when chromedriver is installed (`.ci/run` installs it and sets
 //! KEYTURN_REQUIRE_BROWSER=1, which turns a missing browser into a failure).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use serde_json::{json, Value};
-
-struct Driver {
-    child: Child,
-    base: String,
-    session: String,
-    http: reqwest::Client,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find(bin: &str) -> Option<PathBuf> {
-    ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"].iter().map(|d| Path::new(d).join(bin)).find(|p| p.exists())
-}
-
-impl Driver {
-    async fn start(profile: &Path) -> Option<Driver> {
-        let driver = find("chromedriver")?;
-        let chromium = find("chromium")?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let child = Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium.to_string_lossy(),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--disable-quic", "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync", "--window-size=900,1100",
-                         format!("--user-data-dir={}", profile.display())]
-            }
-        }}});
-        let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.ok()?.json().await.ok()?;
-        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        Some(Driver { child, base, session, http })
-    }
-
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{}", self.base, self.session, path);
-        let mut req = self.http.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let v: Value = req.send().await.expect("webdriver").json().await.expect("webdriver json");
-        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
-        v["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.cmd(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let v = self.cmd(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
-        v.as_object().and_then(|o| o.values().next()).and_then(|id| id.as_str()).expect("element id").to_string()
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.element(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.cmd(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-    }
-
-    /// The page's visible text, read in one script call (the return page reloads itself, so
-    /// a body element fetched first could go stale before its text is read).
-    async fn text(&self) -> String {
-        let script = json!({"script": "return document.body ? document.body.innerText : '';", "args": []});
-        self.cmd(reqwest::Method::POST, "/execute/sync", Some(script)).await.as_str().unwrap_or_default().to_string()
-    }
-
-    async fn url(&self) -> String {
-        self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
-    }
-
-    async fn wait_for_text(&self, needle: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let t = self.text().await;
-            if t.contains(needle) {
-                return t;
-            }
-            assert!(Instant::now() < deadline, "page never showed {needle:?}; it shows:\n{t}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn screenshot(&self, name: &str) {
-        let b64 = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("png");
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
-    }
-}
+use crate::harness::browser::browser_or_skip;
 
 fn credentials_from(mail_dir: &Path, to: &str) -> Option<(String, String, String)> {
     for entry in std::fs::read_dir(mail_dir).ok()? {
@@ -144,14 +29,7 @@ fn credentials_from(mail_dir: &Path, to: &str) -> Option<(String, String, String
 async fn a_customer_pays_and_confirms_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("chromium-profile");
-    let Some(browser) = Driver::start(&profile).await else {
-        assert!(
-            std::env::var("KEYTURN_REQUIRE_BROWSER").is_err(),
-            "KEYTURN_REQUIRE_BROWSER is set but chromium/chromedriver are not installed"
-        );
-        eprintln!("browser test skipped: install chromium and chromium-driver to run it");
-        return;
-    };
+    let Some(browser) = browser_or_skip(&profile).await else { return };
     let data = dir.path().join("data");
     let settings = keyturn::config::Settings::from_pairs([
         ("data_dir", data.to_string_lossy().as_ref()),
@@ -229,8 +107,7 @@ async fn a_customer_pays_and_confirms_in_a_real_browser() {
     browser.click("#change-form button").await;
     browser.wait_for_text("at least 12 characters", Duration::from_secs(10)).await;
     let new_password = "lighthouse-marmalade-47-quietly";
-    let field = browser.element("#n").await;
-    browser.cmd(reqwest::Method::POST, &format!("/element/{field}/clear"), Some(json!({}))).await;
+    browser.clear("#n").await;
     browser.type_into("#n", new_password).await;
     browser.click("#change-form button").await;
     let cabinet = browser.wait_for_text("Password saved", Duration::from_secs(10)).await;

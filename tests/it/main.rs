@@ -7,6 +7,7 @@ mod harness;
 
 mod admin_api;
 mod admin_auth;
+mod admin_browser;
 mod bad_input;
 mod browser;
 mod callbacks;

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod browser;
 pub mod captcha;
 pub mod customer;
 pub mod db;

@@ -1,0 +1,132 @@
+//! The merchant's admin portal (`/admin`): one server-rendered page, driven by
+//! `assets/admin.js` through the admin JSON API. The page holds no data of its own: every value
+//! comes from the API and is inserted as text by the script.
+
+use poem::http::{HeaderValue, StatusCode};
+use poem::web::Data;
+use poem::{handler, Response};
+
+use crate::http::pages::page_with_head;
+use crate::state::AppState;
+
+/// Only our own script and our own API: no inline code, no other origin.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Wider than the customer pages: the portal shows tables. `[hidden]` must beat the layout's
+/// `button{display:inline-block}`, or hidden buttons would show.
+const HEAD: &str = "<style>main{max-width:1040px}[hidden]{display:none!important}\
+    table{border-collapse:collapse;width:100%;margin:12px 0;font-size:14px}\
+    th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #d0d7de;vertical-align:top}\
+    nav button,.small,td button{margin:4px 4px 4px 0;padding:6px 12px;font-size:14px}\
+    nav button.current{background:#0a3069}\
+    button.link{background:none;color:#1f6feb;padding:0;margin:0;text-decoration:underline}\
+    button.link{text-align:left;word-break:break-all}\
+    .row{display:flex;gap:8px;align-items:end;flex-wrap:wrap}.row>*{flex:1 1 140px}.row button{flex:0 0 auto}\
+    select{width:100%;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}\
+    td input{width:110px;padding:6px;font-size:14px}dialog{border:1px solid #d0d7de;border-radius:8px;max-width:360px}\
+    dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{color:#6a737d}dd{margin:0}\
+    code{word-break:break-all}</style>";
+
+const BODY: &str = r#"<p id="message" role="status">Loading…</p>
+<noscript><p class="error">The admin portal needs JavaScript.</p></noscript>
+<div id="login" hidden><form id="login-form">
+ <label for="u">Username</label><input id="u" autocomplete="username">
+ <label for="pw">Password</label><input id="pw" type="password" autocomplete="current-password">
+ <div id="totp-row" hidden><label for="totp">Code from your authenticator app</label>
+ <input id="totp" inputmode="numeric" autocomplete="one-time-code"></div>
+ <button type="submit">Log in</button></form></div>
+<div id="enrol" hidden>
+ <p>Set up two-factor authentication: add the secret to your authenticator app, then enter the code it shows.</p>
+ <button id="enrol-start" type="button">Show my secret</button>
+ <div id="enrol-secret" hidden><p>Secret: <code id="enrol-key"></code></p>
+ <p class="muted">otpauth URI (for a QR code): <code id="enrol-uri"></code></p>
+ <form id="enrol-form"><label for="enrol-code">Code</label>
+ <input id="enrol-code" inputmode="numeric" autocomplete="one-time-code">
+ <button type="submit">Confirm</button></form></div>
+ <p><button id="enrol-back" class="small" type="button" hidden>Back</button>
+ <button id="enrol-logout" class="small" type="button">Log out</button></p></div>
+<div id="app" hidden>
+ <p>Logged in as <code id="who"></code>, role <code id="role"></code>
+ <button id="enrol-open" class="small" type="button" hidden>Set up two-factor authentication</button>
+ <button id="logout" class="small" type="button">Log out</button></p>
+ <nav id="tabs"><button type="button" data-tab="orders">Orders</button>
+ <button type="button" data-tab="invoices">Invoices</button>
+ <button type="button" data-tab="accounts">Accounts</button></nav>
+ <div id="notes" class="muted"><p data-role="catalog" hidden>Services are managed through the API: GET/POST
+ /api/v1/admin/services, PATCH /api/v1/admin/services/{slug} (see <a href="/docs">/docs</a>).</p>
+ <p data-role="support" hidden>Revoking an account and extending access are done through the API:
+ POST /api/v1/admin/accounts/{login}/revoke | extend (see <a href="/docs">/docs</a>).</p></div>
+ <section id="orders" hidden>
+  <div id="order-list">
+  <form id="order-filter" class="row"><div><label for="f-status">Status</label>
+  <select id="f-status"><option value="">any</option>
+  <option>pending_payment</option><option>paid</option><option>provisioned</option><option>refunded</option>
+  <option>cancelled</option><option>expired</option><option>failed</option></select></div>
+  <div><label for="f-email">Customer email</label><input id="f-email" type="search"></div>
+  <button type="submit">Show</button></form>
+  <table id="order-table"><thead><tr><th>Created</th><th>Order</th><th>Customer</th><th>Item</th>
+  <th>Amount</th><th>Status</th><th>Gateway</th></tr></thead><tbody></tbody></table>
+  <button id="order-more" class="small" type="button" hidden>More</button></div>
+  <div id="order-detail" hidden><button id="order-back" class="small" type="button">All orders</button>
+  <h2 id="d-title"></h2><dl id="d-facts"></dl>
+  <h3>Payments</h3><table id="d-payments"><thead><tr><th>Payment</th><th>Gateway</th><th>Status</th><th>Amount</th>
+  <th>Captured</th><th>Refunded</th><th>Actions</th></tr></thead><tbody></tbody></table>
+  <h3>Operations</h3><table id="d-operations"><thead><tr><th>When</th><th>Kind</th><th>Payment</th><th>Amount</th>
+  <th>Status</th><th>By</th><th>Detail</th></tr></thead><tbody></tbody></table>
+  <h3>Callback history</h3>
+  <table id="d-events"><thead><tr><th>Received</th><th>Gateway</th><th>Kind</th><th>Outcome</th>
+  <th>Detail</th><th>Event</th></tr></thead><tbody></tbody></table></div>
+ </section>
+ <section id="invoices" hidden>
+  <form id="invoice-form" hidden><h2>New invoice</h2>
+  <div class="row"><div><label for="inv-name">Customer name</label><input id="inv-name" autocomplete="off"></div>
+  <div><label for="inv-email">Email</label><input id="inv-email" type="email" autocomplete="off"></div>
+  <div><label for="inv-phone">Phone (optional)</label><input id="inv-phone" type="tel" autocomplete="off"></div></div>
+  <label for="inv-service">Item</label><select id="inv-service"></select>
+  <div id="inv-free" hidden><label for="inv-description">Description</label><input id="inv-description"></div>
+  <div class="row"><div><label for="inv-amount" id="inv-amount-label">Amount</label>
+  <input id="inv-amount" inputmode="decimal"></div>
+  <div><label for="inv-currency">Currency</label><input id="inv-currency" maxlength="3" value="EUR"></div>
+  <div><label for="inv-days">Expires in days (optional)</label>
+  <input id="inv-days" type="number" min="1" max="90"></div></div>
+  <button type="submit">Create invoice</button></form>
+  <div id="inv-result" hidden><label for="inv-link">Link for the customer</label><input id="inv-link" readonly>
+  <button id="inv-copy" class="small" type="button">Copy</button></div>
+  <h2>Invoices</h2><table id="invoice-table"><thead><tr><th>Created</th><th>Customer</th><th>Item</th><th>Amount</th>
+  <th>Status</th><th>Expires</th><th>Link</th></tr></thead><tbody></tbody></table>
+  <button id="invoice-more" class="small" type="button" hidden>More</button>
+ </section>
+ <section id="accounts" hidden>
+  <form id="account-search" class="row"><div><label for="a-q">Email or login</label><input id="a-q" type="search"></div>
+  <button type="submit">Search</button></form>
+  <table id="account-table"><thead><tr><th>Login</th><th>Email</th><th>Status</th><th>Services</th><th>Actions</th>
+  </tr></thead>
+  <tbody></tbody></table>
+ </section>
+</div>
+<dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
+ <label for="reauth-password">Password</label>
+ <input id="reauth-password" type="password" autocomplete="current-password">
+ <div id="reauth-totp-row" hidden><label for="reauth-totp">Code</label>
+ <input id="reauth-totp" inputmode="numeric" autocomplete="one-time-code"></div>
+ <p id="reauth-message" class="error" role="status"></p>
+ <button type="submit">Confirm</button> <button id="reauth-cancel" type="button">Cancel</button></form></dialog>
+<script src="/assets/admin.js"></script>"#;
+
+/// The admin portal page; `assets/admin.js` drives it.
+#[handler]
+pub fn get_admin_page(state: Data<&AppState>) -> Response {
+    let mut resp = page_with_head(StatusCode::OK, &state.settings.product_name, "Administration", HEAD, BODY);
+    resp.headers_mut().insert("Content-Security-Policy", HeaderValue::from_static(CSP));
+    resp
+}
+
+/// The portal's script (served from the binary).
+#[handler]
+pub fn get_admin_script() -> Response {
+    Response::builder()
+        .content_type("text/javascript; charset=utf-8")
+        .header("Cache-Control", "public, max-age=300")
+        .body(include_str!("../../assets/admin.js"))
+}

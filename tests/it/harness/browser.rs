@@ -1,0 +1,173 @@
+//! A real browser for the tests: headless Chromium driven through chromedriver's WebDriver
+//! API. Screenshots land in target/browser/.
+//!
+//! Browser tests run when chromedriver is installed (`.ci/run` installs it and sets
+//! KEYTURN_REQUIRE_BROWSER=1, which turns a missing browser into a failure).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find(bin: &str) -> Option<PathBuf> {
+    ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"].iter().map(|d| Path::new(d).join(bin)).find(|p| p.exists())
+}
+
+/// A browser with its profile under `profile`, or `None` when chromium or chromedriver is not
+/// installed: the caller then skips its test. With KEYTURN_REQUIRE_BROWSER set, a missing
+/// browser fails the test instead.
+pub async fn browser_or_skip(profile: &Path) -> Option<Driver> {
+    let driver = Driver::start(profile).await;
+    if driver.is_none() {
+        assert!(
+            std::env::var("KEYTURN_REQUIRE_BROWSER").is_err(),
+            "KEYTURN_REQUIRE_BROWSER is set but chromium/chromedriver are not installed"
+        );
+        eprintln!("browser test skipped: install chromium and chromium-driver to run it");
+    }
+    driver
+}
+
+impl Driver {
+    pub async fn start(profile: &Path) -> Option<Driver> {
+        let driver = find("chromedriver")?;
+        let chromium = find("chromium")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-quic", "--no-first-run", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--window-size=900,1100",
+                         format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.ok()?.json().await.ok()?;
+        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
+        Some(Driver { child, base, session, http })
+    }
+
+    /// One WebDriver command of this session; panics on a WebDriver error.
+    pub async fn cmd(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.expect("webdriver").json().await.expect("webdriver json");
+        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.cmd(Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    /// The element's WebDriver id (it must be there already).
+    pub async fn element(&self, css: &str) -> String {
+        let v = self.cmd(Method::POST, "/element", Some(json!({"using": "css selector", "value": css}))).await;
+        v.as_object().and_then(|o| o.values().next()).and_then(|id| id.as_str()).expect("element id").to_string()
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.cmd(Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    /// Empties an input.
+    pub async fn clear(&self, css: &str) {
+        let id = self.element(css).await;
+        self.cmd(Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.cmd(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page; returns its value.
+    pub async fn script(&self, script: &str, args: Value) -> Value {
+        self.cmd(Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+    }
+
+    /// The page's visible text, read in one script call (the return page reloads itself, so
+    /// a body element fetched first could go stale before its text is read).
+    pub async fn text(&self) -> String {
+        let v = self.script("return document.body ? document.body.innerText : '';", json!([])).await;
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn url(&self) -> String {
+        self.cmd(Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    pub async fn wait_for_text(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let t = self.text().await;
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "page never showed {needle:?}; it shows:\n{t}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until `script` (a function body) returns true.
+    pub async fn wait_until(&self, script: &str, timeout: Duration) {
+        self.wait_until_with(script, json!([]), timeout).await;
+    }
+
+    /// Waits until an element matching `css` is on the page and shown.
+    pub async fn wait_for_visible(&self, css: &str, timeout: Duration) {
+        let shown = "const e = document.querySelector(arguments[0]); return !!e && e.getClientRects().length > 0;";
+        self.wait_until_with(shown, json!([css]), timeout).await;
+    }
+
+    async fn wait_until_with(&self, script: &str, args: Value, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.script(script, args.clone()).await != json!(true) {
+            assert!(Instant::now() < deadline, "never true: {script} {args}; the page shows:\n{}", self.text().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let b64 = self.cmd(Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap_or_default()).expect("png");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot");
+    }
+}
