@@ -128,13 +128,7 @@ pub async fn get_cabinet_page(state: Data<&AppState>) -> Response {
          <button id=\"logout\" type=\"button\">Log out</button></div>\
          <p id=\"message\" role=\"status\"></p><script src=\"/assets/cabinet.js\"></script>",
     );
-    resp.headers_mut().insert(
-        "Content-Security-Policy",
-        poem::http::HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    resp
+    crate::http::pages::scripted(resp)
 }
 
 /// The cabinet's script (served from the binary).

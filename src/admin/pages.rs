@@ -2,16 +2,12 @@
 //! `assets/admin.js` through the admin JSON API. The page holds no data of its own: every value
 //! comes from the API and is inserted as text by the script.
 
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{handler, Response};
 
 use crate::http::pages::page_with_head;
 use crate::state::AppState;
-
-/// Only our own script and our own API: no inline code, no other origin.
-const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Wider than the customer pages: the portal shows tables. `[hidden]` must beat the layout's
 /// `button{display:inline-block}`, or hidden buttons would show.
@@ -117,9 +113,13 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
 pub fn get_admin_page(state: Data<&AppState>) -> Response {
-    let mut resp = page_with_head(StatusCode::OK, &state.settings.product_name, "Administration", HEAD, BODY);
-    resp.headers_mut().insert("Content-Security-Policy", HeaderValue::from_static(CSP));
-    resp
+    crate::http::pages::scripted(page_with_head(
+        StatusCode::OK,
+        &state.settings.product_name,
+        "Administration",
+        HEAD,
+        BODY,
+    ))
 }
 
 /// The portal's script (served from the binary).
