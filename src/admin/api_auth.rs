@@ -63,6 +63,10 @@ pub struct AdminMe {
     pub role: String,
     pub totp_enabled: bool,
     pub totp_enrolment_required: bool,
+    /// What the role may do (ReadOrders, OperatePayments, ManageInvoices, ReadAccounts,
+    /// ManageAccounts, ReadServices, ManageServices, ReadAudit, ManageAdmins, ManageSettings):
+    /// for clients to show only what the server would allow.
+    pub permissions: Vec<String>,
 }
 
 /// A TOTP secret to add to an authenticator app, then confirm with a code.
@@ -148,11 +152,17 @@ impl AdminAuthApi {
     #[oai(path = "/admin/me", method = "get")]
     async fn get_admin_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<AdminMe>, ApiError> {
         let p = authenticate(&state, req).await?;
+        let permissions = crate::admin::roles::Permission::ALL
+            .into_iter()
+            .filter(|perm| !p.enrolment_only && p.role.is_some_and(|r| crate::admin::roles::allows(r, *perm)))
+            .map(|perm| perm.name().to_string())
+            .collect();
         Ok(Json(AdminMe {
             username: p.admin.username,
             role: p.admin.role,
             totp_enabled: p.admin.totp_secret.is_some(),
             totp_enrolment_required: p.enrolment_only,
+            permissions,
         }))
     }
 

@@ -54,6 +54,22 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The name clients see (`GET /admin/me`), e.g. `OperatePayments`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::ManageAdmins => "ManageAdmins",
+            Permission::ManageSettings => "ManageSettings",
+            Permission::ReadOrders => "ReadOrders",
+            Permission::OperatePayments => "OperatePayments",
+            Permission::ManageInvoices => "ManageInvoices",
+            Permission::ReadAccounts => "ReadAccounts",
+            Permission::ManageAccounts => "ManageAccounts",
+            Permission::ReadServices => "ReadServices",
+            Permission::ManageServices => "ManageServices",
+            Permission::ReadAudit => "ReadAudit",
+        }
+    }
+
     pub const ALL: [Permission; 10] = [
         Permission::ManageAdmins,
         Permission::ManageSettings,
@@ -111,5 +127,12 @@ mod tests {
             assert_eq!(allows(r, ManageAdmins), r == Role::Owner);
             assert_eq!(allows(r, ManageSettings), r == Role::Owner);
         }
+    }
+
+    #[test]
+    fn permission_names_are_distinct() {
+        let names: std::collections::BTreeSet<&str> = Permission::ALL.iter().map(|p| p.name()).collect();
+        assert_eq!(names.len(), Permission::ALL.len());
+        assert!(Permission::ALL.iter().all(|p| format!("{p:?}") == p.name()));
     }
 }
