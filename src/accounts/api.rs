@@ -156,4 +156,18 @@ impl AccountsApi {
         let token = start_session(&state, &p.account.id).await?;
         Ok(PasswordChanged::Done(session_cookie(&state, &token)))
     }
+
+    /// Everything we hold about you (account, services, orders, payments, emails sent), as JSON.
+    #[oai(path = "/me/export", method = "get", tag = "Tag::Cabinet")]
+    async fn export_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<serde_json::Value>, ApiError> {
+        let p = authenticate(&state, req).await?;
+        if p.account.must_change_password {
+            return Err(ApiError::forbidden(
+                "password_change_required",
+                "Choose your own password first (POST /api/v1/me/password).",
+            ));
+        }
+        let account = p.account;
+        Ok(Json(state.db.read(move |c| Ok(crate::accounts::export::gather(c, &account)?)).await?))
+    }
 }

@@ -2,6 +2,7 @@
 //! the cabinet (`/api/v1/me`).
 
 pub mod api;
+pub mod export;
 pub mod model;
 pub mod pages;
 pub mod password;

@@ -21,6 +21,15 @@ async fn support_exports_then_erases_a_customers_data_and_the_accounting_stays()
     assert!(export["emails"].as_array().unwrap().iter().any(|e| e["kind"] == "credentials"), "{export}");
     let order_id = export["orders"][0]["order_id"].as_str().unwrap().to_string();
 
+    // The customer gets the same from their cabinet.
+    let own = c.customer.client.get(app.url("/api/v1/me/export")).send().await.unwrap();
+    let own = json_status(own, 200).await;
+    assert_eq!(
+        (own["account"]["login"].as_str(), own["orders"][0]["order_id"].as_str()),
+        (Some(c.login.as_str()), Some(order_id.as_str()))
+    );
+    assert_eq!(app.get("/api/v1/me/export").await.status(), 401, "only with a session");
+
     // Erasing is destructive: it needs a fresh password proof.
     app.clock.advance(6 * 60);
     let erase = format!("/accounts/{}/erase", c.login);
