@@ -37,6 +37,8 @@ pub struct NewInvoice {
     pub currency: Option<Str>,
     /// 1–90; default the `invoice_days` setting.
     pub expires_in_days: Option<i64>,
+    /// Also email the link to the customer (default false: copy it into SMS, email or chat).
+    pub send_email: Option<bool>,
 }
 
 impl From<NewInvoice> for InvoiceInput {
@@ -50,6 +52,7 @@ impl From<NewInvoice> for InvoiceInput {
             amount_minor: b.amount_minor,
             currency: b.currency.map(|s| s.0),
             expires_in_days: b.expires_in_days,
+            send_email: b.send_email.unwrap_or(false),
         }
     }
 }

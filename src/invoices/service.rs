@@ -34,6 +34,8 @@ pub struct InvoiceInput {
     pub currency: Option<String>,
     /// 1–90; default `merchant.invoice_days`.
     pub expires_in_days: Option<i64>,
+    /// Also email the link to the customer.
+    pub send_email: bool,
 }
 
 /// A stored invoice: what the administrator sends to the customer.
@@ -146,6 +148,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
         link: state.link(&format!("/invoice/{}", invoice.id)),
     };
     let ip = p.ip.clone();
+    let send_email = input.send_email;
     let order = state
         .db
         .write(move |c| {
@@ -179,6 +182,9 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
             };
             orders::insert(c, &order)?;
             model::insert(c, &invoice)?;
+            if send_email {
+                crate::mail::outbox::enqueue(c, crate::mail::outbox::INVOICE_LINK, None, Some(&order.id), now)?;
+            }
             Event::new(&invoice.created_by, &ip, "invoice.create", &invoice.id)
                 .after(json!({
                     "order_id": order.id,
@@ -187,6 +193,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                     "amount_minor": order.amount_minor,
                     "currency": order.currency,
                     "expires_at": order.expires_at,
+                    "link_emailed": send_email,
                 }))
                 .append(c, now)?;
             Ok(Ok(order))

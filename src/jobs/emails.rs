@@ -46,6 +46,7 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
         outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => send_order_email(state, job).await,
         outbox::ACTIVATION => send_activation(state, job).await,
         outbox::MERCHANT_COPY => send_merchant_copy(state, job).await,
+        outbox::INVOICE_LINK => send_invoice_link(state, job).await,
         other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
     }
 }
@@ -166,5 +167,28 @@ async fn send_merchant_copy(state: &AppState, job: &Job) -> Result<(), SendError
         "paid_at": order.paid_at.map(human).unwrap_or_default(),
     });
     let message = compose(state, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY, ctx)?;
+    state.mailer.send(message).await
+}
+
+/// The invoice's link, to the customer it is for. Nothing is sent once it is paid or expired.
+async fn send_invoice_link(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let order_id = job.order_id.clone().ok_or_else(|| SendError::Permanent("no order".into()))?;
+    let found =
+        state.db.read(move |c| Ok(crate::invoices::model::copy_details(c, &order_id)?)).await.map_err(transient)?;
+    let Some(copy) = found else { return Ok(()) };
+    let (invoice, order) = (&copy.listed.invoice, &copy.listed.order);
+    if order.status != crate::orders::model::PENDING_PAYMENT || invoice.expires_at <= state.clock.now() {
+        return Ok(());
+    }
+    let ctx = serde_json::json!({
+        "name": order.customer_name,
+        "merchant": state.settings.merchant_name(),
+        "item": copy.listed.item,
+        "amount": format_minor(order.amount_minor, &order.currency),
+        "currency": order.currency,
+        "link": state.link(&format!("/invoice/{}", invoice.id)),
+        "expires": human(invoice.expires_at),
+    });
+    let message = compose(state, &order.customer_name, &order.email, outbox::INVOICE_LINK, ctx)?;
     state.mailer.send(message).await
 }

@@ -18,6 +18,8 @@ pub const ACCESS_EXTENDED: &str = "access_extended";
 pub const CREDENTIALS_RESET: &str = "credentials_reset";
 /// The merchant's copy of a paid invoice's confirmation (to `merchant_email`; skipped when unset).
 pub const MERCHANT_COPY: &str = "merchant_copy";
+/// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
+pub const INVOICE_LINK: &str = "invoice_link";
 
 /// How long a claimed job is leased before another worker may take it over.
 pub const LEASE_SECS: i64 = 300;

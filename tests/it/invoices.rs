@@ -345,3 +345,25 @@ async fn a_repeated_click_with_the_same_idempotency_key_creates_one_invoice() {
     assert_eq!(mine, 1);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_can_be_emailed_to_the_customer() {
+    let app = app_with_merchant("owner@acme.example").await;
+    let operator = app.admin("operator").await;
+    let email = unique_email();
+    let created =
+        invoice(&operator, json!({"name": "Grace", "email": email, "service": "demo", "send_email": true})).await;
+    let mail = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
+    assert!(mail.subject.contains("Acme Studio") && mail.subject.contains("payment link"), "{}", mail.subject);
+    let link = created["link"].as_str().unwrap();
+    assert!(mail.text.contains(link), "{}", mail.text);
+    // The emailed link is the invoice page.
+    assert!(page(app.get(&link_path(&app, &created)).await, 200).await.contains("Acme Studio"));
+    // Without send_email nothing is sent: the admin copies the link.
+    let quiet = unique_email();
+    invoice(&operator, json!({"name": "Alan", "email": quiet, "service": "demo"})).await;
+    app.mail.assert_count_after(&quiet, Kind::Any, 0, QUIET).await;
+    let entry = &app.admin("owner").await.audit("action=invoice.create").await[1];
+    assert_eq!(entry["after"]["link_emailed"], true, "{entry}");
+    app.stop().await;
+}
