@@ -78,6 +78,25 @@ pub fn set_temporary_password(
         .execute(conn)
 }
 
+/// [`set_temporary_password`] only while the account's status is `status`; returns rows changed.
+pub fn set_temporary_password_if(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    hash: &str,
+    expires_at: i64,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id).filter(accounts::status.eq(status)))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::must_change_password.eq(true),
+            accounts::temp_password_expires_at.eq(expires_at),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// Stores the customer's own password; the temporary one is gone with it.
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))

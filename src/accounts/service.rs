@@ -84,15 +84,24 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         created_at: now,
     };
     let id = account.id.clone();
-    state
+    let stored_now = state
         .db
         .write(move |c| {
-            model::set_temporary_password(c, &id, &hash, password_expires_at, now)?;
+            // Only while the account still waits for them: an account verified, revoked or
+            // erased while the hash was computed gets nothing.
+            if model::set_temporary_password_if(c, &id, model::PENDING_VERIFICATION, &hash, password_expires_at, now)?
+                == 0
+            {
+                return Ok(false);
+            }
             model::expire_tokens(c, &id, now)?;
             model::insert_token(c, &stored)?;
-            Ok(())
+            Ok(true)
         })
         .await?;
+    if !stored_now {
+        return Ok(None);
+    }
     Ok(Some(Credentials { account, password, token, password_expires_at, link_expires_at }))
 }
 

@@ -19,13 +19,15 @@ pub struct AdminEmail {
     pub email_id: String,
     /// payment_confirmation | credentials | activation | access_extended | credentials_reset | merchant_copy.
     pub kind: String,
-    /// pending | sent | dead (given up after `outbox_max_attempts`).
+    /// pending | sent | dead (given up after `outbox_max_attempts`) | cancelled (its customer's
+    /// data was erased).
     pub status: String,
     pub attempts: i32,
     /// The last delivery error (SMTP answer), if any.
     pub last_error: Option<String>,
     pub order_id: Option<String>,
-    /// The customer's login and address (absent for the merchant's copy).
+    /// The customer's login and the address it goes to (absent for the merchant's copy, which
+    /// goes to `merchant_email`).
     pub login: Option<String>,
     pub to: Option<String>,
     /// RFC 3339.
@@ -56,8 +58,13 @@ impl AdminEmailsApi {
         authorize(&state, req, Permission::ReadAccounts).await?;
         let status = match status.0.as_deref() {
             None | Some("all") => None,
-            Some(s @ ("pending" | "sent" | "dead")) => Some(s.to_string()),
-            Some(_) => return Err(ApiError::bad_request("invalid_query", "status must be pending, sent, dead or all")),
+            Some(s @ ("pending" | "sent" | "dead" | "cancelled")) => Some(s.to_string()),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "status must be pending, sent, dead, cancelled or all",
+                ))
+            }
         };
         let limit = paging::limit(limit.0)?;
         let rows = state.db.read(move |c| Ok(emails::list(c, status.as_deref(), limit)?)).await?;

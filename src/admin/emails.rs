@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::admin::audit::Event;
 use crate::admin::auth::AdminPrincipal;
-use crate::db::schema::{accounts, outbox};
+use crate::db::schema::{accounts, orders, outbox};
 use crate::db::DbConn;
 use crate::http::api_error::ApiError;
 use crate::state::AppState;
@@ -25,13 +25,26 @@ pub struct Listed {
     pub sent_at: Option<i64>,
 }
 
-type Row =
-    (String, String, String, i32, Option<String>, Option<String>, i64, Option<i64>, Option<String>, Option<String>);
+type Row = (
+    String,
+    String,
+    String,
+    i32,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
-/// Newest first; `status` one of pending | sent | dead, or all.
+/// Newest first; `status` one of pending | sent | dead | cancelled, or all. The address is the
+/// account's, else the order's (an invoice link); the merchant's copy has neither.
 pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<Vec<Listed>> {
     let mut q = outbox::table
         .left_join(accounts::table.on(accounts::id.nullable().eq(outbox::account_id)))
+        .left_join(orders::table.on(orders::id.nullable().eq(outbox::order_id)))
         .select((
             outbox::id,
             outbox::kind,
@@ -43,6 +56,7 @@ pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<
             outbox::sent_at,
             accounts::login.nullable(),
             accounts::email.nullable(),
+            orders::email.nullable(),
         ))
         .into_boxed();
     if let Some(s) = status {
@@ -51,17 +65,20 @@ pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<
     let rows: Vec<Row> = q.order((outbox::created_at.desc(), outbox::id.desc())).limit(limit).load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, status, attempts, last_error, order_id, created_at, sent_at, login, email)| Listed {
-            id,
-            kind,
-            status,
-            attempts,
-            last_error,
-            order_id,
-            login,
-            email,
-            created_at,
-            sent_at,
+        .map(|(id, kind, status, attempts, last_error, order_id, created_at, sent_at, login, email, order_email)| {
+            let merchants = kind == crate::mail::outbox::MERCHANT_COPY;
+            Listed {
+                id,
+                kind,
+                status,
+                attempts,
+                last_error,
+                order_id,
+                login,
+                email: if merchants { None } else { email.or(order_email) },
+                created_at,
+                sent_at,
+            }
         })
         .collect())
 }

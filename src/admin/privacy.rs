@@ -11,6 +11,7 @@ use crate::admin::auth::AdminPrincipal;
 use crate::admin::customers::find;
 use crate::db::schema::{access_grants, email_tokens, orders, outbox};
 use crate::http::api_error::ApiError;
+use crate::orders::model::{CANCELLED, PENDING_PAYMENT};
 use crate::state::AppState;
 
 /// Everything keyturn holds about the customer with `login`, as JSON.
@@ -47,6 +48,16 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
                 return Ok(Err(ApiError::conflict("already_erased", "This customer's data was already erased.")));
             }
             let placeholder = format!("{}@erased.invalid", a.id);
+            let mine = orders::table
+                .filter(orders::account_id.eq(&a.id).or(orders::email.eq(&a.email)))
+                .select(orders::id)
+                .load::<String>(c)?;
+            // Unpaid orders (and their invoice links) end here: a later payment for one is then
+            // refused as "order already cancelled" and visible to admins, never given to a
+            // dead account.
+            diesel::update(orders::table.filter(orders::id.eq_any(&mine)).filter(orders::status.eq(PENDING_PAYMENT)))
+                .set((orders::status.eq(CANCELLED), orders::updated_at.eq(now)))
+                .execute(c)?;
             let orders_changed =
                 diesel::update(orders::table.filter(orders::account_id.eq(&a.id).or(orders::email.eq(&a.email))))
                     .set((
@@ -67,10 +78,12 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
             crate::sessions::model::delete_all_for_account(c, &a.id)?;
             diesel::delete(email_tokens::table.filter(email_tokens::account_id.eq(&a.id))).execute(c)?;
             diesel::delete(access_grants::table.filter(access_grants::account_id.eq(&a.id))).execute(c)?;
-            let dropped =
-                diesel::update(outbox::table.filter(outbox::account_id.eq(&a.id)).filter(outbox::status.ne("sent")))
-                    .set((outbox::status.eq("cancelled"), outbox::locked_until.eq(None::<i64>)))
-                    .execute(c)?;
+            let theirs = outbox::account_id.eq(&a.id).or(outbox::order_id.eq_any(&mine));
+            let dropped = diesel::update(outbox::table.filter(theirs.clone()).filter(outbox::status.ne("sent")))
+                .set((outbox::status.eq("cancelled"), outbox::locked_until.eq(None::<i64>)))
+                .execute(c)?;
+            // SMTP answers often quote the address.
+            diesel::update(outbox::table.filter(theirs)).set(outbox::last_error.eq(None::<String>)).execute(c)?;
             Event::new(&actor, &ip, "account.erase", &a.login)
                 .before(json!({"status": a.status}))
                 .after(json!({"status": "revoked", "orders_anonymised": orders_changed, "emails_dropped": dropped}))
@@ -79,6 +92,10 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
         })
         .await?;
     let account_id = done?;
+    // SQLite: move the overwritten pages out of the WAL now (secure_delete zeroes freed ones).
+    if let Err(e) = state.db.checkpoint().await {
+        tracing::warn!(event = "db_checkpoint_failed", error = %e, "erased data may stay in the WAL until the next checkpoint");
+    }
     tracing::info!(event = "account_erased", account_id = %account_id, admin_id = %p.admin.id, "customer data erased");
     Ok(())
 }

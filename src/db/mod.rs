@@ -190,6 +190,16 @@ impl Db {
     pub async fn ping(&self) -> bool {
         self.read(|c| c.batch_execute("SELECT 1").map_err(DbError::from)).await.is_ok()
     }
+
+    /// SQLite: copies the WAL into the database file and truncates it (after an erasure, so old
+    /// values do not linger there). Nothing on PostgreSQL.
+    pub async fn checkpoint(&self) -> DbResult<()> {
+        self.read(|c| match c {
+            DbConn::Sqlite(s) => s.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").map_err(DbError::from),
+            DbConn::Pg(_) => Ok(()),
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

@@ -88,8 +88,9 @@ pub fn claim(conn: &mut DbConn, now: i64) -> QueryResult<Option<Job>> {
     }
 }
 
+/// Marks a claimed job sent (a job cancelled meanwhile, e.g. by an erasure, stays cancelled).
 pub fn mark_sent(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id))
+    diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(now),
@@ -103,10 +104,10 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
 pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: Option<i64>) -> QueryResult<usize> {
     let error: String = error.chars().take(500).collect();
     match retry_at {
-        Some(at) => diesel::update(outbox::table.find(id))
+        Some(at) => diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
             .set((outbox::run_at.eq(at), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
             .execute(conn),
-        None => diesel::update(outbox::table.find(id))
+        None => diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
             .set((outbox::status.eq("dead"), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
             .execute(conn),
     }

@@ -30,6 +30,9 @@ async fn support_exports_then_erases_a_customers_data_and_the_accounting_stays()
     );
     assert_eq!(app.get("/api/v1/me/export").await.status(), 401, "only with a session");
 
+    // An unpaid order under the same address, still open at the erasure.
+    let unpaid = app.order(&c.email).await;
+
     // Erasing is destructive: it needs a fresh password proof.
     app.clock.advance(6 * 60);
     let erase = format!("/accounts/{}/erase", c.login);
@@ -55,6 +58,13 @@ async fn support_exports_then_erases_a_customers_data_and_the_accounting_stays()
         (Some(demo.price_minor), Some("(erased)"))
     );
     assert_eq!(order["payments"][0]["status"], "succeeded");
+
+    // The unpaid order ended with the erasure: paying it later is refused, never provisioned.
+    assert_eq!(app.order_status(&unpaid).await, "cancelled");
+    app.pay_by_callback(&unpaid, "authenticated").await;
+    assert_eq!(app.order_status(&unpaid).await, "cancelled");
+    let refused = json_status(operator.get(&format!("/orders/{unpaid}")).await, 200).await;
+    assert_eq!(refused["events"][0]["outcome"], "already_paid", "{refused}");
 
     let owner = app.admin("owner").await;
     let entry = &owner.audit("action=account.erase").await[0];

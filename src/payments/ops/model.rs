@@ -115,7 +115,11 @@ pub fn confirmed_refunds(conn: &mut DbConn, payment_id: &str) -> QueryResult<i64
 /// Re-arms a resumed operation.
 pub fn restart(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
     diesel::update(payment_operations::table.find(id))
-        .set((payment_operations::status.eq(PENDING), payment_operations::updated_at.eq(now)))
+        .set((
+            payment_operations::status.eq(PENDING),
+            payment_operations::created_at.eq(now),
+            payment_operations::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 
