@@ -1,18 +1,10 @@
 // The merchant's admin portal: a thin client of keyturn's admin JSON API (no framework, no
 // inline code). Names, emails and every other value from the server are attacker-controlled:
-// they are inserted with textContent only.
+// they are inserted with textContent only. This script holds what every part shares (log-in,
+// re-authentication, the tabs) and the orders and invoices; admin-accounts.js and
+// admin-manage.js add their tabs to `tabs`.
 "use strict";
 const $ = (id) => document.getElementById(id);
-
-// What each role may do, as in src/admin/roles.rs (a test keeps the two equal). It only hides
-// what the server would refuse; the server decides.
-const ROLES = {
-  ReadOrders: "owner operator viewer",
-  OperatePayments: "owner operator",
-  ManageInvoices: "owner operator",
-  ReadAccounts: "owner support viewer",
-  ManageAccounts: "owner support",
-};
 // Currencies whose minor unit is not a hundredth, as in src/money.rs (a test keeps them equal).
 const EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
 const EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND";
@@ -24,8 +16,10 @@ const state = { me: null, orderId: null, onReauth: null };
 const intents = new Map(JSON.parse(sessionStorage.getItem("keyturn-admin-intents") || "[]"));
 const saveIntents = () => sessionStorage.setItem("keyturn-admin-intents", JSON.stringify([...intents]));
 
+// What the server lists for this admin (GET /admin/me). It only hides what the server would
+// refuse; the server decides.
 function can(permission) {
-  return !!state.me && ROLES[permission].split(" ").includes(state.me.role);
+  return !!state.me && (state.me.permissions || []).includes(permission);
 }
 
 function say(text, ok) {
@@ -149,10 +143,18 @@ function show(view) {
   for (const v of ["login", "enrol", "app"]) $(v).hidden = v !== view;
 }
 
+// Each tab's loader, by the id of its section (and of its button's data-tab).
+const tabs = {
+  orders: () => { showOrderList(); loadOrders(false); },
+  invoices: () => { loadServices(); loadInvoices(false); },
+};
+// What to forget at logout, besides every table: each script adds its own.
+const resets = [];
+
 function showLogin() {
   state.me = null;
-  const tables = ["order-table", "d-payments", "d-operations", "d-events", "invoice-table", "account-table"];
-  for (const t of tables) $(t).tBodies[0].replaceChildren();
+  for (const t of document.querySelectorAll("#app tbody")) t.replaceChildren();
+  for (const reset of resets) reset();
   $("d-facts").replaceChildren();
   $("inv-result").hidden = true;
   $("totp-row").hidden = true;
@@ -169,21 +171,17 @@ async function load() {
   $("who").textContent = r.data.username;
   $("role").textContent = r.data.role;
   $("enrol-open").hidden = r.data.totp_enabled;
-  const tabs = { orders: can("ReadOrders"), invoices: can("ReadOrders"), accounts: can("ReadAccounts") };
-  for (const b of $("tabs").querySelectorAll("button")) b.hidden = !tabs[b.dataset.tab];
-  $("invoice-form").hidden = !can("ManageInvoices");
-  for (const note of $("notes").children) note.hidden = note.dataset.role !== r.data.role;
+  for (const e of document.querySelectorAll("[data-needs]")) e.hidden = !can(e.dataset.needs);
   show("app");
-  const first = Object.keys(tabs).find((t) => tabs[t]);
-  openTab(first || null);
+  const first = [...$("tabs").querySelectorAll("button")].find((b) => !b.hidden);
+  if (!first) say("Your role has nothing to show here.");
+  openTab(first ? first.dataset.tab : null);
 }
 
 function openTab(tab) {
-  for (const t of ["orders", "invoices", "accounts"]) $(t).hidden = t !== tab;
+  for (const t of Object.keys(tabs)) $(t).hidden = t !== tab;
   for (const b of $("tabs").querySelectorAll("button")) b.classList.toggle("current", b.dataset.tab === tab);
-  if (tab === "orders") { showOrderList(); loadOrders(false); }
-  if (tab === "invoices") { loadServices(); loadInvoices(false); }
-  if (tab === "accounts") searchAccounts();
+  if (tabs[tab]) tabs[tab]();
 }
 
 // ---- log in, log out, TOTP enrolment -----------------------------------------------------
@@ -288,6 +286,18 @@ $("reauth-form").addEventListener("submit", async (e) => {
   state.onReauth = null;
   if (then) await then();
 });
+
+// Sends `send()`; if the server wants the password confirmed first, asks for it and sends again.
+// `done` gets the final answer.
+async function withReauth(send, done, why) {
+  const r = await send();
+  if (r.status === 403 && r.data.error === "reauthentication_required") {
+    say(why || r.data.message);
+    askPassword(async () => { say("Working…", true); await done(await send()); });
+    return;
+  }
+  await done(r);
+}
 
 $("reauth-cancel").addEventListener("click", () => {
   state.onReauth = null;
@@ -400,13 +410,7 @@ async function operate(p, kind, amountText) {
   const memo = { kind, amount_minor: body.amount_minor };
   const send = () => once(p.payment_id, kind + " " + JSON.stringify(body), (key) => api("POST", path, body, key), memo);
   say("Working…", true);
-  const r = await send();
-  if (r.status === 403 && r.data.error === "reauthentication_required") {
-    say("Refunds need your password again.");
-    askPassword(async () => { say("Working…", true); operated(await send(), orderId); });
-    return;
-  }
-  operated(r, orderId);
+  await withReauth(send, (r) => operated(r, orderId), "Refunds need your password again.");
 }
 
 async function operated(r, orderId) {
@@ -493,31 +497,5 @@ function loadInvoices(more) {
 }
 $("invoice-more").addEventListener("click", () => loadInvoices(true));
 
-// ---- customer accounts (support) ---------------------------------------------------------
-
-async function searchAccounts() {
-  const q = $("a-q").value.trim();
-  const r = await api("GET", "/admin/accounts" + (q ? "?q=" + encodeURIComponent(q) : ""));
-  if (r.status !== 200) { fail(r); return; }
-  const services = (a) => a.services.map((s) => s.name + " until " + when(s.active_until)).join("; ");
-  const cells = (a) => [a.login, a.email, a.status, services(a), accountActions(a)];
-  fill("account-table", r.data, cells, "No accounts match.");
-}
-$("account-search").addEventListener("submit", (e) => { e.preventDefault(); say(""); searchAccounts(); });
-
-function accountActions(a) {
-  const span = node("span");
-  if (!can("ManageAccounts") || a.status === "revoked") return span;
-  const act = (label, path, done) => button(label, async () => {
-    const r = await api("POST", "/admin/accounts/" + encodeURIComponent(a.login) + "/" + path);
-    if (r.status >= 300) { fail(r); return; }
-    await searchAccounts();
-    say(done, true);
-  }, { "data-action": path });
-  if (a.status === "suspended") span.append(act("Reinstate", "reinstate", "Account reinstated."));
-  else span.append(act("Suspend", "suspend", "Account suspended: its sessions ended."));
-  span.append(act("Resend credentials", "resend-credentials", "A new temporary password is on its way."));
-  return span;
-}
-
-load();
+// The other scripts have added their tabs by now.
+document.addEventListener("DOMContentLoaded", load);

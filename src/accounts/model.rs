@@ -60,26 +60,9 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Accou
     accounts::table.filter(accounts::email.eq(email)).first(conn).optional()
 }
 
-/// Stores a new temporary password hash.
+/// Stores a new temporary password hash, only while the account's status is `status` (a
+/// suspension, revocation or erasure meanwhile wins); returns the rows changed.
 pub fn set_temporary_password(
-    conn: &mut DbConn,
-    id: &str,
-    hash: &str,
-    expires_at: i64,
-    now: i64,
-) -> QueryResult<usize> {
-    diesel::update(accounts::table.find(id))
-        .set((
-            accounts::password_hash.eq(hash),
-            accounts::must_change_password.eq(true),
-            accounts::temp_password_expires_at.eq(expires_at),
-            accounts::updated_at.eq(now),
-        ))
-        .execute(conn)
-}
-
-/// [`set_temporary_password`] only while the account's status is `status`; returns rows changed.
-pub fn set_temporary_password_if(
     conn: &mut DbConn,
     id: &str,
     status: &str,

@@ -89,8 +89,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         .write(move |c| {
             // Only while the account still waits for them: an account verified, revoked or
             // erased while the hash was computed gets nothing.
-            if model::set_temporary_password_if(c, &id, model::PENDING_VERIFICATION, &hash, password_expires_at, now)?
-                == 0
+            if model::set_temporary_password(c, &id, model::PENDING_VERIFICATION, &hash, password_expires_at, now)? == 0
             {
                 return Ok(false);
             }
@@ -136,7 +135,7 @@ pub async fn reset_credentials(state: &AppState, account_id: &str) -> anyhow::Re
             if !model::set_status(c, &id, &[model::ACTIVE], model::ACTIVE, now)? {
                 return Ok(false);
             }
-            model::set_temporary_password(c, &id, &hash, password_expires_at, now)?;
+            model::set_temporary_password(c, &id, model::ACTIVE, &hash, password_expires_at, now)?;
             crate::sessions::model::delete_all_for_account(c, &id)?;
             Ok(true)
         })

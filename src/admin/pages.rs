@@ -1,5 +1,5 @@
 //! The merchant's admin portal (`/admin`): one server-rendered page, driven by
-//! `assets/admin.js` through the admin JSON API. The page holds no data of its own: every value
+//! `assets/admin*.js` through the admin JSON API. The page holds no data of its own: every value
 //! comes from the API and is inserted as text by the script.
 
 use poem::http::StatusCode;
@@ -22,7 +22,8 @@ const HEAD: &str = "<style>main{max-width:1040px}[hidden]{display:none!important
     select{width:100%;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}\
     td input{width:110px;padding:6px;font-size:14px}dialog{border:1px solid #d0d7de;border-radius:8px;max-width:360px}\
     dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{color:#6a737d}dd{margin:0}\
-    code{word-break:break-all}</style>";
+    code{word-break:break-all}.panel{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:12px 0}\
+    button.danger{background:#cf222e}.id,.change{overflow-wrap:anywhere}.change{font-size:12px;min-width:200px}</style>";
 
 const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <noscript><p class="error">The admin portal needs JavaScript.</p></noscript>
@@ -46,13 +47,13 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <p>Logged in as <code id="who"></code>, role <code id="role"></code>
  <button id="enrol-open" class="small" type="button" hidden>Set up two-factor authentication</button>
  <button id="logout" class="small" type="button">Log out</button></p>
- <nav id="tabs"><button type="button" data-tab="orders">Orders</button>
- <button type="button" data-tab="invoices">Invoices</button>
- <button type="button" data-tab="accounts">Accounts</button></nav>
- <div id="notes" class="muted"><p data-role="catalog" hidden>Services are managed through the API: GET/POST
- /api/v1/admin/services, PATCH /api/v1/admin/services/{slug} (see <a href="/docs">/docs</a>).</p>
- <p data-role="support" hidden>Revoking an account and extending access are done through the API:
- POST /api/v1/admin/accounts/{login}/revoke | extend (see <a href="/docs">/docs</a>).</p></div>
+ <nav id="tabs"><button type="button" data-tab="orders" data-needs="ReadOrders">Orders</button>
+ <button type="button" data-tab="invoices" data-needs="ReadOrders">Invoices</button>
+ <button type="button" data-tab="accounts" data-needs="ReadAccounts">Accounts</button>
+ <button type="button" data-tab="emails" data-needs="ReadAccounts">Emails</button>
+ <button type="button" data-tab="audit" data-needs="ReadAudit">Audit log</button>
+ <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
+ <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button></nav>
  <section id="orders" hidden>
   <div id="order-list">
   <form id="order-filter" class="row"><div><label for="f-status">Status</label>
@@ -75,7 +76,7 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <th>Detail</th><th>Event</th></tr></thead><tbody></tbody></table></div>
  </section>
  <section id="invoices" hidden>
-  <form id="invoice-form" hidden><h2>New invoice</h2>
+  <form id="invoice-form" data-needs="ManageInvoices" hidden><h2>New invoice</h2>
   <div class="row"><div><label for="inv-name">Customer name</label><input id="inv-name" autocomplete="off"></div>
   <div><label for="inv-email">Email</label><input id="inv-email" type="email" autocomplete="off"></div>
   <div><label for="inv-phone">Phone (optional)</label><input id="inv-phone" type="tel" autocomplete="off"></div></div>
@@ -96,9 +97,58 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <section id="accounts" hidden>
   <form id="account-search" class="row"><div><label for="a-q">Email or login</label><input id="a-q" type="search"></div>
   <button type="submit">Search</button></form>
+  <div id="confirm" class="panel" hidden><p id="confirm-text"></p>
+  <button id="confirm-yes" class="small danger" type="button"></button>
+  <button id="confirm-no" class="small" type="button">Cancel</button></div>
+  <form id="extend-form" class="panel" hidden><p id="extend-title"></p>
+  <div class="row"><div><label for="extend-service">Service (slug)</label><input id="extend-service" list="extend-slugs"
+  autocomplete="off"><datalist id="extend-slugs"></datalist></div>
+  <div><label for="extend-days">Days</label><input id="extend-days" type="number" min="1" max="3650" value="30"></div>
+  <button type="submit">Extend</button><button id="extend-cancel" type="button">Cancel</button></div></form>
+  <p id="export-result" hidden><a id="export-link" download></a></p>
   <table id="account-table"><thead><tr><th>Login</th><th>Email</th><th>Status</th><th>Services</th><th>Actions</th>
   </tr></thead>
   <tbody></tbody></table>
+ </section>
+ <section id="emails" hidden>
+  <form id="email-filter" class="row"><div><label for="e-status">Status</label>
+  <select id="e-status"><option value="dead">dead (given up)</option><option value="pending">pending</option><option value="sent">sent</option>
+  <option value="all">all</option></select></div><button type="submit">Show</button></form>
+  <table id="email-table"><thead><tr><th>Created</th><th>Kind</th><th>Customer</th><th>Order</th><th>Status</th>
+  <th>Attempts</th><th>Last error</th><th>Actions</th></tr></thead><tbody></tbody></table>
+ </section>
+ <section id="audit" hidden>
+  <form id="audit-filter" class="row"><div><label for="au-actor">Actor</label><input id="au-actor" type="search"></div>
+  <div><label for="au-action">Action</label><input id="au-action" type="search" placeholder="e.g. account.erase"></div>
+  <div><label for="au-from">From</label><input id="au-from" type="date"></div>
+  <div><label for="au-to">To</label><input id="au-to" type="date"></div><button type="submit">Show</button></form>
+  <table id="audit-table"><thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Target</th><th>Outcome</th>
+  <th>IP</th><th>Change</th></tr></thead><tbody></tbody></table>
+  <button id="audit-more" class="small" type="button" hidden>More</button>
+ </section>
+ <section id="services" hidden>
+  <table id="service-table"><thead><tr><th>Slug</th><th>Name</th><th>Price</th><th>Period</th><th>Active</th>
+  <th>Actions</th></tr></thead><tbody></tbody></table>
+  <form id="service-form" data-needs="ManageServices" hidden><h2 id="s-title">New service</h2>
+  <div class="row"><div><label for="s-slug">Slug</label><input id="s-slug" autocomplete="off"></div>
+  <div><label for="s-name">Name</label><input id="s-name" autocomplete="off"></div></div>
+  <div class="row"><div><label for="s-price">Price</label><input id="s-price" inputmode="decimal"></div>
+  <div><label for="s-currency">Currency</label><input id="s-currency" maxlength="3" value="EUR"></div>
+  <div><label for="s-days">Period (days)</label><input id="s-days" type="number" min="1" value="30"></div>
+  <div><label for="s-active">On sale</label><select id="s-active"><option value="true">yes</option>
+  <option value="false">no</option></select></div></div>
+  <button type="submit" id="s-submit">Create service</button>
+  <button id="s-cancel" type="button" hidden>Cancel</button></form>
+ </section>
+ <section id="admins" hidden>
+  <table id="admin-table"><thead><tr><th>Username</th><th>Role</th><th>Status</th><th>Created</th><th>Actions</th>
+  </tr></thead><tbody></tbody></table>
+  <form id="admin-form"><h2>New administrator</h2>
+  <div class="row"><div><label for="ad-username">Username</label><input id="ad-username" autocomplete="off"></div>
+  <div><label for="ad-role">Role</label><select id="ad-role"><option>viewer</option><option>support</option>
+  <option>operator</option><option>catalog</option><option>owner</option></select></div>
+  <div><label for="ad-password">Password</label><input id="ad-password" type="password" autocomplete="new-password">
+  </div></div><button type="submit">Create administrator</button></form>
  </section>
 </div>
 <dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
@@ -108,7 +158,9 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <input id="reauth-totp" inputmode="numeric" autocomplete="one-time-code"></div>
  <p id="reauth-message" class="error" role="status"></p>
  <button type="submit">Confirm</button> <button id="reauth-cancel" type="button">Cancel</button></form></dialog>
-<script src="/assets/admin.js"></script>"#;
+<script src="/assets/admin.js"></script>
+<script src="/assets/admin-accounts.js"></script>
+<script src="/assets/admin-manage.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -122,11 +174,28 @@ pub fn get_admin_page(state: Data<&AppState>) -> Response {
     ))
 }
 
-/// The portal's script (served from the binary).
+/// The portal's scripts, served from the binary: the shared part (log-in, re-authentication,
+/// orders, invoices)…
 #[handler]
 pub fn get_admin_script() -> Response {
+    script(include_str!("../../assets/admin.js"))
+}
+
+/// … customer accounts and the email outbox…
+#[handler]
+pub fn get_admin_accounts_script() -> Response {
+    script(include_str!("../../assets/admin-accounts.js"))
+}
+
+/// … and the audit log, services and administrators.
+#[handler]
+pub fn get_admin_manage_script() -> Response {
+    script(include_str!("../../assets/admin-manage.js"))
+}
+
+fn script(body: &'static str) -> Response {
     Response::builder()
         .content_type("text/javascript; charset=utf-8")
         .header("Cache-Control", "public, max-age=300")
-        .body(include_str!("../../assets/admin.js"))
+        .body(body)
 }

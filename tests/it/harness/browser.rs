@@ -1,5 +1,6 @@
 //! A real browser for the tests: headless Chromium driven through chromedriver's WebDriver
-//! API. Screenshots land in target/browser/.
+//! API. Screenshots land in target/browser/; downloads in a `downloads` folder next to the
+//! profile.
 //!
 //! Browser tests run when chromedriver is installed (`.ci/run` installs it and sets
 //! KEYTURN_REQUIRE_BROWSER=1, which turns a missing browser into a failure).
@@ -17,6 +18,7 @@ pub struct Driver {
     base: String,
     session: String,
     http: reqwest::Client,
+    downloads: PathBuf,
 }
 
 impl Drop for Driver {
@@ -57,6 +59,8 @@ impl Driver {
             .spawn()
             .ok()?;
         let base = format!("http://127.0.0.1:{port}");
+        let downloads = profile.with_file_name("downloads");
+        std::fs::create_dir_all(&downloads).ok()?;
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(20);
         while http.get(format!("{base}/status")).send().await.is_err() {
@@ -70,12 +74,15 @@ impl Driver {
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--disable-quic", "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync", "--window-size=900,1100",
-                         format!("--user-data-dir={}", profile.display())]
+                         format!("--user-data-dir={}", profile.display())],
+                // chromedriver lets a headless browser download when a folder is set.
+                "prefs": {"download.default_directory": downloads.to_string_lossy(),
+                          "download.prompt_for_download": false}
             }
         }}});
         let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.ok()?.json().await.ok()?;
         let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {resp}")).to_string();
-        Some(Driver { child, base, session, http })
+        Some(Driver { child, base, session, http, downloads })
     }
 
     /// One WebDriver command of this session; panics on a WebDriver error.
@@ -155,12 +162,25 @@ impl Driver {
         self.wait_until_with(shown, json!([css]), timeout).await;
     }
 
-    async fn wait_until_with(&self, script: &str, args: Value, timeout: Duration) {
+    /// Waits until `script` (a function body; `arguments` holds `args`) returns true.
+    pub async fn wait_until_with(&self, script: &str, args: Value, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while self.script(script, args.clone()).await != json!(true) {
             assert!(Instant::now() < deadline, "never true: {script} {args}; the page shows:\n{}", self.text().await);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The contents of the downloaded file `name`, once the browser has finished saving it.
+    pub async fn download(&self, name: &str, timeout: Duration) -> Vec<u8> {
+        let path = self.downloads.join(name);
+        let deadline = Instant::now() + timeout;
+        // Chromium writes to `name.crdownload` and renames it when done.
+        while !path.exists() {
+            assert!(Instant::now() < deadline, "{name} was never downloaded; the page shows:\n{}", self.text().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::fs::read(&path).expect("the download")
     }
 
     pub async fn screenshot(&self, name: &str) {

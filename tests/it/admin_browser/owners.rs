@@ -1,0 +1,94 @@
+//! An owner creates, changes and takes a service off sale, creates, disables and enables an
+//! administrator, and pages through the audit log.
+
+use serde_json::json;
+
+use super::{log_in, shown, WAIT};
+use crate::harness::browser::browser_or_skip;
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_manages_services_and_admins_and_pages_through_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(&dir.path().join("chromium-profile")).await else { return };
+    let app = TestApp::builder().start().await;
+    let api = app.admin("owner").await;
+    let owner = app.new_admin("owner").await;
+    log_in(&browser, Some(&app.public_url), &owner).await;
+    browser.wait_for_visible("button[data-tab=services]", WAIT).await;
+
+    // A new service (its name as text, never markup), then a new price, then off sale.
+    let slug = format!("extra-{}", hex::encode(rand::random::<[u8; 3]>()));
+    browser.click("button[data-tab=services]").await;
+    browser.wait_for_visible("#service-form", WAIT).await;
+    browser.type_into("#s-slug", &slug).await;
+    browser.type_into("#s-name", "Extra <i>support</i>").await;
+    browser.type_into("#s-price", "4.5").await;
+    browser.clear("#s-days").await;
+    browser.type_into("#s-days", "90").await;
+    browser.click("#service-form button[type=submit]").await;
+    browser.wait_for_text(&format!("Service {slug} created"), WAIT).await;
+    let listed = browser.wait_for_text("Extra <i>support</i>", WAIT).await;
+    assert!(listed.contains("4.50 EUR") && listed.contains("90 days"), "the catalog: {listed}");
+    assert_eq!(
+        browser.script("return document.querySelectorAll('#service-table i').length;", json!([])).await,
+        json!(0)
+    );
+    browser.click(&format!("button[data-service='{slug}'][data-action=edit]")).await;
+    let editing = "const s = document.getElementById('s-slug'); return s.readOnly && s.value === arguments[0];";
+    browser.wait_until_with(editing, json!([slug]), WAIT).await;
+    browser.clear("#s-price").await;
+    browser.type_into("#s-price", "5").await;
+    browser.click("#service-form button[type=submit]").await;
+    browser.wait_for_text(&format!("Service {slug} saved"), WAIT).await;
+    browser.wait_for_text("5.00 EUR", WAIT).await;
+    browser.click(&format!("button[data-service='{slug}'][data-action=deactivate]")).await;
+    browser.wait_for_visible(&format!("button[data-service='{slug}'][data-action=activate]"), WAIT).await;
+    let services = json_status(api.get("/services").await, 200).await;
+    let service = services.as_array().unwrap().iter().find(|s| s["slug"] == slug.as_str()).expect("created");
+    assert_eq!(
+        (service["name"].as_str(), service["price_minor"].as_i64(), service["period_days"].as_i64()),
+        (Some("Extra <i>support</i>"), Some(500), Some(90))
+    );
+    assert_eq!(service["active"], false);
+    browser.screenshot("admin-owner-1-services").await;
+
+    // A new administrator, disabled (their logins refused), then enabled again.
+    let username = format!("new-{}", hex::encode(rand::random::<[u8; 3]>()));
+    let password = strong_password();
+    browser.click("button[data-tab=admins]").await;
+    browser.wait_for_visible("#admin-form", WAIT).await;
+    assert!(!shown(&browser, &format!("button[data-admin='{}']", owner.username)).await, "one cannot disable oneself");
+    browser.type_into("#ad-username", &username).await;
+    browser.script("document.getElementById('ad-role').value = 'support';", json!([])).await;
+    browser.type_into("#ad-password", &password).await;
+    browser.click("#admin-form button[type=submit]").await;
+    browser.wait_for_text(&format!("Administrator {username} (support) created"), WAIT).await;
+    let created = AdminActor::new(&app.base, &username, &password, "support");
+    assert_eq!(created.login(None).await.status(), 200);
+    browser.click(&format!("button[data-admin='{username}'][data-action=disable]")).await;
+    browser.wait_for_text("is disabled", WAIT).await;
+    assert_error(created.fresh().login(None).await, 403, "admin_disabled").await;
+    browser.screenshot("admin-owner-2-admins").await;
+    browser.click(&format!("button[data-admin='{username}'][data-action=enable]")).await;
+    browser.wait_for_text("may log in again", WAIT).await;
+    assert_eq!(created.fresh().login(None).await.status(), 200);
+
+    // The audit log in pages: 50 entries, then "More" for the rest.
+    for i in 0..55 {
+        assert_eq!(api.patch("/services/demo", json!({"name": format!("Demo {i}")})).await.status(), 200);
+    }
+    browser.click("button[data-tab=audit]").await;
+    browser.wait_for_visible("#audit-filter", WAIT).await;
+    browser.type_into("#au-action", "service.update").await;
+    browser.click("#audit-filter button[type=submit]").await;
+    let rows = "const rows = [...document.querySelectorAll('#audit-table tbody tr')];
+        return rows.length === arguments[0] && rows.every((r) => r.cells[2].textContent === 'service.update');";
+    browser.wait_until_with(rows, json!([50]), WAIT).await;
+    browser.click("#audit-more").await;
+    // 55 from the API, 2 from the page (the new price, off sale).
+    browser.wait_until_with(rows, json!([57]), WAIT).await;
+    assert!(!shown(&browser, "#audit-more").await, "the last page offers more");
+    browser.screenshot("admin-owner-3-audit").await;
+    app.stop().await;
+}
