@@ -132,10 +132,9 @@ pub async fn reset_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         .db
         .write(move |c| {
             // Only while still active: a suspension or revocation meanwhile wins.
-            if !model::set_status(c, &id, &[model::ACTIVE], model::ACTIVE, now)? {
+            if model::set_temporary_password(c, &id, model::ACTIVE, &hash, password_expires_at, now)? == 0 {
                 return Ok(false);
             }
-            model::set_temporary_password(c, &id, model::ACTIVE, &hash, password_expires_at, now)?;
             crate::sessions::model::delete_all_for_account(c, &id)?;
             Ok(true)
         })
