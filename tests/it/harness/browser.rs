@@ -87,14 +87,19 @@ impl Driver {
 
     /// One WebDriver command of this session; panics on a WebDriver error.
     pub async fn cmd(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let v = self.try_cmd(method, path, body).await;
+        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
+        v["value"].clone()
+    }
+
+    /// One WebDriver command; the whole answer, errors included.
+    async fn try_cmd(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req.send().await.expect("webdriver").json().await.expect("webdriver json");
-        assert!(v["value"]["error"].is_null(), "webdriver {path}: {v}");
-        v["value"].clone()
+        req.send().await.expect("webdriver").json().await.expect("webdriver json")
     }
 
     pub async fn goto(&self, url: &str) {
@@ -118,9 +123,19 @@ impl Driver {
         self.cmd(Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
     }
 
+    /// Clicks the element `css` names. The page may re-render it between finding and clicking
+    /// (a list reloading): then it is found again, a few times, before giving up.
     pub async fn click(&self, css: &str) {
-        let id = self.element(css).await;
-        self.cmd(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+        for _ in 0..5 {
+            let id = self.element(css).await;
+            let v = self.try_cmd(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+            match v["value"]["error"].as_str() {
+                None => return,
+                Some("stale element reference") => tokio::time::sleep(Duration::from_millis(100)).await,
+                Some(_) => panic!("webdriver click {css}: {v}"),
+            }
+        }
+        panic!("{css} kept being replaced while it was clicked");
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) in the page; returns its value.
