@@ -199,7 +199,7 @@ async fn reauthentication_asks_for_the_totp_code_when_enrolled_and_is_audited() 
     assert_error(operator.post("/session/reauth", &password).await, 403, "totp_required").await;
     let wrong = json!({"password": operator.password, "totp": "000000"});
     assert_error(operator.post("/session/reauth", &wrong).await, 403, "invalid_credentials").await;
-    let code = keyturn::admin::totp::code_at(&secret, app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(&secret, app.clock.now()).unwrap();
     let right = json!({"password": operator.password, "totp": code});
     assert_eq!(operator.post("/session/reauth", &right).await.status(), 204);
     // A code works once.
@@ -265,7 +265,7 @@ async fn a_stolen_session_cannot_bind_its_own_authenticator_or_refund_without_th
     let operator = app.admin("operator").await;
     app.clock.advance(6 * 60);
     let v = json_status(operator.post("/me/totp", &json!({})).await, 200).await;
-    let code = keyturn::admin::totp::code_at(v["secret"].as_str().unwrap(), app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(v["secret"].as_str().unwrap(), app.clock.now()).unwrap();
     let confirm = operator.post("/me/totp/confirm", &json!({"code": code})).await;
     assert_error(confirm, 403, "reauthentication_required").await;
     assert_eq!(operator.post("/session/reauth", &json!({"password": operator.password})).await.status(), 204);

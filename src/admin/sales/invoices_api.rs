@@ -7,13 +7,14 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::roles::Permission;
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::access::roles::Permission;
+use crate::admin::paging;
 use crate::admin::AdminTag;
-use crate::admin::{idempotency, paging};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::http::strict::Str;
+use crate::idempotency;
 use crate::invoices::model::{self, Listed};
 use crate::invoices::service::{self, Created, InvoiceInput};
 use crate::state::AppState;

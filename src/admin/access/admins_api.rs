@@ -6,9 +6,9 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::roles::Permission;
-use crate::admin::service::{self, Actor};
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::access::roles::Permission;
+use crate::admin::access::service::{self, Actor};
 use crate::admin::AdminTag;
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
@@ -50,7 +50,7 @@ pub enum AdminChanged {
     Done,
 }
 
-fn view(a: crate::admin::model::Admin) -> AdminView {
+fn view(a: crate::admin::access::model::Admin) -> AdminView {
     AdminView { username: a.username, role: a.role, status: a.status, created_at: rfc3339(a.created_at) }
 }
 
@@ -78,7 +78,7 @@ impl AdminAdminsApi {
     #[oai(path = "/admin/admins", method = "get")]
     async fn list_admins(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Vec<AdminView>>, ApiError> {
         authorize(&state, req, Permission::ManageAdmins).await?;
-        let all = state.db.read(|c| Ok(crate::admin::model::list(c)?)).await?;
+        let all = state.db.read(|c| Ok(crate::admin::access::model::list(c)?)).await?;
         Ok(Json(all.into_iter().map(view).collect()))
     }
 

@@ -9,10 +9,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde::{Deserialize, Serialize};
 
-use crate::admin::auth::authorize_write;
-use crate::admin::roles::Permission;
-use crate::admin::{idempotency, reauth, AdminTag};
+use crate::admin::access::auth::authorize_write;
+use crate::admin::access::roles::Permission;
+use crate::admin::{access::reauth, AdminTag};
 use crate::http::api_error::ApiError;
+use crate::idempotency;
 use crate::payments::ops::service::{self, Actor};
 use crate::payments::ops::OpKind;
 use crate::state::AppState;

@@ -5,11 +5,11 @@ use serde_json::json;
 
 use crate::accounts::password;
 use crate::accounts::service::{busy, weak_password_error};
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
-use crate::admin::model::{self, Admin};
-use crate::admin::roles::Role;
-use crate::admin::totp;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::admin::access::model::{self, Admin};
+use crate::admin::access::roles::Role;
+use crate::admin::access::totp;
+use crate::audit::Event;
 use crate::crypto::{random_id, PasswordHasherPool};
 use crate::db::Db;
 use crate::http::api_error::ApiError;
@@ -125,7 +125,7 @@ pub async fn confirm_totp(state: &AppState, p: &AdminPrincipal, code: &str) -> R
     }
     // A stolen session must not bind its own authenticator to the account: the password must
     // have been proved recently (the login itself, or POST /admin/session/reauth).
-    crate::admin::reauth::require_recent(state, p)?;
+    crate::admin::access::reauth::require_recent(state, p)?;
     let Some(secret) = p.admin.totp_pending_secret.clone() else {
         return Err(ApiError::conflict("totp_not_started", "Start the enrolment first (POST /api/v1/admin/me/totp)."));
     };

@@ -4,9 +4,9 @@
 
 use crate::accounts::password;
 use crate::accounts::service::busy;
-use crate::admin::audit::{Event, SUCCESS};
-use crate::admin::auth::AdminPrincipal;
-use crate::admin::{model, totp};
+use crate::admin::access::auth::AdminPrincipal;
+use crate::admin::{access::model, access::totp};
+use crate::audit::{Event, SUCCESS};
 use crate::http::api_error::ApiError;
 use crate::http::limits::Bucket;
 use crate::state::AppState;

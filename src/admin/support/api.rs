@@ -7,10 +7,10 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::customers::{self, StatusChange};
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::access::roles::Permission;
 use crate::admin::paging;
-use crate::admin::roles::Permission;
+use crate::admin::support::service::{self as customers, StatusChange};
 use crate::admin::AdminTag;
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
@@ -176,7 +176,7 @@ impl AdminAccountsApi {
         login: Path<String>,
     ) -> Result<Json<serde_json::Value>, ApiError> {
         let p = authorize(&state, req, Permission::ManageAccounts).await?;
-        Ok(Json(crate::admin::privacy::export(&state, &p, &login).await?))
+        Ok(Json(crate::admin::support::privacy::export(&state, &p, &login).await?))
     }
 
     /// Erase the customer's personal data (name, address, phone on the account and its orders;
@@ -190,8 +190,8 @@ impl AdminAccountsApi {
         login: Path<String>,
     ) -> Result<AccountChanged, ApiError> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
-        crate::admin::reauth::require_recent(&state, &p)?;
-        crate::admin::privacy::erase(&state, &p, &login).await?;
+        crate::admin::access::reauth::require_recent(&state, &p)?;
+        crate::admin::support::privacy::erase(&state, &p, &login).await?;
         Ok(AccountChanged::Done)
     }
 }

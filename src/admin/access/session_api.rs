@@ -6,9 +6,9 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{self, authenticate, authorize_write};
-use crate::admin::roles::Permission;
-use crate::admin::service;
+use crate::admin::access::auth::{self, authenticate, authorize_write};
+use crate::admin::access::roles::Permission;
+use crate::admin::access::service;
 use crate::admin::AdminTag;
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
@@ -144,7 +144,7 @@ impl AdminAuthApi {
         check_origin(&state, req)?;
         // Enrolment-only sessions may confirm their password too: enrolling needs a recent proof.
         let p = authenticate(&state, req).await?;
-        crate::admin::reauth::reauthenticate(&state, &p, &body.password, body.totp.as_deref()).await?;
+        crate::admin::access::reauth::reauthenticate(&state, &p, &body.password, body.totp.as_deref()).await?;
         Ok(Done::Done)
     }
 
@@ -152,9 +152,9 @@ impl AdminAuthApi {
     #[oai(path = "/admin/me", method = "get")]
     async fn get_admin_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<AdminMe>, ApiError> {
         let p = authenticate(&state, req).await?;
-        let permissions = crate::admin::roles::Permission::ALL
+        let permissions = crate::admin::access::roles::Permission::ALL
             .into_iter()
-            .filter(|perm| !p.enrolment_only && p.role.is_some_and(|r| crate::admin::roles::allows(r, *perm)))
+            .filter(|perm| !p.enrolment_only && p.role.is_some_and(|r| crate::admin::access::roles::allows(r, *perm)))
             .map(|perm| perm.name().to_string())
             .collect();
         Ok(Json(AdminMe {

@@ -10,10 +10,10 @@ use poem::Request;
 
 use crate::accounts::password;
 use crate::accounts::service::busy;
-use crate::admin::audit::{self, Event};
-use crate::admin::model::{self, Admin, AdminSession};
-use crate::admin::roles::{allows, Permission, Role};
-use crate::admin::totp;
+use crate::admin::access::model::{self, Admin, AdminSession};
+use crate::admin::access::roles::{allows, Permission, Role};
+use crate::admin::access::totp;
+use crate::audit::{self, Event};
 use crate::crypto::{random_token, token_hash};
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;

@@ -6,9 +6,9 @@
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
-use crate::admin::customers::find;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::admin::support::service::find;
+use crate::audit::Event;
 use crate::db::schema::{access_grants, email_tokens, orders, outbox};
 use crate::http::api_error::ApiError;
 use crate::orders::model::{CANCELLED, PENDING_PAYMENT};

@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::audit::Event;
 use crate::db::schema::{accounts, orders, outbox};
 use crate::db::DbConn;
 use crate::http::api_error::ApiError;

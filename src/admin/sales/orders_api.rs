@@ -6,10 +6,10 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::admin::auth::authorize;
-use crate::admin::orders::{self, Filter};
+use crate::admin::access::auth::authorize;
+use crate::admin::access::roles::Permission;
 use crate::admin::paging;
-use crate::admin::roles::Permission;
+use crate::admin::sales::model::{self as orders, Filter};
 use crate::admin::AdminTag;
 use crate::clock::rfc3339;
 use crate::crypto::is_key;

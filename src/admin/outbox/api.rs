@@ -6,9 +6,10 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::roles::Permission;
-use crate::admin::{emails, paging, AdminTag};
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::access::roles::Permission;
+use crate::admin::outbox::service as emails;
+use crate::admin::{paging, AdminTag};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::state::AppState;

@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use crate::accounts::model::{self as accounts, Account};
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::audit::Event;
 use crate::catalog::model as catalog;
 use crate::db::DbConn;
 use crate::http::api_error::ApiError;

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::audit::Event;
 use crate::catalog::model::{self, Service};
 use crate::http::api_error::ApiError;
 use crate::state::AppState;

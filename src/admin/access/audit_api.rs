@@ -6,11 +6,11 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::admin::audit::{self, Filter};
-use crate::admin::auth::authorize;
+use crate::admin::access::auth::authorize;
+use crate::admin::access::roles::Permission;
 use crate::admin::paging;
-use crate::admin::roles::Permission;
 use crate::admin::AdminTag;
+use crate::audit::{self, Filter};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::state::AppState;

@@ -6,9 +6,9 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::admin::auth::{authorize, authorize_write};
-use crate::admin::catalog::{self, Changes};
-use crate::admin::roles::Permission;
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::access::roles::Permission;
+use crate::admin::catalog::service::{self as catalog, Changes};
 use crate::admin::AdminTag;
 use crate::catalog::model::{self as model, Service};
 use crate::http::api_error::ApiError;
