@@ -54,8 +54,8 @@ docs! {
     "sandbox_enabled", "true on SQLite with no real gateway, else false", "The built-in sandbox gateway (hosted page, 3-D Secure, test cards, signed callbacks). Left unset, it is off as soon as PostgreSQL or a real gateway is configured.";
     "sandbox_secret", "(random per process)", "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
     "sandbox_callback_url", "<public_url>/api/v1/payments/<dialect>/callback", "Where the sandbox delivers its callbacks.";
-    "sandbox_dialect", "sandbox", "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format and signature (that gateway must be configured; its first secret signs).";
-    "sandbox_paypal_key_file", "(none)", "PKCS#8 PEM RSA private key matching paypal_cert_file; the sandbox signs with it when sandbox_dialect=paypal (testing only).";
+    "sandbox_dialect", "sandbox", "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format to /api/v1/payments/sandbox/{gateway}/callback, signed with secrets derived from sandbox_secret, never the gateway's live ones (that gateway must be configured: its merchant ids are used).";
+    "sandbox_paypal_key_file", "(none)", "PKCS#8 PEM RSA private key the sandbox signs with when sandbox_dialect=paypal (testing only); never the key paypal_cert_file holds.";
     "hcaptcha_secret", "(none: captcha off)", "hCaptcha secret; when set, order intake and resend require a captcha.";
     "hcaptcha_sitekey", "(none)", "hCaptcha site key shown on forms.";
     "hcaptcha_verify_url", "https://api.hcaptcha.com/siteverify", "hCaptcha siteverify endpoint.";
