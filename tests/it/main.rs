@@ -19,6 +19,7 @@ mod interop;
 mod invoices;
 mod mail_transport;
 mod operations;
+mod passwords;
 mod payment_ops;
 mod payment_ops_gateways;
 mod payment_start;

@@ -13,6 +13,7 @@ pub mod process;
 pub mod raw;
 pub mod sandbox;
 pub mod smtp;
+pub mod stored;
 pub mod util;
 pub mod webhook;
 
