@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod callbacks;
 mod captcha_and_limits;
+mod emails_snapshot;
 mod expiry;
 mod flow;
 mod gateways;
