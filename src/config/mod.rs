@@ -89,10 +89,10 @@ settings_group! {
         "Where the sandbox delivers its callbacks.";
     sandbox_dialect: Dialect = Dialect::Sandbox,
         "sandbox",
-        "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format and signature (that gateway must be configured; its first secret signs).";
+        "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format to /api/v1/payments/sandbox/{gateway}/callback, signed with secrets derived from sandbox_secret, never the gateway's live ones (that gateway must be configured: its merchant ids are used).";
     sandbox_paypal_key_file: Option<PathBuf> = None,
         "(none)",
-        "PKCS#8 PEM RSA private key matching paypal_cert_file; the sandbox signs with it when sandbox_dialect=paypal (testing only).";
+        "PKCS#8 PEM RSA private key the sandbox signs with when sandbox_dialect=paypal (testing only); never the key paypal_cert_file holds.";
     @secret hcaptcha_secret: Option<String> = None,
         "(none: captcha off)",
         "hCaptcha secret; when set, order intake and resend require a captcha.";

@@ -27,7 +27,7 @@ use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
-use crate::payments::api::post_callback;
+use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::pages::{get_pay_page, get_paypal_return, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
 use crate::sessions::api::SessionApi;
@@ -78,6 +78,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/readyz", get(readyz))
         .at("/api/v1/openapi.json", get(spec))
         .at("/api/v1/payments/:gateway/callback", post(post_callback))
+        .at("/api/v1/payments/sandbox/:gateway/callback", post(post_sandbox_callback))
         .nest("/api/v1", api)
         .nest("/docs", docs)
         .at("/forms/order", post(post_order_form))

@@ -169,6 +169,8 @@ pub trait Gateway: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Gateways {
     by_name: BTreeMap<&'static str, Arc<dyn Gateway>>,
+    /// The sandbox's dialect adapter (sandbox-only secrets), for the sandbox's own callback.
+    sandbox_dialect: Option<Arc<dyn Gateway>>,
 }
 
 impl Gateways {
@@ -182,6 +184,16 @@ impl Gateways {
 
     pub fn names(&self) -> Vec<&'static str> {
         self.by_name.keys().copied().collect()
+    }
+
+    /// Sets the adapter that verifies the sandbox's callbacks in a gateway's dialect.
+    pub fn set_sandbox_dialect(&mut self, g: Arc<dyn Gateway>) {
+        self.sandbox_dialect = Some(g);
+    }
+
+    /// The adapter for `/api/v1/payments/sandbox/{name}/callback`, when the sandbox speaks `name`.
+    pub fn sandbox_dialect(&self, name: &str) -> Option<&Arc<dyn Gateway>> {
+        self.sandbox_dialect.as_ref().filter(|g| g.name() == name)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every real gateway, end to end on one machine: the sandbox speaks the gateway's dialect
-//! (`sandbox_dialect`), so an order paid on the sandbox's card page reaches that gateway's
-//! adapter and ends in a credentials email. Callbacks built here, independently of the
+//! (`sandbox_dialect`, signed with sandbox-only secrets, to the sandbox's own callback), so an
+//! order paid on the sandbox's card page reaches that gateway's adapter and ends in a
+//! credentials email. Callbacks built here, independently of the
 //! sandbox, check the gateway's contract: a genuine one provisions exactly once however often
 //! it comes and gets the reply that gateway expects; a forged one is refused and changes
 //! nothing; a wrong amount is acknowledged and provisions nothing.
@@ -22,6 +23,7 @@ use serde_json::json;
 use crate::harness::*;
 
 mod calls;
+mod sandbox_secret;
 
 use calls::{paid, tampered, Call};
 
@@ -59,11 +61,22 @@ impl Gw {
     fn path(self) -> String {
         format!("/api/v1/payments/{}/callback", self.name())
     }
+
+    /// The sandbox's own callback in this gateway's dialect.
+    fn sandbox_path(self) -> String {
+        format!("/api/v1/payments/sandbox/{}/callback", self.name())
+    }
 }
 
 /// The PayPal signing key: generated once (1024 bits keeps debug builds fast; size is not
 /// what is tested). Its public half is configured as `paypal_cert_file`.
 fn paypal_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
+}
+
+/// The sandbox's own PayPal signing key (`sandbox_paypal_key_file`): never the live one.
+fn sandbox_paypal_key() -> &'static RsaPrivateKey {
     static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
 }
@@ -103,7 +116,7 @@ impl Account {
             Gw::PayPal => {
                 let key = dir.path().join("sandbox-key.pem");
                 let cert = dir.path().join("paypal-cert.pem");
-                std::fs::write(&key, paypal_key().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+                std::fs::write(&key, sandbox_paypal_key().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
                 std::fs::write(&cert, paypal_key().to_public_key().to_public_key_pem(LineEnding::LF).unwrap()).unwrap();
                 vec![
                     ("paypal_webhook_id", first.clone()),
@@ -123,7 +136,7 @@ impl Account {
     async fn start(&self, tap: &Tap) -> TestApp {
         let mut builder = TestApp::builder()
             .set("sandbox_dialect", self.gw.name())
-            .set("sandbox_callback_url", &format!("{}{}", tap.url, self.gw.path()));
+            .set("sandbox_callback_url", &format!("{}{}", tap.url, self.gw.sandbox_path()));
         for (k, v) in &self.settings {
             builder = builder.set(k, v);
         }
@@ -324,7 +337,7 @@ async fn gateway_end_to_end(gw: Gw) {
             Gw::FreedomPay | Gw::TwoCheckout | Gw::Dotpay => None,
         };
         for s in seen.iter() {
-            assert_eq!(s.path, gw.path());
+            assert_eq!(s.path, gw.sandbox_path(), "the sandbox posts to its own callback");
             let header = |name: &str| s.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
             assert!(header("webhook-signature").is_none(), "{gw:?}: a Standard Webhooks callback");
             match signature_header {
@@ -393,11 +406,7 @@ async fn a_dialect_without_its_gateway_is_refused_at_start() {
     for (dialect, extra, expected) in [
         ("stripe", vec![], vec!["KEYTURN_STRIPE_WEBHOOK_SECRET"]),
         ("freedompay", vec![], vec!["KEYTURN_FREEDOMPAY_MERCHANT_ID", "KEYTURN_FREEDOMPAY_SECRET_KEY"]),
-        (
-            "paypal",
-            vec![("paypal_webhook_id", "WH-1")],
-            vec!["KEYTURN_PAYPAL_CERT_FILE", "KEYTURN_SANDBOX_PAYPAL_KEY_FILE"],
-        ),
+        ("paypal", vec![("paypal_webhook_id", "WH-1")], vec!["KEYTURN_SANDBOX_PAYPAL_KEY_FILE"]),
     ] {
         let mut pairs = vec![
             ("data_dir", dir.path().to_string_lossy().into_owned()),

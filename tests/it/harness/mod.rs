@@ -13,6 +13,7 @@ pub mod process;
 pub mod raw;
 pub mod sandbox;
 pub mod smtp;
+pub mod stored;
 pub mod util;
 pub mod webhook;
 
@@ -49,6 +50,8 @@ enum MailMode {
     Shared,
     StartTls {
         trust: bool,
+        /// The app asks for STARTTLS (`?tls=starttls`); false = plain SMTP to the same server.
+        upgrade: bool,
     },
     Files,
     /// SMTP on this port (maybe nobody listens yet), messages read from this store.
@@ -125,7 +128,12 @@ impl TestAppBuilder {
     }
     /// Send mail through a one-off STARTTLS server; `trust` = configure its cert as CA.
     pub fn starttls(mut self, trust: bool) -> Self {
-        self.mail = MailMode::StartTls { trust };
+        self.mail = MailMode::StartTls { trust, upgrade: true };
+        self
+    }
+    /// The STARTTLS server, but the app is told to speak plain SMTP to it (the TLS check's control).
+    pub fn plain_to_starttls_server(mut self) -> Self {
+        self.mail = MailMode::StartTls { trust: true, upgrade: false };
         self
     }
     /// No SMTP: emails are written as .eml files under `<data_dir>/outbox`.
@@ -175,9 +183,10 @@ impl TestAppBuilder {
                 put("smtp_url", format!("smtp://127.0.0.1:{}", s.addr.port()));
                 (s.store.clone(), None)
             }
-            MailMode::StartTls { trust } => {
+            MailMode::StartTls { trust, upgrade } => {
                 let t = smtp::start_tls();
-                put("smtp_url", format!("smtp://localhost:{}?tls=starttls", t.server.addr.port()));
+                let query = if upgrade { "?tls=starttls" } else { "" };
+                put("smtp_url", format!("smtp://localhost:{}{query}", t.server.addr.port()));
                 if trust {
                     put("smtp_ca_file", t.cert_path.to_string_lossy().into_owned());
                 }
