@@ -186,11 +186,18 @@ fn decide(
 ) -> Result<(Outcome, String), TxError> {
     // On PostgreSQL, events about one order are applied one at a time: the row lock makes
     // the second see what the first committed (READ COMMITTED), so it becomes a duplicate
-    // instead of a false "second payment".
-    if let Some(id) = ev.order_id.as_deref().filter(|id| crate::crypto::is_key(id)) {
+    // instead of a false "second payment". An event naming only the gateway's payment locks
+    // that payment's order too (found by an unlocked read: a payment never changes order),
+    // and every event then locks the payment row — always order first, then payment, so two
+    // events cannot deadlock — so its status is judged and moved on what was last committed.
+    let lock_order = match ev.order_id.as_deref() {
+        Some(id) => Some(id.to_string()).filter(|id| crate::crypto::is_key(id)),
+        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id),
+    };
+    if let Some(id) = &lock_order {
         orders::lock(c, id)?;
     }
-    let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
+    let previous = model::find_by_gateway_id_locked(c, gateway, &ev.payment_id)?;
     let order = match ev.order_id.as_deref() {
         Some(id) if crate::crypto::is_key(id) => orders::find_by_id(c, id)?,
         _ => None,
