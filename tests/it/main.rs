@@ -15,6 +15,7 @@ mod captcha_and_limits;
 mod expiry;
 mod flow;
 mod gateways;
+mod holds;
 mod interop;
 mod invoices;
 mod mail_transport;
