@@ -341,8 +341,9 @@ async fn gateway_end_to_end(gw: Gw) {
             assert!(acknowledged, "{gw:?}: {}", s.reply);
         }
     }
-    for (email, _) in [&card, &challenge, &genuine] {
+    for (email, order) in [&card, &challenge, &genuine] {
         assert_eq!(app.mail.count(email, Kind::Credentials), 1, "{gw:?}: one account, one credentials email");
+        app.assert_provisioned_once(email, order).await;
     }
     for (case, (email, order)) in [("forged", &forged), ("wrong amount", &short)] {
         assert_eq!(app.order_status(order).await, "pending_payment", "{gw:?} {case}");
