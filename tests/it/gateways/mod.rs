@@ -119,6 +119,16 @@ impl Account {
         Account { gw, secret: first, wrong, settings, _dir: dir }
     }
 
+    /// The app with this gateway configured (the sandbox speaks its own dialect): for
+    /// callbacks built by the test.
+    async fn start_direct(&self) -> TestApp {
+        let mut builder = TestApp::builder();
+        for (k, v) in &self.settings {
+            builder = builder.set(k, v);
+        }
+        builder.start().await
+    }
+
     /// The app, with the sandbox speaking this gateway and calling back through `tap`.
     async fn start(&self, tap: &Tap) -> TestApp {
         let mut builder = TestApp::builder()
@@ -392,11 +402,7 @@ async fn square_end_to_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
     let acct = Account::new(Gw::FreedomPay);
-    let mut builder = TestApp::builder();
-    for (k, v) in &acct.settings {
-        builder = builder.set(k, v);
-    }
-    let app = builder.start().await;
+    let app = acct.start_direct().await;
     let owner = app.admin("owner").await;
     let c = app.active().await;
     assert_eq!(owner.post(&format!("/accounts/{}/revoke", c.login), &json!({})).await.status(), 204);
@@ -424,11 +430,7 @@ fn twocheckout_ipn(secret: &str, fields: &[(&str, String)]) -> Call {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_order() {
     let acct = Account::new(Gw::TwoCheckout);
-    let mut builder = TestApp::builder();
-    for (k, v) in &acct.settings {
-        builder = builder.set(k, v);
-    }
-    let app = builder.start().await;
+    let app = acct.start_direct().await;
     let operator = app.admin("operator").await;
     let demo = app.demo().await;
     let (email, order) = new_order(&app).await;
