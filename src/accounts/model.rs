@@ -60,6 +60,24 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Accou
     accounts::table.filter(accounts::email.eq(email)).first(conn).optional()
 }
 
+/// [`find_by_email`] holding the account's row lock for the rest of the transaction
+/// (PostgreSQL; SQLite writers are already serialised): a suspension or revocation waits for
+/// the transaction, or the transaction sees it.
+pub fn find_by_email_locked(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
+    if let DbConn::Pg(pg) = conn {
+        return accounts::table.filter(accounts::email.eq(email)).for_update().first(pg).optional();
+    }
+    find_by_email(conn, email)
+}
+
+/// [`find_by_id`] holding the account's row lock for the rest of the transaction (PostgreSQL).
+pub fn find_by_id_locked(conn: &mut DbConn, id: &str) -> QueryResult<Option<Account>> {
+    if let DbConn::Pg(pg) = conn {
+        return accounts::table.find(id).for_update().first(pg).optional();
+    }
+    find_by_id(conn, id)
+}
+
 /// Stores a new temporary password hash, only while the account's status is `status` (a
 /// suspension, revocation or erasure meanwhile wins); returns the rows changed.
 pub fn set_temporary_password(

@@ -49,6 +49,7 @@ diesel::table! {
         expires_at -> BigInt,
         item_name -> Nullable<Text>,
         period_days -> Nullable<Integer>,
+        hold_reason -> Nullable<Text>,
     }
 }
 

@@ -179,6 +179,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 expires_at: invoice.expires_at,
                 item_name,
                 period_days,
+                hold_reason: None,
             };
             orders::insert(c, &order)?;
             model::insert(c, &invoice)?;

@@ -31,6 +31,7 @@ async fn fifty_concurrent_duplicate_callbacks_provision_once() {
     assert_eq!(app.mail.count(&email, Kind::Confirmation), 1);
     assert_eq!(app.mail.count(&email, Kind::Any), 2);
     assert_eq!(app.order_status(&order_id).await, "provisioned");
+    app.assert_provisioned_once(&email, &order_id).await;
     app.stop().await;
 }
 
@@ -59,6 +60,7 @@ async fn duplicates_across_two_instances_provision_once() {
     b.wait_for_status(&order_id, "provisioned").await;
     a.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
     assert_eq!(a.mail.count(&email, Kind::Any), 2);
+    b.assert_provisioned_once(&email, &order_id).await;
     b.stop().await;
     a.stop().await;
 }

@@ -16,6 +16,7 @@ mod emails_snapshot;
 mod expiry;
 mod flow;
 mod gateways;
+mod holds;
 mod interop;
 mod invoices;
 mod mail_transport;

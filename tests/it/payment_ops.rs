@@ -42,6 +42,7 @@ async fn a_manual_capture_provisions_only_when_captured() {
     assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
     // The sandbox's own capture callback arrives too: still exactly one credentials email.
     app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
+    app.assert_provisioned_once(&email, &order_id).await;
     let entry = &operator.audit_as_owner(&app, "action=payment.capture").await;
     assert!(entry.iter().any(|e| e["target"] == pay_id && e["outcome"] == "success"), "{entry:?}");
     app.stop().await;

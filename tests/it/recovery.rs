@@ -38,5 +38,6 @@ async fn sigkill_after_the_callback_loses_no_email() {
     let creds = app.mail.credentials(&email, 1).await;
     json_status(app.verify(&creds.token).await, 200).await;
     json_status(app.customer().login(&creds.login, &creds.password).await, 200).await;
+    app.assert_provisioned_once(&email, &order_id).await;
     app.stop().await;
 }

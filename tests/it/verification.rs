@@ -153,3 +153,28 @@ async fn resend_throttle_window_is_one_hour() {
     app.mail.wait_for(&email, Kind::Credentials, 3, MAIL_TIMEOUT).await;
     app.stop().await;
 }
+
+/// A suspended account's link is not consumed: the answer says why (API and page), and the
+/// same link works once the account is reinstated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_account_keeps_its_link_until_reinstated() {
+    let app = TestApp::builder().start().await;
+    let support = app.admin("support").await;
+    let (email, _, creds) = app.provisioned().await;
+    let login = creds.login.clone();
+    assert_eq!(support.post(&format!("/accounts/{login}/suspend"), &json!({})).await.status(), 204);
+
+    assert_error(app.verify(&creds.token).await, 403, "account_suspended").await;
+    let page = app.client.post(app.url("/verify-email")).form(&[("token", creds.token.as_str())]).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("suspended") && !text.contains("account is active"), "{text}");
+    let found = json_status(support.get(&format!("/accounts?q={email}")).await, 200).await;
+    assert_eq!(found[0]["status"], "suspended", "nothing was activated");
+
+    assert_eq!(support.post(&format!("/accounts/{login}/reinstate"), &json!({})).await.status(), 204);
+    assert_eq!(json_status(app.verify(&creds.token).await, 200).await, json!({"status": "active"}));
+    app.mail.wait_for(&email, Kind::Activation, 1, MAIL_TIMEOUT).await;
+    json_status(app.customer().login(&login, &creds.password).await, 200).await;
+    app.stop().await;
+}

@@ -33,6 +33,10 @@ pub struct AdminOrder {
     pub created_at: String,
     /// The gateway of the latest payment, if any was made.
     pub gateway: Option<String>,
+    /// Why the order, though paid, was given to no account: `account_revoked` (the address's
+    /// account is revoked or erased) or `account_suspended`. Refund the payment (or, for a
+    /// suspended account, reinstate it and extend its access).
+    pub hold_reason: Option<String>,
 }
 
 /// One page of orders, newest first.
@@ -116,6 +120,7 @@ fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
         email: o.email,
         created_at: rfc3339(o.created_at),
         gateway,
+        hold_reason: o.hold_reason,
     }
 }
 

@@ -57,6 +57,9 @@ pub enum EventKind {
     /// Waiting for the customer (3-D Secure challenge).
     RequiresAction,
     Refunded,
+    /// Part of the captured money given back, as the gateway says (`amount_minor`: this
+    /// refund's, when known); never taken for a full refund whatever the amount.
+    PartiallyRefunded,
     /// An authorisation voided before capture.
     Cancelled,
     /// Anything else; recorded, no effect.

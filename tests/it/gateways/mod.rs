@@ -132,6 +132,16 @@ impl Account {
         Account { gw, secret: first, wrong, settings, _dir: dir }
     }
 
+    /// The app with this gateway configured (the sandbox speaks its own dialect): for
+    /// callbacks built by the test.
+    async fn start_direct(&self) -> TestApp {
+        let mut builder = TestApp::builder();
+        for (k, v) in &self.settings {
+            builder = builder.set(k, v);
+        }
+        builder.start().await
+    }
+
     /// The app, with the sandbox speaking this gateway and calling back through `tap`.
     async fn start(&self, tap: &Tap) -> TestApp {
         let mut builder = TestApp::builder()
@@ -354,8 +364,9 @@ async fn gateway_end_to_end(gw: Gw) {
             assert!(acknowledged, "{gw:?}: {}", s.reply);
         }
     }
-    for (email, _) in [&card, &challenge, &genuine] {
+    for (email, order) in [&card, &challenge, &genuine] {
         assert_eq!(app.mail.count(email, Kind::Credentials), 1, "{gw:?}: one account, one credentials email");
+        app.assert_provisioned_once(email, order).await;
     }
     for (case, (email, order)) in [("forged", &forged), ("wrong amount", &short)] {
         assert_eq!(app.order_status(order).await, "pending_payment", "{gw:?} {case}");
@@ -397,6 +408,99 @@ async fn dotpay_end_to_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn square_end_to_end() {
     gateway_end_to_end(Gw::Square).await;
+}
+
+/// FreedomPay lets us refuse a payment (`pg_can_reject=1`): one for the address of a revoked
+/// account is answered `rejected` (the gateway gives the money back), held and never provisioned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
+    let acct = Account::new(Gw::FreedomPay);
+    let app = acct.start_direct().await;
+    let owner = app.admin("owner").await;
+    let c = app.active().await;
+    assert_eq!(owner.post(&format!("/accounts/{}/revoke", c.login), &json!({})).await.status(), 204);
+    let order = app.order(&c.email).await;
+    let demo = app.demo().await;
+    let call = paid(Gw::FreedomPay, &acct.secret, &order, demo.price_minor, &demo.currency, app.clock.now());
+    check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, true).await;
+    let held = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(held["hold_reason"], "account_revoked", "{held}");
+    app.mail.assert_count_after(&c.email, Kind::Confirmation, 1, QUIET).await;
+    app.stop().await;
+}
+
+/// A 2Checkout IPN with `fields` in this order, signed with `secret`.
+fn twocheckout_ipn(secret: &str, fields: &[(&str, String)]) -> Call {
+    let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
+    let mut signed = fields.to_vec();
+    signed.push(("SIGNATURE_SHA2_256", twocheckout::hmac_sha256_hex(secret, &values)));
+    Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: calls::form(&signed) }
+}
+
+/// 2Checkout refund notices: each distinct notice counts (a second partial refund is not a
+/// duplicate of the first), and only one that says `REFUND_TYPE=FULL` ends the order; a notice
+/// that does not say which (or whose amount is the order total) is taken as partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_order() {
+    let acct = Account::new(Gw::TwoCheckout);
+    let app = acct.start_direct().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    let (email, order) = new_order(&app).await;
+    let now = app.clock.now();
+    let call = paid(Gw::TwoCheckout, &acct.secret, &order, demo.price_minor, &demo.currency, now);
+    check_reply(&acct, &call, send(&app, Gw::TwoCheckout, &call).await, false).await;
+    app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.wait_for_status(&order, "provisioned").await;
+    let refno = url::form_urlencoded::parse(&call.body).find(|(k, _)| k == "REFNO").unwrap().1.into_owned();
+
+    let notice = |refund_type: Option<&str>, amount: String, at: i64| {
+        let mut fields = vec![
+            ("SALEDATE", calls::utc(now, "%Y-%m-%d %H:%M:%S")),
+            ("REFNO", refno.clone()),
+            ("REFNOEXT", order.clone()),
+            ("ORDERSTATUS", "REFUND".to_string()),
+            ("IPN_PID[]", "1".into()),
+            ("IPN_PNAME[]", "Demo service".into()),
+            ("IPN_TOTALGENERAL", amount),
+            ("CURRENCY", demo.currency.clone()),
+            ("IPN_DATE", calls::utc(at, "%Y%m%d%H%M%S")),
+        ];
+        if let Some(t) = refund_type {
+            fields.push(("REFUND_TYPE", t.to_string()));
+        }
+        twocheckout_ipn(&acct.secret, &fields)
+    };
+    let part = |minor: i64| format!("-{}", format_minor(minor, &demo.currency));
+    let full = format_minor(demo.price_minor, &demo.currency);
+    // Two partial refunds of the same amount, then one that does not say its type.
+    for (i, call) in [
+        notice(Some("PARTIAL"), part(100), now + 60),
+        notice(Some("PARTIAL"), part(100), now + 120),
+        notice(None, full.clone(), now + 180),
+    ]
+    .iter()
+    .enumerate()
+    {
+        check_reply(&acct, call, send(&app, Gw::TwoCheckout, call).await, false).await;
+        let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+        let events = v["events"].as_array().unwrap();
+        assert_eq!(events.len(), i + 2, "each notice is its own event: {v}");
+        let refunds = events.iter().filter(|e| e["kind"].as_str().unwrap().contains("refunded")).count();
+        assert_eq!(refunds, i + 1, "{v}");
+        assert_eq!(v["payments"][0]["status"], "partially_refunded", "{v}");
+        assert_eq!(v["status"], "provisioned", "a partial refund keeps the order: {v}");
+    }
+    // The same notice again is a duplicate.
+    let again = notice(Some("PARTIAL"), part(100), now + 60);
+    check_reply(&acct, &again, send(&app, Gw::TwoCheckout, &again).await, false).await;
+    let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(v["events"].as_array().unwrap().len(), 4, "a repeated notice is not applied twice: {v}");
+    // A full refund says so.
+    let last = notice(Some("FULL"), format!("-{full}"), now + 240);
+    check_reply(&acct, &last, send(&app, Gw::TwoCheckout, &last).await, false).await;
+    app.wait_for_status(&order, "refunded").await;
+    app.stop().await;
 }
 
 /// A dialect whose gateway is not configured is refused at start, naming what to set.
