@@ -82,6 +82,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         expires_at: link_expires_at,
         used_at: None,
         created_at: now,
+        replaced_at: None,
     };
     let id = account.id.clone();
     let stored_now = state
@@ -93,7 +94,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
             {
                 return Ok(false);
             }
-            model::expire_tokens(c, &id, now)?;
+            model::replace_tokens(c, &id, now)?;
             model::insert_token(c, &stored)?;
             Ok(true)
         })
@@ -163,6 +164,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
             if t.used_at.is_some() {
                 return Ok(Err("used"));
             }
+            if t.replaced_at.is_some() {
+                return Ok(Err("replaced"));
+            }
             if t.expires_at <= now {
                 return Ok(Err("expired"));
             }
@@ -183,6 +187,10 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
         }
         Err("used") => Err(ApiError::conflict("token_used", "This link was already used; you can log in.")),
         Err("expired") => Err(ApiError::gone("token_expired", "This link has expired; ask for a new one.")),
+        Err("replaced") => Err(ApiError::gone(
+            "token_replaced",
+            "A newer email replaced this link and its temporary password; use the most recent email from us.",
+        )),
         Err(_) => Err(ApiError::bad_request("invalid_token", "This link is not valid.")),
     }
 }
