@@ -94,6 +94,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         expires_at: link_expires_at,
         used_at: None,
         created_at: now,
+        replaced_at: None,
     };
     let id = account.id.clone();
     let stored_now = state
@@ -105,7 +106,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
             {
                 return Ok(false);
             }
-            model::expire_tokens(c, &id, now)?;
+            model::replace_tokens(c, &id, now)?;
             model::insert_token(c, &stored)?;
             Ok(true)
         })
@@ -175,6 +176,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
             if t.used_at.is_some() {
                 return Ok(Err("used"));
             }
+            if t.replaced_at.is_some() {
+                return Ok(Err("replaced"));
+            }
             if t.expires_at <= now {
                 return Ok(Err("expired"));
             }
@@ -203,6 +207,10 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
         Err("suspended") => Err(ApiError::forbidden(
             "account_suspended",
             "This account is suspended, so it cannot be activated now; contact support. The link stays valid.",
+        )),
+        Err("replaced") => Err(ApiError::gone(
+            "token_replaced",
+            "A newer email replaced this link and its temporary password; use the most recent email from us.",
         )),
         Err(_) => Err(ApiError::bad_request("invalid_token", "This link is not valid.")),
     }

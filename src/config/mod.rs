@@ -168,6 +168,9 @@ settings_group! {
     worker_poll_ms: u64 = 1000,
         "1000",
         "How often the mail worker looks for due jobs.";
+    outbox_lease_secs: i64 = 15,
+        "15",
+        "How long a claimed email stays the worker's without a heartbeat (renewed every third of it); a crashed worker's email is taken over after it.";
     log_format: String = "text".into(),
         "text",
         "text | json.";
@@ -375,6 +378,9 @@ impl Settings {
         }
         if self.hash_workers == 0 {
             return Err(invalid("hash_workers", "must be at least 1"));
+        }
+        if self.outbox_lease_secs < 3 {
+            return Err(invalid("outbox_lease_secs", "must be at least 3 (the heartbeat renews it every third)"));
         }
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));

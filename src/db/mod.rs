@@ -4,13 +4,16 @@
 //! SQLite is single-instance: its writers are serialised in-process by a write gate so no
 //! transaction ever fails with SQLITE_BUSY; PostgreSQL relies on row locks and constraints.
 
+mod connect;
 pub mod schema;
+
+pub use connect::panic_message;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{CustomizeConnection, NopErrorHandler, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -40,6 +43,9 @@ pub enum DbError {
     Unavailable(String),
     #[error(transparent)]
     Query(#[from] DieselError),
+    /// The closure given to `read`/`write` panicked: a bug, never an outage (answer 500).
+    #[error("database closure panicked: {0}")]
+    Panicked(String),
 }
 
 impl DbError {
@@ -71,7 +77,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 /// The pool plus what it needs to run queries off the async threads.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<connect::Manager>,
     backend: Backend,
     write_gate: Option<Arc<std::sync::Mutex<()>>>,
 }
@@ -107,7 +113,9 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::<DbConn>::new(conn_url))
+            // connect::Manager logs failed attempts itself, once per outage.
+            .error_handler(Box::new(NopErrorHandler))
+            .build(connect::Manager::new(backend, conn_url))
             .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
         let db =
             Db { pool, backend, write_gate: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))) };
@@ -148,7 +156,7 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+        .map_err(joined)?
     }
 
     /// Runs `f` inside one transaction (committed when it returns `Ok`).
@@ -165,7 +173,7 @@ impl Db {
             conn.transaction::<T, DbError, _>(|c| f(c))
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+        .map_err(joined)?
     }
 
     /// Like [`Db::write`] with the caller's own error type (which must absorb storage errors).
@@ -183,7 +191,7 @@ impl Db {
             conn.transaction::<T, E, _>(|c| f(c))
         })
         .await
-        .map_err(|e| E::from(DbError::Unavailable(format!("worker thread failed: {e}"))))?
+        .map_err(|e| E::from(joined(e)))?
     }
 
     /// True when the database answers a trivial query.
@@ -199,6 +207,16 @@ impl Db {
             DbConn::Pg(_) => Ok(()),
         })
         .await
+    }
+}
+
+/// A blocking task that did not finish: a panic in the closure is a bug (its connection is
+/// dropped, not returned to the pool), anything else (the runtime shutting down) an outage.
+fn joined(e: tokio::task::JoinError) -> DbError {
+    if e.is_panic() {
+        DbError::Panicked(connect::panic_message(e.into_panic().as_ref()))
+    } else {
+        DbError::Unavailable(format!("worker thread failed: {e}"))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod captcha;
 pub mod customer;
 pub mod db;
 pub mod fake_gateway;
+pub mod jobs;
 pub mod ledger;
 pub mod mail;
 pub mod process;
@@ -64,7 +65,6 @@ pub struct TestAppBuilder {
     captcha: CaptchaMode,
     mail: MailMode,
     secrets: usize,
-    force_sqlite: bool,
     pairs: Vec<(String, String)>,
 }
 
@@ -105,14 +105,7 @@ pub struct Active {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder {
-            store: None,
-            captcha: CaptchaMode::Off,
-            mail: MailMode::Shared,
-            secrets: 1,
-            force_sqlite: false,
-            pairs: vec![],
-        }
+        TestAppBuilder { store: None, captcha: CaptchaMode::Off, mail: MailMode::Shared, secrets: 1, pairs: vec![] }
     }
 }
 
@@ -151,11 +144,6 @@ impl TestAppBuilder {
     /// Configure `n` sandbox secrets (rotation); callbacks are signed with the first.
     pub fn sandbox_secrets(mut self, n: usize) -> Self {
         self.secrets = n;
-        self
-    }
-    /// SQLite even when the run asks for PostgreSQL (tests that read the DB file).
-    pub fn sqlite(mut self) -> Self {
-        self.force_sqlite = true;
         self
     }
     pub fn set(mut self, key: &str, value: &str) -> Self {
@@ -213,9 +201,7 @@ impl TestAppBuilder {
         }
 
         let pg = match db::base_url() {
-            Some(base) if !self.force_sqlite => {
-                Some(tokio::task::spawn_blocking(move || db::PgDb::create(&base)).await.unwrap())
-            }
+            Some(base) => Some(tokio::task::spawn_blocking(move || db::PgDb::create(&base)).await.unwrap()),
             _ => None,
         };
         if let Some(pg) = &pg {

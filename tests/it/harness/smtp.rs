@@ -8,7 +8,8 @@
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 
@@ -30,6 +31,56 @@ pub type Store = Arc<Mutex<Vec<Captured>>>;
 /// Everything clients sent in clear text to one server, across its connections.
 type Wire = Arc<Mutex<Vec<u8>>>;
 
+/// Where a gated server holds a delivery (to stop the sender at a chosen step).
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Hold {
+    /// Deliver normally.
+    Nothing,
+    /// At `MAIL FROM`: the sender has handed the message over, nothing is received yet.
+    BeforeMail,
+    /// After a credentials email: it is stored (the customer has it), the final `250` is
+    /// withheld. Other emails pass.
+    AfterCredentials,
+}
+
+#[derive(Debug)]
+struct GateState {
+    hold: Hold,
+    waiting: usize,
+}
+
+/// Holds deliveries of a gated server at one step until told otherwise.
+#[derive(Clone)]
+pub struct Gate(Arc<(Mutex<GateState>, Condvar)>);
+
+impl Gate {
+    fn new() -> Gate {
+        Gate(Arc::new((Mutex::new(GateState { hold: Hold::Nothing, waiting: 0 }), Condvar::new())))
+    }
+
+    /// From now on, hold deliveries at `hold` (`Hold::Nothing` releases the held ones).
+    pub fn set(&self, hold: Hold) {
+        self.0 .0.lock().unwrap().hold = hold;
+        self.0 .1.notify_all();
+    }
+
+    /// Sessions held right now.
+    pub fn waiting(&self) -> usize {
+        self.0 .0.lock().unwrap().waiting
+    }
+
+    fn pass(&self, at: Hold) {
+        let (lock, cv) = &*self.0;
+        let mut s = lock.lock().unwrap();
+        if s.hold != at {
+            return;
+        }
+        s.waiting += 1;
+        let (mut s, _) = cv.wait_timeout_while(s, Duration::from_secs(120), |s| s.hold == at).unwrap();
+        s.waiting -= 1;
+    }
+}
+
 #[derive(Clone)]
 struct Collector {
     store: Store,
@@ -37,6 +88,7 @@ struct Collector {
     buf: Vec<u8>,
     /// What the relay in front of a STARTTLS server saw in clear text; `None` on plain servers.
     clear: Option<Wire>,
+    gate: Option<Gate>,
 }
 
 impl Collector {
@@ -50,6 +102,13 @@ impl Collector {
 }
 
 impl Handler for Collector {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        if let Some(g) = &self.gate {
+            g.pass(Hold::BeforeMail);
+        }
+        response::OK
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.iter().map(|t| t.trim_matches(|c| c == '<' || c == '>').to_ascii_lowercase()).collect();
         self.buf.clear();
@@ -65,7 +124,11 @@ impl Handler for Collector {
         let to = std::mem::take(&mut self.to);
         let tls = self.came_over_tls(&to);
         let msg = Captured { to, raw: std::mem::take(&mut self.buf), tls };
+        let credentials = self.gate.is_some() && super::Mail::from_captured(&msg).credentials().is_some();
         self.store.lock().unwrap().push(msg);
+        if let (Some(g), true) = (&self.gate, credentials) {
+            g.pass(Hold::AfterCredentials);
+        }
         response::OK
     }
 }
@@ -79,17 +142,30 @@ pub struct SmtpServer {
 
 fn spawn(ssl: SslConfig, clear: Option<Wire>) -> SmtpServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind smtp listener");
-    spawn_with(listener, ssl, Store::default(), clear)
+    spawn_with(listener, ssl, Store::default(), clear, None)
 }
 
 /// A plain SMTP server on an existing listener, collecting into `store`.
 pub fn spawn_on(listener: TcpListener, store: Store) -> SmtpServer {
-    spawn_with(listener, SslConfig::None, store, None)
+    spawn_with(listener, SslConfig::None, store, None, None)
 }
 
-fn spawn_with(listener: TcpListener, ssl: SslConfig, store: Store, clear: Option<Wire>) -> SmtpServer {
+/// A plain SMTP server of its own whose deliveries can be held at a chosen step.
+pub fn gated() -> (SmtpServer, Gate) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind smtp listener");
+    let gate = Gate::new();
+    (spawn_with(listener, SslConfig::None, Store::default(), None, Some(gate.clone())), gate)
+}
+
+fn spawn_with(
+    listener: TcpListener,
+    ssl: SslConfig,
+    store: Store,
+    clear: Option<Wire>,
+    gate: Option<Gate>,
+) -> SmtpServer {
     let addr = listener.local_addr().unwrap();
-    let handler = Collector { store: store.clone(), to: vec![], buf: vec![], clear };
+    let handler = Collector { store: store.clone(), to: vec![], buf: vec![], clear, gate };
     let mut server = Server::new(handler);
     server
         .with_name("localhost")
