@@ -47,3 +47,13 @@ pub fn api() -> AdminApi {
         outbox::api::AdminEmailsApi,
     )
 }
+
+/// What `401` means on every admin operation.
+pub const UNAUTHENTICATED: &str = "No valid admin session (`unauthenticated`).";
+/// What `403` means on an admin read.
+pub const REFUSED: &str =
+    "The role does not allow this (`forbidden`), or two-factor enrolment comes first (`totp_enrolment_required`).";
+/// What `403` means on an admin write.
+pub const REFUSED_WRITE: &str = "The role does not allow this (`forbidden`), two-factor enrolment comes first (`totp_enrolment_required`), or the request came from another origin (`csrf_rejected`).";
+/// What `400` means on the admin listings.
+pub const BAD_QUERY: &str = "A query parameter is not valid (`invalid_query`).";

@@ -7,6 +7,8 @@ pub mod client_ip;
 pub mod cookies;
 pub mod headers;
 pub mod limits;
+pub mod openapi;
+pub mod outcomes;
 pub mod pages;
 pub mod strict;
 
@@ -70,7 +72,11 @@ fn index(state: Data<&AppState>) -> Response {
 /// Every route of the service, with its middleware.
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service(&state.public_url);
-    let spec = api.spec_endpoint();
+    let doc = openapi::document(&api.spec());
+    let allow = openapi::AllowOn405(openapi::AllowTable::from_document(&doc, "/api/v1"));
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder().content_type("application/json; charset=utf-8").body(doc.clone())
+    });
     let docs = api.swagger_ui();
     let mut route = Route::new()
         .at("/", get(index))
@@ -103,6 +109,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let hsts = state.settings.is_https();
     let max = state.settings.max_body_bytes;
     route
+        .with(allow)
         .with(body::BodyLimit { max, timeout: Duration::from_secs(30) })
         .data(state)
         .with(headers::SecurityHeaders { hsts })

@@ -8,6 +8,7 @@ mod harness;
 mod admin_api;
 mod admin_auth;
 mod admin_browser;
+mod api_document;
 mod bad_input;
 mod browser;
 mod callbacks;

@@ -9,9 +9,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::admin::access::auth::{authorize, authorize_write};
 use crate::admin::access::roles::Permission;
 use crate::admin::access::service::{self, Actor};
-use crate::admin::AdminTag;
+use crate::admin::{AdminTag, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
-use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::state::AppState;
 
@@ -54,6 +54,29 @@ fn view(a: crate::admin::access::model::Admin) -> AdminView {
     AdminView { username: a.username, role: a.role, status: a.status, created_at: rfc3339(a.created_at) }
 }
 
+crate::outcomes! {
+    /// `POST /admin/admins`.
+    pub CreateAdminOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        409: "The username is taken (`username_taken`).",
+        422: "The username, role or password breaks a rule (`validation_failed`, `weak_password`, `password_too_long`).",
+        503: "Password hashing is saturated (`server_busy`) or the database does not answer (`unavailable`).",
+    }
+    /// `GET /admin/admins`.
+    pub ListAdminsOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `POST /admin/admins/{username}/disable` and `/enable`.
+    pub AdminEnabledOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such administrator (`not_found`).",
+        409: "You cannot disable yourself or the last owner (`cannot_disable_self`, `last_owner`).",
+    }
+}
+
 pub struct AdminAdminsApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -65,7 +88,7 @@ impl AdminAdminsApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<NewAdmin>,
-    ) -> Result<AdminCreated, ApiError> {
+    ) -> Result<AdminCreated, Fail<CreateAdminOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
         let actor = Actor { name: &p.admin.username, ip: &p.ip };
         let now = state.clock.now();
@@ -76,7 +99,11 @@ impl AdminAdminsApi {
 
     /// Every administrator (owner).
     #[oai(path = "/admin/admins", method = "get")]
-    async fn list_admins(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Vec<AdminView>>, ApiError> {
+    async fn list_admins(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<Vec<AdminView>>, Fail<ListAdminsOutcomes>> {
         authorize(&state, req, Permission::ManageAdmins).await?;
         let all = state.db.read(|c| Ok(crate::admin::access::model::list(c)?)).await?;
         Ok(Json(all.into_iter().map(view).collect()))
@@ -90,7 +117,7 @@ impl AdminAdminsApi {
         state: Data<&AppState>,
         req: &Request,
         username: Path<String>,
-    ) -> Result<AdminChanged, ApiError> {
+    ) -> Result<AdminChanged, Fail<AdminEnabledOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
         service::set_admin_enabled(&state, &p, &username, false).await?;
         Ok(AdminChanged::Done)
@@ -103,7 +130,7 @@ impl AdminAdminsApi {
         state: Data<&AppState>,
         req: &Request,
         username: Path<String>,
-    ) -> Result<AdminChanged, ApiError> {
+    ) -> Result<AdminChanged, Fail<AdminEnabledOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAdmins).await?;
         service::set_admin_enabled(&state, &p, &username, true).await?;
         Ok(AdminChanged::Done)

@@ -6,13 +6,13 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::admin::access::auth::authorize;
-use crate::admin::access::roles::Permission;
-use crate::admin::paging;
-use crate::admin::AdminTag;
 use crate::audit::{self, Filter};
+use crate::admin::access::auth::authorize;
+use crate::admin::paging;
+use crate::admin::access::roles::Permission;
+use crate::admin::{AdminTag, BAD_QUERY, REFUSED, UNAUTHENTICATED};
 use crate::clock::rfc3339;
-use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::state::AppState;
 
 /// An audit log entry.
@@ -44,6 +44,15 @@ fn parse_json(s: Option<String>) -> Option<serde_json::Value> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
+crate::outcomes! {
+    /// `GET /admin/audit`.
+    pub ListAuditOutcomes() {
+        400: BAD_QUERY,
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+}
+
 pub struct AdminAuditApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -55,13 +64,19 @@ impl AdminAuditApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        actor: Query<Option<String>>,
-        action: Query<Option<String>>,
+        #[oai(validator(max_length = 128, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] actor: Query<Option<String>>,
+        #[oai(validator(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] action: Query<Option<String>>,
+        #[oai(validator(
+            pattern = r"^\s*(-?[0-9]{1,15}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"
+        ))]
         from: Query<Option<String>>,
+        #[oai(validator(
+            pattern = r"^\s*(-?[0-9]{1,15}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"
+        ))]
         to: Query<Option<String>>,
-        limit: Query<Option<i64>>,
-        cursor: Query<Option<String>>,
-    ) -> Result<Json<AuditPage>, ApiError> {
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        #[oai(validator(pattern = r"^([0-9]{1,18}\.[A-Za-z0-9_-]{1,64})?$"))] cursor: Query<Option<String>>,
+    ) -> Result<Json<AuditPage>, Fail<ListAuditOutcomes>> {
         authorize(&state, req, Permission::ReadAudit).await?;
         let f = Filter {
             actor: paging::text_filter("actor", actor.0.as_deref(), 128)?,

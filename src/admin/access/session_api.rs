@@ -9,9 +9,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::admin::access::auth::{self, authenticate, authorize_write};
 use crate::admin::access::roles::Permission;
 use crate::admin::access::service;
-use crate::admin::AdminTag;
-use crate::http::api_error::ApiError;
+use crate::admin::{AdminTag, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::http::client_ip::client_ip;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::sessions::service::check_origin;
 use crate::state::AppState;
@@ -99,6 +99,50 @@ pub struct RequireTotp {
     pub required: bool,
 }
 
+crate::outcomes! {
+    /// `POST /admin/session`.
+    pub AdminLoginOutcomes(json) {
+        401: "Wrong username or password (`invalid_credentials`), or a TOTP code is needed (`totp_required`).",
+        403: "The administrator is disabled (`admin_disabled`) or the request came from another origin (`csrf_rejected`).",
+        429: "Too many attempts (`rate_limited`, `too_many_attempts`); retry after `Retry-After` seconds.",
+        503: "Password checks are saturated (`server_busy`) or the database does not answer (`unavailable`).",
+    }
+    /// `DELETE /admin/session`.
+    pub AdminLogoutOutcomes() {
+        403: "The request came from another origin (`csrf_rejected`).",
+    }
+    /// `POST /admin/session/reauth`.
+    pub ReauthOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: "Wrong password or code (`invalid_credentials`, `totp_required`), or another origin (`csrf_rejected`).",
+        429: "Too many failed attempts (`rate_limited`, `too_many_attempts`); retry after `Retry-After` seconds.",
+        503: "Password checks are saturated (`server_busy`) or the database does not answer (`unavailable`).",
+    }
+    /// `GET /admin/me`.
+    pub AdminMeOutcomes() {
+        401: UNAUTHENTICATED,
+    }
+    /// `POST /admin/me/totp`.
+    pub StartTotpOutcomes() {
+        401: UNAUTHENTICATED,
+        403: "The request came from another origin (`csrf_rejected`).",
+        409: "TOTP is already enabled (`totp_already_enabled`).",
+    }
+    /// `POST /admin/me/totp/confirm`.
+    pub ConfirmTotpOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: "The password must be confirmed first (`reauthentication_required`), or another origin (`csrf_rejected`).",
+        409: "TOTP is already enabled or enrolment was not started (`totp_already_enabled`, `totp_not_started`).",
+        422: "The code is not valid (`invalid_totp`).",
+    }
+    /// `PUT /admin/settings/require-totp`.
+    pub RequireTotpOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        409: "The owner must enable TOTP first (`totp_not_enabled`).",
+    }
+}
+
 pub struct AdminAuthApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -110,7 +154,7 @@ impl AdminAuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<AdminLogin>,
-    ) -> Result<AdminLoginResponse, ApiError> {
+    ) -> Result<AdminLoginResponse, Fail<AdminLoginOutcomes>> {
         check_origin(&state, req)?;
         let ip = client_ip(req, &state.settings.trusted_proxies);
         let out = auth::login(&state, ip, &body.username, &body.password, body.totp.as_deref()).await?;
@@ -126,7 +170,11 @@ impl AdminAuthApi {
 
     /// Log out (ends the admin session server-side).
     #[oai(path = "/admin/session", method = "delete")]
-    async fn delete_admin_session(&self, state: Data<&AppState>, req: &Request) -> Result<CookieDone, ApiError> {
+    async fn delete_admin_session(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<CookieDone, Fail<AdminLogoutOutcomes>> {
         check_origin(&state, req)?;
         auth::logout(&state, req).await?;
         Ok(CookieDone::Done(auth::clear_cookie(&state)))
@@ -140,7 +188,7 @@ impl AdminAuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<AdminReauth>,
-    ) -> Result<Done, ApiError> {
+    ) -> Result<Done, Fail<ReauthOutcomes>> {
         check_origin(&state, req)?;
         // Enrolment-only sessions may confirm their password too: enrolling needs a recent proof.
         let p = authenticate(&state, req).await?;
@@ -150,7 +198,11 @@ impl AdminAuthApi {
 
     /// The logged-in administrator.
     #[oai(path = "/admin/me", method = "get")]
-    async fn get_admin_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<AdminMe>, ApiError> {
+    async fn get_admin_me(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<AdminMe>, Fail<AdminMeOutcomes>> {
         let p = authenticate(&state, req).await?;
         let permissions = crate::admin::access::roles::Permission::ALL
             .into_iter()
@@ -168,7 +220,11 @@ impl AdminAuthApi {
 
     /// Start TOTP enrolment: a new secret and its `otpauth://` URI (confirm with a code).
     #[oai(path = "/admin/me/totp", method = "post")]
-    async fn start_totp(&self, state: Data<&AppState>, req: &Request) -> Result<Json<TotpEnrolment>, ApiError> {
+    async fn start_totp(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<TotpEnrolment>, Fail<StartTotpOutcomes>> {
         check_origin(&state, req)?;
         let p = authenticate(&state, req).await?;
         let e = service::start_totp(&state, &p).await?;
@@ -182,7 +238,7 @@ impl AdminAuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<TotpConfirm>,
-    ) -> Result<CookieDone, ApiError> {
+    ) -> Result<CookieDone, Fail<ConfirmTotpOutcomes>> {
         check_origin(&state, req)?;
         let p = authenticate(&state, req).await?;
         service::confirm_totp(&state, &p, &body.code).await?;
@@ -197,7 +253,7 @@ impl AdminAuthApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<RequireTotp>,
-    ) -> Result<Done, ApiError> {
+    ) -> Result<Done, Fail<RequireTotpOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageSettings).await?;
         service::set_require_totp(&state, &p, body.required).await?;
         Ok(Done::Done)

@@ -7,11 +7,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
-use crate::admin::access::roles::Permission;
 use crate::admin::catalog::service::{self as catalog, Changes};
-use crate::admin::AdminTag;
+use crate::admin::access::roles::Permission;
+use crate::admin::{AdminTag, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::catalog::model::{self as model, Service};
-use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::state::AppState;
 
@@ -73,6 +73,28 @@ pub enum ServiceCreated {
     Created(Json<AdminService>),
 }
 
+crate::outcomes! {
+    /// `GET /admin/services`.
+    pub ListServicesOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `POST /admin/services`.
+    pub CreateServiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        409: "A service with this slug exists (`service_exists`).",
+        422: "A field breaks a rule (`validation_failed`).",
+    }
+    /// `PATCH /admin/services/{slug}`.
+    pub UpdateServiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such service (`not_found`).",
+        422: "A field breaks a rule (`validation_failed`).",
+    }
+}
+
 pub struct AdminServicesApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -83,7 +105,7 @@ impl AdminServicesApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-    ) -> Result<Json<Vec<AdminService>>, ApiError> {
+    ) -> Result<Json<Vec<AdminService>>, Fail<ListServicesOutcomes>> {
         authorize(&state, req, Permission::ReadServices).await?;
         let all = state.db.read(|c| Ok(model::list_all(c)?)).await?;
         Ok(Json(all.into_iter().map(AdminService::from).collect()))
@@ -96,7 +118,7 @@ impl AdminServicesApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<NewService>,
-    ) -> Result<ServiceCreated, ApiError> {
+    ) -> Result<ServiceCreated, Fail<CreateServiceOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageServices).await?;
         let b = body.0;
         let changes = Changes {
@@ -118,7 +140,7 @@ impl AdminServicesApi {
         req: &Request,
         slug: Path<String>,
         body: Json<ServicePatch>,
-    ) -> Result<Json<AdminService>, ApiError> {
+    ) -> Result<Json<AdminService>, Fail<UpdateServiceOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageServices).await?;
         let b = body.0;
         let changes = Changes {

@@ -9,9 +9,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::admin::access::auth::{authorize, authorize_write};
 use crate::admin::access::roles::Permission;
 use crate::admin::outbox::service as emails;
-use crate::admin::{paging, AdminTag};
+use crate::admin::{paging, AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::state::AppState;
 
 /// An email in the outbox.
@@ -43,6 +44,22 @@ pub enum EmailRequeued {
     Accepted,
 }
 
+crate::outcomes! {
+    /// `GET /admin/emails`.
+    pub ListEmailsOutcomes() {
+        400: BAD_QUERY,
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `POST /admin/emails/{email_id}/retry`.
+    pub RetryEmailOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such email (`not_found`).",
+        409: "The email was not given up (`invalid_state`).",
+    }
+}
+
 pub struct AdminEmailsApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -53,9 +70,9 @@ impl AdminEmailsApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        status: Query<Option<String>>,
-        limit: Query<Option<i64>>,
-    ) -> Result<Json<Vec<AdminEmail>>, ApiError> {
+        #[oai(validator(pattern = "^(pending|sent|dead|cancelled|all)$"))] status: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+    ) -> Result<Json<Vec<AdminEmail>>, Fail<ListEmailsOutcomes>> {
         authorize(&state, req, Permission::ReadAccounts).await?;
         let status = match status.0.as_deref() {
             None | Some("all") => None,
@@ -64,7 +81,8 @@ impl AdminEmailsApi {
                 return Err(ApiError::bad_request(
                     "invalid_query",
                     "status must be pending, sent, dead, cancelled or all",
-                ))
+                )
+                .into())
             }
         };
         let limit = paging::limit(limit.0)?;
@@ -94,7 +112,7 @@ impl AdminEmailsApi {
         state: Data<&AppState>,
         req: &Request,
         email_id: Path<String>,
-    ) -> Result<EmailRequeued, ApiError> {
+    ) -> Result<EmailRequeued, Fail<RetryEmailOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
         emails::retry(&state, &p, &email_id).await?;
         Ok(EmailRequeued::Accepted)

@@ -9,12 +9,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
 use crate::admin::access::roles::Permission;
-use crate::admin::paging;
-use crate::admin::AdminTag;
-use crate::clock::rfc3339;
-use crate::http::api_error::ApiError;
-use crate::http::strict::Str;
+use crate::admin::{paging};
 use crate::idempotency;
+use crate::admin::{AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
+use crate::clock::rfc3339;
+use crate::http::outcomes::Fail;
+use crate::http::strict::Str;
 use crate::invoices::model::{self, Listed};
 use crate::invoices::service::{self, Created, InvoiceInput};
 use crate::state::AppState;
@@ -139,6 +139,23 @@ fn view(state: &AppState, l: Listed, now: i64) -> AdminInvoice {
     }
 }
 
+crate::outcomes! {
+    /// `POST /admin/invoices`.
+    pub CreateInvoiceOutcomes(json) {
+        400: "Malformed body (`invalid_body`) or a bad `Idempotency-Key` (`invalid_idempotency_key`).",
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        409: "The same `Idempotency-Key` is still being processed (`idempotency_in_progress`).",
+        422: "A field breaks a rule (`validation_failed`), the service does not exist (`unknown_service`), or the `Idempotency-Key` was used for another request (`idempotency_key_reused`).",
+    }
+    /// `GET /admin/invoices`.
+    pub ListInvoicesOutcomes() {
+        400: BAD_QUERY,
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+}
+
 pub struct AdminInvoicesApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -151,7 +168,7 @@ impl AdminInvoicesApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<NewInvoice>,
-    ) -> Result<InvoiceCreated, ApiError> {
+    ) -> Result<InvoiceCreated, Fail<CreateInvoiceOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageInvoices).await?;
         let input: InvoiceInput = body.0.into();
         // A repeated click (same Idempotency-Key) gets the first invoice, not a second one.
@@ -170,9 +187,9 @@ impl AdminInvoicesApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        limit: Query<Option<i64>>,
-        cursor: Query<Option<String>>,
-    ) -> Result<Json<InvoicePage>, ApiError> {
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        #[oai(validator(pattern = r"^([0-9]{1,18}\.[A-Za-z0-9_-]{1,64})?$"))] cursor: Query<Option<String>>,
+    ) -> Result<Json<InvoicePage>, Fail<ListInvoicesOutcomes>> {
         authorize(&state, req, Permission::ReadOrders).await?;
         let before = paging::parse_cursor(cursor.0.as_deref())?;
         let limit = paging::limit(limit.0)?;

@@ -7,13 +7,14 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use crate::admin::access::auth::authorize;
-use crate::admin::access::roles::Permission;
-use crate::admin::paging;
 use crate::admin::sales::model::{self as orders, Filter};
-use crate::admin::AdminTag;
+use crate::admin::paging;
+use crate::admin::access::roles::Permission;
+use crate::admin::{AdminTag, BAD_QUERY, REFUSED, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::crypto::is_key;
 use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::state::AppState;
 
 /// An order in the listing.
@@ -124,6 +125,21 @@ fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
     }
 }
 
+crate::outcomes! {
+    /// `GET /admin/orders`.
+    pub ListOrdersOutcomes() {
+        400: BAD_QUERY,
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `GET /admin/orders/{order_id}`.
+    pub GetOrderOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+        404: "No such order (`not_found`).",
+    }
+}
+
 pub struct AdminOrdersApi;
 
 #[OpenApi(tag = "AdminTag::Admin")]
@@ -135,13 +151,19 @@ impl AdminOrdersApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        status: Query<Option<String>>,
-        email: Query<Option<String>>,
+        #[oai(validator(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] status: Query<Option<String>>,
+        #[oai(validator(max_length = 254, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] email: Query<Option<String>>,
+        #[oai(validator(
+            pattern = r"^\s*(-?[0-9]{1,15}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"
+        ))]
         from: Query<Option<String>>,
+        #[oai(validator(
+            pattern = r"^\s*(-?[0-9]{1,15}|[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\s*$"
+        ))]
         to: Query<Option<String>>,
-        limit: Query<Option<i64>>,
-        cursor: Query<Option<String>>,
-    ) -> Result<Json<OrderPage>, ApiError> {
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        #[oai(validator(pattern = r"^([0-9]{1,18}\.[A-Za-z0-9_-]{1,64})?$"))] cursor: Query<Option<String>>,
+    ) -> Result<Json<OrderPage>, Fail<ListOrdersOutcomes>> {
         authorize(&state, req, Permission::ReadOrders).await?;
         let f = Filter {
             status: paging::text_filter("status", status.0.as_deref(), 64)?,
@@ -165,11 +187,11 @@ impl AdminOrdersApi {
         state: Data<&AppState>,
         req: &Request,
         order_id: Path<String>,
-    ) -> Result<Json<AdminOrderDetail>, ApiError> {
+    ) -> Result<Json<AdminOrderDetail>, Fail<GetOrderOutcomes>> {
         authorize(&state, req, Permission::ReadOrders).await?;
         let id = order_id.0;
         if !is_key(&id) {
-            return Err(ApiError::not_found("No such order."));
+            return Err(ApiError::not_found("No such order.").into());
         }
         let found = state.db.read(move |c| Ok(orders::detail(c, &id)?)).await?;
         let orders::Detail { order, payments, events, operations } =

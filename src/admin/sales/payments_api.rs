@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin::access::auth::authorize_write;
 use crate::admin::access::roles::Permission;
-use crate::admin::{access::reauth, AdminTag};
-use crate::http::api_error::ApiError;
+use crate::admin::{access::reauth, AdminTag, UNAUTHENTICATED};
 use crate::idempotency;
+use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::payments::ops::service::{self, Actor};
 use crate::payments::ops::OpKind;
 use crate::state::AppState;
@@ -40,6 +41,19 @@ pub struct OperationResult {
     pub payment_status: String,
     pub captured_minor: i64,
     pub refunded_minor: i64,
+}
+
+crate::outcomes! {
+    /// `POST /admin/payments/{payment_id}/capture`, `/cancel`, `/refund`.
+    pub PaymentOpOutcomes(json) {
+        400: "Malformed body (`invalid_body`) or a bad `Idempotency-Key` (`invalid_idempotency_key`).",
+        401: UNAUTHENTICATED,
+        403: "As for every admin write (`forbidden`, `totp_enrolment_required`, `csrf_rejected`); a refund also needs a recent password confirmation (`reauthentication_required`).",
+        404: "No such payment (`not_found`).",
+        409: "The payment is not in a state that allows this, the gateway declined, or the same `Idempotency-Key` is still being processed.",
+        422: "The amount breaks a rule, the gateway cannot do this operation (`operation_unsupported`), or the `Idempotency-Key` was used for another request.",
+        502: "The gateway could not be reached or answered nonsense; nothing is known to have happened there: retry with the same `Idempotency-Key`.",
+    }
 }
 
 pub struct AdminPaymentsApi;
@@ -96,8 +110,8 @@ impl AdminPaymentsApi {
         req: &Request,
         payment_id: Path<String>,
         body: Json<Option<OperationInput>>,
-    ) -> Result<Json<OperationResult>, ApiError> {
-        Self::operate(&state, req, payment_id.0, OpKind::Capture, body.0).await
+    ) -> Result<Json<OperationResult>, Fail<PaymentOpOutcomes>> {
+        Ok(Self::operate(&state, req, payment_id.0, OpKind::Capture, body.0).await?)
     }
 
     /// Cancel (void) an authorised payment: no money is taken; the order is cancelled.
@@ -108,8 +122,8 @@ impl AdminPaymentsApi {
         req: &Request,
         payment_id: Path<String>,
         body: Json<Option<OperationInput>>,
-    ) -> Result<Json<OperationResult>, ApiError> {
-        Self::operate(&state, req, payment_id.0, OpKind::Cancel, body.0).await
+    ) -> Result<Json<OperationResult>, Fail<PaymentOpOutcomes>> {
+        Ok(Self::operate(&state, req, payment_id.0, OpKind::Cancel, body.0).await?)
     }
 
     /// Refund captured money, fully or partly (never more than was captured). Needs a
@@ -122,7 +136,7 @@ impl AdminPaymentsApi {
         req: &Request,
         payment_id: Path<String>,
         body: Json<Option<OperationInput>>,
-    ) -> Result<Json<OperationResult>, ApiError> {
-        Self::operate(&state, req, payment_id.0, OpKind::Refund, body.0).await
+    ) -> Result<Json<OperationResult>, Fail<PaymentOpOutcomes>> {
+        Ok(Self::operate(&state, req, payment_id.0, OpKind::Refund, body.0).await?)
     }
 }

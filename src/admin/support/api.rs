@@ -8,12 +8,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
-use crate::admin::access::roles::Permission;
-use crate::admin::paging;
 use crate::admin::support::service::{self as customers, StatusChange};
-use crate::admin::AdminTag;
+use crate::admin::paging;
+use crate::admin::access::roles::Permission;
+use crate::admin::{AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::state::AppState;
 
@@ -62,6 +63,43 @@ pub enum CredentialsQueued {
     Accepted,
 }
 
+crate::outcomes! {
+    /// `GET /admin/accounts`.
+    pub ListAccountsOutcomes() {
+        400: BAD_QUERY,
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `POST /admin/accounts/{login}/suspend`, `/reinstate`, `/revoke`, `/resend-credentials`.
+    pub AccountChangeOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such account (`not_found`).",
+        409: "The account is not in a state that allows this (`invalid_state`).",
+    }
+    /// `POST /admin/accounts/{login}/extend`.
+    pub ExtendOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such account (`not_found`).",
+        409: "The account is not in a state that allows this (`invalid_state`).",
+        422: "`days` is out of range (`validation_failed`) or the service does not exist (`unknown_service`).",
+    }
+    /// `GET /admin/accounts/{login}/export`.
+    pub ExportAccountOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+        404: "No such account (`not_found`).",
+    }
+    /// `POST /admin/accounts/{login}/erase`.
+    pub EraseOutcomes() {
+        401: UNAUTHENTICATED,
+        403: "As for every admin write (`forbidden`, `totp_enrolment_required`, `csrf_rejected`), or the password must be confirmed first (`reauthentication_required`).",
+        404: "No such account (`not_found`).",
+        409: "The account is already erased (`already_erased`).",
+    }
+}
+
 pub struct AdminAccountsApi;
 
 impl AdminAccountsApi {
@@ -79,9 +117,9 @@ impl AdminAccountsApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        q: Query<Option<String>>,
-        limit: Query<Option<i64>>,
-    ) -> Result<Json<Vec<AdminAccount>>, ApiError> {
+        #[oai(validator(max_length = 254, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] q: Query<Option<String>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+    ) -> Result<Json<Vec<AdminAccount>>, Fail<ListAccountsOutcomes>> {
         authorize(&state, req, Permission::ReadAccounts).await?;
         let q = paging::text_filter("q", q.0.as_deref(), 254)?;
         let found = customers::search(&state, q, paging::limit(limit.0)?).await?;
@@ -110,7 +148,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<AccountChanged, ApiError> {
+    ) -> Result<AccountChanged, Fail<AccountChangeOutcomes>> {
         Self::change(&state, req, &login, StatusChange::Suspend).await?;
         Ok(AccountChanged::Done)
     }
@@ -122,7 +160,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<AccountChanged, ApiError> {
+    ) -> Result<AccountChanged, Fail<AccountChangeOutcomes>> {
         Self::change(&state, req, &login, StatusChange::Reinstate).await?;
         Ok(AccountChanged::Done)
     }
@@ -134,7 +172,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<AccountChanged, ApiError> {
+    ) -> Result<AccountChanged, Fail<AccountChangeOutcomes>> {
         Self::change(&state, req, &login, StatusChange::Revoke).await?;
         Ok(AccountChanged::Done)
     }
@@ -146,7 +184,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<CredentialsQueued, ApiError> {
+    ) -> Result<CredentialsQueued, Fail<AccountChangeOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
         customers::resend_credentials(&state, &p, &login).await?;
         Ok(CredentialsQueued::Accepted)
@@ -160,7 +198,7 @@ impl AdminAccountsApi {
         req: &Request,
         login: Path<String>,
         body: Json<Extend>,
-    ) -> Result<AccountChanged, ApiError> {
+    ) -> Result<AccountChanged, Fail<ExtendOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
         customers::extend_access(&state, &p, &login, body.service.trim(), body.days).await?;
         Ok(AccountChanged::Done)
@@ -174,7 +212,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<Json<serde_json::Value>, ApiError> {
+    ) -> Result<Json<serde_json::Value>, Fail<ExportAccountOutcomes>> {
         let p = authorize(&state, req, Permission::ManageAccounts).await?;
         Ok(Json(crate::admin::support::privacy::export(&state, &p, &login).await?))
     }
@@ -188,7 +226,7 @@ impl AdminAccountsApi {
         state: Data<&AppState>,
         req: &Request,
         login: Path<String>,
-    ) -> Result<AccountChanged, ApiError> {
+    ) -> Result<AccountChanged, Fail<EraseOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageAccounts).await?;
         crate::admin::access::reauth::require_recent(&state, &p)?;
         crate::admin::support::privacy::erase(&state, &p, &login).await?;
