@@ -93,8 +93,9 @@ crate::outcomes! {
     /// `POST /verify-email`.
     pub VerifyOutcomes(json) {
         400: "Malformed body (`invalid_body`) or an unknown token (`invalid_token`).",
+        403: "The account is suspended (`account_suspended`); the link is not used up and works once the account is reinstated.",
         409: "The link was already used (`token_used`).",
-        410: "The link has expired (`token_expired`).",
+        410: "The link has expired (`token_expired`) or a newer email replaced it (`token_replaced`).",
     }
     /// `POST /verify-email/resend`.
     pub ResendOutcomes(json) {
