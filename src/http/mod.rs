@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod headers;
 pub mod limits;
 pub mod pages;
+pub mod server;
 pub mod strict;
 
 use std::time::Duration;

@@ -24,14 +24,31 @@ impl Keyturn {
     /// Starts `keyturn serve` on SQLite in `data_dir`, mailing to 127.0.0.1:`smtp_port`,
     /// and waits until `/readyz` answers 200.
     pub async fn serve(data_dir: &Path, smtp_port: u16) -> Keyturn {
+        Keyturn::serve_with(data_dir, smtp_port, &[], None).await
+    }
+
+    /// [`Keyturn::serve`] with extra `KEYTURN_*` variables and, when given, this many file
+    /// descriptors at most (`ulimit -n`).
+    pub async fn serve_with(data_dir: &Path, smtp_port: u16, env: &[(&str, &str)], nofile: Option<u32>) -> Keyturn {
         let port = free_port();
         let (secret, key) = webhook::new_secret();
         let log_path = data_dir.with_extension(format!("{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
-        cmd.arg("serve")
-            // Only what we set: KEYTURN_TEST_* from the test run is no setting.
-            .env_clear()
+        let bin = env!("CARGO_BIN_EXE_keyturn");
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" serve"), bin]);
+                c
+            }
+            None => {
+                let mut c = Command::new(bin);
+                c.arg("serve");
+                c
+            }
+        };
+        // Only what we set: KEYTURN_TEST_* from the test run is no setting.
+        cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KEYTURN_DATA_DIR", data_dir)
             .env("KEYTURN_LISTEN", format!("127.0.0.1:{port}"))
@@ -40,6 +57,7 @@ impl Keyturn {
             .env("KEYTURN_WORKER_POLL_MS", "100")
             .env("KEYTURN_LOGIN_DELAY_MS", "0")
             .env("KEYTURN_LOG_LEVEL", "info,keyturn=trace")
+            .envs(env.iter().map(|(k, v)| (format!("KEYTURN_{}", k.to_ascii_uppercase()), *v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -65,6 +83,11 @@ impl Keyturn {
 
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The process id (of `keyturn` itself: the shell wrapper `exec`s it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL, no chance to clean up.
