@@ -60,14 +60,19 @@ fn serve_cert(hits: Data<&Arc<AtomicUsize>>) -> &'static str {
     PUBLIC_KEY
 }
 
-async fn cert_server() -> (String, Arc<AtomicUsize>) {
+/// A certificate origin answering with `handler`, which counts its requests.
+async fn origin_with<H: poem::Endpoint + 'static>(handler: H) -> (String, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
-    let app = Route::new().at("/v1/notifications/certs/:id", serve_cert).data(hits.clone());
+    let app = Route::new().at("/v1/notifications/certs/:id", handler).data(hits.clone());
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
     (format!("http://{addr}"), hits)
+}
+
+async fn cert_server() -> (String, Arc<AtomicUsize>) {
+    origin_with(serve_cert).await
 }
 
 fn sign(message: &str) -> String {
@@ -137,13 +142,7 @@ async fn missing_cert_server() -> (String, Arc<AtomicUsize>) {
         hits.fetch_add(1, Ordering::SeqCst);
         poem::http::StatusCode::NOT_FOUND
     }
-    let hits = Arc::new(AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
-    let app = Route::new().at("/v1/notifications/certs/:id", missing).data(hits.clone());
-    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
-    (format!("http://{addr}"), hits)
+    origin_with(missing).await
 }
 
 /// A certificate origin that accepts connections and never answers, counting connections.
