@@ -5,6 +5,7 @@
 
 pub mod declare;
 pub mod gateways;
+pub mod http;
 pub mod merchant;
 
 use crate::sandbox::dialects::Dialect;
@@ -184,12 +185,18 @@ settings_group! {
         gateways: gateways::GatewaySettings = Default::default(),
         /// Invoices, capture and refunds.
         merchant: merchant::MerchantSettings = Default::default(),
+        /// Connection timeouts and caps, callback rate limit.
+        http: http::HttpSettings = Default::default(),
     }
 }
 
 /// Every documented setting: the core ones, then the gateways'.
 pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
-    SETTINGS.iter().chain(gateways::GATEWAY_SETTINGS.iter()).chain(merchant::MERCHANT_SETTINGS.iter())
+    SETTINGS
+        .iter()
+        .chain(gateways::GATEWAY_SETTINGS.iter())
+        .chain(merchant::MERCHANT_SETTINGS.iter())
+        .chain(http::HTTP_SETTINGS.iter())
 }
 
 impl declare::SettingValue for Dialect {
@@ -308,7 +315,7 @@ impl Settings {
             if key == "sandbox_enabled" {
                 self.sandbox_explicit = true;
             }
-        } else if !self.gateways.apply(key, v)? && !self.merchant.apply(key, v)? {
+        } else if !self.gateways.apply(key, v)? && !self.merchant.apply(key, v)? && !self.http.apply(key, v)? {
             return Err(ConfigError::Unknown(key.to_string()));
         }
         Ok(())
@@ -387,6 +394,7 @@ impl Settings {
         }
         self.gateways.validate()?;
         self.merchant.validate()?;
+        self.http.validate()?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

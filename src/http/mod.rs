@@ -10,6 +10,7 @@ pub mod limits;
 pub mod openapi;
 pub mod outcomes;
 pub mod pages;
+pub mod server;
 pub mod strict;
 
 use std::time::Duration;

@@ -2,14 +2,17 @@
 //! adapter, a verified event to the service, and the gateway gets the reply it expects.
 //! `POST /api/v1/payments/sandbox/{gateway}/callback` does the same for the sandbox speaking a
 //! gateway's dialect, verified with the sandbox's own secrets (never the gateway's live ones).
+//! Each gateway's callbacks are rate-limited (429 with `Retry-After`; gateways retry).
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use std::sync::Arc;
 
-use poem::{handler, Request, Response};
+use poem::{handler, IntoResponse, Request, Response};
 
 use crate::error::json_error;
+use crate::http::api_error::ApiError;
+use crate::payments::certs::CertError;
 use crate::payments::gateways::{Ack, Gateway, RawCallback, VerifyError};
 use crate::payments::service::apply_event;
 use crate::state::AppState;
@@ -44,11 +47,23 @@ pub async fn post_sandbox_callback(
 
 /// Verifies one callback with `gw`, applies it, and answers as the gateway expects.
 async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gateway>) -> Response {
+    if let Err(wait) = state.limiters.check_callback(gw.name()) {
+        return ApiError::rate_limited(wait).into_response();
+    }
     let uri = req.original_uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let raw = RawCallback { headers: req.headers(), body, uri: &uri };
     let verified = match gw.certificate_url(&raw) {
         Some(url) => match state.gateway_certs.get(&state.http, &url).await {
             Ok(pem) => gw.verify_with_certificate(&raw, state.clock.now(), &pem),
+            Err(CertError::Busy(wait)) => {
+                tracing::warn!(
+                    event = "excess_rate_limit_exceeded",
+                    bucket = "certificate_fetch",
+                    gateway = gw.name(),
+                    "certificate fetch budget spent"
+                );
+                return ApiError::rate_limited(wait).into_response();
+            }
             Err(why) => {
                 tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %why, "certificate refused");
                 return json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.");

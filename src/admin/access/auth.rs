@@ -1,6 +1,7 @@
 //! Admin login, sessions (stored hashed; 15 min idle / 8 h absolute by default), the
 //! principal of a request and the permission check. Unknown usernames cost the same argon2
-//! work and get the same answer as wrong passwords; failures are counted per admin in the
+//! work and get the same answers, growing delays and lockout as wrong passwords (their
+//! failures are counted under a hash of the name); failures are counted per admin in the
 //! database; every attempt lands in the audit log (never the password or the code).
 
 use std::net::IpAddr;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use poem::Request;
 
+use crate::accounts::model as accounts;
 use crate::accounts::password;
 use crate::accounts::service::busy;
 use crate::admin::access::model::{self, Admin, AdminSession};
@@ -105,16 +107,27 @@ async fn check_login(
         return Err(refuse(invalid_credentials(), "invalid_credentials"));
     }
     let lookup = username.to_string();
-    let (admin, require_all) = state
+    let unknown_key = format!("admin_login:{}", token_hash(username));
+    let key = unknown_key.clone();
+    let (admin, require_all, unknown) = state
         .db
-        .read(move |c| Ok((model::find_by_username(c, &lookup)?, model::totp_required_for_all(c)?)))
+        .read(move |c| {
+            let admin = model::find_by_username(c, &lookup)?;
+            Ok((admin, model::totp_required_for_all(c)?, model::unknown_failures(c, &key)?))
+        })
         .await
         .map_err(|e| internal(e.into()))?;
     let now = state.clock.now();
-    if let Some(a) = &admin {
-        if now - a.failed_window_start < 3600 && i64::from(a.failed_logins) >= state.settings.login_failures_per_hour {
-            tracing::warn!(event = "authn_login_fail_max", admin_id = %a.id, "admin locked for the hour");
-            let retry = (a.failed_window_start + 3600 - now).max(1) as u64;
+    // An unknown name is locked like a known one: the same answer after as many failures.
+    let window = match &admin {
+        Some(a) => Some((a.failed_window_start, a.failed_logins)),
+        None => unknown,
+    };
+    if let Some((window_start, failures)) = window {
+        if now - window_start < 3600 && i64::from(failures) >= state.settings.login_failures_per_hour {
+            let subject = admin.as_ref().map(|a| a.id.as_str()).unwrap_or("unknown");
+            tracing::warn!(event = "authn_login_fail_max", admin_id = %subject, "admin locked for the hour");
+            let retry = (window_start + 3600 - now).max(1) as u64;
             let answer = ApiError::TooManyRequests(
                 crate::error::err("too_many_attempts", "Too many failed logins; try again later."),
                 retry,
@@ -125,7 +138,12 @@ async fn check_login(
     let hash = admin.as_ref().map(|a| a.password_hash.clone());
     let verified = state.hasher.verify(password.to_string(), hash).await.map_err(|_| internal(busy()))?;
     let Some(admin) = admin else {
-        tracing::info!(event = "authn_login_fail", reason = "unknown_admin", ip = %ip, "admin login failed");
+        let count = match state.db.write(move |c| Ok(accounts::bump(c, &unknown_key, 3600, now)?)).await {
+            Ok(n) => n,
+            Err(e) => return Err(refuse(e.into(), "error")),
+        };
+        tracing::info!(event = "authn_login_fail", reason = "unknown_admin", failures = count, ip = %ip, "admin login failed");
+        failure_delay(state, count).await;
         return Err(refuse(invalid_credentials(), "invalid_credentials"));
     };
     if !verified.ok {
@@ -184,12 +202,17 @@ async fn count_failure(state: &AppState, admin: &Admin, ip: IpAddr, reason: &'st
         Err(e) => return refuse(e.into(), "error"),
     };
     tracing::info!(event = "authn_login_fail", admin_id = %admin.id, reason, failures = count, ip = %ip, "admin login failed");
-    let extra = i64::from(count) - 5;
+    failure_delay(state, i64::from(count)).await;
+    refuse(invalid_credentials(), reason)
+}
+
+/// The growing delay after the fifth failure in the hour (the same for known and unknown names).
+async fn failure_delay(state: &AppState, failures: i64) {
+    let extra = failures - 5;
     if extra > 0 && state.settings.login_delay_ms > 0 {
         let ms = (extra as u64).saturating_mul(state.settings.login_delay_ms).min(3000);
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    refuse(invalid_credentials(), reason)
 }
 
 /// Creates an admin session whose password was last proved at `reauth_at`; returns the token.

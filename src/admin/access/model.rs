@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{admin_sessions, admin_settings, admins};
+use crate::db::schema::{admin_sessions, admin_settings, admins, throttles};
 use crate::db::DbConn;
 
 pub const ACTIVE: &str = "active";
@@ -54,6 +54,11 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Admin>> {
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<Admin>> {
     admins::table.filter(admins::username.eq(username)).first(conn).optional()
+}
+
+/// `(window_start, failures)` counted for a username that names no admin (`key` hides it).
+pub fn unknown_failures(conn: &mut DbConn, key: &str) -> QueryResult<Option<(i64, i32)>> {
+    throttles::table.find(key).select((throttles::window_start, throttles::count)).first(conn).optional()
 }
 
 /// Counts one failed login in the hour window, atomically; returns the new count.

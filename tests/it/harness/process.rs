@@ -26,6 +26,8 @@ pub struct Instance {
     env: Vec<(String, String)>,
     pg: Option<Arc<db::PgDb>>,
     lives: usize,
+    /// File descriptors each life may hold at most (`ulimit -n`), when set.
+    nofile: Option<u32>,
 }
 
 impl Instance {
@@ -36,12 +38,18 @@ impl Instance {
             None => None,
         };
         let (secret, key) = webhook::new_secret();
-        Instance { data_dir: data_dir.to_path_buf(), smtp_port, secret, key, env: vec![], pg, lives: 0 }
+        Instance { data_dir: data_dir.to_path_buf(), smtp_port, secret, key, env: vec![], pg, lives: 0, nofile: None }
     }
 
     /// A `KEYTURN_*` setting for every life (`key` without the prefix, e.g. `outbox_lease_secs`).
     pub fn set(mut self, key: &str, value: &str) -> Self {
         self.env.push((format!("KEYTURN_{}", key.to_ascii_uppercase()), value.to_string()));
+        self
+    }
+
+    /// Every life runs with at most `n` file descriptors (`ulimit -n`).
+    pub fn nofile(mut self, n: u32) -> Self {
+        self.nofile = Some(n);
         self
     }
 
@@ -66,10 +74,21 @@ impl Instance {
         std::fs::create_dir_all(&self.data_dir).unwrap();
         let log_path = self.data_dir.with_extension(format!("life{}.log", self.lives));
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
-        cmd.arg("serve")
-            // Only what we set: KEYTURN_TEST_* from the test run is no setting.
-            .env_clear()
+        let bin = env!("CARGO_BIN_EXE_keyturn");
+        let mut cmd = match self.nofile {
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" serve"), bin]);
+                c
+            }
+            None => {
+                let mut c = Command::new(bin);
+                c.arg("serve");
+                c
+            }
+        };
+        // Only what we set: KEYTURN_TEST_* from the test run is no setting.
+        cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KEYTURN_DATA_DIR", &self.data_dir)
             .env("KEYTURN_LISTEN", format!("127.0.0.1:{port}"))
@@ -121,6 +140,11 @@ impl Keyturn {
 
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The process id (of `keyturn` itself: the shell wrapper `exec`s it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL, no chance to clean up.
