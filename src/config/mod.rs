@@ -77,7 +77,7 @@ docs! {
     "rate_limit_resend_per_minute", "5", "Resend requests per client IP per minute.";
     "resend_per_hour", "3", "Credential resends per email address per hour.";
     "max_body_bytes", "65536", "Largest request body accepted (413 beyond).";
-    "hash_workers", "(cores)", "Password hashes computed at once.";
+    "hash_workers", "(cores)", "Threads that compute password hashes, each with its own reused 19 MiB argon2 memory.";
     "hash_queue", "(4 x cores)", "Password hashes allowed to wait; beyond it login answers 503 at once.";
     "outbox_max_attempts", "10", "Delivery attempts before an email is dead-lettered.";
     "worker_poll_ms", "1000", "How often the mail worker looks for due jobs.";
