@@ -124,8 +124,23 @@ impl Work {
     }
 }
 
+/// Niceness of the hashing threads: when the cores are short, pages, callbacks and refusals
+/// (a few milliseconds each) run before the next slice of a hash, not after it.
+const HASHING_NICENESS: libc::c_int = 10;
+
+/// Lowers the calling thread's scheduling priority (Linux: per thread); elsewhere nothing.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; a failure only leaves the priority as is.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICENESS);
+    }
+}
+
 /// A hashing thread: takes work until every sender is gone, always in the same memory.
 fn worker(queue: Arc<Mutex<mpsc::Receiver<Work>>>) {
+    lower_priority();
     let mut memory: Vec<Block> = Vec::new();
     loop {
         let next = queue.lock().unwrap_or_else(|p| p.into_inner()).blocking_recv();
