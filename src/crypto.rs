@@ -1,17 +1,16 @@
-//! Randomness, identifiers, token hashing and the bounded argon2id pool.
+//! Randomness, identifiers, token hashing and (in `hasher`) the bounded argon2id pool.
 //!
 //! Every secret here comes from the OS CSPRNG. Tokens and session ids are 256-bit and only
 //! their SHA-256 is stored; passwords only as argon2id PHC strings.
 
-use std::sync::Arc;
+mod hasher;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+
+pub use hasher::{HashTicket, HasherBusy, PasswordHasherPool, Verified};
 
 /// Letters and digits that cannot be confused when read from an email.
 const UNAMBIGUOUS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
@@ -82,84 +81,6 @@ pub fn mask_email(email: &str) -> String {
     }
 }
 
-/// The password hashing work could not start at once: the queue is full.
-#[derive(Debug, thiserror::Error)]
-#[error("password hashing is saturated")]
-pub struct HasherBusy;
-
-/// Argon2id on a bounded pool: at most `workers` hashes run at once and at most `queue`
-/// wait; beyond that callers are turned away at once so a login flood cannot starve
-/// callbacks and pages.
-#[derive(Clone)]
-pub struct PasswordHasherPool {
-    running: Arc<Semaphore>,
-    admitted: Arc<Semaphore>,
-    dummy_hash: Arc<String>,
-}
-
-/// argon2id with the OWASP/ASVS minimum: m=19456 KiB, t=2, p=1.
-fn argon() -> Argon2<'static> {
-    let params = Params::new(19456, 2, 1, None).expect("valid argon2 params");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-fn hash_blocking(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    argon().hash_password(password.as_bytes(), &salt).expect("argon2 hashing cannot fail with valid params").to_string()
-}
-
-/// Verifies; also reports whether the stored hash uses weaker parameters than today's.
-fn verify_blocking(password: &str, phc: &str) -> (bool, bool) {
-    let Ok(parsed) = PasswordHash::new(phc) else { return (false, false) };
-    let ok = argon().verify_password(password.as_bytes(), &parsed).is_ok();
-    let current = Params::try_from(&parsed).map(|p| p.m_cost() >= 19456 && p.t_cost() >= 2).unwrap_or(false);
-    (ok, ok && !current)
-}
-
-/// The result of checking a password.
-pub struct Verified {
-    pub ok: bool,
-    /// The stored hash should be replaced with one made with today's parameters.
-    pub needs_rehash: bool,
-}
-
-impl PasswordHasherPool {
-    pub fn new(workers: usize, queue: usize) -> Self {
-        PasswordHasherPool {
-            running: Arc::new(Semaphore::new(workers.max(1))),
-            admitted: Arc::new(Semaphore::new(workers.max(1) + queue)),
-            dummy_hash: Arc::new(hash_blocking(&temporary_password())),
-        }
-    }
-
-    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, HasherBusy> {
-        let _admitted = self.admitted.clone().try_acquire_owned().map_err(|_| HasherBusy)?;
-        let _running = self.running.clone().acquire_owned().await.map_err(|_| HasherBusy)?;
-        tokio::task::spawn_blocking(f).await.map_err(|_| HasherBusy)
-    }
-
-    /// Hashes a password (argon2id, fresh salt).
-    pub async fn hash(&self, password: String) -> Result<String, HasherBusy> {
-        self.run(move || hash_blocking(&password)).await
-    }
-
-    /// Hashes without the admission queue (background jobs wait their turn instead of
-    /// being turned away).
-    pub async fn hash_unqueued(&self, password: String) -> Result<String, HasherBusy> {
-        let _running = self.running.clone().acquire_owned().await.map_err(|_| HasherBusy)?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|_| HasherBusy)
-    }
-
-    /// Verifies a password against a stored hash; with `None` it verifies against a dummy
-    /// hash so unknown logins cost the same time as known ones.
-    pub async fn verify(&self, password: String, phc: Option<String>) -> Result<Verified, HasherBusy> {
-        let real = phc.is_some();
-        let phc = phc.unwrap_or_else(|| self.dummy_hash.as_str().to_string());
-        let (ok, needs_rehash) = self.run(move || verify_blocking(&password, &phc)).await?;
-        Ok(Verified { ok: ok && real, needs_rehash })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,16 +94,6 @@ mod tests {
         assert_eq!(random_id("ord").len(), 4 + 32);
         assert_eq!(token_hash("abc").len(), 64);
         assert!(temporary_password().len() >= 12);
-    }
-
-    #[tokio::test]
-    async fn hash_verifies_and_dummy_never_matches() {
-        let pool = PasswordHasherPool::new(1, 1);
-        let h = pool.hash("correct horse battery".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(pool.verify("correct horse battery".into(), Some(h.clone())).await.unwrap().ok);
-        assert!(!pool.verify("wrong".into(), Some(h)).await.unwrap().ok);
-        assert!(!pool.verify("anything".into(), None).await.unwrap().ok);
     }
 
     #[test]

@@ -277,14 +277,17 @@ pub async fn change_password(state: &AppState, account: &Account, current: &str,
         return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
     }
     password::check(new, &[&account.login, &account.email, &account.name]).map_err(weak_password_error)?;
-    let verified = state.hasher.verify(current.to_string(), account.password_hash.clone()).await.map_err(|_| busy())?;
+    // One place in the hashing queue covers both hashes: a correct password is not refused halfway.
+    let hashing = state.hasher.admit().map_err(|_| busy())?;
+    let verified = hashing.verify(current.to_string(), account.password_hash.clone()).await.map_err(|_| busy())?;
     if !verified.ok {
         return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
     }
     if current == new {
         return Err(ApiError::unprocessable("weak_password", "Choose a password different from the current one."));
     }
-    let hash = state.hasher.hash(new.to_string()).await.map_err(|_| busy())?;
+    let hash = hashing.hash(new.to_string()).await.map_err(|_| busy())?;
+    drop(hashing);
     let id = account.id.clone();
     let now = state.clock.now();
     state

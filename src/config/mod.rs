@@ -159,7 +159,7 @@ settings_group! {
         "Largest request body accepted (413 beyond).";
     hash_workers: usize = cores(),
         "(cores)",
-        "Password hashes computed at once.";
+        "Threads that compute password hashes, each with its own reused 19 MiB argon2 memory.";
     hash_queue: usize = cores() * 4,
         "(4 x cores)",
         "Password hashes allowed to wait; beyond it login answers 503 at once.";

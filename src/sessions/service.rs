@@ -66,6 +66,9 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
     {
         return Err(invalid_credentials());
     }
+    // A place in the hashing queue first: under a flood the excess is refused before it
+    // touches the database (and a refused attempt is not counted against the account).
+    let hashing = state.hasher.admit().map_err(|_| busy())?;
     let lookup = login.clone();
     let account = state
         .db
@@ -101,7 +104,7 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
         ));
     }
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-    let verified = state.hasher.verify(password.to_string(), hash).await.map_err(|_| busy())?;
+    let verified = hashing.verify(password.to_string(), hash).await.map_err(|_| busy())?;
     let account = match account {
         Some(a) if verified.ok => a,
         other => {
@@ -123,11 +126,8 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
     };
     check_status(&account, now)?;
     let id = account.id.clone();
-    let rehash = if verified.needs_rehash {
-        Some(state.hasher.hash(password.to_string()).await.map_err(|_| busy())?)
-    } else {
-        None
-    };
+    let rehash =
+        if verified.needs_rehash { Some(hashing.hash(password.to_string()).await.map_err(|_| busy())?) } else { None };
     state
         .db
         .write(move |c| {
@@ -178,6 +178,9 @@ pub struct Principal {
     pub session_hash: String,
 }
 
+/// How stale a session's idle clock may get before a request refreshes it.
+const TOUCH_EVERY_SECS: i64 = 30;
+
 /// Resolves the session cookie to a principal, enforcing idle and absolute timeouts.
 pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
     let unauthenticated = || ApiError::unauthorized("unauthenticated", "Please log in.");
@@ -185,21 +188,31 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
     let hash = token_hash(&token);
     let now = state.clock.now();
     let idle = state.settings.session_idle_minutes * 60;
+    // Most requests only read; the write (expiry, or the idle clock every 30 s) is the exception,
+    // so cabinet requests do not queue behind SQLite's single writer.
     let h = hash.clone();
     let found = state
         .db
-        .write(move |c| {
+        .read(move |c| {
             let Some(s) = model::find(c, &h)? else { return Ok(None) };
-            if s.absolute_expires_at <= now || s.last_seen_at + idle <= now {
-                model::delete(c, &h)?;
-                return Ok(None);
-            }
-            if now - s.last_seen_at >= 30 {
-                model::touch(c, &h, now)?;
-            }
-            Ok(accounts::find_by_id(c, &s.account_id)?)
+            Ok(accounts::find_by_id(c, &s.account_id)?.map(|a| (s, a)))
         })
         .await?;
+    let found = match found {
+        Some((s, _)) if s.absolute_expires_at <= now || s.last_seen_at + idle <= now => {
+            let h = hash.clone();
+            state.db.write(move |c| Ok(model::delete(c, &h)?)).await?;
+            None
+        }
+        Some((s, account)) => {
+            if now - s.last_seen_at >= TOUCH_EVERY_SECS {
+                let h = hash.clone();
+                state.db.write(move |c| Ok(model::touch(c, &h, now)?)).await?;
+            }
+            Some(account)
+        }
+        None => None,
+    };
     let account = found.ok_or_else(unauthenticated)?;
     match account.status.as_str() {
         accounts::ACTIVE => Ok(Principal { account, session_hash: hash }),

@@ -89,7 +89,8 @@ async fn running_out_of_descriptors_is_logged_and_waited_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_logged_as_security_events() {
     let dir = tempfile::tempdir().unwrap();
-    let mut instance = Instance::new(&dir.path().join("data"), free_port()).await.set("rate_limit_login_per_minute", "2");
+    let mut instance =
+        Instance::new(&dir.path().join("data"), free_port()).await.set("rate_limit_login_per_minute", "2");
     let k = instance.serve().await;
     let client = reqwest::Client::new();
     // A cross-site state change.

@@ -90,6 +90,26 @@ async fn a_login_flood_is_turned_away_at_once_while_pages_stay_fast() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_excess_login_is_refused_before_it_waits_for_the_database() {
+    let app = TestApp::builder().set("hash_workers", "1").set("hash_queue", "0").start().await;
+    let a = app.active().await;
+    // The hashing pool is full and a long write holds the database: an excess login is
+    // answered 503 at once instead of queueing for the write turn first.
+    let place = app.hold_hashing_place();
+    let writing = app.hold_write().await;
+    let resp = tokio::time::timeout(Duration::from_secs(5), a.customer.login(&a.login, &a.password))
+        .await
+        .expect("an excess login waited for the database");
+    assert!(resp.headers().get("retry-after").is_some(), "503 without Retry-After");
+    assert_error(resp, 503, "server_busy").await;
+    writing.release().await;
+    drop(place);
+    // Once the place is free, the same login goes through.
+    json_status(a.customer.login(&a.login, &a.password).await, 200).await;
+    app.stop().await;
+}
+
 fn set_connections(pg_url: &str, allow: bool) {
     let url = url::Url::parse(pg_url).unwrap();
     let name = url.path().trim_start_matches('/').to_string();

@@ -234,3 +234,24 @@ async fn cross_site_state_changes_are_refused() {
     assert_eq!(resp.status(), 204);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cabinet_requests_do_not_queue_behind_a_database_write() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    // A long write is in progress (on SQLite it holds the only write turn); a session whose
+    // idle clock is fresh only needs reading, so the cabinet still answers.
+    let writing = app.hold_write().await;
+    let me = tokio::time::timeout(std::time::Duration::from_secs(5), a.customer.me())
+        .await
+        .expect("the cabinet waited for an unrelated write");
+    let v = json_status(me, 200).await;
+    assert_eq!(v["login"], a.login.as_str());
+    writing.release().await;
+    // The idle clock is still refreshed when due: a session used every 25 minutes lives on.
+    for _ in 0..3 {
+        app.clock.advance(25 * 60);
+        json_status(a.customer.me().await, 200).await;
+    }
+    app.stop().await;
+}

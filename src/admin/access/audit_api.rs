@@ -6,11 +6,11 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::audit::{self, Filter};
 use crate::admin::access::auth::authorize;
-use crate::admin::paging;
 use crate::admin::access::roles::Permission;
+use crate::admin::paging;
 use crate::admin::{AdminTag, BAD_QUERY, REFUSED, UNAUTHENTICATED};
+use crate::audit::{self, Filter};
 use crate::clock::rfc3339;
 use crate::http::outcomes::Fail;
 use crate::state::AppState;

@@ -7,8 +7,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
-use crate::admin::catalog::service::{self as catalog, Changes};
 use crate::admin::access::roles::Permission;
+use crate::admin::catalog::service::{self as catalog, Changes};
 use crate::admin::{AdminTag, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::catalog::model::{self as model, Service};
 use crate::http::outcomes::Fail;

@@ -9,12 +9,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
 use crate::admin::access::roles::Permission;
-use crate::admin::{paging};
-use crate::idempotency;
+use crate::admin::paging;
 use crate::admin::{AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
+use crate::idempotency;
 use crate::invoices::model::{self, Listed};
 use crate::invoices::service::{self, Created, InvoiceInput};
 use crate::state::AppState;

@@ -7,9 +7,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use crate::admin::access::auth::authorize;
-use crate::admin::sales::model::{self as orders, Filter};
-use crate::admin::paging;
 use crate::admin::access::roles::Permission;
+use crate::admin::paging;
+use crate::admin::sales::model::{self as orders, Filter};
 use crate::admin::{AdminTag, BAD_QUERY, REFUSED, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::crypto::is_key;

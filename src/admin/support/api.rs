@@ -8,9 +8,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::admin::access::auth::{authorize, authorize_write};
-use crate::admin::support::service::{self as customers, StatusChange};
-use crate::admin::paging;
 use crate::admin::access::roles::Permission;
+use crate::admin::paging;
+use crate::admin::support::service::{self as customers, StatusChange};
 use crate::admin::{AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;

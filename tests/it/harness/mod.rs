@@ -8,6 +8,7 @@ pub mod captcha;
 pub mod customer;
 pub mod db;
 pub mod fake_gateway;
+pub mod hold;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
