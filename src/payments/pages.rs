@@ -223,7 +223,7 @@ pub async fn get_paypal_return(
             .unwrap_or(false)
     };
     if ours && state.gateways.get("paypal").is_some() {
-        if let Err(e) = crate::payments::start::paypal::capture(&state, &q.token).await {
+        if let Err(e) = crate::payments::gateways::paypal::start::capture(&state, &q.token).await {
             tracing::warn!(event = "paypal_capture_failed", order_id = %order_id, error = %e, "capture failed");
         }
     }

@@ -8,11 +8,12 @@
 use serde_json::json;
 
 use super::model::{self as ops, Operation};
-use super::{gateway_api, sandbox, OpAnswer, OpKind, OpRequest};
+use super::{gateway_api, OpAnswer, OpKind, OpRequest};
 use crate::admin::audit::Event;
 use crate::config::NotPerformedPolicy;
 use crate::crypto::{is_key, random_id};
 use crate::http::api_error::ApiError;
+use crate::payments::gateways::sandbox::ops as sandbox;
 use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
 use crate::payments::model::{self as payments, Payment};
 use crate::payments::service::apply_event;

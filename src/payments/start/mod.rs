@@ -6,7 +6,6 @@
 
 pub mod api;
 pub mod links;
-pub mod paypal;
 pub mod status;
 
 use crate::orders::model::Order;
@@ -84,7 +83,7 @@ pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<
         "square" => api::square(state, c).await,
         "freedompay" => api::freedompay(state, c).await,
         "allsecure" => api::allsecure(state, c).await,
-        "paypal" => paypal::create_order(state, c).await,
+        "paypal" => crate::payments::gateways::paypal::start::create_order(state, c).await,
         "twocheckout" => links::twocheckout(g, c).map(Started::link),
         "dotpay" => links::dotpay(g, c).map(Started::link),
         _ => Err(StartError::NotConfigured("this gateway", "support for starting payments")),

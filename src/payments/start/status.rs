@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use super::{base, paypal, required, StartError};
+use super::{base, required, StartError};
+use crate::payments::gateways::paypal::start as paypal;
 use crate::payments::gateways::{self, freedompay, money_fields, ThreeDs};
 use crate::state::AppState;
 

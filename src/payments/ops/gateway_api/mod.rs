@@ -3,15 +3,11 @@
 //! answers (pure, unit-tested); this file sends them and sorts every answer into done, declined
 //! (the gateway said no), unsupported (no API, or a setting is missing) or unreachable.
 
-mod allsecure;
-mod paypal;
-mod square;
-mod stripe;
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{OpAnswer, OpKind, OpRequest, Unreachable};
+use crate::payments::gateways::{allsecure, paypal, square, stripe};
 use crate::payments::start::StartError;
 use crate::state::AppState;
 
@@ -21,10 +17,10 @@ const MAX_MESSAGE: usize = 300;
 /// Performs `req` at `gateway` (never "sandbox": the sandbox is handled in-process).
 pub async fn perform(state: &AppState, gateway: &str, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let result = match gateway {
-        "stripe" => stripe::perform(state, req).await,
-        "paypal" => paypal::perform(state, req).await,
-        "square" => square::perform(state, req).await,
-        "allsecure" => allsecure::perform(state, req).await,
+        "stripe" => stripe::ops::perform(state, req).await,
+        "paypal" => paypal::ops::perform(state, req).await,
+        "square" => square::ops::perform(state, req).await,
+        "allsecure" => allsecure::ops::perform(state, req).await,
         _ => Ok(dashboard(gateway, req.kind)),
     };
     log(gateway, req, &result);
@@ -72,7 +68,7 @@ fn dashboard(gateway: &str, kind: OpKind) -> OpAnswer {
 }
 
 /// The answer when a setting the API needs is missing.
-fn missing(gateway: &str, kind: OpKind, setting: &str) -> OpAnswer {
+pub(crate) fn missing(gateway: &str, kind: OpKind, setting: &str) -> OpAnswer {
     OpAnswer::Unsupported(format!(
         "{} {} through keyturn needs {setting}: set it, or do it in the gateway's dashboard; its callback updates keyturn",
         display(gateway),
@@ -81,7 +77,7 @@ fn missing(gateway: &str, kind: OpKind, setting: &str) -> OpAnswer {
 }
 
 /// A failed request of the shared start/status helpers: a missing setting or no answer.
-fn from_start(gateway: &str, kind: OpKind, e: StartError) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn from_start(gateway: &str, kind: OpKind, e: StartError) -> Result<OpAnswer, Unreachable> {
     match e {
         StartError::NotConfigured(_, setting) => Ok(missing(gateway, kind, setting)),
         StartError::Gateway(message) => Err(Unreachable(message)),
@@ -90,7 +86,7 @@ fn from_start(gateway: &str, kind: OpKind, e: StartError) -> Result<OpAnswer, Un
 
 /// A gateway's HTTP answer: status and JSON body (`Null` when empty or, for a refusal, unreadable).
 #[derive(Debug, Clone)]
-pub(super) struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub body: Value,
 }
@@ -107,7 +103,7 @@ impl Reply {
 
 /// Sorts a raw answer: 408, 429 and 5xx mean "not done, ask again later"; so does a success
 /// whose body is not JSON (nothing can be read from it). Anything else is for the gateway's file.
-pub(super) fn classify(gateway: &str, status: u16, body: &[u8]) -> Result<Reply, Unreachable> {
+pub(crate) fn classify(gateway: &str, status: u16, body: &[u8]) -> Result<Reply, Unreachable> {
     if status >= 500 || status == 408 || status == 429 || !(200..500).contains(&status) {
         return Err(Unreachable(format!("{} answered {status}", display(gateway))));
     }
@@ -124,7 +120,7 @@ pub(super) fn classify(gateway: &str, status: u16, body: &[u8]) -> Result<Reply,
 }
 
 /// Sends a request and reads its answer.
-async fn send(gateway: &str, request: reqwest::RequestBuilder) -> Result<Reply, Unreachable> {
+pub(crate) async fn send(gateway: &str, request: reqwest::RequestBuilder) -> Result<Reply, Unreachable> {
     let resp = request.send().await.map_err(|e| unreachable(gateway, e))?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.map_err(|e| unreachable(gateway, e))?;
@@ -132,13 +128,13 @@ async fn send(gateway: &str, request: reqwest::RequestBuilder) -> Result<Reply, 
 }
 
 /// A network error, without the URL (IXOPAY's carries the API key).
-fn unreachable(gateway: &str, e: reqwest::Error) -> Unreachable {
+pub(crate) fn unreachable(gateway: &str, e: reqwest::Error) -> Unreachable {
     Unreachable(format!("{} did not answer: {}", display(gateway), e.without_url()))
 }
 
 /// A refusal for the admin: the gateway's own words, printable and short; our credentials
 /// refused are named as such, with the setting to check.
-fn declined(gateway: &str, reply: &Reply, message: Option<&str>, credentials: &str) -> OpAnswer {
+pub(crate) fn declined(gateway: &str, reply: &Reply, message: Option<&str>, credentials: &str) -> OpAnswer {
     if matches!(reply.status, 401 | 403) {
         return OpAnswer::Declined(format!(
             "{} refused our credentials ({}): check {credentials}",
@@ -157,12 +153,12 @@ fn declined(gateway: &str, reply: &Reply, message: Option<&str>, credentials: &s
 
 /// A 2xx answer whose result is not what was asked (a failed refund, a capture still pending
 /// at the card network's word): a refusal, in the gateway's own status words.
-fn not_done(gateway: &str, kind: OpKind, status: &str) -> OpAnswer {
+pub(crate) fn not_done(gateway: &str, kind: OpKind, status: &str) -> OpAnswer {
     OpAnswer::Declined(format!("{} answered that the {} is {}", display(gateway), kind.as_str(), clean(status, 80)))
 }
 
 /// A 2xx answer that names no result we can read: what happened is not known.
-fn unreadable(gateway: &str, what: &str) -> Unreachable {
+pub(crate) fn unreadable(gateway: &str, what: &str) -> Unreachable {
     Unreachable(format!("{}'s answer has no {what}", display(gateway)))
 }
 
@@ -172,7 +168,7 @@ fn clean(s: &str, max: usize) -> String {
 }
 
 /// An id as one URL path segment: unreserved characters kept, everything else percent-encoded.
-fn segment(id: &str) -> String {
+pub(crate) fn segment(id: &str) -> String {
     id.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -183,7 +179,7 @@ fn segment(id: &str) -> String {
 
 /// The operation id as an idempotency key of at most `max` characters (a SHA-256 prefix when
 /// it is longer: still one key per operation).
-fn key_of(operation_id: &str, max: usize) -> String {
+pub(crate) fn key_of(operation_id: &str, max: usize) -> String {
     if operation_id.len() <= max {
         operation_id.to_string()
     } else {
@@ -192,7 +188,7 @@ fn key_of(operation_id: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-pub(super) mod test_support {
+pub(crate) mod test_support {
     use super::super::{OpKind, OpRequest};
     use super::Reply;
 

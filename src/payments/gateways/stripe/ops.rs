@@ -2,15 +2,15 @@
 //! PaymentIntent, refund it (`POST /v1/refunds`); form-encoded, bearer `stripe_api_key`, the
 //! operation id as `Idempotency-Key` (a retry with the same key gets Stripe's first answer again).
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::base;
 use crate::state::AppState;
 
 const KEY_SETTING: &str = "KEYTURN_STRIPE_API_KEY";
 
 /// The path and form fields of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
+pub(crate) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
     let pi = segment(&req.gateway_payment_id);
     match req.kind {
         OpKind::Capture => {
@@ -26,12 +26,12 @@ pub(super) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
 
 /// The `Idempotency-Key` of an operation: its id (unique per operation, stable across retries
 /// of one admin request; Stripe takes up to 255 characters).
-pub(super) fn idempotency_key(req: &OpRequest) -> String {
+pub(crate) fn idempotency_key(req: &OpRequest) -> String {
     key_of(&req.operation_id, 255)
 }
 
 /// Reads Stripe's answer: a PaymentIntent (capture, cancel) or a Refund, or an `error` object.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         let message = reply.str_at("/error/message").or_else(|| reply.str_at("/error/code"));
         return Ok(declined("stripe", reply, message, KEY_SETTING));
@@ -55,7 +55,7 @@ pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     Ok(OpAnswer::Done { reference: reference.to_string() })
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(key) = g.stripe_api_key.as_deref() else {
         return Ok(missing("stripe", req.kind, KEY_SETTING));
@@ -80,8 +80,8 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

@@ -1,6 +1,8 @@
 //! Dotpay URLC notifications: a form post with `signature = hex(SHA-256(PIN + the values of a
 //! fixed list of fields))`, absent fields as empty strings; answered with `OK`.
 
+pub mod dialect;
+
 use sha2::{Digest, Sha256};
 
 use super::{

@@ -5,9 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, from_start, key_of, not_done, segment, send, unreadable, Reply};
-use crate::payments::start::{base, paypal};
+use crate::payments::gateways::paypal::start as paypal;
+use crate::payments::ops::gateway_api::{declined, from_start, key_of, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
+use crate::payments::start::base;
 use crate::state::AppState;
 
 const CREDENTIALS: &str = "KEYTURN_PAYPAL_CLIENT_ID and KEYTURN_PAYPAL_CLIENT_SECRET";
@@ -21,7 +22,7 @@ fn capture_id(req: &OpRequest) -> &str {
 }
 
 /// The path and JSON body of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Option<Value>) {
+pub(crate) fn call(req: &OpRequest) -> (String, Option<Value>) {
     let money = json!({
         "value": crate::money::format_minor(req.amount_minor, &req.currency),
         "currency_code": req.currency,
@@ -50,7 +51,7 @@ fn reason(reply: &Reply) -> Option<String> {
 }
 
 /// Reads PayPal's answer: a capture or refund object, nothing (a void's 204), or an error.
-pub(super) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         if reply.status == 404 && req.kind == OpKind::Refund && req.capture_reference.is_none() {
             return Ok(OpAnswer::Declined(format!(
@@ -73,7 +74,7 @@ pub(super) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreach
     }
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let bearer = match paypal::token(state).await {
         Ok(t) => t,
         Err(e) => return from_start("paypal", req.kind, e),
@@ -94,8 +95,8 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use super::api::authorise_only;
-use super::{base, required, Checkout, StartError, Started};
+use crate::payments::start::api::authorise_only;
+use crate::payments::start::{base, required, Checkout, StartError, Started};
 use crate::state::AppState;
 
 /// PayPal's public API base.

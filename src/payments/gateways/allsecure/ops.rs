@@ -5,8 +5,10 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply};
+use crate::payments::ops::gateway_api::{
+    classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply,
+};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::api::allsecure_request;
 use crate::state::AppState;
 
@@ -15,7 +17,7 @@ const CREDENTIALS: &str = "KEYTURN_ALLSECURE_USERNAME and KEYTURN_ALLSECURE_PASS
 const MAX_TRANSACTION_ID: usize = 50;
 
 /// The transaction type in the path.
-pub(super) fn action(kind: OpKind) -> &'static str {
+pub(crate) fn action(kind: OpKind) -> &'static str {
     match kind {
         OpKind::Capture => "capture",
         OpKind::Cancel => "void",
@@ -24,7 +26,7 @@ pub(super) fn action(kind: OpKind) -> &'static str {
 }
 
 /// The JSON body; a void carries no amount. Its callback comes back to `callback_url`.
-pub(super) fn body(req: &OpRequest, callback_url: &str) -> Value {
+pub(crate) fn body(req: &OpRequest, callback_url: &str) -> Value {
     let mut body = json!({
         "merchantTransactionId": key_of(&req.operation_id, MAX_TRANSACTION_ID),
         "referenceUuid": req.gateway_payment_id,
@@ -49,7 +51,7 @@ fn reason(reply: &Reply) -> Option<String> {
 
 /// Reads IXOPAY's answer: `success` and `returnType` FINISHED (or PENDING: the callback settles
 /// it) with the new transaction's `uuid`; `success: false` or `returnType: ERROR` is a refusal.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() || reply.body["success"] == Value::Bool(false) {
         return Ok(declined("allsecure", reply, reason(reply).as_deref(), CREDENTIALS));
     }
@@ -64,7 +66,7 @@ pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     }
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let callback = state.link("/api/v1/payments/allsecure/callback");
     let body = serde_json::to_vec(&body(req, &callback)).map_err(|e| Unreachable(e.to_string()))?;
     let path = |key: &str| format!("/api/v3/transaction/{key}/{}", action(req.kind));
@@ -80,8 +82,8 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

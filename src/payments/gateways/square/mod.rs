@@ -1,6 +1,9 @@
 //! Square webhooks: `x-square-hmacsha256-signature = base64(HMAC-SHA256(signature key,
 //! notification URL + raw body))`; payment and refund events.
 
+pub mod dialect;
+pub mod ops;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::{api::SQUARE_VERSION, base};
 use crate::state::AppState;
 
@@ -13,7 +13,7 @@ const TOKEN_SETTING: &str = "KEYTURN_SQUARE_ACCESS_TOKEN";
 const MAX_KEY: usize = 45;
 
 /// The path and JSON body of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Value) {
+pub(crate) fn call(req: &OpRequest) -> (String, Value) {
     let payment = segment(&req.gateway_payment_id);
     match req.kind {
         OpKind::Capture => (format!("/v2/payments/{payment}/complete"), json!({})),
@@ -30,7 +30,7 @@ pub(super) fn call(req: &OpRequest) -> (String, Value) {
 }
 
 /// Reads Square's answer: `{payment}` (complete, cancel), `{refund}`, or `{errors: [...]}`.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         let reason = match (reply.str_at("/errors/0/code"), reply.str_at("/errors/0/detail")) {
             (Some(c), Some(d)) => Some(format!("{c}: {d}")),
@@ -51,7 +51,7 @@ pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     Ok(OpAnswer::Done { reference: id.to_string() })
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(token) = g.square_access_token.as_deref() else {
         return Ok(missing("square", req.kind, TOKEN_SETTING));
@@ -68,8 +68,8 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

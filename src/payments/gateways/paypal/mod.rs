@@ -3,6 +3,10 @@
 //! A payment is named by its capture, or — for orders with intent `AUTHORIZE` — by its
 //! authorisation, which its capture's `supplementary_data.related_ids` names.
 
+pub mod dialect;
+pub mod ops;
+pub mod start;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rsa::pkcs1::DecodeRsaPublicKey;

@@ -1,6 +1,8 @@
 //! FreedomPay (Kazakhstan, formerly PayBox.money) result-URL callbacks: a form post signed with
 //! `pg_sig = md5(script;values sorted by field name;secret)`, answered with a signed XML reply.
 
+pub mod dialect;
+
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;
 use rand::Rng;

@@ -1,6 +1,9 @@
 //! AllSecure Exchange (the IXOPAY platform) JSON callbacks: `X-Signature = base64(HMAC-SHA512(
 //! shared secret, "POST\n" + hex(MD5 or SHA-512 of body) + "\n" + Content-Type + "\n" + Date + "\n" + URI))`.
 
+pub mod dialect;
+pub mod ops;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};

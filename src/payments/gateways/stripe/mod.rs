@@ -2,6 +2,9 @@
 //! keyed by the endpoint secret string as given; PaymentIntent (incl. authorisations for manual
 //! capture), Checkout Session and Charge events. Every payment is named by its PaymentIntent id.
 
+pub mod dialect;
+pub mod ops;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;

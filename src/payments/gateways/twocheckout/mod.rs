@@ -2,6 +2,8 @@
 //! over every field's byte length and value in the order received; answered with a signed
 //! read receipt `<sig algo="…" date="YmdHis">HASH</sig>`.
 
+pub mod dialect;
+
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha2::Sha256;

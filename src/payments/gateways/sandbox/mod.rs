@@ -1,6 +1,8 @@
 //! The built-in sandbox gateway's callback dialect: Standard Webhooks over a JSON body
 //! `{"type": …, "data": {payment_id, order_id, amount_minor, currency, three_ds}}`.
 
+pub mod ops;
+
 use std::sync::Arc;
 
 use serde::Deserialize;
