@@ -5,11 +5,11 @@
 
 use serde_json::{json, Value};
 
+use crate::payments::gateways::allsecure::start::allsecure_request;
 use crate::payments::ops::gateway_api::{
     classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply,
 };
 use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
-use crate::payments::start::api::allsecure_request;
 use crate::state::AppState;
 
 const CREDENTIALS: &str = "KEYTURN_ALLSECURE_USERNAME and KEYTURN_ALLSECURE_PASSWORD";

@@ -2,6 +2,7 @@
 //! fixed list of fields))`, absent fields as empty strings; answered with `OK`.
 
 pub mod dialect;
+pub mod start;
 
 use sha2::{Digest, Sha256};
 

@@ -2,6 +2,8 @@
 //! `pg_sig = md5(script;values sorted by field name;secret)`, answered with a signed XML reply.
 
 pub mod dialect;
+pub mod start;
+pub mod status;
 
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::payments::start::api::authorise_only;
+use crate::payments::start::authorise_only;
 use crate::payments::start::{base, required, Checkout, StartError, Started};
 use crate::state::AppState;
 

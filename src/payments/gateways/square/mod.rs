@@ -3,6 +3,8 @@
 
 pub mod dialect;
 pub mod ops;
+pub mod start;
+pub mod status;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;

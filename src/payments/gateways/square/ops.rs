@@ -3,9 +3,10 @@
 
 use serde_json::{json, Value};
 
+use crate::payments::gateways::square::start::SQUARE_VERSION;
 use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
 use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
-use crate::payments::start::{api::SQUARE_VERSION, base};
+use crate::payments::start::base;
 use crate::state::AppState;
 
 const TOKEN_SETTING: &str = "KEYTURN_SQUARE_ACCESS_TOKEN";

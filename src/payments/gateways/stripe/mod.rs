@@ -4,6 +4,8 @@
 
 pub mod dialect;
 pub mod ops;
+pub mod start;
+pub mod status;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;

@@ -3,6 +3,7 @@
 //! read receipt `<sig algo="…" date="YmdHis">HASH</sig>`.
 
 pub mod dialect;
+pub mod start;
 
 use hmac::{Hmac, Mac};
 use md5::Md5;
