@@ -1,8 +1,10 @@
-//! Starting a payment at a real gateway: `/pay/{order_id}/{gateway}` creates the payment
-//! through the gateway's API (Stripe Checkout Session, Square payment link, FreedomPay
-//! init_payment, IXOPAY debit, PayPal order) or signs its redirect (2Checkout buy link,
-//! Dotpay), and hands the customer over. API base URLs are settings, so tests run against
-//! local fakes. Nothing here changes the order: only the gateway's verified callback does.
+//! Starting a payment at a real gateway: `/pay/{order_id}/{gateway}` calls the gateway's
+//! [`Gateway::start`](crate::payments::gateways::Gateway::start) (its `start.rs`), which creates
+//! the payment through its API (Stripe Checkout Session, Square payment link, FreedomPay
+//! init_payment, IXOPAY debit, PayPal order) or signs its redirect (2Checkout buy link, Dotpay),
+//! and hands the customer over. This module holds what they share. API base URLs are settings,
+//! so tests run against local fakes. Nothing here changes the order: only the gateway's
+//! verified callback does.
 
 pub mod status;
 
@@ -73,22 +75,6 @@ impl Started {
     /// A signed link: nothing exists at the gateway to ask about later.
     pub fn link(url: String) -> Started {
         Started { url, reference: None }
-    }
-}
-
-/// Hands the customer over to `gateway`: where to send them and what was created there.
-pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<Started, StartError> {
-    use crate::payments::gateways as gw;
-    let g = &state.settings.gateways;
-    match gateway {
-        "stripe" => gw::stripe::start::start(state, c).await,
-        "square" => gw::square::start::start(state, c).await,
-        "freedompay" => gw::freedompay::start::start(state, c).await,
-        "allsecure" => gw::allsecure::start::start(state, c).await,
-        "paypal" => gw::paypal::start::create_order(state, c).await,
-        "twocheckout" => gw::twocheckout::start::link(g, c).map(Started::link),
-        "dotpay" => gw::dotpay::start::link(g, c).map(Started::link),
-        _ => Err(StartError::NotConfigured("this gateway", "support for starting payments")),
     }
 }
 

@@ -7,7 +7,6 @@ use serde_json::Value;
 
 use super::StartError;
 use crate::payments::gateways::{self, ThreeDs};
-use crate::state::AppState;
 
 /// A payment the gateway reports as paid (captured), with what it says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,17 +73,4 @@ pub(crate) fn minor_units(
     let amount = amount.and_then(Value::as_i64).filter(|a| *a >= 0).ok_or_else(|| bad(gateway, "no amount"))?;
     let currency = gateways::checked_currency(currency.unwrap_or_default()).map_err(malformed(gateway))?;
     Ok((amount, currency))
-}
-
-/// Asks `gateway` about the payment it knows as `reference`.
-pub async fn ask(state: &AppState, gateway: &str, reference: &str) -> Result<Status, StartError> {
-    use crate::payments::gateways::{allsecure, freedompay, paypal, square, stripe};
-    match gateway {
-        "stripe" => stripe::status::ask(state, reference).await,
-        "paypal" => paypal::status::ask(state, reference).await,
-        "freedompay" => freedompay::status::ask(state, reference).await,
-        "allsecure" => allsecure::status::ask(state, reference).await,
-        "square" => square::status::ask(state, reference).await,
-        _ => Err(StartError::NotConfigured("this gateway", "a status API")),
-    }
 }

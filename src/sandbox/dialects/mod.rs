@@ -19,9 +19,9 @@ use crate::payments::gateways::dotpay::dialect as dotpay;
 use crate::payments::gateways::freedompay::dialect as freedompay;
 use crate::payments::gateways::paypal::dialect as paypal;
 use crate::payments::gateways::square::dialect as square;
-use crate::payments::gateways::standard_webhooks;
 use crate::payments::gateways::stripe::dialect as stripe;
 use crate::payments::gateways::twocheckout::dialect as twocheckout;
+use crate::payments::gateways::{standard_webhooks, GatewayId};
 use crate::sandbox::model::SandboxPayment;
 
 /// Whose callback format the sandbox speaks (setting `sandbox_dialect`).
@@ -50,18 +50,23 @@ impl Dialect {
         Dialect::Square,
     ];
 
+    /// The gateway whose callbacks this dialect imitates.
+    pub fn id(self) -> GatewayId {
+        match self {
+            Dialect::Sandbox => GatewayId::Sandbox,
+            Dialect::Stripe => GatewayId::Stripe,
+            Dialect::FreedomPay => GatewayId::FreedomPay,
+            Dialect::TwoCheckout => GatewayId::TwoCheckout,
+            Dialect::AllSecure => GatewayId::AllSecure,
+            Dialect::PayPal => GatewayId::PayPal,
+            Dialect::Dotpay => GatewayId::Dotpay,
+            Dialect::Square => GatewayId::Square,
+        }
+    }
+
     /// The gateway's name, as in `/api/v1/payments/{gateway}/callback`.
     pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Sandbox => "sandbox",
-            Dialect::Stripe => "stripe",
-            Dialect::FreedomPay => "freedompay",
-            Dialect::TwoCheckout => "twocheckout",
-            Dialect::AllSecure => "allsecure",
-            Dialect::PayPal => "paypal",
-            Dialect::Dotpay => "dotpay",
-            Dialect::Square => "square",
-        }
+        self.id().as_str()
     }
 
     pub fn parse(s: &str) -> Option<Dialect> {

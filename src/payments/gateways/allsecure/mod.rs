@@ -6,6 +6,15 @@ pub mod ops;
 pub mod start;
 pub mod status;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -100,8 +109,35 @@ fn kind(result: &str, tx_type: &str) -> EventKind {
 }
 
 impl Gateway for AllSecure {
-    fn name(&self) -> &'static str {
-        "allsecure"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.allsecure_api_key
+            .as_ref()
+            .map(|api_key| AllSecure { api_key: api_key.clone(), shared_secrets: g.allsecure_shared_secret.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::AllSecure
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay by card (AllSecure)"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(start::start(state, c))
+    }
+
+    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ops::perform(state, req))
+    }
+
+    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::payments::gateways::allsecure::start::allsecure_request;
+use crate::payments::gateways::GatewayId;
 use crate::payments::ops::gateway_api::{
     classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply,
 };
@@ -53,16 +54,16 @@ fn reason(reply: &Reply) -> Option<String> {
 /// it) with the new transaction's `uuid`; `success: false` or `returnType: ERROR` is a refusal.
 pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() || reply.body["success"] == Value::Bool(false) {
-        return Ok(declined("allsecure", reply, reason(reply).as_deref(), CREDENTIALS));
+        return Ok(declined(GatewayId::AllSecure, reply, reason(reply).as_deref(), CREDENTIALS));
     }
     match reply.str_at("/returnType") {
         Some("FINISHED" | "PENDING") => {
-            let uuid = reply.str_at("/uuid").ok_or_else(|| unreadable("allsecure", "uuid"))?;
+            let uuid = reply.str_at("/uuid").ok_or_else(|| unreadable(GatewayId::AllSecure, "uuid"))?;
             Ok(OpAnswer::Done { reference: uuid.to_string() })
         }
-        Some("ERROR") => Ok(declined("allsecure", reply, reason(reply).as_deref(), CREDENTIALS)),
-        Some(other) => Ok(not_done("allsecure", kind, other)),
-        None => Err(unreadable("allsecure", "returnType")),
+        Some("ERROR") => Ok(declined(GatewayId::AllSecure, reply, reason(reply).as_deref(), CREDENTIALS)),
+        Some(other) => Ok(not_done(GatewayId::AllSecure, kind, other)),
+        None => Err(unreadable(GatewayId::AllSecure, "returnType")),
     }
 }
 
@@ -73,10 +74,10 @@ pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
     match allsecure_request(state, reqwest::Method::POST, path, body).await {
         Ok(resp) => {
             let status = resp.status().as_u16();
-            let bytes = resp.bytes().await.map_err(|e| unreachable("allsecure", e))?;
-            answer(req.kind, &classify("allsecure", status, &bytes)?)
+            let bytes = resp.bytes().await.map_err(|e| unreachable(GatewayId::AllSecure, e))?;
+            answer(req.kind, &classify(GatewayId::AllSecure, status, &bytes)?)
         }
-        Err(e) => from_start("allsecure", req.kind, e),
+        Err(e) => from_start(GatewayId::AllSecure, req.kind, e),
     }
 }
 

@@ -4,6 +4,13 @@
 pub mod dialect;
 pub mod start;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -89,8 +96,25 @@ fn kind(op_type: &str, status: &str) -> EventKind {
 }
 
 impl Gateway for Dotpay {
-    fn name(&self) -> &'static str {
-        "dotpay"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.dotpay_shop_id.as_ref().map(|shop_id| Dotpay { shop_id: shop_id.clone(), pins: g.dotpay_pin.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Dotpay
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::START
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with Dotpay"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(std::future::ready(start::link(&state.settings.gateways, c).map(Started::link)))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -5,6 +5,14 @@ pub mod dialect;
 pub mod start;
 pub mod status;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -68,8 +76,32 @@ fn salt() -> String {
 }
 
 impl Gateway for FreedomPay {
-    fn name(&self) -> &'static str {
-        "freedompay"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.freedompay_merchant_id.as_ref().map(|merchant_id| FreedomPay {
+            merchant_id: merchant_id.clone(),
+            secret_keys: g.freedompay_secret_key.clone(),
+        }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::FreedomPay
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { status: true, ..Capabilities::START }
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with FreedomPay"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(start::start(state, c))
+    }
+
+    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -8,6 +8,15 @@ pub mod ops;
 pub mod start;
 pub mod status;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -175,8 +184,45 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for PayPal {
-    fn name(&self) -> &'static str {
-        "paypal"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        let Some(webhook_id) = &g.paypal_webhook_id else { return Ok(None) };
+        // Without a certificate file, each callback's PAYPAL-CERT-URL is fetched (allowed
+        // origins only, cached): see payments::certs.
+        let certificates = match &g.paypal_cert_file {
+            Some(path) => {
+                let pem =
+                    std::fs::read(path).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                public_key(&pem).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                vec![pem]
+            }
+            None => Vec::new(),
+        };
+        Ok(Some(PayPal { webhook_id: webhook_id.clone(), certificates }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::PayPal
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with PayPal"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(start::create_order(state, c))
+    }
+
+    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ops::perform(state, req))
+    }
+
+    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

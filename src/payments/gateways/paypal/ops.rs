@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::payments::gateways::paypal::start as paypal;
+use crate::payments::gateways::GatewayId;
 use crate::payments::ops::gateway_api::{declined, from_start, key_of, not_done, segment, send, unreadable, Reply};
 use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::base;
@@ -60,24 +61,24 @@ pub(crate) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreach
                 req.gateway_payment_id
             )));
         }
-        return Ok(declined("paypal", reply, reason(reply).as_deref(), CREDENTIALS));
+        return Ok(declined(GatewayId::PayPal, reply, reason(reply).as_deref(), CREDENTIALS));
     }
     if req.kind == OpKind::Cancel {
         // 204 No Content: the authorisation is the only id there is.
         let reference = reply.str_at("/id").unwrap_or(&req.gateway_payment_id);
         return Ok(OpAnswer::Done { reference: reference.to_string() });
     }
-    let id = reply.str_at("/id").ok_or_else(|| unreadable("paypal", "id"))?;
-    match reply.str_at("/status").ok_or_else(|| unreadable("paypal", "status"))? {
+    let id = reply.str_at("/id").ok_or_else(|| unreadable(GatewayId::PayPal, "id"))?;
+    match reply.str_at("/status").ok_or_else(|| unreadable(GatewayId::PayPal, "status"))? {
         "COMPLETED" | "PENDING" => Ok(OpAnswer::Done { reference: id.to_string() }),
-        other => Ok(not_done("paypal", req.kind, other)),
+        other => Ok(not_done(GatewayId::PayPal, req.kind, other)),
     }
 }
 
 pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let bearer = match paypal::token(state).await {
         Ok(t) => t,
-        Err(e) => return from_start("paypal", req.kind, e),
+        Err(e) => return from_start(GatewayId::PayPal, req.kind, e),
     };
     let (path, body) = call(req);
     let base = base(&state.settings.gateways.paypal_api_base, paypal::DEFAULT_BASE);
@@ -90,7 +91,7 @@ pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         Some(b) => request.json(&b),
         None => request.header("Content-Type", "application/json"),
     };
-    answer(req, &send("paypal", request).await?)
+    answer(req, &send(GatewayId::PayPal, request).await?)
 }
 
 #[cfg(test)]

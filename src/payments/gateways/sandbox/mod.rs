@@ -3,6 +3,12 @@
 
 pub mod ops;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -31,8 +37,25 @@ struct Data {
 }
 
 impl Gateway for Sandbox {
-    fn name(&self) -> &'static str {
-        "sandbox"
+    fn from_settings(s: &Settings, sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        Ok(s.sandbox_enabled.then(|| Sandbox { keys: sandbox_keys.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Sandbox
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { capture: true, cancel: true, refund: true, ..Capabilities::default() }
+    }
+
+    /// The sandbox's own checkout page (nothing to create at a remote gateway).
+    fn pay_button(&self, order_id: &str) -> (&'static str, String) {
+        ("Pay by card (sandbox)", format!("/sandbox/checkout/{order_id}"))
+    }
+
+    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ops::perform(state, req))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

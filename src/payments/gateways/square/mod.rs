@@ -6,6 +6,15 @@ pub mod ops;
 pub mod start;
 pub mod status;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -98,8 +107,35 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for Square {
-    fn name(&self) -> &'static str {
-        "square"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.square_notification_url
+            .as_ref()
+            .map(|url| Square { signature_keys: g.square_signature_key.clone(), notification_url: url.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Square
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with Square"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(start::start(state, c))
+    }
+
+    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ops::perform(state, req))
+    }
+
+    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::payments::gateways::square::start::SQUARE_VERSION;
+use crate::payments::gateways::GatewayId;
 use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
 use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::base;
@@ -37,17 +38,17 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
             (Some(c), Some(d)) => Some(format!("{c}: {d}")),
             (c, d) => c.or(d).map(String::from),
         };
-        return Ok(declined("square", reply, reason.as_deref(), TOKEN_SETTING));
+        return Ok(declined(GatewayId::Square, reply, reason.as_deref(), TOKEN_SETTING));
     }
     let (object, done): (&str, &[&str]) = match kind {
         OpKind::Capture => ("/payment", &["COMPLETED"]),
         OpKind::Cancel => ("/payment", &["CANCELED"]),
         OpKind::Refund => ("/refund", &["PENDING", "COMPLETED"]),
     };
-    let id = reply.str_at(&format!("{object}/id")).ok_or_else(|| unreadable("square", "id"))?;
-    let status = reply.str_at(&format!("{object}/status")).ok_or_else(|| unreadable("square", "status"))?;
+    let id = reply.str_at(&format!("{object}/id")).ok_or_else(|| unreadable(GatewayId::Square, "id"))?;
+    let status = reply.str_at(&format!("{object}/status")).ok_or_else(|| unreadable(GatewayId::Square, "status"))?;
     if !done.contains(&status) {
-        return Ok(not_done("square", kind, status));
+        return Ok(not_done(GatewayId::Square, kind, status));
     }
     Ok(OpAnswer::Done { reference: id.to_string() })
 }
@@ -55,7 +56,7 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
 pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(token) = g.square_access_token.as_deref() else {
-        return Ok(missing("square", req.kind, TOKEN_SETTING));
+        return Ok(missing(GatewayId::Square, req.kind, TOKEN_SETTING));
     };
     let (path, body) = call(req);
     let request = state
@@ -64,7 +65,7 @@ pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         .bearer_auth(token)
         .header("Square-Version", SQUARE_VERSION)
         .json(&body);
-    answer(req.kind, &send("square", request).await?)
+    answer(req.kind, &send(GatewayId::Square, request).await?)
 }
 
 #[cfg(test)]

@@ -7,6 +7,15 @@ pub mod ops;
 pub mod start;
 pub mod status;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -144,8 +153,33 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for Stripe {
-    fn name(&self) -> &'static str {
-        "stripe"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let secrets = &s.gateways.stripe_webhook_secret;
+        Ok((!secrets.is_empty()).then(|| Stripe { secrets: secrets.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Stripe
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay by card (Stripe)"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(start::start(state, c))
+    }
+
+    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ops::perform(state, req))
+    }
+
+    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

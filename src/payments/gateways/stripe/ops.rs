@@ -2,6 +2,7 @@
 //! PaymentIntent, refund it (`POST /v1/refunds`); form-encoded, bearer `stripe_api_key`, the
 //! operation id as `Idempotency-Key` (a retry with the same key gets Stripe's first answer again).
 
+use crate::payments::gateways::GatewayId;
 use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
 use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::base;
@@ -34,10 +35,10 @@ pub(crate) fn idempotency_key(req: &OpRequest) -> String {
 pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         let message = reply.str_at("/error/message").or_else(|| reply.str_at("/error/code"));
-        return Ok(declined("stripe", reply, message, KEY_SETTING));
+        return Ok(declined(GatewayId::Stripe, reply, message, KEY_SETTING));
     }
-    let id = reply.str_at("/id").ok_or_else(|| unreadable("stripe", "id"))?;
-    let status = reply.str_at("/status").ok_or_else(|| unreadable("stripe", "status"))?;
+    let id = reply.str_at("/id").ok_or_else(|| unreadable(GatewayId::Stripe, "id"))?;
+    let status = reply.str_at("/status").ok_or_else(|| unreadable(GatewayId::Stripe, "status"))?;
     let done = match kind {
         OpKind::Capture => matches!(status, "succeeded" | "processing"),
         OpKind::Cancel => status == "canceled",
@@ -45,7 +46,7 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     };
     if !done {
         let why = reply.str_at("/failure_reason").map(|r| format!("{status}: {r}"));
-        return Ok(not_done("stripe", kind, why.as_deref().unwrap_or(status)));
+        return Ok(not_done(GatewayId::Stripe, kind, why.as_deref().unwrap_or(status)));
     }
     // A capture names the charge it captured; a refund and a cancel their own object.
     let reference = match kind {
@@ -58,7 +59,7 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
 pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(key) = g.stripe_api_key.as_deref() else {
-        return Ok(missing("stripe", req.kind, KEY_SETTING));
+        return Ok(missing(GatewayId::Stripe, req.kind, KEY_SETTING));
     };
     // Payments keyturn starts are PaymentIntents; a legacy charge (ch_…) has no capture here.
     if !req.gateway_payment_id.starts_with("pi_") {
@@ -75,7 +76,7 @@ pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         .bearer_auth(key)
         .header("Idempotency-Key", idempotency_key(req))
         .form(&form);
-    answer(req.kind, &send("stripe", request).await?)
+    answer(req.kind, &send(GatewayId::Stripe, request).await?)
 }
 
 #[cfg(test)]

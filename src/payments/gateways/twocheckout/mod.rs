@@ -5,6 +5,13 @@
 pub mod dialect;
 pub mod start;
 
+use crate::config::Settings;
+use crate::payments::gateways::{Capabilities, GatewayId};
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha2::Sha256;
@@ -132,8 +139,28 @@ fn kind(status: &str, fraud: Option<&str>) -> EventKind {
 }
 
 impl Gateway for TwoCheckout {
-    fn name(&self) -> &'static str {
-        "twocheckout"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.twocheckout_merchant_code.as_ref().map(|merchant_code| TwoCheckout {
+            merchant_code: merchant_code.clone(),
+            secret_keys: g.twocheckout_secret_key.clone(),
+        }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::TwoCheckout
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::START
+    }
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with 2Checkout"
+    }
+
+    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(std::future::ready(start::link(&state.settings.gateways, c).map(Started::link)))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {
