@@ -9,6 +9,7 @@
 //! it has.
 
 pub mod allsecure;
+mod capabilities;
 pub mod dotpay;
 pub mod freedompay;
 pub mod paypal;
@@ -28,10 +29,12 @@ use poem::http::HeaderMap;
 use poem::Response;
 use subtle::ConstantTimeEq;
 
+pub(crate) use capabilities::api_methods;
+pub use capabilities::Capabilities;
 pub use registry::GatewayId;
 
 use crate::config::Settings;
-use crate::payments::ops::{gateway_api, OpAnswer, OpKind, OpRequest, Unreachable};
+use crate::payments::ops::{gateway_api, OpAnswer, OpRequest, Unreachable};
 use crate::payments::start::status::Status;
 use crate::payments::start::{Checkout, StartError, Started};
 use crate::state::AppState;
@@ -151,37 +154,6 @@ pub enum Ack {
     /// a paid order): gateways that can reverse a payment on our word (FreedomPay's
     /// `pg_can_reject=1` → `rejected`) are told so; the others just get their normal ack.
     Refused,
-}
-
-/// What a gateway's API does for us besides callbacks. A gateway without a capability is
-/// handled in its own dashboard; its callbacks still update keyturn.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    /// `/pay/{order_id}/{gateway}` hands the customer over ([`Gateway::start`]).
-    pub start: bool,
-    /// Admin operations through its API ([`Gateway::operate`]).
-    pub capture: bool,
-    pub cancel: bool,
-    pub refund: bool,
-    /// It can be asked what became of a payment we started ([`Gateway::status`]).
-    pub status: bool,
-}
-
-impl Capabilities {
-    /// Start, capture, cancel, refund and status: a gateway with a full API.
-    pub const ALL: Capabilities = Capabilities { start: true, capture: true, cancel: true, refund: true, status: true };
-    /// Start only (a signed link, or an API without operations).
-    pub const START: Capabilities =
-        Capabilities { start: true, capture: false, cancel: false, refund: false, status: false };
-
-    /// Whether admins can ask for `kind` through keyturn.
-    pub fn operation(self, kind: OpKind) -> bool {
-        match kind {
-            OpKind::Capture => self.capture,
-            OpKind::Cancel => self.cancel,
-            OpKind::Refund => self.refund,
-        }
-    }
 }
 
 /// One payment gateway: its callback dialect (pure) and what its API does for us.

@@ -4,12 +4,10 @@
 pub mod dialect;
 pub mod start;
 
-use crate::config::Settings;
-use crate::payments::gateways::{Capabilities, GatewayId};
-use crate::payments::start::{Checkout, StartError, Started};
-use crate::state::AppState;
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 use sha2::{Digest, Sha256};
 
@@ -109,12 +107,10 @@ impl Gateway for Dotpay {
         Capabilities::START
     }
 
+    api_methods!(link);
+
     fn pay_label(&self) -> &'static str {
         "Pay with Dotpay"
-    }
-
-    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
-        Box::pin(std::future::ready(start::link(&state.settings.gateways, c).map(Started::link)))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

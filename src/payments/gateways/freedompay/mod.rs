@@ -5,13 +5,10 @@ pub mod dialect;
 pub mod start;
 pub mod status;
 
-use crate::config::Settings;
-use crate::payments::gateways::{Capabilities, GatewayId};
-use crate::payments::start::status::Status;
-use crate::payments::start::{Checkout, StartError, Started};
-use crate::state::AppState;
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;
@@ -92,16 +89,10 @@ impl Gateway for FreedomPay {
         Capabilities { status: true, ..Capabilities::START }
     }
 
+    api_methods!(start, status);
+
     fn pay_label(&self) -> &'static str {
         "Pay with FreedomPay"
-    }
-
-    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
-        Box::pin(start::start(state, c))
-    }
-
-    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
-        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

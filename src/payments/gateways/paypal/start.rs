@@ -37,7 +37,7 @@ pub async fn token(state: &AppState) -> Result<String, StartError> {
 }
 
 /// Creates the PayPal order; returns the approval URL and the PayPal order id.
-pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
+pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let bearer = token(state).await?;
     let o = c.order;

@@ -3,17 +3,13 @@
 
 pub mod ops;
 
-use crate::config::Settings;
-use crate::payments::gateways::{Capabilities, GatewayId};
-use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
-use crate::state::AppState;
-use futures_util::future::BoxFuture;
-
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::{standard_webhooks, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError};
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 /// The sandbox adapter.
 pub struct Sandbox {
@@ -49,13 +45,11 @@ impl Gateway for Sandbox {
         Capabilities { capture: true, cancel: true, refund: true, ..Capabilities::default() }
     }
 
+    api_methods!(ops);
+
     /// The sandbox's own checkout page (nothing to create at a remote gateway).
     fn pay_button(&self, order_id: &str) -> (&'static str, String) {
         ("Pay by card (sandbox)", format!("/sandbox/checkout/{order_id}"))
-    }
-
-    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
-        Box::pin(ops::perform(state, req))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -6,14 +6,10 @@ pub mod ops;
 pub mod start;
 pub mod status;
 
-use crate::config::Settings;
-use crate::payments::gateways::{Capabilities, GatewayId};
-use crate::payments::ops::{OpAnswer, OpRequest, Unreachable};
-use crate::payments::start::status::Status;
-use crate::payments::start::{Checkout, StartError, Started};
-use crate::state::AppState;
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -122,20 +118,10 @@ impl Gateway for Square {
         Capabilities::ALL
     }
 
+    api_methods!(start, ops, status);
+
     fn pay_label(&self) -> &'static str {
         "Pay with Square"
-    }
-
-    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
-        Box::pin(start::start(state, c))
-    }
-
-    fn operate<'a>(&'a self, state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
-        Box::pin(ops::perform(state, req))
-    }
-
-    fn status<'a>(&'a self, state: &'a AppState, reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
-        Box::pin(status::ask(state, reference))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -5,12 +5,10 @@
 pub mod dialect;
 pub mod start;
 
-use crate::config::Settings;
-use crate::payments::gateways::{Capabilities, GatewayId};
-use crate::payments::start::{Checkout, StartError, Started};
-use crate::state::AppState;
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 use hmac::{Hmac, Mac};
 use md5::Md5;
@@ -155,12 +153,10 @@ impl Gateway for TwoCheckout {
         Capabilities::START
     }
 
+    api_methods!(link);
+
     fn pay_label(&self) -> &'static str {
         "Pay with 2Checkout"
-    }
-
-    fn start<'a>(&'a self, state: &'a AppState, c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
-        Box::pin(std::future::ready(start::link(&state.settings.gateways, c).map(Started::link)))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {
