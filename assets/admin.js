@@ -342,7 +342,8 @@ function loadOrders(more) {
     const open = button(o.order_id, () => openOrder(o.order_id), { "data-order": o.order_id });
     open.className = "link";
     const amount = money(o.amount_minor, o.currency);
-    return [when(o.created_at), open, o.email, o.item || o.service, amount, o.status, o.gateway];
+    const status = o.hold_reason ? o.status + " (held: " + o.hold_reason + ")" : o.status;
+    return [when(o.created_at), open, o.email, o.item || o.service, amount, status, o.gateway];
   });
 }
 
@@ -356,7 +357,7 @@ async function openOrder(id) {
   const o = r.data;
   state.orderId = o.order_id;
   $("d-title").textContent = "Order " + o.order_id;
-  const facts = [["Status", o.status], ["Customer", o.customer_name], ["Email", o.email], ["Item", o.item || o.service],
+  const facts = [["Status", o.status], ["Held", o.hold_reason], ["Customer", o.customer_name], ["Email", o.email], ["Item", o.item || o.service],
     ["Amount", money(o.amount_minor, o.currency)], ["Created", when(o.created_at)], ["Paid", when(o.paid_at)],
     ["Account", o.account_id]];
   $("d-facts").replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [node("dt", k), node("dd", v)]));

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use poem::listener::TcpAcceptor;
 use rand::RngCore;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -105,20 +104,15 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
     let state = build_state(settings, clock, public_url).await?;
     announce(&state, addr);
     let (tx, rx) = watch::channel(false);
-    let acceptor = TcpAcceptor::from_tokio(listener)?;
     let endpoint = crate::http::routes(state.clone());
-    let mut server_rx = rx.clone();
-    let server = tokio::spawn(async move {
-        poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(
-                endpoint,
-                async move {
-                    let _ = server_rx.wait_for(|stop| *stop).await;
-                },
-                Some(Duration::from_secs(10)),
-            )
-            .await
-    });
+    let http = &state.settings.http;
+    let limits = crate::http::server::Limits {
+        header_timeout: http.header_timeout(),
+        keepalive_timeout: http.keepalive_timeout(),
+        max_connections: http.http_max_connections,
+        stop_grace: Duration::from_secs(10),
+    };
+    let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone()));
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),

@@ -154,9 +154,9 @@ async fn admin_create(settings: Settings, username: &str, role: &str) -> anyhow:
     let url = settings.database_url();
     let db = tokio::task::spawn_blocking(move || crate::db::Db::connect(&url, 1)).await??;
     let hasher = crate::crypto::PasswordHasherPool::new(1, 1);
-    let actor = crate::admin::service::Actor { name: crate::admin::audit::CLI, ip: "local" };
+    let actor = crate::admin::access::service::Actor { name: crate::audit::CLI, ip: "local" };
     let now = Clock::system().now();
-    match crate::admin::service::create_admin(&db, &hasher, now, actor, username, role, password).await {
+    match crate::admin::access::service::create_admin(&db, &hasher, now, actor, username, role, password).await {
         Ok(a) => {
             println!("administrator {} created with role {}", a.username, a.role);
             Ok(())

@@ -114,14 +114,13 @@ fn gateway_settings(dialect: Dialect, dir: &Path) -> anyhow::Result<Vec<(&'stati
         }
         Dialect::AllSecure => vec![("allsecure_api_key", "demo".into()), ("allsecure_shared_secret", throwaway())],
         Dialect::PayPal => {
-            use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+            use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+            // The sandbox's own key: its public half verifies at the sandbox's callback only.
             let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
-            let (key_file, cert_file) = (dir.join("sandbox-paypal-key.pem"), dir.join("paypal-public-key.pem"));
+            let key_file = dir.join("sandbox-paypal-key.pem");
             std::fs::write(&key_file, key.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
-            std::fs::write(&cert_file, key.to_public_key().to_public_key_pem(LineEnding::LF)?)?;
             vec![
                 ("paypal_webhook_id", format!("WH-DEMO-{}", &throwaway()[..16])),
-                ("paypal_cert_file", cert_file.to_string_lossy().into_owned()),
                 ("sandbox_paypal_key_file", key_file.to_string_lossy().into_owned()),
             ]
         }
@@ -179,7 +178,7 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> any
     match dialect {
         Dialect::Sandbox => println!("the sandbox calls back in its own dialect (Standard Webhooks)"),
         d => println!(
-            "the sandbox calls back in {}'s dialect (format and signature, throwaway secrets) at {}",
+            "the sandbox calls back in {}'s dialect (format and signature, sandbox-only secrets) at {}",
             d.name(),
             d.callback_path()
         ),

@@ -102,7 +102,7 @@ pub fn to_json_response(e: poem::Error) -> Response {
     } else if e.is::<ContentTypeError>() {
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", e.to_string())
     } else if e.is::<ParseParamError>() {
-        (StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string())
+        (StatusCode::BAD_REQUEST, "invalid_query", e.to_string())
     } else {
         let status = e.status();
         let code = match status {

@@ -1,11 +1,13 @@
 //! keyturn: turns a verified payment into a working customer account.
 //!
 //! Folders by feature (`catalog`, `orders`, `payments`, `invoices`, `accounts`, `sessions`,
-//! `admin`, `mail`, `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table.
+//! `admin`, `mail`, `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table;
+//! `audit` and `idempotency` sit below both `admin` and `payments`.
 
 pub mod accounts;
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -15,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
 pub mod logging;

@@ -10,6 +10,7 @@ use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::orders::service::guard;
 use crate::sessions::service::{authenticate, check_origin, session_cookie, start_session};
@@ -88,6 +89,35 @@ pub enum PasswordChanged {
     Done(#[oai(header = "Set-Cookie")] String),
 }
 
+crate::outcomes! {
+    /// `POST /verify-email`.
+    pub VerifyOutcomes(json) {
+        400: "Malformed body (`invalid_body`) or an unknown token (`invalid_token`).",
+        403: "The account is suspended (`account_suspended`); the link is not used up and works once the account is reinstated.",
+        409: "The link was already used (`token_used`).",
+        410: "The link has expired (`token_expired`) or a newer email replaced it (`token_replaced`).",
+    }
+    /// `POST /verify-email/resend`.
+    pub ResendOutcomes(json) {
+        400: "Malformed body (`invalid_body`), or a captcha is configured and `captcha_token` is missing (`captcha_required`).",
+        403: "The captcha was not solved (`captcha_failed`).",
+        429: "Too many requests from this address (`rate_limited`).",
+        503: "The captcha service or the database does not answer (`captcha_unavailable`, `unavailable`).",
+    }
+    /// `GET /me`, `GET /me/export`.
+    pub MeOutcomes() {
+        401: "No valid session (`unauthenticated`).",
+        403: "The temporary password must be changed first (`password_change_required`) or the account is suspended (`account_suspended`).",
+    }
+    /// `POST /me/password`.
+    pub PasswordOutcomes(json) {
+        401: "No valid session (`unauthenticated`) or the temporary password expired (`temporary_password_expired`).",
+        403: "Wrong current password (`invalid_current_password`), another origin (`csrf_rejected`) or a suspended account (`account_suspended`).",
+        422: "The new password is too weak, too long or unchanged (`weak_password`, `password_too_long`).",
+        503: "Password checks are saturated (`server_busy`) or the database does not answer (`unavailable`).",
+    }
+}
+
 pub struct AccountsApi;
 
 #[OpenApi]
@@ -98,7 +128,7 @@ impl AccountsApi {
         &self,
         state: Data<&AppState>,
         body: Json<VerifyRequest>,
-    ) -> Result<Json<VerifyResult>, ApiError> {
+    ) -> Result<Json<VerifyResult>, Fail<VerifyOutcomes>> {
         service::verify_email(&state, body.token.trim()).await?;
         Ok(Json(VerifyResult { status: model::ACTIVE.into() }))
     }
@@ -110,7 +140,7 @@ impl AccountsApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<ResendRequest>,
-    ) -> Result<ResendResponse, ApiError> {
+    ) -> Result<ResendResponse, Fail<ResendOutcomes>> {
         let ip = client_ip(req, &state.settings.trusted_proxies);
         guard(&state, Bucket::Resend, ip, body.captcha_token.as_deref()).await?;
         if body.email.len() <= 254 {
@@ -121,13 +151,14 @@ impl AccountsApi {
 
     /// The logged-in customer and their services.
     #[oai(path = "/me", method = "get", tag = "Tag::Cabinet")]
-    async fn get_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Me>, ApiError> {
+    async fn get_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Me>, Fail<MeOutcomes>> {
         let p = authenticate(&state, req).await?;
         if p.account.must_change_password {
             return Err(ApiError::forbidden(
                 "password_change_required",
                 "Choose your own password first (POST /api/v1/me/password).",
-            ));
+            )
+            .into());
         }
         let id = p.account.id.clone();
         let access = state.db.read(move |c| Ok(model::access_of(c, &id)?)).await?;
@@ -149,7 +180,7 @@ impl AccountsApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<PasswordChange>,
-    ) -> Result<PasswordChanged, ApiError> {
+    ) -> Result<PasswordChanged, Fail<PasswordOutcomes>> {
         check_origin(&state, req)?;
         let p = authenticate(&state, req).await?;
         service::change_password(&state, &p.account, &body.current_password, &body.new_password).await?;
@@ -159,13 +190,18 @@ impl AccountsApi {
 
     /// Everything we hold about you (account, services, orders, payments, emails sent), as JSON.
     #[oai(path = "/me/export", method = "get", tag = "Tag::Cabinet")]
-    async fn export_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<serde_json::Value>, ApiError> {
+    async fn export_me(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<serde_json::Value>, Fail<MeOutcomes>> {
         let p = authenticate(&state, req).await?;
         if p.account.must_change_password {
             return Err(ApiError::forbidden(
                 "password_change_required",
                 "Choose your own password first (POST /api/v1/me/password).",
-            ));
+            )
+            .into());
         }
         let account = p.account;
         Ok(Json(state.db.read(move |c| Ok(crate::accounts::export::gather(c, &account)?)).await?))

@@ -42,6 +42,8 @@ pub struct EmailToken {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub created_at: i64,
+    /// When a newer email's link replaced this one (its page says so, not "expired").
+    pub replaced_at: Option<i64>,
 }
 
 pub fn insert(conn: &mut DbConn, a: &Account) -> QueryResult<usize> {
@@ -58,6 +60,24 @@ pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<Accou
 
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
     accounts::table.filter(accounts::email.eq(email)).first(conn).optional()
+}
+
+/// [`find_by_email`] holding the account's row lock for the rest of the transaction
+/// (PostgreSQL; SQLite writers are already serialised): a suspension or revocation waits for
+/// the transaction, or the transaction sees it.
+pub fn find_by_email_locked(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
+    if let DbConn::Pg(pg) = conn {
+        return accounts::table.filter(accounts::email.eq(email)).for_update().first(pg).optional();
+    }
+    find_by_email(conn, email)
+}
+
+/// [`find_by_id`] holding the account's row lock for the rest of the transaction (PostgreSQL).
+pub fn find_by_id_locked(conn: &mut DbConn, id: &str) -> QueryResult<Option<Account>> {
+    if let DbConn::Pg(pg) = conn {
+        return accounts::table.find(id).for_update().first(pg).optional();
+    }
+    find_by_id(conn, id)
 }
 
 /// Stores a new temporary password hash, only while the account's status is `status` (a
@@ -172,13 +192,23 @@ pub fn consume_token(conn: &mut DbConn, hash: &str, now: i64) -> QueryResult<boo
 
 /// Ends every unused token of an account (a fresh one replaces them).
 pub fn expire_tokens(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    end_tokens(conn, account_id, now, None)
+}
+
+/// Ends every unused token of an account because a newer email carries a fresh one: the
+/// older links then answer `token_replaced` rather than `token_expired`.
+pub fn replace_tokens(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    end_tokens(conn, account_id, now, Some(now))
+}
+
+fn end_tokens(conn: &mut DbConn, account_id: &str, now: i64, replaced_at: Option<i64>) -> QueryResult<usize> {
     diesel::update(
         email_tokens::table
             .filter(email_tokens::account_id.eq(account_id))
             .filter(email_tokens::used_at.is_null())
             .filter(email_tokens::expires_at.gt(now)),
     )
-    .set(email_tokens::expires_at.eq(now))
+    .set((email_tokens::expires_at.eq(now), email_tokens::replaced_at.eq(replaced_at)))
     .execute(conn)
 }
 

@@ -68,10 +68,11 @@ pub async fn post_verify_page(Form(q): Form<TokenParam>, state: Data<&AppState>)
         ),
         Err(e) => {
             let (status, body) = e.parts();
-            let offer = if body.error == "token_used" {
-                "<p><a class=\"button\" href=\"/cabinet\">Log in</a></p>"
-            } else {
-                RESEND_FORM
+            let offer = match body.error.as_str() {
+                "token_used" => "<p><a class=\"button\" href=\"/cabinet\">Log in</a></p>",
+                // A new link would not help: the account must be reinstated first.
+                "account_suspended" => "",
+                _ => RESEND_FORM,
             };
             page(status, product, "Could not confirm", &format!("<p class=\"error\">{}</p>{offer}", esc(&body.message)))
         }

@@ -17,6 +17,18 @@ pub struct Provisioned {
     pub new_account: bool,
 }
 
+/// Why a payment for `email` must not be provisioned: its account can never use it
+/// (`account_revoked`; erasure revokes too) or not now (`account_suspended`: an admin decides,
+/// refunding it or reinstating the account and granting the access). Locks the account's row
+/// so a concurrent suspension or revocation is either seen here or comes after.
+pub fn hold_reason(c: &mut DbConn, email: &str) -> DbResult<Option<&'static str>> {
+    Ok(match model::find_by_email_locked(c, email)?.map(|a| a.status) {
+        Some(s) if s == model::REVOKED => Some("account_revoked"),
+        Some(s) if s == model::SUSPENDED => Some("account_suspended"),
+        _ => None,
+    })
+}
+
 /// Finds or creates the customer's account and grants the ordered service; runs inside the
 /// payment transaction. A new account has no password yet: the credentials job makes one.
 pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Provisioned> {
@@ -82,6 +94,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         expires_at: link_expires_at,
         used_at: None,
         created_at: now,
+        replaced_at: None,
     };
     let id = account.id.clone();
     let stored_now = state
@@ -93,7 +106,7 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
             {
                 return Ok(false);
             }
-            model::expire_tokens(c, &id, now)?;
+            model::replace_tokens(c, &id, now)?;
             model::insert_token(c, &stored)?;
             Ok(true)
         })
@@ -163,8 +176,16 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
             if t.used_at.is_some() {
                 return Ok(Err("used"));
             }
+            if t.replaced_at.is_some() {
+                return Ok(Err("replaced"));
+            }
             if t.expires_at <= now {
                 return Ok(Err("expired"));
+            }
+            // A suspended account keeps its link unused (it works again once reinstated); the
+            // row lock orders this against a concurrent suspension.
+            if model::find_by_id_locked(c, &t.account_id)?.is_some_and(|a| a.status == model::SUSPENDED) {
+                return Ok(Err("suspended"));
             }
             if !model::consume_token(c, &hash, now)? {
                 return Ok(Err("used"));
@@ -183,6 +204,14 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
         }
         Err("used") => Err(ApiError::conflict("token_used", "This link was already used; you can log in.")),
         Err("expired") => Err(ApiError::gone("token_expired", "This link has expired; ask for a new one.")),
+        Err("suspended") => Err(ApiError::forbidden(
+            "account_suspended",
+            "This account is suspended, so it cannot be activated now; contact support. The link stays valid.",
+        )),
+        Err("replaced") => Err(ApiError::gone(
+            "token_replaced",
+            "A newer email replaced this link and its temporary password; use the most recent email from us.",
+        )),
         Err(_) => Err(ApiError::bad_request("invalid_token", "This link is not valid.")),
     }
 }

@@ -1,33 +1,15 @@
-//! The merchant's side: administrators and their roles, admin sessions with TOTP, the audit
-//! log, and the admin API over orders, invoices, customer accounts and the catalog.
-//!
-//! `api_*.rs` parse input, authorize and map outcomes; `auth`, `service`, `customers`,
-//! `catalog` own the rules; `model`, `audit`, `orders` the queries.
+//! The merchant's side, by what admins do: `access` (admins, roles, sessions, TOTP,
+//! re-authentication, the audit log), `support` (customer accounts, privacy requests),
+//! `sales` (orders, payments, invoices), `catalog` (services) and `outbox` (emails); the
+//! portal page and the listing parameters they share. Each area has its api/service/model.
 
-pub mod api_accounts;
-pub mod api_admins;
-pub mod api_audit;
-pub mod api_auth;
-pub mod api_emails;
-pub mod api_invoices;
-pub mod api_orders;
-pub mod api_payments;
-pub mod api_services;
-pub mod audit;
-pub mod auth;
+pub mod access;
 pub mod catalog;
-pub mod customers;
-pub mod emails;
-pub mod idempotency;
-pub mod model;
-pub mod orders;
+pub mod outbox;
 pub mod pages;
 pub mod paging;
-pub mod privacy;
-pub mod reauth;
-pub mod roles;
-pub mod service;
-pub mod totp;
+pub mod sales;
+pub mod support;
 
 use poem_openapi::Tags;
 
@@ -40,28 +22,38 @@ pub enum AdminTag {
 
 /// Every admin API, for the route table's OpenAPI service.
 pub type AdminApi = (
-    api_auth::AdminAuthApi,
-    api_admins::AdminAdminsApi,
-    api_orders::AdminOrdersApi,
-    api_accounts::AdminAccountsApi,
-    api_services::AdminServicesApi,
-    api_audit::AdminAuditApi,
-    api_invoices::AdminInvoicesApi,
-    api_payments::AdminPaymentsApi,
-    api_emails::AdminEmailsApi,
+    access::session_api::AdminAuthApi,
+    access::admins_api::AdminAdminsApi,
+    sales::orders_api::AdminOrdersApi,
+    support::api::AdminAccountsApi,
+    catalog::api::AdminServicesApi,
+    access::audit_api::AdminAuditApi,
+    sales::invoices_api::AdminInvoicesApi,
+    sales::payments_api::AdminPaymentsApi,
+    outbox::api::AdminEmailsApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
 pub fn api() -> AdminApi {
     (
-        api_auth::AdminAuthApi,
-        api_admins::AdminAdminsApi,
-        api_orders::AdminOrdersApi,
-        api_accounts::AdminAccountsApi,
-        api_services::AdminServicesApi,
-        api_audit::AdminAuditApi,
-        api_invoices::AdminInvoicesApi,
-        api_payments::AdminPaymentsApi,
-        api_emails::AdminEmailsApi,
+        access::session_api::AdminAuthApi,
+        access::admins_api::AdminAdminsApi,
+        sales::orders_api::AdminOrdersApi,
+        support::api::AdminAccountsApi,
+        catalog::api::AdminServicesApi,
+        access::audit_api::AdminAuditApi,
+        sales::invoices_api::AdminInvoicesApi,
+        sales::payments_api::AdminPaymentsApi,
+        outbox::api::AdminEmailsApi,
     )
 }
+
+/// What `401` means on every admin operation.
+pub const UNAUTHENTICATED: &str = "No valid admin session (`unauthenticated`).";
+/// What `403` means on an admin read.
+pub const REFUSED: &str =
+    "The role does not allow this (`forbidden`), or two-factor enrolment comes first (`totp_enrolment_required`).";
+/// What `403` means on an admin write.
+pub const REFUSED_WRITE: &str = "The role does not allow this (`forbidden`), two-factor enrolment comes first (`totp_enrolment_required`), or the request came from another origin (`csrf_rejected`).";
+/// What `400` means on the admin listings.
+pub const BAD_QUERY: &str = "A query parameter is not valid (`invalid_query`).";

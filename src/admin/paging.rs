@@ -46,10 +46,10 @@ pub fn cursor(at: i64, id: &str) -> String {
     format!("{at}.{id}")
 }
 
-/// An optional text filter: trimmed, non-empty, bounded, without control characters.
+/// An optional text filter: trimmed, non-empty, at most `max` characters, without control characters.
 pub fn text_filter(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
     let Some(v) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
-    if v.len() > max || v.chars().any(char::is_control) {
+    if v.chars().count() > max || v.chars().any(char::is_control) {
         return Err(bad(field, "too long or contains control characters"));
     }
     Ok(Some(v.to_string()))

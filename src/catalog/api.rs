@@ -5,7 +5,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::catalog::model;
-use crate::http::api_error::ApiError;
+use crate::http::outcomes::Fail;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -27,13 +27,21 @@ pub struct ServiceView {
     pub period_days: i32,
 }
 
+crate::outcomes! {
+    /// `GET /services`: only the shared answers.
+    pub ListServicesOutcomes() {}
+}
+
 pub struct CatalogApi;
 
 #[OpenApi]
 impl CatalogApi {
     /// The catalog of active services.
     #[oai(path = "/services", method = "get", tag = "Tag::Catalog")]
-    async fn list_services(&self, state: Data<&AppState>) -> Result<Json<Vec<ServiceView>>, ApiError> {
+    async fn list_services(
+        &self,
+        state: Data<&AppState>,
+    ) -> Result<Json<Vec<ServiceView>>, Fail<ListServicesOutcomes>> {
         let services = state.db.read(|c| Ok(model::list_active(c)?)).await?;
         Ok(Json(
             services

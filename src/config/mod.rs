@@ -3,8 +3,13 @@
 //! Every setting has one entry in [`SETTINGS`]; the TOML file, the environment and
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
+pub mod declare;
 pub mod gateways;
+pub mod http;
 pub mod merchant;
+
+use crate::sandbox::dialects::Dialect;
+use declare::settings_group;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -31,63 +36,180 @@ pub struct SettingDoc {
     pub doc: &'static str,
 }
 
-macro_rules! docs {
-    ($( $name:literal, $default:literal, $doc:literal; )*) => {
-        /// The documented settings, in the order the README lists them.
-        pub const SETTINGS: &[SettingDoc] = &[ $( SettingDoc { name: $name, default: $default, doc: $doc } ),* ];
-    };
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
-docs! {
-    "data_dir", "./data", "Folder for the SQLite database and the mail directory.";
-    "listen", "127.0.0.1:8080", "Address and port the HTTP server binds.";
-    "public_url", "http://<listen>", "Base URL customers and gateways reach us at; every link is built from it, never from the Host header.";
-    "database_url", "sqlite://<data_dir>/keyturn.db", "sqlite://PATH (embedded, single instance) or postgres://USER@HOST/DB (production, scale-out).";
-    "database_pool_size", "8", "Connections per instance.";
-    "smtp_url", "(none: .eml files)", "smtps://user:pass@host:465, smtp://host:587?tls=starttls or smtp://host:25 (plain, local relays only).";
-    "smtp_ca_file", "(system roots)", "PEM certificate to trust for the SMTP server (private CA).";
-    "smtp_timeout_secs", "20", "Timeout for one SMTP delivery.";
-    "mail_dir", "<data_dir>/outbox", "Where emails are written as .eml files when no smtp_url is set.";
-    "mail_from", "keyturn <no-reply@localhost>", "From address of every email.";
-    "product_name", "keyturn", "Name shown in emails and pages.";
-    "templates_dir", "(embedded)", "Folder with email templates overriding the embedded ones.";
-    "sandbox_enabled", "true on SQLite with no real gateway, else false", "The built-in sandbox gateway (hosted page, 3-D Secure, test cards, signed callbacks). Left unset, it is off as soon as PostgreSQL or a real gateway is configured.";
-    "sandbox_secret", "(random per process)", "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
-    "sandbox_callback_url", "<public_url>/api/v1/payments/<dialect>/callback", "Where the sandbox delivers its callbacks.";
-    "sandbox_dialect", "sandbox", "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format and signature (that gateway must be configured; its first secret signs).";
-    "sandbox_paypal_key_file", "(none)", "PKCS#8 PEM RSA private key matching paypal_cert_file; the sandbox signs with it when sandbox_dialect=paypal (testing only).";
-    "hcaptcha_secret", "(none: captcha off)", "hCaptcha secret; when set, order intake and resend require a captcha.";
-    "hcaptcha_sitekey", "(none)", "hCaptcha site key shown on forms.";
-    "hcaptcha_verify_url", "https://api.hcaptcha.com/siteverify", "hCaptcha siteverify endpoint.";
-    "trusted_proxies", "(none)", "Comma-separated proxy IPs whose X-Forwarded-For is believed.";
-    "refund_ends_access", "true", "A full refund or chargeback moves the order to refunded and takes back the access it bought.";
-    "three_ds_not_performed", "reject", "reject | accept: what to do with a succeeded payment that reports no 3-D Secure.";
-    "temp_password_ttl_hours", "72", "How long the emailed temporary password works.";
-    "verify_link_ttl_hours", "48", "How long the email verification link works.";
-    "order_ttl_hours", "24", "An unpaid order expires after this long.";
-    "reconcile_after_minutes", "15", "A started payment with no callback after this long is checked with the gateway's status API (Stripe, PayPal, FreedomPay, AllSecure, Square), then again at most this often, and once more before its order expires.";
-    "session_idle_minutes", "30", "Customer session idle timeout.";
-    "session_absolute_hours", "12", "Customer session absolute timeout.";
-    "admin_session_idle_minutes", "15", "Admin session idle timeout.";
-    "admin_session_absolute_hours", "8", "Admin session absolute timeout.";
-    "login_delay_ms", "200", "Growth of the delay added after each failed login beyond the fifth (capped at 3 s).";
-    "login_failures_per_hour", "100", "Failed logins per account per hour before the account is locked for the rest of the hour.";
-    "rate_limit_orders_per_minute", "10", "Orders per client IP per minute (burst).";
-    "rate_limit_login_per_minute", "20", "Login attempts per client IP per minute.";
-    "rate_limit_resend_per_minute", "5", "Resend requests per client IP per minute.";
-    "resend_per_hour", "3", "Credential resends per email address per hour.";
-    "max_body_bytes", "65536", "Largest request body accepted (413 beyond).";
-    "hash_workers", "(cores)", "Password hashes computed at once.";
-    "hash_queue", "(4 x cores)", "Password hashes allowed to wait; beyond it login answers 503 at once.";
-    "outbox_max_attempts", "10", "Delivery attempts before an email is dead-lettered.";
-    "worker_poll_ms", "1000", "How often the mail worker looks for due jobs.";
-    "log_format", "text", "text | json.";
-    "log_level", "info", "tracing filter, e.g. info,keyturn=debug.";
+settings_group! {
+    /// The validated settings of one keyturn process, in the order the README lists them.
+    pub struct Settings, docs SETTINGS, apply apply_core;
+    data_dir: PathBuf = PathBuf::from("./data"),
+        "./data",
+        "Folder for the SQLite database and the mail directory.";
+    listen: String = "127.0.0.1:8080".into(),
+        "127.0.0.1:8080",
+        "Address and port the HTTP server binds.";
+    public_url: Option<String> = None,
+        "http://<listen>",
+        "Base URL customers and gateways reach us at; every link is built from it, never from the Host header.";
+    @secret database_url: Option<String> = None,
+        "sqlite://<data_dir>/keyturn.db",
+        "sqlite://PATH (embedded, single instance) or postgres://USER@HOST/DB (production, scale-out).";
+    database_pool_size: u32 = 8,
+        "8",
+        "Connections per instance.";
+    @secret smtp_url: Option<String> = None,
+        "(none: .eml files)",
+        "smtps://user:pass@host:465, smtp://host:587?tls=starttls or smtp://host:25 (plain, local relays only).";
+    smtp_ca_file: Option<PathBuf> = None,
+        "(system roots)",
+        "PEM certificate to trust for the SMTP server (private CA).";
+    smtp_timeout_secs: u64 = 20,
+        "20",
+        "Timeout for one SMTP delivery.";
+    mail_dir: Option<PathBuf> = None,
+        "<data_dir>/outbox",
+        "Where emails are written as .eml files when no smtp_url is set.";
+    mail_from: String = "keyturn <no-reply@localhost>".into(),
+        "keyturn <no-reply@localhost>",
+        "From address of every email.";
+    product_name: String = "keyturn".into(),
+        "keyturn",
+        "Name shown in emails and pages.";
+    templates_dir: Option<PathBuf> = None,
+        "(embedded)",
+        "Folder with email templates overriding the embedded ones.";
+    sandbox_enabled: bool = true,
+        "true on SQLite with no real gateway, else false",
+        "The built-in sandbox gateway (hosted page, 3-D Secure, test cards, signed callbacks). Left unset, it is off as soon as PostgreSQL or a real gateway is configured.";
+    @secret sandbox_secret: Vec<String> = Vec::new(),
+        "(random per process)",
+        "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
+    sandbox_callback_url: Option<String> = None,
+        "<public_url>/api/v1/payments/<dialect>/callback",
+        "Where the sandbox delivers its callbacks.";
+    sandbox_dialect: Dialect = Dialect::Sandbox,
+        "sandbox",
+        "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format to /api/v1/payments/sandbox/{gateway}/callback, signed with secrets derived from sandbox_secret, never the gateway's live ones (that gateway must be configured: its merchant ids are used).";
+    sandbox_paypal_key_file: Option<PathBuf> = None,
+        "(none)",
+        "PKCS#8 PEM RSA private key the sandbox signs with when sandbox_dialect=paypal (testing only); never the key paypal_cert_file holds.";
+    @secret hcaptcha_secret: Option<String> = None,
+        "(none: captcha off)",
+        "hCaptcha secret; when set, order intake and resend require a captcha.";
+    hcaptcha_sitekey: Option<String> = None,
+        "(none)",
+        "hCaptcha site key shown on forms.";
+    hcaptcha_verify_url: String = "https://api.hcaptcha.com/siteverify".into(),
+        "https://api.hcaptcha.com/siteverify",
+        "hCaptcha siteverify endpoint.";
+    trusted_proxies: Vec<IpAddr> = Vec::new(),
+        "(none)",
+        "Comma-separated proxy IPs whose X-Forwarded-For is believed.";
+    refund_ends_access: bool = true,
+        "true",
+        "A full refund or chargeback moves the order to refunded and takes back the access it bought.";
+    three_ds_not_performed: NotPerformedPolicy = NotPerformedPolicy::Reject,
+        "reject",
+        "reject | accept: what to do with a succeeded payment that reports no 3-D Secure.";
+    temp_password_ttl_hours: i64 = 72,
+        "72",
+        "How long the emailed temporary password works.";
+    verify_link_ttl_hours: i64 = 48,
+        "48",
+        "How long the email verification link works.";
+    order_ttl_hours: i64 = 24,
+        "24",
+        "An unpaid order expires after this long.";
+    reconcile_after_minutes: i64 = 15,
+        "15",
+        "A started payment with no callback after this long is checked with the gateway's status API (Stripe, PayPal, FreedomPay, AllSecure, Square), then again at most this often, and once more before its order expires.";
+    session_idle_minutes: i64 = 30,
+        "30",
+        "Customer session idle timeout.";
+    session_absolute_hours: i64 = 12,
+        "12",
+        "Customer session absolute timeout.";
+    admin_session_idle_minutes: i64 = 15,
+        "15",
+        "Admin session idle timeout.";
+    admin_session_absolute_hours: i64 = 8,
+        "8",
+        "Admin session absolute timeout.";
+    login_delay_ms: u64 = 200,
+        "200",
+        "Growth of the delay added after each failed login beyond the fifth (capped at 3 s).";
+    login_failures_per_hour: i64 = 100,
+        "100",
+        "Failed logins per account per hour before the account is locked for the rest of the hour.";
+    rate_limit_orders_per_minute: u32 = 10,
+        "10",
+        "Orders per client IP per minute (burst).";
+    rate_limit_login_per_minute: u32 = 20,
+        "20",
+        "Login attempts per client IP per minute.";
+    rate_limit_resend_per_minute: u32 = 5,
+        "5",
+        "Resend requests per client IP per minute.";
+    resend_per_hour: i64 = 3,
+        "3",
+        "Credential resends per email address per hour.";
+    max_body_bytes: usize = 64 * 1024,
+        "65536",
+        "Largest request body accepted (413 beyond).";
+    hash_workers: usize = cores(),
+        "(cores)",
+        "Password hashes computed at once.";
+    hash_queue: usize = cores() * 4,
+        "(4 x cores)",
+        "Password hashes allowed to wait; beyond it login answers 503 at once.";
+    outbox_max_attempts: i32 = 10,
+        "10",
+        "Delivery attempts before an email is dead-lettered.";
+    worker_poll_ms: u64 = 1000,
+        "1000",
+        "How often the mail worker looks for due jobs.";
+    outbox_lease_secs: i64 = 15,
+        "15",
+        "How long a claimed email stays the worker's without a heartbeat (renewed every third of it); a crashed worker's email is taken over after it.";
+    log_format: String = "text".into(),
+        "text",
+        "text | json.";
+    log_level: String = "info".into(),
+        "info",
+        "tracing filter, e.g. info,keyturn=debug.";
+    [extra] {
+        /// Whether `sandbox_enabled` was set explicitly (otherwise it follows the deployment).
+        sandbox_explicit: bool = false,
+        /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`).
+        gateways: gateways::GatewaySettings = Default::default(),
+        /// Invoices, capture and refunds.
+        merchant: merchant::MerchantSettings = Default::default(),
+        /// Connection timeouts and caps, callback rate limit.
+        http: http::HttpSettings = Default::default(),
+    }
 }
 
 /// Every documented setting: the core ones, then the gateways'.
 pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
-    SETTINGS.iter().chain(gateways::GATEWAY_SETTINGS.iter()).chain(merchant::MERCHANT_SETTINGS.iter())
+    SETTINGS
+        .iter()
+        .chain(gateways::GATEWAY_SETTINGS.iter())
+        .chain(merchant::MERCHANT_SETTINGS.iter())
+        .chain(http::HTTP_SETTINGS.iter())
+}
+
+impl declare::SettingValue for Dialect {
+    fn read(key: &str, v: &str) -> Result<Self, ConfigError> {
+        Dialect::parse(v.trim())
+            .ok_or_else(|| invalid(key, format!("`{}` is not one of {}", v.trim(), Dialect::names())))
+    }
+}
+
+impl declare::SettingValue for NotPerformedPolicy {
+    fn read(key: &str, v: &str) -> Result<Self, ConfigError> {
+        declare::one_of(key, v, &[("reject", NotPerformedPolicy::Reject), ("accept", NotPerformedPolicy::Accept)])
+    }
 }
 
 /// What to do with a succeeded payment whose gateway reports that no 3-D Secure ran.
@@ -95,117 +217,6 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
 pub enum NotPerformedPolicy {
     Reject,
     Accept,
-}
-
-/// The validated settings of one keyturn process.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub data_dir: PathBuf,
-    pub listen: String,
-    pub public_url: Option<String>,
-    pub database_url: Option<String>,
-    pub database_pool_size: u32,
-    pub smtp_url: Option<String>,
-    pub smtp_ca_file: Option<PathBuf>,
-    pub smtp_timeout_secs: u64,
-    pub mail_dir: Option<PathBuf>,
-    pub mail_from: String,
-    pub product_name: String,
-    pub templates_dir: Option<PathBuf>,
-    pub sandbox_enabled: bool,
-    /// Whether `sandbox_enabled` was set explicitly (otherwise it follows the deployment).
-    pub sandbox_explicit: bool,
-    pub sandbox_secret: Vec<String>,
-    pub sandbox_callback_url: Option<String>,
-    /// Whose callback format the sandbox speaks.
-    pub sandbox_dialect: crate::sandbox::dialects::Dialect,
-    pub sandbox_paypal_key_file: Option<PathBuf>,
-    pub hcaptcha_secret: Option<String>,
-    pub hcaptcha_sitekey: Option<String>,
-    pub hcaptcha_verify_url: String,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub three_ds_not_performed: NotPerformedPolicy,
-    pub refund_ends_access: bool,
-    pub temp_password_ttl_hours: i64,
-    pub verify_link_ttl_hours: i64,
-    pub order_ttl_hours: i64,
-    pub reconcile_after_minutes: i64,
-    pub session_idle_minutes: i64,
-    pub session_absolute_hours: i64,
-    pub admin_session_idle_minutes: i64,
-    pub admin_session_absolute_hours: i64,
-    pub login_delay_ms: u64,
-    pub login_failures_per_hour: i64,
-    pub rate_limit_orders_per_minute: u32,
-    pub rate_limit_login_per_minute: u32,
-    pub rate_limit_resend_per_minute: u32,
-    pub resend_per_hour: i64,
-    pub max_body_bytes: usize,
-    pub hash_workers: usize,
-    pub hash_queue: usize,
-    pub outbox_max_attempts: i32,
-    pub worker_poll_ms: u64,
-    pub log_format: String,
-    pub log_level: String,
-    /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`).
-    pub gateways: gateways::GatewaySettings,
-    /// Invoices, capture and refunds.
-    pub merchant: merchant::MerchantSettings,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Settings {
-            data_dir: PathBuf::from("./data"),
-            listen: "127.0.0.1:8080".into(),
-            public_url: None,
-            database_url: None,
-            database_pool_size: 8,
-            smtp_url: None,
-            smtp_ca_file: None,
-            smtp_timeout_secs: 20,
-            mail_dir: None,
-            mail_from: "keyturn <no-reply@localhost>".into(),
-            product_name: "keyturn".into(),
-            templates_dir: None,
-            sandbox_enabled: true,
-            sandbox_explicit: false,
-            sandbox_secret: Vec::new(),
-            sandbox_callback_url: None,
-            sandbox_dialect: crate::sandbox::dialects::Dialect::Sandbox,
-            sandbox_paypal_key_file: None,
-            hcaptcha_secret: None,
-            hcaptcha_sitekey: None,
-            hcaptcha_verify_url: "https://api.hcaptcha.com/siteverify".into(),
-            trusted_proxies: Vec::new(),
-            three_ds_not_performed: NotPerformedPolicy::Reject,
-            refund_ends_access: true,
-            temp_password_ttl_hours: 72,
-            verify_link_ttl_hours: 48,
-            order_ttl_hours: 24,
-            reconcile_after_minutes: 15,
-            session_idle_minutes: 30,
-            session_absolute_hours: 12,
-            admin_session_idle_minutes: 15,
-            admin_session_absolute_hours: 8,
-            login_delay_ms: 200,
-            login_failures_per_hour: 100,
-            rate_limit_orders_per_minute: 10,
-            rate_limit_login_per_minute: 20,
-            rate_limit_resend_per_minute: 5,
-            resend_per_hour: 3,
-            max_body_bytes: 64 * 1024,
-            hash_workers: cores,
-            hash_queue: cores * 4,
-            outbox_max_attempts: 10,
-            worker_poll_ms: 1000,
-            log_format: "text".into(),
-            log_level: "info".into(),
-            gateways: gateways::GatewaySettings::default(),
-            merchant: merchant::MerchantSettings::default(),
-        }
-    }
 }
 
 pub(crate) fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError> {
@@ -300,69 +311,12 @@ impl Settings {
     }
 
     fn apply(&mut self, key: &str, v: &str) -> Result<(), ConfigError> {
-        match key {
-            "data_dir" => self.data_dir = PathBuf::from(v.trim()),
-            "listen" => self.listen = v.trim().to_string(),
-            "public_url" => self.public_url = opt(v).map(|u| u.trim_end_matches('/').to_string()),
-            "database_url" => self.database_url = opt(v),
-            "database_pool_size" => self.database_pool_size = parse(key, v)?,
-            "smtp_url" => self.smtp_url = opt(v),
-            "smtp_ca_file" => self.smtp_ca_file = opt(v).map(PathBuf::from),
-            "smtp_timeout_secs" => self.smtp_timeout_secs = parse(key, v)?,
-            "mail_dir" => self.mail_dir = opt(v).map(PathBuf::from),
-            "mail_from" => self.mail_from = v.trim().to_string(),
-            "product_name" => self.product_name = v.trim().to_string(),
-            "templates_dir" => self.templates_dir = opt(v).map(PathBuf::from),
-            "sandbox_enabled" => {
-                self.sandbox_enabled = parse_bool(key, v)?;
+        if self.apply_core(key, v)? {
+            if key == "sandbox_enabled" {
                 self.sandbox_explicit = true;
             }
-            "sandbox_secret" => self.sandbox_secret = list(v),
-            "sandbox_callback_url" => self.sandbox_callback_url = opt(v),
-            "sandbox_dialect" => {
-                self.sandbox_dialect = crate::sandbox::dialects::Dialect::parse(v.trim()).ok_or_else(|| {
-                    invalid(key, format!("`{}` is not one of {}", v.trim(), crate::sandbox::dialects::Dialect::names()))
-                })?
-            }
-            "sandbox_paypal_key_file" => self.sandbox_paypal_key_file = opt(v).map(PathBuf::from),
-            "hcaptcha_secret" => self.hcaptcha_secret = opt(v),
-            "hcaptcha_sitekey" => self.hcaptcha_sitekey = opt(v),
-            "hcaptcha_verify_url" => self.hcaptcha_verify_url = v.trim().to_string(),
-            "trusted_proxies" => {
-                self.trusted_proxies = list(v).iter().map(|ip| parse(key, ip)).collect::<Result<_, _>>()?
-            }
-            "refund_ends_access" => self.refund_ends_access = parse_bool(key, v)?,
-            "three_ds_not_performed" => {
-                self.three_ds_not_performed = match v.trim() {
-                    "reject" => NotPerformedPolicy::Reject,
-                    "accept" => NotPerformedPolicy::Accept,
-                    _ => return Err(invalid(key, "expected reject or accept")),
-                }
-            }
-            "temp_password_ttl_hours" => self.temp_password_ttl_hours = parse(key, v)?,
-            "verify_link_ttl_hours" => self.verify_link_ttl_hours = parse(key, v)?,
-            "order_ttl_hours" => self.order_ttl_hours = parse(key, v)?,
-            "reconcile_after_minutes" => self.reconcile_after_minutes = parse(key, v)?,
-            "session_idle_minutes" => self.session_idle_minutes = parse(key, v)?,
-            "session_absolute_hours" => self.session_absolute_hours = parse(key, v)?,
-            "admin_session_idle_minutes" => self.admin_session_idle_minutes = parse(key, v)?,
-            "admin_session_absolute_hours" => self.admin_session_absolute_hours = parse(key, v)?,
-            "login_delay_ms" => self.login_delay_ms = parse(key, v)?,
-            "login_failures_per_hour" => self.login_failures_per_hour = parse(key, v)?,
-            "rate_limit_orders_per_minute" => self.rate_limit_orders_per_minute = parse(key, v)?,
-            "rate_limit_login_per_minute" => self.rate_limit_login_per_minute = parse(key, v)?,
-            "rate_limit_resend_per_minute" => self.rate_limit_resend_per_minute = parse(key, v)?,
-            "resend_per_hour" => self.resend_per_hour = parse(key, v)?,
-            "max_body_bytes" => self.max_body_bytes = parse(key, v)?,
-            "hash_workers" => self.hash_workers = parse(key, v)?,
-            "hash_queue" => self.hash_queue = parse(key, v)?,
-            "outbox_max_attempts" => self.outbox_max_attempts = parse(key, v)?,
-            "worker_poll_ms" => self.worker_poll_ms = parse(key, v)?,
-            "log_format" => self.log_format = v.trim().to_string(),
-            "log_level" => self.log_level = v.trim().to_string(),
-            _ if self.gateways.apply(key, v)? => {}
-            _ if self.merchant.apply(key, v)? => {}
-            _ => return Err(ConfigError::Unknown(key.to_string())),
+        } else if !self.gateways.apply(key, v)? && !self.merchant.apply(key, v)? && !self.http.apply(key, v)? {
+            return Err(ConfigError::Unknown(key.to_string()));
         }
         Ok(())
     }
@@ -371,6 +325,9 @@ impl Settings {
     /// accounts) is only on by itself in the embedded set-up, never next to PostgreSQL or a
     /// real gateway unless asked for.
     fn resolve_defaults(&mut self) {
+        if let Some(u) = &mut self.public_url {
+            u.truncate(u.trim_end_matches('/').len());
+        }
         if !self.sandbox_explicit {
             let production_db = self.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
             self.sandbox_enabled = !production_db && !self.gateways.any_enabled();
@@ -429,11 +386,15 @@ impl Settings {
         if self.hash_workers == 0 {
             return Err(invalid("hash_workers", "must be at least 1"));
         }
+        if self.outbox_lease_secs < 3 {
+            return Err(invalid("outbox_lease_secs", "must be at least 3 (the heartbeat renews it every third)"));
+        }
         if self.max_body_bytes < 1024 {
             return Err(invalid("max_body_bytes", "must be at least 1024"));
         }
         self.gateways.validate()?;
         self.merchant.validate()?;
+        self.http.validate()?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

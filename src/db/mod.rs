@@ -4,13 +4,16 @@
 //! SQLite is single-instance: its writers are serialised in-process by a write gate so no
 //! transaction ever fails with SQLITE_BUSY; PostgreSQL relies on row locks and constraints.
 
+mod connect;
 pub mod schema;
+
+pub use connect::panic_message;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{CustomizeConnection, NopErrorHandler, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -40,6 +43,9 @@ pub enum DbError {
     Unavailable(String),
     #[error(transparent)]
     Query(#[from] DieselError),
+    /// The closure given to `read`/`write` panicked: a bug, never an outage (answer 500).
+    #[error("database closure panicked: {0}")]
+    Panicked(String),
 }
 
 impl DbError {
@@ -52,6 +58,8 @@ impl DbError {
 /// Convenience alias for query results.
 pub type DbResult<T> = Result<T, DbError>;
 
+/// Per-connection SQLite settings. `synchronous = FULL`: a commit (an acknowledged callback
+/// among them) survives a power loss, which WAL's `NORMAL` does not promise.
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -60,7 +68,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
         if let DbConn::Sqlite(c) = conn {
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -71,7 +79,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 /// The pool plus what it needs to run queries off the async threads.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool<ConnectionManager<DbConn>>,
+    pool: Pool<connect::Manager>,
     backend: Backend,
     write_gate: Option<Arc<std::sync::Mutex<()>>>,
 }
@@ -107,7 +115,9 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .connection_customizer(Box::new(SqlitePragmas))
-            .build(ConnectionManager::<DbConn>::new(conn_url))
+            // connect::Manager logs failed attempts itself, once per outage.
+            .error_handler(Box::new(NopErrorHandler))
+            .build(connect::Manager::new(backend, conn_url))
             .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
         let db =
             Db { pool, backend, write_gate: (backend == Backend::Sqlite).then(|| Arc::new(std::sync::Mutex::new(()))) };
@@ -148,7 +158,7 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+        .map_err(joined)?
     }
 
     /// Runs `f` inside one transaction (committed when it returns `Ok`).
@@ -165,7 +175,7 @@ impl Db {
             conn.transaction::<T, DbError, _>(|c| f(c))
         })
         .await
-        .map_err(|e| DbError::Unavailable(format!("worker thread failed: {e}")))?
+        .map_err(joined)?
     }
 
     /// Like [`Db::write`] with the caller's own error type (which must absorb storage errors).
@@ -183,7 +193,7 @@ impl Db {
             conn.transaction::<T, E, _>(|c| f(c))
         })
         .await
-        .map_err(|e| E::from(DbError::Unavailable(format!("worker thread failed: {e}"))))?
+        .map_err(|e| E::from(joined(e)))?
     }
 
     /// True when the database answers a trivial query.
@@ -199,6 +209,16 @@ impl Db {
             DbConn::Pg(_) => Ok(()),
         })
         .await
+    }
+}
+
+/// A blocking task that did not finish: a panic in the closure is a bug (its connection is
+/// dropped, not returned to the pool), anything else (the runtime shutting down) an outage.
+fn joined(e: tokio::task::JoinError) -> DbError {
+    if e.is_panic() {
+        DbError::Panicked(connect::panic_message(e.into_panic().as_ref()))
+    } else {
+        DbError::Unavailable(format!("worker thread failed: {e}"))
     }
 }
 
@@ -253,5 +273,32 @@ mod migration_tests {
                                  created_at, updated_at, expires_at) VALUES ('o2', NULL, 'n', 'e', 'en', 5, 'EUR', 'x', 0, 0, 0)",
         )
         .unwrap();
+    }
+}
+
+#[cfg(test)]
+mod pragma_tests {
+    use diesel::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct Synchronous {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        synchronous: i32,
+    }
+
+    /// Every pooled SQLite connection syncs each commit to disk (FULL = 2), so an acknowledged
+    /// callback survives a power loss.
+    #[tokio::test]
+    async fn sqlite_connections_commit_with_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = super::Db::open(&url, 2).unwrap();
+        for _ in 0..2 {
+            let level = db
+                .write(|c| Ok(diesel::sql_query("PRAGMA synchronous").get_result::<Synchronous>(c)?.synchronous))
+                .await
+                .unwrap();
+            assert_eq!(level, 2, "PRAGMA synchronous");
+        }
     }
 }

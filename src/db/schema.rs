@@ -49,6 +49,7 @@ diesel::table! {
         expires_at -> BigInt,
         item_name -> Nullable<Text>,
         period_days -> Nullable<Integer>,
+        hold_reason -> Nullable<Text>,
     }
 }
 
@@ -102,6 +103,7 @@ diesel::table! {
         expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        replaced_at -> Nullable<BigInt>,
     }
 }
 
@@ -128,6 +130,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
+        handed_over_at -> Nullable<BigInt>,
+        possible_repeat -> Bool,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Limiters {
     orders: DefaultKeyedRateLimiter<IpAddr>,
     login: DefaultKeyedRateLimiter<IpAddr>,
     resend: DefaultKeyedRateLimiter<IpAddr>,
+    /// Callbacks per gateway (keyed by its name).
+    callbacks: DefaultKeyedRateLimiter<&'static str>,
 }
 
 fn per_minute(n: u32) -> DefaultKeyedRateLimiter<IpAddr> {
@@ -34,7 +36,19 @@ impl Limiters {
             orders: per_minute(s.rate_limit_orders_per_minute),
             login: per_minute(s.rate_limit_login_per_minute),
             resend: per_minute(s.rate_limit_resend_per_minute),
+            callbacks: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(s.http.callback_rate_limit_per_minute.max(1)).expect("nonzero"),
+            )),
         }
+    }
+
+    /// `Err(seconds to wait)` when `gateway` sent more callbacks than its budget.
+    pub fn check_callback(&self, gateway: &'static str) -> Result<(), u64> {
+        self.callbacks.check_key(&gateway).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            tracing::warn!(event = "excess_rate_limit_exceeded", bucket = "callback", gateway, "rate limit");
+            wait.as_secs().max(1)
+        })
     }
 
     /// `Err(seconds to wait)` when `ip` has used its burst.
@@ -65,5 +79,6 @@ impl Limiters {
             l.retain_recent();
             l.shrink_to_fit();
         }
+        self.callbacks.retain_recent();
     }
 }

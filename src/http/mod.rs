@@ -7,7 +7,10 @@ pub mod client_ip;
 pub mod cookies;
 pub mod headers;
 pub mod limits;
+pub mod openapi;
+pub mod outcomes;
 pub mod pages;
+pub mod server;
 pub mod strict;
 
 use std::time::Duration;
@@ -27,7 +30,7 @@ use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
-use crate::payments::api::post_callback;
+use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::gateways::paypal::start::get_paypal_return;
 use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
@@ -71,7 +74,11 @@ fn index(state: Data<&AppState>) -> Response {
 /// Every route of the service, with its middleware.
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service(&state.public_url);
-    let spec = api.spec_endpoint();
+    let doc = openapi::document(&api.spec());
+    let allow = openapi::AllowOn405(openapi::AllowTable::from_document(&doc, "/api/v1"));
+    let spec = poem::endpoint::make_sync(move |_| {
+        Response::builder().content_type("application/json; charset=utf-8").body(doc.clone())
+    });
     let docs = api.swagger_ui();
     let mut route = Route::new()
         .at("/", get(index))
@@ -79,6 +86,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/readyz", get(readyz))
         .at("/api/v1/openapi.json", get(spec))
         .at("/api/v1/payments/:gateway/callback", post(post_callback))
+        .at("/api/v1/payments/sandbox/:gateway/callback", post(post_sandbox_callback))
         .nest("/api/v1", api)
         .nest("/docs", docs)
         .at("/forms/order", post(post_order_form))
@@ -103,6 +111,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let hsts = state.settings.is_https();
     let max = state.settings.max_body_bytes;
     route
+        .with(allow)
         .with(body::BodyLimit { max, timeout: Duration::from_secs(30) })
         .data(state)
         .with(headers::SecurityHeaders { hsts })

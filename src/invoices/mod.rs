@@ -3,7 +3,7 @@
 //! order is provisioned like any other (the merchant gets a copy of the confirmation).
 //!
 //! `service.rs` owns the rules and the creating transaction, `model.rs` the queries,
-//! `pages.rs` the customer's page; the admin API is `admin/api_invoices.rs`.
+//! `pages.rs` the customer's page; the admin API is `admin/sales/invoices_api.rs`.
 
 pub mod model;
 pub mod pages;

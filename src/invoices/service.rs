@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::admin::audit::Event;
-use crate::admin::auth::AdminPrincipal;
+use crate::admin::access::auth::AdminPrincipal;
+use crate::audit::Event;
 use crate::catalog::model as catalog;
 use crate::crypto::{is_key, mask_email, random_id};
 use crate::http::api_error::ApiError;
@@ -179,6 +179,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 expires_at: invoice.expires_at,
                 item_name,
                 period_days,
+                hold_reason: None,
             };
             orders::insert(c, &order)?;
             model::insert(c, &invoice)?;

@@ -1,5 +1,7 @@
 //! What each outbox job sends. The credentials job is where the temporary password is born:
-//! generated, hashed and stored, then mailed; it never exists anywhere else.
+//! generated, hashed and stored, then mailed; it never exists anywhere else. Every message of
+//! a job carries the same `Message-ID` (from the job's id), so copies of a retried job fold
+//! together in the mailbox, and each hand-over to the transport is recorded first.
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
@@ -17,9 +19,17 @@ fn transient(e: impl std::fmt::Display) -> SendError {
     SendError::Transient(e.to_string())
 }
 
-/// Builds a multipart message from a template.
+/// The job's `Message-ID`: the same for every attempt of the job.
+fn message_id(state: &AppState, job: &Job) -> String {
+    let from = state.settings.mail_from.parse::<Mailbox>().ok();
+    let domain = from.map(|m| m.email.domain().to_string()).unwrap_or_else(|| "keyturn.invalid".into());
+    format!("<{}@{}>", job.id, domain)
+}
+
+/// Builds a multipart message of `job` from a template.
 fn compose(
     state: &AppState,
+    job: &Job,
     to_name: &str,
     to_email: &str,
     template: &str,
@@ -31,11 +41,23 @@ fn compose(
         state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
     let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
     Message::builder()
+        .message_id(Some(message_id(state, job)))
         .from(from)
         .to(Mailbox::new(Some(to_name.to_string()), address))
         .subject(rendered.subject)
         .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
         .map_err(|e| SendError::Permanent(e.to_string()))
+}
+
+/// Hands `message` to the transport once the hand-over is recorded under the job's claim; a
+/// worker that lost its claim sends nothing.
+async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), SendError> {
+    let (now, lease, held) = (state.clock.now(), state.settings.outbox_lease_secs, job.clone());
+    let ours = state.db.write(move |c| Ok(outbox::record_handover(c, &held, now, lease)?)).await.map_err(transient)?;
+    if !ours {
+        return Err(SendError::ClaimLost);
+    }
+    state.mailer.send(message).await
 }
 
 /// Sends the email a job stands for. A job whose subject vanished is done (nothing to send).
@@ -47,6 +69,8 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
         outbox::ACTIVATION => send_activation(state, job).await,
         outbox::MERCHANT_COPY => send_merchant_copy(state, job).await,
         outbox::INVOICE_LINK => send_invoice_link(state, job).await,
+        #[cfg(test)]
+        "test_panic" => panic!("a bug in an email job"),
         other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
     }
 }
@@ -64,8 +88,8 @@ async fn send_credentials(state: &AppState, job: &Job) -> Result<(), SendError> 
         "password_expires": human(creds.password_expires_at),
         "link_expires": human(creds.link_expires_at),
     });
-    let message = compose(state, &creds.account.name, &creds.account.email, "credentials", ctx)?;
-    state.mailer.send(message).await?;
+    let message = compose(state, job, &creds.account.name, &creds.account.email, "credentials", ctx)?;
+    deliver(state, job, message).await?;
     let now = state.clock.now();
     state.db.write(move |c| Ok(orders::mark_provisioned_for_account(c, &account_id, now)?)).await.map_err(transient)?;
     Ok(())
@@ -85,8 +109,8 @@ async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<(), SendE
         "password_expires": human(reset.password_expires_at),
         "login_url": state.link("/cabinet"),
     });
-    let message = compose(state, &reset.account.name, &reset.account.email, "credentials_reset", ctx)?;
-    state.mailer.send(message).await
+    let message = compose(state, job, &reset.account.name, &reset.account.email, "credentials_reset", ctx)?;
+    deliver(state, job, message).await
 }
 
 async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> {
@@ -126,8 +150,8 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
         "login": account.as_ref().map(|a| a.login.clone()).unwrap_or_default(),
         "active_until": active_until.unwrap_or_default(),
     });
-    let message = compose(state, &order.customer_name, &order.email, &job.kind, ctx)?;
-    state.mailer.send(message).await
+    let message = compose(state, job, &order.customer_name, &order.email, &job.kind, ctx)?;
+    deliver(state, job, message).await
 }
 
 async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
@@ -139,8 +163,8 @@ async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
         "login": account.login,
         "login_url": state.link("/cabinet"),
     });
-    let message = compose(state, &account.name, &account.email, "activation", ctx)?;
-    state.mailer.send(message).await
+    let message = compose(state, job, &account.name, &account.email, "activation", ctx)?;
+    deliver(state, job, message).await
 }
 
 /// The merchant's copy of a paid invoice's confirmation: who paid what, through which gateway
@@ -166,8 +190,8 @@ async fn send_merchant_copy(state: &AppState, job: &Job) -> Result<(), SendError
         "gateway": copy.gateway.clone().unwrap_or_default(),
         "paid_at": order.paid_at.map(human).unwrap_or_default(),
     });
-    let message = compose(state, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY, ctx)?;
-    state.mailer.send(message).await
+    let message = compose(state, job, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY, ctx)?;
+    deliver(state, job, message).await
 }
 
 /// The invoice's link, to the customer it is for. Nothing is sent once it is paid or expired.
@@ -189,6 +213,6 @@ async fn send_invoice_link(state: &AppState, job: &Job) -> Result<(), SendError>
         "link": state.link(&format!("/invoice/{}", invoice.id)),
         "expires": human(invoice.expires_at),
     });
-    let message = compose(state, &order.customer_name, &order.email, outbox::INVOICE_LINK, ctx)?;
-    state.mailer.send(message).await
+    let message = compose(state, job, &order.customer_name, &order.email, outbox::INVOICE_LINK, ctx)?;
+    deliver(state, job, message).await
 }

@@ -19,8 +19,8 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
     let (result, abandoned) = state
         .db
         .write(move |c| {
-            crate::admin::model::delete_expired_sessions(c, now, admin_idle)?;
-            crate::admin::idempotency::delete_old(c, now)?;
+            crate::admin::access::model::delete_expired_sessions(c, now, admin_idle)?;
+            crate::idempotency::delete_old(c, now)?;
             let abandoned = crate::payments::ops::model::mark_abandoned(c, now)?;
             Ok(((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?), abandoned))
         })

@@ -1,10 +1,14 @@
-//! The mail worker: claims due outbox jobs, sends them, records the result (retry with
-//! backoff, dead-letter after the cap). On shutdown it finishes the job in hand and stops.
+//! The mail worker: claims due outbox jobs with a short lease that it renews while the job
+//! runs (so a crashed worker's job is taken over within seconds), sends them, records the
+//! result (retry with backoff, dead-letter after the cap). Each job runs under a panic guard:
+//! a panicking job is logged and retried like a failure, the worker goes on. On shutdown it
+//! finishes the job in hand and stops.
 
 use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::db::DbError;
 use crate::jobs::emails::send_job;
 use crate::mail::outbox::{self, Job};
 use crate::mail::transport::SendError;
@@ -13,16 +17,26 @@ use crate::state::AppState;
 /// Runs until `shutdown` turns true.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let poll = Duration::from_millis(state.settings.worker_poll_ms.max(10));
+    // The pool logs the outage's cause; the worker says once that it waits, and once that it resumed.
+    let mut db_down = false;
     loop {
         loop {
             if *shutdown.borrow() {
                 return;
             }
             match run_one(&state).await {
-                Ok(true) => continue,
-                Ok(false) => break,
+                Ok(ran) => {
+                    if std::mem::take(&mut db_down) {
+                        tracing::info!(event = "worker_db_restored", "mail worker reaches the database again");
+                    }
+                    if !ran {
+                        break;
+                    }
+                }
                 Err(e) => {
-                    tracing::warn!(event = "worker_db_error", error = %e, "mail worker cannot reach the database");
+                    if !std::mem::replace(&mut db_down, true) {
+                        tracing::warn!(event = "worker_db_error", error = %e, "mail worker cannot reach the database; retrying every poll");
+                    }
                     break;
                 }
             }
@@ -36,23 +50,71 @@ pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Claims and processes one due job; false when none is due.
-pub async fn run_one(state: &AppState) -> Result<bool, crate::db::DbError> {
+pub async fn run_one(state: &AppState) -> Result<bool, DbError> {
     let now = state.clock.now();
-    let Some(job) = state.db.write(move |c| Ok(outbox::claim(c, now)?)).await? else {
+    let lease = state.settings.outbox_lease_secs;
+    let Some(job) = state.db.write(move |c| Ok(outbox::claim(c, now, lease)?)).await? else {
         return Ok(false);
     };
-    let result = send_job(state, &job).await;
+    if job.handed_over_at.is_some() {
+        tracing::warn!(
+            event = "mail_possible_repeat",
+            job_id = %job.id,
+            kind = %job.kind,
+            attempt = job.attempts,
+            "an earlier attempt handed this email over and no answer was recorded; the customer may get a second copy (same Message-ID)"
+        );
+    }
+    let result = run_guarded(state, &job).await;
     record(state, &job, result).await?;
     Ok(true)
 }
 
-async fn record(state: &AppState, job: &Job, result: Result<(), SendError>) -> Result<(), crate::db::DbError> {
+/// Runs the job on its own task, renewing the lease every third of it. A panic inside the
+/// job becomes a failure of this attempt.
+async fn run_guarded(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let lease = state.settings.outbox_lease_secs;
+    let mut task = tokio::spawn({
+        let (state, job) = (state.clone(), job.clone());
+        async move { send_job(&state, &job).await }
+    });
+    let every = Duration::from_secs((lease / 3).max(1) as u64);
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            joined = &mut task => {
+                return match joined {
+                    Ok(result) => result,
+                    Err(e) if e.is_panic() => {
+                        let message = crate::db::panic_message(e.into_panic().as_ref());
+                        tracing::error!(event = "mail_job_panicked", job_id = %job.id, kind = %job.kind, attempt = job.attempts, panic = %message, "an email job panicked (a bug); the attempt counts as failed");
+                        Err(SendError::Transient(format!("the job panicked: {message}")))
+                    }
+                    Err(e) => Err(SendError::Transient(format!("the job was cancelled: {e}"))),
+                };
+            }
+            _ = beat.tick() => {
+                let (now, held) = (state.clock.now(), job.clone());
+                match state.db.write(move |c| Ok(outbox::heartbeat(c, &held, now, lease)?)).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(event = "mail_claim_lost", job_id = %job.id, kind = %job.kind, "another worker took this email over"),
+                    Err(e) => tracing::warn!(event = "mail_heartbeat_failed", job_id = %job.id, error = %e, "could not renew the email's lease"),
+                }
+            }
+        }
+    }
+}
+
+async fn record(state: &AppState, job: &Job, result: Result<(), SendError>) -> Result<(), DbError> {
     let now = state.clock.now();
-    let id = job.id.clone();
+    let held = job.clone();
     match result {
         Ok(()) => {
             tracing::info!(event = "mail_sent", job_id = %job.id, kind = %job.kind, attempt = job.attempts, "email sent");
-            state.db.write(move |c| Ok(outbox::mark_sent(c, &id, now)?)).await?;
+            state.db.write(move |c| Ok(outbox::mark_sent(c, &held, now)?)).await?;
+        }
+        Err(SendError::ClaimLost) => {
+            tracing::warn!(event = "mail_claim_lost", job_id = %job.id, kind = %job.kind, "another worker took this email over; not sent here");
         }
         Err(e) => {
             let give_up = matches!(e, SendError::Permanent(_)) || job.attempts >= state.settings.outbox_max_attempts;
@@ -63,8 +125,12 @@ async fn record(state: &AppState, job: &Job, result: Result<(), SendError>) -> R
                 tracing::warn!(event = "mail_retry", job_id = %job.id, kind = %job.kind, error = %e, attempt = job.attempts, "email will be retried");
             }
             let msg = e.to_string();
-            state.db.write(move |c| Ok(outbox::mark_failed(c, &id, &msg, retry_at)?)).await?;
+            state.db.write(move |c| Ok(outbox::mark_failed(c, &held, &msg, retry_at)?)).await?;
         }
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "worker_tests.rs"]
+mod tests;

@@ -21,10 +21,8 @@ pub const MERCHANT_COPY: &str = "merchant_copy";
 /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
 pub const INVOICE_LINK: &str = "invoice_link";
 
-/// How long a claimed job is leased before another worker may take it over.
-pub const LEASE_SECS: i64 = 300;
-
-/// A claimed job.
+/// A claimed job. `attempts` is also the claim's identity: every claim increments it, so a
+/// worker whose lease ran out (and was taken over) can no longer heartbeat, hand over or record.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Job {
     #[diesel(sql_type = Text)]
@@ -37,6 +35,10 @@ pub struct Job {
     pub order_id: Option<String>,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    /// Set when an earlier attempt handed the message to the transport and no answer was
+    /// recorded (the process died meanwhile): this attempt may deliver a second copy.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub handed_over_at: Option<i64>,
 }
 
 /// Queues an email; call inside the transaction that made it necessary.
@@ -66,18 +68,19 @@ pub fn enqueue(
 const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = ?1, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= ?2 \
      AND (locked_until IS NULL OR locked_until < ?2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1) \
-     RETURNING id, kind, account_id, order_id, attempts";
+     RETURNING id, kind, account_id, order_id, attempts, handed_over_at";
 
 const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= $2 \
      AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1 \
      FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, account_id, order_id, attempts";
+     RETURNING id, kind, account_id, order_id, attempts, handed_over_at";
 
-/// Claims the next due job (if any) for `LEASE_SECS`. Among jobs queued together the
-/// payment confirmation goes first, then the credentials.
-pub fn claim(conn: &mut DbConn, now: i64) -> QueryResult<Option<Job>> {
-    let until = now + LEASE_SECS;
+/// Claims the next due job (if any) with a lease of `lease_secs`, which the worker renews
+/// while it works ([`heartbeat`]); a job whose worker died is free again once the lease runs
+/// out. Among jobs queued together the payment confirmation goes first, then the credentials.
+pub fn claim(conn: &mut DbConn, now: i64, lease_secs: i64) -> QueryResult<Option<Job>> {
+    let until = now + lease_secs;
     match conn {
         DbConn::Sqlite(c) => {
             diesel::sql_query(CLAIM_SQLITE).bind::<BigInt, _>(until).bind::<BigInt, _>(now).get_result(c).optional()
@@ -88,9 +91,38 @@ pub fn claim(conn: &mut DbConn, now: i64) -> QueryResult<Option<Job>> {
     }
 }
 
+/// The row while `job`'s claim holds it: still pending and not claimed again since (each
+/// claim increments `attempts`). A lease that ran out with nobody taking over still holds.
+macro_rules! held {
+    ($job:expr) => {
+        outbox::table.find(&$job.id).filter(outbox::status.eq("pending")).filter(outbox::attempts.eq($job.attempts))
+    };
+}
+
+/// Renews the lease of a job in hand; false when the claim was lost (another worker took the
+/// job over, or it was cancelled).
+pub fn heartbeat(conn: &mut DbConn, job: &Job, now: i64, lease_secs: i64) -> QueryResult<bool> {
+    let n = diesel::update(held!(job)).set(outbox::locked_until.eq(now + lease_secs)).execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Records, before the message goes to the transport, that it is being handed over (and
+/// renews the lease); a repeat (an earlier hand-over of this job had no recorded answer) is
+/// marked `possible_repeat`. False when the claim was lost: then this worker must not send.
+pub fn record_handover(conn: &mut DbConn, job: &Job, now: i64, lease_secs: i64) -> QueryResult<bool> {
+    let repeat = job.handed_over_at.is_some();
+    let n = diesel::update(held!(job))
+        .set((outbox::handed_over_at.eq(now), outbox::locked_until.eq(now + lease_secs)))
+        .execute(conn)?;
+    if n == 1 && repeat {
+        diesel::update(outbox::table.find(&job.id)).set(outbox::possible_repeat.eq(true)).execute(conn)?;
+    }
+    Ok(n == 1)
+}
+
 /// Marks a claimed job sent (a job cancelled meanwhile, e.g. by an erasure, stays cancelled).
-pub fn mark_sent(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
+pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64) -> QueryResult<usize> {
+    diesel::update(held!(job))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(now),
@@ -101,14 +133,26 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
 }
 
 /// Records a failed attempt: retry at `retry_at`, or dead-letter when `retry_at` is `None`.
-pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: Option<i64>) -> QueryResult<usize> {
+/// The transport answered (refused), so nothing of this attempt reached the customer: the
+/// hand-over mark is cleared.
+pub fn mark_failed(conn: &mut DbConn, job: &Job, error: &str, retry_at: Option<i64>) -> QueryResult<usize> {
     let error: String = error.chars().take(500).collect();
     match retry_at {
-        Some(at) => diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
-            .set((outbox::run_at.eq(at), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
+        Some(at) => diesel::update(held!(job))
+            .set((
+                outbox::run_at.eq(at),
+                outbox::locked_until.eq(None::<i64>),
+                outbox::last_error.eq(error),
+                outbox::handed_over_at.eq(None::<i64>),
+            ))
             .execute(conn),
-        None => diesel::update(outbox::table.find(id).filter(outbox::status.eq("pending")))
-            .set((outbox::status.eq("dead"), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
+        None => diesel::update(held!(job))
+            .set((
+                outbox::status.eq("dead"),
+                outbox::locked_until.eq(None::<i64>),
+                outbox::last_error.eq(error),
+                outbox::handed_over_at.eq(None::<i64>),
+            ))
             .execute(conn),
     }
 }
@@ -116,6 +160,11 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: Option<i6
 /// Jobs not yet sent (pending or leased): what a clean shutdown or a test expects to be 0.
 pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
     outbox::table.filter(outbox::status.eq("pending")).count().get_result(conn)
+}
+
+/// Pending jobs due at `now` (leased ones included): 0 once every due email was dealt with.
+pub fn due_count(conn: &mut DbConn, now: i64) -> QueryResult<i64> {
+    outbox::table.filter(outbox::status.eq("pending")).filter(outbox::run_at.le(now)).count().get_result(conn)
 }
 
 /// Backoff before attempt `attempts + 1`: 30 s doubling, capped at one hour.

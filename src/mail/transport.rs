@@ -74,6 +74,10 @@ pub enum SendError {
     /// The server refused for good (5xx): dead-letter at once.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// Not handed over: another worker took the job over (this one's lease ran out). Nothing
+    /// to record; the job is that worker's now.
+    #[error("the job was taken over by another worker")]
+    ClaimLost,
 }
 
 /// The configured transport.

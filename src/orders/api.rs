@@ -8,6 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::orders::model;
 use crate::orders::service::{create_order, OrderInput};
@@ -57,6 +58,21 @@ pub enum CreateOrderResponse {
     Created(Json<OrderCreated>),
 }
 
+crate::outcomes! {
+    /// `POST /orders`.
+    pub CreateOrderOutcomes(json) {
+        400: "Malformed body (`invalid_body`), or a captcha is configured and `captcha_token` is missing (`captcha_required`).",
+        403: "The captcha was not solved (`captcha_failed`).",
+        422: "A field breaks a rule (`validation_failed`) or the service is not sold (`unknown_service`).",
+        429: "Too many orders from this address (`rate_limited`); retry after `Retry-After` seconds.",
+        503: "The captcha service or the database does not answer (`captcha_unavailable`, `unavailable`).",
+    }
+    /// `GET /orders/{order_id}`.
+    pub GetOrderOutcomes() {
+        404: "No such order (`not_found`).",
+    }
+}
+
 pub struct OrdersApi;
 
 #[OpenApi]
@@ -68,7 +84,7 @@ impl OrdersApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<CreateOrder>,
-    ) -> Result<CreateOrderResponse, ApiError> {
+    ) -> Result<CreateOrderResponse, Fail<CreateOrderOutcomes>> {
         let ip = client_ip(req, &state.settings.trusted_proxies);
         let b = body.0;
         let input = OrderInput {
@@ -89,10 +105,14 @@ impl OrdersApi {
 
     /// An order's status (the id is unguessable; nothing personal is returned).
     #[oai(path = "/orders/:order_id", method = "get", tag = "Tag::Orders")]
-    async fn get_order(&self, state: Data<&AppState>, order_id: Path<String>) -> Result<Json<OrderStatus>, ApiError> {
+    async fn get_order(
+        &self,
+        state: Data<&AppState>,
+        order_id: Path<String>,
+    ) -> Result<Json<OrderStatus>, Fail<GetOrderOutcomes>> {
         let id = order_id.0;
         if !crate::crypto::is_key(&id) {
-            return Err(ApiError::not_found("No such order."));
+            return Err(ApiError::not_found("No such order.").into());
         }
         let order = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await?;
         let order = order.ok_or_else(|| ApiError::not_found("No such order."))?;

@@ -36,6 +36,9 @@ pub struct Order {
     pub item_name: Option<String>,
     /// Days of access bought (snapshot at order time); `None`: the service's current period.
     pub period_days: Option<i32>,
+    /// Why the order, though paid, was given to no account (`account_revoked`,
+    /// `account_suspended`): held for an admin, who refunds it.
+    pub hold_reason: Option<String>,
 }
 
 /// What the customer sees as the item: the invoice's description, else the service's name.
@@ -80,6 +83,17 @@ pub fn mark_paid(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
         orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PENDING_PAYMENT, EXPIRED])),
     )
     .set((orders::status.eq(PAID), orders::paid_at.eq(now), orders::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// `pending_payment`/`expired` → `paid` with a hold `reason`: the money is recorded, nothing is
+/// provisioned. Returns true for the one caller that moved it.
+pub fn mark_held(conn: &mut DbConn, id: &str, reason: &str, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PENDING_PAYMENT, EXPIRED])),
+    )
+    .set((orders::status.eq(PAID), orders::paid_at.eq(now), orders::hold_reason.eq(reason), orders::updated_at.eq(now)))
     .execute(conn)?;
     Ok(n == 1)
 }

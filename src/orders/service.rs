@@ -124,6 +124,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 expires_at: now + ttl,
                 item_name: None,
                 period_days: Some(service.period_days),
+                hold_reason: None,
             };
             model::insert(c, &order)?;
             Ok(Some(order))

@@ -1,12 +1,19 @@
 //! `POST /api/v1/payments/{gateway}/callback`: the raw request goes to the gateway's
 //! adapter, a verified event to the service, and the gateway gets the reply it expects.
+//! `POST /api/v1/payments/sandbox/{gateway}/callback` does the same for the sandbox speaking a
+//! gateway's dialect, verified with the sandbox's own secrets (never the gateway's live ones).
+//! Each gateway's callbacks are rate-limited (429 with `Retry-After`; gateways retry).
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
-use poem::{handler, Request, Response};
+use std::sync::Arc;
+
+use poem::{handler, IntoResponse, Request, Response};
 
 use crate::error::json_error;
-use crate::payments::gateways::{Ack, RawCallback, VerifyError};
+use crate::http::api_error::ApiError;
+use crate::payments::certs::CertError;
+use crate::payments::gateways::{Ack, Gateway, RawCallback, VerifyError};
 use crate::payments::service::apply_event;
 use crate::state::AppState;
 
@@ -18,14 +25,45 @@ pub async fn post_callback(
     body: Vec<u8>,
     state: Data<&AppState>,
 ) -> Response {
-    let Some(gw) = state.gateways.get(&gateway).cloned() else {
-        return json_error(StatusCode::NOT_FOUND, "unknown_gateway", "No such payment gateway is enabled.");
-    };
+    match state.gateways.get(&gateway).cloned() {
+        Some(gw) => receive(req, &body, &state, gw).await,
+        None => json_error(StatusCode::NOT_FOUND, "unknown_gateway", "No such payment gateway is enabled."),
+    }
+}
+
+/// Receives the sandbox's callback in the dialect of `sandbox_dialect`.
+#[handler]
+pub async fn post_sandbox_callback(
+    req: &Request,
+    Path(gateway): Path<String>,
+    body: Vec<u8>,
+    state: Data<&AppState>,
+) -> Response {
+    match state.gateways.sandbox_dialect(&gateway).cloned() {
+        Some(gw) => receive(req, &body, &state, gw).await,
+        None => json_error(StatusCode::NOT_FOUND, "unknown_gateway", "The sandbox does not speak this gateway."),
+    }
+}
+
+/// Verifies one callback with `gw`, applies it, and answers as the gateway expects.
+async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gateway>) -> Response {
+    if let Err(wait) = state.limiters.check_callback(gw.name()) {
+        return ApiError::rate_limited(wait).into_response();
+    }
     let uri = req.original_uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let raw = RawCallback { headers: req.headers(), body: &body, uri: &uri };
+    let raw = RawCallback { headers: req.headers(), body, uri: &uri };
     let verified = match gw.certificate_url(&raw) {
         Some(url) => match state.gateway_certs.get(&state.http, &url).await {
             Ok(pem) => gw.verify_with_certificate(&raw, state.clock.now(), &pem),
+            Err(CertError::Busy(wait)) => {
+                tracing::warn!(
+                    event = "excess_rate_limit_exceeded",
+                    bucket = "certificate_fetch",
+                    gateway = gw.name(),
+                    "certificate fetch budget spent"
+                );
+                return ApiError::rate_limited(wait).into_response();
+            }
             Err(why) => {
                 tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %why, "certificate refused");
                 return json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.");
@@ -53,7 +91,7 @@ pub async fn post_callback(
             };
         }
     };
-    match apply_event(&state, gw.name(), event).await {
+    match apply_event(state, gw.name(), event).await {
         Ok(outcome) => {
             let ack = if outcome.is_refusal() { Ack::Refused } else { Ack::Accepted };
             gw.reply(&raw, ack, state.clock.now())

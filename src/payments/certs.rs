@@ -1,10 +1,16 @@
 //! Gateway signing certificates fetched at callback time (PayPal's `PAYPAL-CERT-URL`): only
 //! from allowed origins (PayPal's own by default), TLS-verified, size-capped, parsed before
-//! use, and cached so a burst of callbacks costs one fetch.
+//! use, and cached so a burst of callbacks costs one fetch. The URL comes from a callback not
+//! yet verified, so outbound work stays bounded whatever callers send: one fetch at a time per
+//! URL, a short timeout, failures remembered for a while, and a global budget of fetches per
+//! minute (beyond it the callback is asked to come back later).
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Mutex;
 
 /// PayPal's API origins, the only default sources of its certificates.
@@ -17,11 +23,39 @@ pub const PAYPAL_ORIGINS: [&str; 4] = [
 
 const MAX_PEM_BYTES: usize = 64 * 1024;
 const MAX_ENTRIES: usize = 32;
+const MAX_FAILURES: usize = 256;
+/// Certificate fetches allowed per minute, all URLs together.
+pub const FETCHES_PER_MINUTE: u32 = 10;
+/// How long a failed fetch is remembered (the same URL is not tried again meanwhile).
+pub const FAILURE_TTL: Duration = Duration::from_secs(600);
+/// Timeout of one certificate fetch.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why no certificate is available for a callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertError {
+    /// Not allowed, not reachable or not a usable certificate (also remembered failures).
+    Refused(String),
+    /// The fetch budget is spent: try again after this many seconds.
+    Busy(u64),
+}
+
+impl std::fmt::Display for CertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertError::Refused(why) => f.write_str(why),
+            CertError::Busy(s) => write!(f, "certificate fetch budget spent; retry in {s} s"),
+        }
+    }
+}
 
 /// The cache of fetched certificates.
 pub struct CertCache {
     origins: Vec<String>,
     cache: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    failures: Mutex<HashMap<String, (Instant, String)>>,
+    in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    budget: DefaultDirectRateLimiter,
 }
 
 /// PayPal serves its signing certificates under this path.
@@ -46,38 +80,100 @@ impl CertCache {
     pub fn new(origins: &[String]) -> CertCache {
         let origins =
             if origins.is_empty() { PAYPAL_ORIGINS.iter().map(|o| o.to_string()).collect() } else { origins.to_vec() };
-        CertCache { origins, cache: Mutex::new(HashMap::new()) }
+        let per_minute = NonZeroU32::new(FETCHES_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+        CertCache {
+            origins,
+            cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            budget: RateLimiter::direct(Quota::per_minute(per_minute)),
+        }
     }
 
-    /// The certificate at `url`, fetched once.
-    pub async fn get(&self, http: &reqwest::Client, url: &str) -> Result<Arc<Vec<u8>>, String> {
+    /// The certificate at `url`, fetched once; a failure is remembered for [`FAILURE_TTL`].
+    pub async fn get(&self, http: &reqwest::Client, url: &str) -> Result<Arc<Vec<u8>>, CertError> {
         if !origin_allowed(url, &self.origins) || !cert_path(url) {
-            return Err("certificate URL is not on an allowed origin and path".into());
+            return Err(CertError::Refused("certificate URL is not on an allowed origin and path".into()));
         }
-        if let Some(pem) = self.cache.lock().await.get(url) {
-            return Ok(pem.clone());
+        if let Some(known) = self.known(url).await {
+            return known;
         }
-        // Fetched without holding the lock, so one slow URL cannot stall every callback.
-        let resp = http.get(url).send().await.map_err(|e| format!("fetching the certificate: {}", e.without_url()))?;
-        if !resp.status().is_success() {
-            return Err(format!("certificate URL answered {}", resp.status()));
+        // One fetch per URL at a time: concurrent callbacks naming it wait for its outcome.
+        let gate = self.in_flight.lock().await.entry(url.to_string()).or_default().clone();
+        let result = {
+            let _held = gate.lock().await;
+            match self.known(url).await {
+                Some(known) => known,
+                None => self.fetch_and_remember(http, url).await,
+            }
+        };
+        let mut in_flight = self.in_flight.lock().await;
+        if Arc::strong_count(&gate) <= 2 {
+            in_flight.remove(url);
         }
-        if resp.content_length().is_some_and(|n| n > MAX_PEM_BYTES as u64) {
-            return Err("certificate too large".into());
-        }
-        let body = resp.bytes().await.map_err(|e| format!("reading the certificate: {}", e.without_url()))?;
-        if body.len() > MAX_PEM_BYTES {
-            return Err("certificate too large".into());
-        }
-        crate::payments::gateways::paypal::public_key(&body)?;
-        let mut cache = self.cache.lock().await;
-        if cache.len() >= MAX_ENTRIES {
-            cache.clear();
-        }
-        let pem = Arc::new(body.to_vec());
-        cache.insert(url.to_string(), pem.clone());
-        Ok(pem)
+        result
     }
+
+    /// What is already known about `url`: its certificate, or a recent failure.
+    async fn known(&self, url: &str) -> Option<Result<Arc<Vec<u8>>, CertError>> {
+        if let Some(pem) = self.cache.lock().await.get(url) {
+            return Some(Ok(pem.clone()));
+        }
+        let failures = self.failures.lock().await;
+        let (at, why) = failures.get(url)?;
+        (at.elapsed() < FAILURE_TTL).then(|| Err(CertError::Refused(format!("{why} (remembered)"))))
+    }
+
+    async fn fetch_and_remember(&self, http: &reqwest::Client, url: &str) -> Result<Arc<Vec<u8>>, CertError> {
+        if let Err(not_until) = self.budget.check() {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            return Err(CertError::Busy(wait.as_secs().max(1)));
+        }
+        match fetch(http, url).await {
+            Ok(pem) => {
+                let pem = Arc::new(pem);
+                let mut cache = self.cache.lock().await;
+                if cache.len() >= MAX_ENTRIES {
+                    cache.clear();
+                }
+                cache.insert(url.to_string(), pem.clone());
+                Ok(pem)
+            }
+            Err(why) => {
+                let mut failures = self.failures.lock().await;
+                if failures.len() >= MAX_FAILURES {
+                    failures.retain(|_, (at, _)| at.elapsed() < FAILURE_TTL);
+                    if failures.len() >= MAX_FAILURES {
+                        failures.clear();
+                    }
+                }
+                failures.insert(url.to_string(), (Instant::now(), why.clone()));
+                Err(CertError::Refused(why))
+            }
+        }
+    }
+}
+
+/// One fetch: short timeout, size cap, and the body must hold a usable key.
+async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
+    let resp = http
+        .get(url)
+        .timeout(FETCH_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| format!("fetching the certificate: {}", e.without_url()))?;
+    if !resp.status().is_success() {
+        return Err(format!("certificate URL answered {}", resp.status()));
+    }
+    if resp.content_length().is_some_and(|n| n > MAX_PEM_BYTES as u64) {
+        return Err("certificate too large".into());
+    }
+    let body = resp.bytes().await.map_err(|e| format!("reading the certificate: {}", e.without_url()))?;
+    if body.len() > MAX_PEM_BYTES {
+        return Err("certificate too large".into());
+    }
+    crate::payments::gateways::paypal::public_key(&body)?;
+    Ok(body.to_vec())
 }
 
 #[cfg(test)]

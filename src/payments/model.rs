@@ -77,10 +77,34 @@ pub fn find_by_gateway_id(conn: &mut DbConn, gateway: &str, gateway_payment_id: 
         .optional()
 }
 
+/// [`find_by_gateway_id`] holding the payment's row lock for the rest of the transaction
+/// (PostgreSQL; SQLite writers are already serialised): what is read is what gets updated.
+pub fn find_by_gateway_id_locked(
+    conn: &mut DbConn,
+    gateway: &str,
+    gateway_payment_id: &str,
+) -> QueryResult<Option<Payment>> {
+    if let DbConn::Pg(pg) = conn {
+        return payments::table
+            .filter(payments::gateway.eq(gateway))
+            .filter(payments::gateway_payment_id.eq(gateway_payment_id))
+            .for_update()
+            .first(pg)
+            .optional();
+    }
+    find_by_gateway_id(conn, gateway, gateway_payment_id)
+}
+
 pub fn insert(conn: &mut DbConn, p: &Payment) -> QueryResult<usize> {
     diesel::insert_into(payments::table).values(p).execute(conn)
 }
 
+/// Every status, lowest rank first.
+const STATUSES: [&str; 8] =
+    ["pending", "requires_action", "authorized", "failed", "cancelled", "succeeded", "partially_refunded", "refunded"];
+
+/// Moves the payment to `status` only from a status of lower rank (the rank is in the SQL, so
+/// whatever was read before, a payment never moves back); returns the rows changed.
 pub fn update_status(
     conn: &mut DbConn,
     id: &str,
@@ -88,7 +112,8 @@ pub fn update_status(
     three_ds: Option<&str>,
     now: i64,
 ) -> QueryResult<usize> {
-    diesel::update(payments::table.find(id))
+    let lower: Vec<&str> = STATUSES.into_iter().filter(|s| status_rank(s) < status_rank(status)).collect();
+    diesel::update(payments::table.find(id).filter(payments::status.eq_any(lower)))
         .set((payments::status.eq(status), payments::three_ds.eq(three_ds), payments::updated_at.eq(now)))
         .execute(conn)
 }

@@ -200,6 +200,13 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
                 esc(&order.id)
             ),
         ),
+        orders::PAID if order.hold_reason.is_some() => page(
+            StatusCode::OK,
+            product,
+            "Payment held",
+            "<p>Your payment is received, but it is held: the account for this address cannot be given access \
+             right now.</p><p>The shop will review it and contact you or refund the payment.</p>",
+        ),
         orders::PAID | orders::PROVISIONED => page(
             StatusCode::OK,
             product,

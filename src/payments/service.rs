@@ -32,6 +32,9 @@ pub enum Outcome {
     AlreadyPaid,
     /// A success for a payment that was already refunded or cancelled.
     Stale,
+    /// Paid for an address whose account is revoked (or erased) or suspended: the order is
+    /// `paid` with a hold reason, nothing is provisioned; an admin refunds it.
+    HeldAccount,
     /// Recorded (failure, pending, refund, unknown type): no provisioning.
     Recorded,
 }
@@ -39,7 +42,10 @@ pub enum Outcome {
 impl Outcome {
     /// True when we refuse the money (the gateway may reverse it if it can).
     pub fn is_refusal(self) -> bool {
-        matches!(self, Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid | Outcome::Held3ds)
+        matches!(
+            self,
+            Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid | Outcome::Held3ds | Outcome::HeldAccount
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +58,7 @@ impl Outcome {
             Outcome::Held3ds => "held_3ds",
             Outcome::AlreadyPaid => "already_paid",
             Outcome::Stale => "stale",
+            Outcome::HeldAccount => "held_account",
             Outcome::Recorded => "recorded",
         }
     }
@@ -89,6 +96,7 @@ fn kind_str(kind: &EventKind) -> String {
         EventKind::Failed => "failed".into(),
         EventKind::RequiresAction => "requires_action".into(),
         EventKind::Refunded => "refunded".into(),
+        EventKind::PartiallyRefunded => "partially_refunded".into(),
         EventKind::Cancelled => "cancelled".into(),
         EventKind::Other(s) => format!("other:{s}"),
     }
@@ -101,6 +109,7 @@ fn payment_status(kind: &EventKind) -> Option<&'static str> {
         EventKind::Failed => "failed",
         EventKind::RequiresAction => "requires_action",
         EventKind::Refunded => "refunded",
+        EventKind::PartiallyRefunded => "partially_refunded",
         EventKind::Cancelled => "cancelled",
         EventKind::Other(_) => return None,
     })
@@ -186,11 +195,18 @@ fn decide(
 ) -> Result<(Outcome, String), TxError> {
     // On PostgreSQL, events about one order are applied one at a time: the row lock makes
     // the second see what the first committed (READ COMMITTED), so it becomes a duplicate
-    // instead of a false "second payment".
-    if let Some(id) = ev.order_id.as_deref().filter(|id| crate::crypto::is_key(id)) {
+    // instead of a false "second payment". An event naming only the gateway's payment locks
+    // that payment's order too (found by an unlocked read: a payment never changes order),
+    // and every event then locks the payment row — always order first, then payment, so two
+    // events cannot deadlock — so its status is judged and moved on what was last committed.
+    let lock_order = match ev.order_id.as_deref() {
+        Some(id) => Some(id.to_string()).filter(|id| crate::crypto::is_key(id)),
+        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id),
+    };
+    if let Some(id) = &lock_order {
         orders::lock(c, id)?;
     }
-    let previous = model::find_by_gateway_id(c, gateway, &ev.payment_id)?;
+    let previous = model::find_by_gateway_id_locked(c, gateway, &ev.payment_id)?;
     let order = match ev.order_id.as_deref() {
         Some(id) if crate::crypto::is_key(id) => orders::find_by_id(c, id)?,
         _ => None,
@@ -229,11 +245,14 @@ fn decide(
     }
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
+    let refund = matches!(ev.kind, EventKind::Refunded | EventKind::PartiallyRefunded);
     let ours = match &previous {
-        Some(p) if ev.kind == EventKind::Refunded => crate::payments::ops::model::confirmed_refunds(c, &p.id)?,
+        Some(p) if refund => crate::payments::ops::model::confirmed_refunds(c, &p.id)?,
         _ => 0,
     };
-    let partial = ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev, ours);
+    // A gateway that says the refund is partial is believed whatever the amount it reports.
+    let partial = ev.kind == EventKind::PartiallyRefunded
+        || (ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev, ours));
     let status = if partial { "partially_refunded" } else { status };
     // The capture of the authorisation that provisioned the order (provision_on_authorization).
     let captured_after_provisioning = match &previous {
@@ -242,8 +261,14 @@ fn decide(
         }
         _ => false,
     };
-    if let (Some(p), EventKind::Refunded, false) = (&previous, &ev.kind, ev.event_id.starts_with("op:")) {
-        model::note_outside_refund(c, &p.id, ev.amount_minor.unwrap_or(p.captured_minor), !partial)?;
+    if let (Some(p), true, false) = (&previous, refund, ev.event_id.starts_with("op:")) {
+        // A partial refund counts what it reports only below what was captured (else nothing).
+        let amount = match ev.amount_minor {
+            Some(a) if !partial || a < p.captured_minor => a,
+            _ if partial => 0,
+            _ => p.captured_minor,
+        };
+        model::note_outside_refund(c, &p.id, amount, !partial)?;
     }
     save_payment(c, gateway, &order, ev, previous, status, now)?;
     if ev.kind == EventKind::Refunded && !partial {
@@ -280,6 +305,13 @@ fn decide(
     }
     // The conditional update takes the order's row lock first: of two concurrent events
     // for one order, exactly one moves it; the other sees it paid.
+    if let Some(reason) = crate::accounts::service::hold_reason(c, &order.email)? {
+        if !orders::mark_held(c, &order.id, reason, now)? {
+            return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
+        }
+        tracing::warn!(event = "payment_held_account", order_id = %order.id, gateway, reason, "paid for an account that cannot use it: held for an admin");
+        return Ok((Outcome::HeldAccount, format!("{reason}: nothing provisioned; refund the payment")));
+    }
     if !orders::mark_paid(c, &order.id, now)? {
         return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
     }

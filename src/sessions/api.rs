@@ -5,8 +5,8 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
-use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
+use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::sessions::service;
 use crate::state::AppState;
@@ -47,6 +47,20 @@ pub enum LogoutResponse {
     Done(#[oai(header = "Set-Cookie")] String),
 }
 
+crate::outcomes! {
+    /// `POST /session`.
+    pub LoginOutcomes(json) {
+        401: "Wrong login or password (`invalid_credentials`), or the temporary password expired (`temporary_password_expired`).",
+        403: "The email is not verified yet (`email_not_verified`) or the account is suspended (`account_suspended`).",
+        429: "Too many attempts from this address (`rate_limited`) or on this account (`too_many_attempts`).",
+        503: "Password checks are saturated (`server_busy`) or the database does not answer (`unavailable`).",
+    }
+    /// `DELETE /session`.
+    pub LogoutOutcomes() {
+        403: "The request came from another origin (`csrf_rejected`).",
+    }
+}
+
 pub struct SessionApi;
 
 #[OpenApi]
@@ -58,7 +72,7 @@ impl SessionApi {
         state: Data<&AppState>,
         req: &Request,
         body: Json<LoginRequest>,
-    ) -> Result<LoginResponse, ApiError> {
+    ) -> Result<LoginResponse, Fail<LoginOutcomes>> {
         let ip = client_ip(req, &state.settings.trusted_proxies);
         let (token, must_change) = service::login(&state, ip, &body.login, &body.password).await?;
         Ok(LoginResponse::Ok(
@@ -69,7 +83,11 @@ impl SessionApi {
 
     /// Log out (ends the session server-side).
     #[oai(path = "/session", method = "delete", tag = "Tag::Session")]
-    async fn delete_session(&self, state: Data<&AppState>, req: &Request) -> Result<LogoutResponse, ApiError> {
+    async fn delete_session(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<LogoutResponse, Fail<LogoutOutcomes>> {
         service::check_origin(&state, req)?;
         service::logout(&state, req).await?;
         Ok(LogoutResponse::Done(service::clear_cookie(&state)))

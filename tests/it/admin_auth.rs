@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use keyturn::admin::totp::code_at;
+use keyturn::admin::access::totp::code_at;
 use serde_json::json;
 
 use crate::harness::admin::ADMIN_COOKIE;

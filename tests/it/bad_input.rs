@@ -149,8 +149,21 @@ async fn control_characters_and_bad_fields_are_422() {
         let allowed = if code == "unknown_service" { ["unknown_service", "validation_failed"] } else { [code, code] };
         assert!(got == 422 && allowed.contains(&v["error"].as_str().unwrap_or("")), "{case}: {got} {v}");
     }
-    // Nothing was sent to the injected address.
-    app.mail.assert_count_after("victim@example.test", Kind::Any, 0, std::time::Duration::ZERO).await;
+    // Refused means nothing stored: no order exists that could ever be paid or mailed.
+    let operator = app.admin("operator").await;
+    let stored = json_status(operator.get("/orders").await, 200).await;
+    assert_eq!(stored["orders"].as_array().map(Vec::len), Some(0), "a refused order was stored: {stored}");
+
+    // The same address with a clean order is mailed, to that address alone; the address an
+    // injected header named gets nothing, now that every email of the flow has gone out.
+    let order = json_status(app.post_json("/api/v1/orders", &order_json("Eve", &email)).await, 201).await;
+    app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
+    let mail = app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await;
+    assert_eq!(mail.to, vec![email.clone()], "envelope recipients");
+    assert!(mail.header("bcc").is_none() && !String::from_utf8_lossy(&mail.raw).contains("victim@"));
+    assert_eq!(app.mail.count(&email, Kind::Any), 2);
+    assert_eq!(app.mail.count("victim@example.test", Kind::Any), 0);
     app.stop().await;
 }
 

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::browser::browser_or_skip;
+use crate::harness::browser::{browser_or_skip, processes_using};
 
 fn credentials_from(mail_dir: &Path, to: &str) -> Option<(String, String, String)> {
     for entry in std::fs::read_dir(mail_dir).ok()? {
@@ -120,4 +120,20 @@ async fn a_customer_pays_and_confirms_in_a_real_browser() {
     browser.click("button[type=submit]").await;
     browser.wait_for_text("already used", Duration::from_secs(10)).await;
     app.stop().await;
+}
+
+/// Chromium ends with the test that started it (it used to outlive chromedriver).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_ends_with_its_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("chromium-profile");
+    let Some(browser) = browser_or_skip(&profile).await else { return };
+    browser.goto("about:blank").await;
+    assert!(processes_using(&profile) > 0, "the running browser is not seen by its profile");
+    drop(browser);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while processes_using(&profile) > 0 {
+        assert!(Instant::now() < deadline, "{} Chromium processes outlived their test", processes_using(&profile));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -27,10 +27,12 @@ async fn fifty_concurrent_duplicate_callbacks_provision_once() {
     let again = app.signed_callback(&random_id("evt"), app.clock.now(), &body).await;
     assert_eq!(again.status(), 200);
 
-    app.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
     assert_eq!(app.mail.count(&email, Kind::Confirmation), 1);
     assert_eq!(app.mail.count(&email, Kind::Any), 2);
     assert_eq!(app.order_status(&order_id).await, "provisioned");
+    app.assert_provisioned_once(&email, &order_id).await;
+    app.assert_no_pending_jobs().await;
     app.stop().await;
 }
 
@@ -57,8 +59,10 @@ async fn duplicates_across_two_instances_provision_once() {
     assert_eq!(b.signed_callback(&random_id("evt"), b.clock.now(), &body).await.status(), 200);
     a.mail.credentials(&email, 1).await;
     b.wait_for_status(&order_id, "provisioned").await;
-    a.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
+    b.run_pending_jobs().await;
+    a.assert_mail_count(&email, Kind::Credentials, 1).await;
     assert_eq!(a.mail.count(&email, Kind::Any), 2);
+    b.assert_provisioned_once(&email, &order_id).await;
     b.stop().await;
     a.stop().await;
 }
@@ -140,7 +144,7 @@ async fn callbacks_failing_verification_are_refused_and_provision_nothing() {
     assert_error(resp, 415, "unsupported_media_type").await;
     expect("text/plain", email, order);
 
-    tokio::time::sleep(QUIET).await;
+    app.run_pending_jobs().await;
     for (case, email, order) in &cases {
         assert_eq!(app.order_status(order).await, "pending_payment", "{case}");
         assert_eq!(app.mail.count(email, Kind::Any), 0, "{case} sent email");
@@ -185,7 +189,7 @@ async fn unpayable_callbacks_are_acknowledged_but_provision_nothing() {
     let body = app.success_body(unknown, &random_id("pay"), "authenticated").await;
     assert_eq!(app.signed_callback(&random_id("evt"), app.clock.now(), &body).await.status(), 200);
 
-    tokio::time::sleep(QUIET).await;
+    app.run_pending_jobs().await;
     for (case, email, order_id) in placed {
         let status = app.order_status(&order_id).await;
         if case == "payment failed" {
@@ -218,7 +222,7 @@ async fn refund_arriving_before_success_blocks_provisioning() {
     let success = app.success_body(&order_id, &pay, "authenticated").await;
     assert_eq!(app.signed_callback(&random_id("evt"), app.clock.now(), &success).await.status(), 200);
 
-    tokio::time::sleep(QUIET).await;
+    app.run_pending_jobs().await;
     let status = app.order_status(&order_id).await;
     assert!(!["paid", "provisioned"].contains(&status.as_str()), "refunded payment provisioned: {status}");
     assert_eq!(app.mail.count(&email, Kind::Credentials), 0);
@@ -251,7 +255,7 @@ async fn not_performed_3ds_provisions_when_the_policy_accepts_it() {
     let email = unique_email();
     let order_id = app.order(&email).await;
     app.pay_by_callback(&order_id, "failed").await;
-    app.mail.assert_count_after(&email, Kind::Any, 0, QUIET).await;
+    app.assert_mail_count(&email, Kind::Any, 0).await;
     assert_eq!(app.order_status(&order_id).await, "pending_payment");
     app.stop().await;
 }
@@ -268,7 +272,7 @@ async fn with_the_sandbox_disabled_sandbox_payments_do_nothing() {
     let resp = app.signed_callback(&random_id("evt"), app.clock.now(), &body).await;
     assert!(resp.status().is_client_error(), "sandbox callback while disabled: {}", resp.status());
 
-    app.mail.assert_count_after(&email, Kind::Any, 0, QUIET).await;
+    app.assert_mail_count(&email, Kind::Any, 0).await;
     assert_eq!(app.order_status(&order_id).await, "pending_payment");
     app.stop().await;
 }

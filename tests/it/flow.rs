@@ -53,9 +53,7 @@ async fn full_flow_through_sandbox_pages_with_3ds_challenge() {
     assert_eq!(kinds, vec![Kind::Confirmation, Kind::Credentials], "emails in order");
     app.wait_for_status(&order_id, "provisioned").await;
     assert_eq!(creds.link, format!("{}/verify-email?token={}", app.public_url, creds.token));
-    let local_part = email.split('@').next().unwrap();
-    // Not derived from the address or the name ("ada" alone would match a random login now and then).
-    assert!(!creds.login.contains(local_part) && !creds.login.to_lowercase().contains("lovelace"));
+    // That logins are random (not derived, not sequential): logins_are_random_not_derived_nor_sequential.
 
     // Opening the link shows a confirm page; it does not use the token up.
     let page = browser.client.get(&creds.link).send().await.unwrap();
@@ -213,5 +211,51 @@ async fn token_pages_and_private_answers_carry_security_headers() {
     let me = c.me().await;
     assert!(header(&me, "cache-control").contains("no-store"), "private answer cacheable");
     assert_eq!(header(&me, "x-content-type-options"), "nosniff");
+    app.stop().await;
+}
+
+/// The longest run of equal characters at the start of both strings.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_are_random_not_derived_nor_sequential() {
+    let app = TestApp::builder().start().await;
+    let mut logins = vec![];
+    for i in 0..6 {
+        // Addresses and names a derived login would show: the same person, numbered.
+        let email = format!("ada.lovelace.{i}.{}@example.test", hex::encode(rand::random::<[u8; 3]>()));
+        let body = json!({"service": "demo", "name": format!("Ada Lovelace {i}"), "email": email});
+        let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+        app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
+        let login = app.mail.credentials(&email, 1).await.login;
+        let local = email.split('@').next().unwrap().to_lowercase();
+        // No five characters in a row from the address or the name.
+        let lower = login.to_lowercase();
+        for source in [local.as_str(), "adalovelace", "ada-lovelace", "ada_lovelace"] {
+            let chars: Vec<char> = source.chars().collect();
+            for w in chars.windows(5) {
+                let w: String = w.iter().collect();
+                assert!(!lower.contains(&w), "login {login} contains {w:?} from {source}");
+            }
+        }
+        logins.push(login);
+    }
+    // The part after the common `kt-` prefix differs everywhere: a counter or a timestamp would
+    // share a long prefix or suffix between accounts made one after another, or differ in a
+    // character or two (pairs of random 10-letter logins differ in about 10).
+    let tails: Vec<String> = logins.iter().map(|l| l.trim_start_matches("kt-").to_string()).collect();
+    for (i, a) in tails.iter().enumerate() {
+        assert!(a.len() >= 8, "login {} is too short to be random", logins[i]);
+        for b in &tails[i + 1..] {
+            assert_ne!(a, b, "the same login twice: {logins:?}");
+            let rev = |s: &str| s.chars().rev().collect::<String>();
+            assert!(common_prefix(a, b) < 5, "common prefix: {logins:?}");
+            assert!(common_prefix(&rev(a), &rev(b)) < 5, "common suffix: {logins:?}");
+            let differing = a.chars().zip(b.chars()).filter(|(x, y)| x != y).count();
+            assert!(differing >= 5, "{a} and {b} differ in {differing} places only: {logins:?}");
+        }
+    }
     app.stop().await;
 }

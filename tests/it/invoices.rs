@@ -125,7 +125,7 @@ async fn invoice_for_a_service_is_paid_through_its_link() {
     assert_eq!(entry["actor"], operator.username.as_str());
     assert_eq!(entry["target"], invoice_id);
     assert_eq!(entry["after"]["order_id"], order_id);
-    app.mail.assert_count_after(&merchant, Kind::Any, 1, QUIET).await;
+    app.assert_mail_count(&merchant, Kind::Any, 1).await;
     app.stop().await;
 }
 
@@ -182,8 +182,8 @@ async fn free_description_invoice_creates_an_account_without_service_access() {
     let again = app.mail.wait_for(&email, Kind::Confirmation, 2, MAIL_TIMEOUT).await;
     assert!(again.text.contains(&format!("recorded in your existing account ({})", creds.login)), "{}", again.text);
     // The confirmation says it all: no "access extended" email for an item that grants no access.
-    app.mail.assert_count_after(&email, Kind::Other, 0, QUIET).await;
-    app.mail.assert_count_after(&email, Kind::Credentials, 1, QUIET).await;
+    app.assert_mail_count(&email, Kind::Other, 0).await;
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
     app.stop().await;
 }
 
@@ -362,7 +362,7 @@ async fn the_link_can_be_emailed_to_the_customer() {
     // Without send_email nothing is sent: the admin copies the link.
     let quiet = unique_email();
     invoice(&operator, json!({"name": "Alan", "email": quiet, "service": "demo"})).await;
-    app.mail.assert_count_after(&quiet, Kind::Any, 0, QUIET).await;
+    app.assert_mail_count(&quiet, Kind::Any, 0).await;
     let entry = &app.admin("owner").await.audit("action=invoice.create").await[1];
     assert_eq!(entry["after"]["link_emailed"], true, "{entry}");
     app.stop().await;

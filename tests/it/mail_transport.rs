@@ -14,8 +14,23 @@ async fn credentials_email_goes_out_over_starttls() {
     assert_eq!(creds.link, format!("{}/verify-email?token={}", app.public_url, creds.token));
     app.wait_for_status(&order_id, "provisioned").await;
     assert_eq!(app.mail.count(&email, Kind::Confirmation), 1);
-    // Nothing went the plain way.
-    assert_eq!(MailBox::new(smtp::shared().store.clone()).count(&email, Kind::Any), 0);
+    // Both emails travelled inside a TLS session: STARTTLS was negotiated and the address
+    // never crossed the wire in clear text.
+    let mails = app.mail.to(&email);
+    assert_eq!(mails.len(), 2);
+    for mail in mails {
+        assert!(mail.tls, "{:?} was sent in clear text", mail.subject);
+    }
+    app.stop().await;
+}
+
+/// The control for the test above: the same server, but plain SMTP; its emails are seen in clear.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_smtp_to_the_same_server_is_seen_in_clear_text() {
+    let app = TestApp::builder().plain_to_starttls_server().start().await;
+    let (email, _, _) = app.provisioned().await;
+    let mail = app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await;
+    assert!(!mail.tls, "a plain SMTP session counted as TLS");
     app.stop().await;
 }
 
@@ -48,7 +63,7 @@ async fn without_smtp_emails_are_written_as_eml_files() {
             .unwrap_or_default();
         let captured: Vec<Mail> = files
             .into_iter()
-            .map(|raw| smtp::Captured { to: vec![email.clone()], raw })
+            .map(|raw| smtp::Captured { to: vec![email.clone()], raw, tls: false })
             .filter(|c| String::from_utf8_lossy(&c.raw).contains(&email))
             .map(|c| Mail::from_captured(&c))
             .collect();

@@ -135,3 +135,48 @@ async fn database_outage_answers_503_and_recovers_without_restart() {
     app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
     app.stop().await;
 }
+
+/// A database that does not answer is named as such ("Connection refused"), not as a bad URL.
+#[test]
+fn an_unreachable_database_is_reported_with_its_real_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_string_lossy().into_owned();
+    let port = crate::harness::process::free_port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/keyturn");
+    let out = keyturn(&["migrate"], &[("KEYTURN_DATA_DIR", &data), ("KEYTURN_DATABASE_URL", &url)]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(said.to_lowercase().contains("connection refused"), "the cause is not named:\n{said}");
+    assert!(!said.contains("Invalid connection url"), "reported as a bad URL:\n{said}");
+}
+
+/// The real binary during a PostgreSQL outage: the cause is logged once (not once per
+/// attempt), the recovery once, and requests meanwhile get 503.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_logged_once_with_its_cause() {
+    if db::base_url().is_none() {
+        eprintln!("skipped: needs {} (an outage of a SQLite file is not a thing)", db::ENV);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut instance =
+        crate::harness::process::Instance::new(&dir.path().join("data"), smtp::shared().addr.port()).await;
+    let mut life = instance.serve().await;
+    let app = life.driver(smtp::shared().store.clone());
+    let pg = instance.database();
+    let down = pg.clone();
+    tokio::task::spawn_blocking(move || set_connections(&down, false)).await.unwrap();
+    let during = (0..6).map(|_| app.get("/readyz"));
+    for resp in futures_util::future::join_all(during).await {
+        assert_eq!(resp.status(), 503);
+    }
+    tokio::task::spawn_blocking(move || set_connections(&pg, true)).await.unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200, "recovered without a restart");
+    life.kill();
+    let logs = life.logs();
+    assert_eq!(logs.matches("db_connect_failed").count(), 1, "the outage flooded the log:\n{logs}");
+    assert!(logs.contains("not currently accepting connections"), "the cause is not named:\n{logs}");
+    assert!(logs.contains("db_connect_restored"), "the recovery is not logged:\n{logs}");
+    assert!(!logs.contains("Invalid connection url"), "reported as a bad URL:\n{logs}");
+    assert!(logs.matches("worker_db_error").count() <= 1, "the mail worker flooded the log:\n{logs}");
+}

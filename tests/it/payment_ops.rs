@@ -42,6 +42,7 @@ async fn a_manual_capture_provisions_only_when_captured() {
     assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
     // The sandbox's own capture callback arrives too: still exactly one credentials email.
     app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
+    app.assert_provisioned_once(&email, &order_id).await;
     let entry = &operator.audit_as_owner(&app, "action=payment.capture").await;
     assert!(entry.iter().any(|e| e["target"] == pay_id && e["outcome"] == "success"), "{entry:?}");
     app.stop().await;
@@ -199,7 +200,7 @@ async fn reauthentication_asks_for_the_totp_code_when_enrolled_and_is_audited() 
     assert_error(operator.post("/session/reauth", &password).await, 403, "totp_required").await;
     let wrong = json!({"password": operator.password, "totp": "000000"});
     assert_error(operator.post("/session/reauth", &wrong).await, 403, "invalid_credentials").await;
-    let code = keyturn::admin::totp::code_at(&secret, app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(&secret, app.clock.now()).unwrap();
     let right = json!({"password": operator.password, "totp": code});
     assert_eq!(operator.post("/session/reauth", &right).await.status(), 204);
     // A code works once.
@@ -265,7 +266,7 @@ async fn a_stolen_session_cannot_bind_its_own_authenticator_or_refund_without_th
     let operator = app.admin("operator").await;
     app.clock.advance(6 * 60);
     let v = json_status(operator.post("/me/totp", &json!({})).await, 200).await;
-    let code = keyturn::admin::totp::code_at(v["secret"].as_str().unwrap(), app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(v["secret"].as_str().unwrap(), app.clock.now()).unwrap();
     let confirm = operator.post("/me/totp/confirm", &json!({"code": code})).await;
     assert_error(confirm, 403, "reauthentication_required").await;
     assert_eq!(operator.post("/session/reauth", &json!({"password": operator.password})).await.status(), 204);

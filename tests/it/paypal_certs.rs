@@ -60,14 +60,19 @@ fn serve_cert(hits: Data<&Arc<AtomicUsize>>) -> &'static str {
     PUBLIC_KEY
 }
 
-async fn cert_server() -> (String, Arc<AtomicUsize>) {
+/// A certificate origin answering with `handler`, which counts its requests.
+async fn origin_with<H: poem::Endpoint + 'static>(handler: H) -> (String, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
-    let app = Route::new().at("/v1/notifications/certs/:id", serve_cert).data(hits.clone());
+    let app = Route::new().at("/v1/notifications/certs/:id", handler).data(hits.clone());
     tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
     (format!("http://{addr}"), hits)
+}
+
+async fn cert_server() -> (String, Arc<AtomicUsize>) {
+    origin_with(serve_cert).await
 }
 
 fn sign(message: &str) -> String {
@@ -127,5 +132,92 @@ async fn paypal_certificates_are_fetched_from_allowed_origins_only_and_cached() 
     app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
     app.mail.assert_count_after(&email, Kind::Credentials, 1, std::time::Duration::from_millis(500)).await;
     assert_eq!(hits.load(Ordering::SeqCst), 1, "the certificate is fetched once, then cached");
+    app.stop().await;
+}
+
+/// A certificate origin that answers 404 to everything, counting requests.
+async fn missing_cert_server() -> (String, Arc<AtomicUsize>) {
+    #[handler]
+    fn missing(hits: Data<&Arc<AtomicUsize>>) -> poem::http::StatusCode {
+        hits.fetch_add(1, Ordering::SeqCst);
+        poem::http::StatusCode::NOT_FOUND
+    }
+    origin_with(missing).await
+}
+
+/// A certificate origin that accepts connections and never answers, counting connections.
+async fn hanging_cert_server() -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        let mut held = vec![];
+        while let Ok((s, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    (format!("http://{addr}"), hits)
+}
+
+fn forged_body() -> String {
+    json!({"id": "WH-FORGED", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"id": "CAP-F"}}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_callbacks_cannot_drive_unbounded_certificate_fetches() {
+    let (origin, hits) = missing_cert_server().await;
+    let app = TestApp::builder().set("paypal_webhook_id", "WH-FETCH").set("paypal_cert_origins", &origin).start().await;
+    let body = forged_body();
+    let budget = keyturn::payments::certs::FETCHES_PER_MINUTE as usize;
+    let mut answers = vec![];
+    for i in 0..budget + 5 {
+        // Each forged callback names a fresh certificate path.
+        let url = format!("{origin}/v1/notifications/certs/FRESH-{i}");
+        let resp = paypal_callback(&app, &body, &url, &format!("T-{i}"), true).await;
+        let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+        let status = resp.status().as_u16();
+        let v: serde_json::Value = resp.json().await.unwrap();
+        answers.push((status, v["error"].as_str().unwrap_or("").to_string(), retry));
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), budget, "outbound fetches beyond the budget");
+    for (status, code, _) in &answers[..budget] {
+        assert_eq!((*status, code.as_str()), (400, "invalid_signature"));
+    }
+    for (status, code, retry) in &answers[budget..] {
+        assert_eq!((*status, code.as_str()), (429, "rate_limited"));
+        assert!(retry.is_some(), "429 without Retry-After");
+    }
+    // A URL that failed is not fetched again for a while.
+    let failed = format!("{origin}/v1/notifications/certs/FRESH-0");
+    assert_eq!(paypal_callback(&app, &body, &failed, "T-again", true).await.status(), 400);
+    assert_eq!(hits.load(Ordering::SeqCst), budget, "a remembered failure was fetched again");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_certificate_url_costs_one_short_fetch() {
+    let (origin, connections) = hanging_cert_server().await;
+    let app = TestApp::builder().set("paypal_webhook_id", "WH-FETCH").set("paypal_cert_origins", &origin).start().await;
+    let body = forged_body();
+    let url = format!("{origin}/v1/notifications/certs/SLOW");
+    let start = std::time::Instant::now();
+    // Five callbacks naming the same URL at once share one fetch.
+    let ids: Vec<String> = (0..5).map(|i| format!("S-{i}")).collect();
+    let answers =
+        futures_util::future::join_all(ids.iter().map(|id| paypal_callback(&app, &body, &url, id, true))).await;
+    let took = start.elapsed();
+    for resp in answers {
+        assert_eq!(resp.status(), 400);
+    }
+    let limit = keyturn::payments::certs::FETCH_TIMEOUT + std::time::Duration::from_secs(3);
+    assert!(took < limit, "the callbacks waited {took:?} for a hanging certificate URL");
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "one fetch per URL at a time");
+    // The failure is remembered: answered at once, nothing fetched.
+    let start = std::time::Instant::now();
+    assert_eq!(paypal_callback(&app, &body, &url, "S-9", true).await.status(), 400);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
     app.stop().await;
 }

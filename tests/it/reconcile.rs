@@ -75,6 +75,7 @@ async fn lost_callbacks_are_repaired_by_asking_each_gateway_once() {
     tokio::time::sleep(QUIET).await;
     for o in &orders {
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 1, "{}: one credentials email", o.gateway);
+        app.assert_provisioned_once(&o.email, &o.order_id).await;
     }
     assert_all(&app, &orders, "provisioned").await;
     assert!(fake.problems().is_empty(), "the fake gateway saw bad requests: {:?}", fake.problems());
@@ -174,6 +175,7 @@ async fn concurrent_sweeps_ask_about_each_payment_once_and_provision_once() {
     tokio::time::sleep(QUIET).await;
     for o in &orders {
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 1, "{}", o.gateway);
+        app.assert_provisioned_once(&o.email, &o.order_id).await;
     }
     app.stop().await;
 }

@@ -81,3 +81,52 @@ async fn with_refund_ends_access_off_the_order_is_refunded_but_access_stays() {
     assert_eq!(active_until(&customer).await, before);
     app.stop().await;
 }
+
+/// A gateway event that names only the gateway's payment (as refunds and captures often do).
+fn payment_only(kind: &str, payment_id: &str, amount_minor: i64, currency: &str) -> Vec<u8> {
+    json!({"type": kind, "data": {"payment_id": payment_id, "amount_minor": amount_minor, "currency": currency,
+        "three_ds": "authenticated"}})
+    .to_string()
+    .into_bytes()
+}
+
+/// A capture and a full refund of one authorisation, both naming only the gateway's payment and
+/// applied at the same moment, end `refunded` whichever commits first: a payment's status never
+/// moves back. (The race is PostgreSQL's — SQLite serialises writers — but the test runs on both.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refund_and_a_capture_applied_together_never_end_succeeded() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    let mut cases = vec![];
+    for _ in 0..16 {
+        let order_id = app.order(&unique_email()).await;
+        let pay = random_id("pay");
+        let auth = json!({"type": "payment.authorized", "data": {"payment_id": pay, "order_id": order_id,
+            "amount_minor": demo.price_minor, "currency": demo.currency, "three_ds": "authenticated"}});
+        json_or_empty(app.signed_callback(&random_id("evt"), app.clock.now(), auth.to_string().as_bytes()).await, 200)
+            .await;
+        operator.payment_reaching(&order_id, "authorized").await;
+        cases.push((order_id, pay));
+    }
+    let now = app.clock.now();
+    let bodies: Vec<(String, Vec<u8>)> = cases
+        .iter()
+        .flat_map(|(_, pay)| {
+            [
+                (random_id("evt"), payment_only("payment.succeeded", pay, demo.price_minor, &demo.currency)),
+                (random_id("evt"), payment_only("refund.succeeded", pay, demo.price_minor, &demo.currency)),
+            ]
+        })
+        .collect();
+    let calls = bodies.iter().map(|(id, body)| app.signed_callback(id, now, body));
+    for resp in futures_util::future::join_all(calls).await {
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    }
+    for (order_id, _) in &cases {
+        let order = json_status(operator.get(&format!("/orders/{order_id}")).await, 200).await;
+        assert_eq!(order["payments"][0]["status"], "refunded", "{order}");
+        assert_ne!(order["status"], "provisioned", "a refunded order keeps no access: {order}");
+    }
+    app.stop().await;
+}

@@ -1,10 +1,11 @@
 //! Secrets at rest and in logs: the temporary password, the verification token,
-//! session ids and card numbers never appear in the database files or the logs.
+//! session ids and card numbers never appear in the database (SQLite's files, or every row
+//! of every table on PostgreSQL) or the logs — on the backend under test.
 
 use std::path::Path;
 
 use crate::harness::customer::session_cookie_value;
-use crate::harness::process::Keyturn;
+use crate::harness::process::Instance;
 use crate::harness::*;
 
 const CARD: &str = "4242424242424242";
@@ -63,21 +64,37 @@ async fn flow_collecting_secrets(app: &TestApp) -> Vec<(&'static str, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_plaintext_secrets_in_the_sqlite_files() {
-    let mut app = TestApp::builder().sqlite().start().await;
+async fn no_plaintext_secrets_in_the_database() {
+    let mut app = TestApp::builder().start().await;
     let secrets = flow_collecting_secrets(&app).await;
-    let db_files: Vec<String> = std::fs::read_dir(app.data_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("keyturn.db"))
-        .collect();
-    assert!(db_files.iter().any(|n| n == "keyturn.db"), "no SQLite file in the data dir: {db_files:?}");
+    let pg = app.pg_url();
+    if pg.is_none() {
+        let db_files: Vec<String> = std::fs::read_dir(app.data_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("keyturn.db"))
+            .collect();
+        assert!(db_files.iter().any(|n| n == "keyturn.db"), "no SQLite file in the data dir: {db_files:?}");
+    }
 
-    // While running (WAL not checkpointed) and after a clean shutdown.
+    // While running (SQLite: WAL not checkpointed) and after a clean shutdown.
     for moment in ["running", "stopped"] {
         if moment == "stopped" {
             app.shutdown().await;
+        }
+        let rows = match &pg {
+            Some(url) => {
+                let url = url.clone();
+                tokio::task::spawn_blocking(move || db::dump_text(&url)).await.unwrap()
+            }
+            None => String::new(),
+        };
+        if pg.is_some() {
+            assert!(
+                rows.contains("\"pending_verification\"") || rows.contains("\"active\""),
+                "the dump read no accounts"
+            );
         }
         for (what, secret) in &secrets {
             if *what == "email address" {
@@ -85,17 +102,19 @@ async fn no_plaintext_secrets_in_the_sqlite_files() {
             }
             let hits = files_containing(app.data_dir(), secret);
             assert!(hits.is_empty(), "{what} found in plaintext ({moment}) in {hits:?}");
+            assert!(!rows.contains(secret.as_str()), "{what} found in plaintext ({moment}) in a PostgreSQL row");
         }
     }
 }
 
-/// Runs the real binary (`keyturn serve`) with its output captured, drives the
-/// whole flow, then searches the captured logs.
+/// Runs the real binary (`keyturn serve`, on the backend under test) with its output
+/// captured, drives the whole flow, then searches the captured logs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_never_contain_secrets_or_full_email_addresses() {
     let dir = tempfile::tempdir().unwrap();
     let smtp = smtp::shared();
-    let mut keyturn = Keyturn::serve(&dir.path().join("data"), smtp.addr.port()).await;
+    let mut instance = Instance::new(&dir.path().join("data"), smtp.addr.port()).await;
+    let mut keyturn = instance.serve().await;
     let app = keyturn.driver(smtp.store.clone());
     let secrets = flow_collecting_secrets(&app).await;
     keyturn.kill();

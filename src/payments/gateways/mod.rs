@@ -76,6 +76,9 @@ pub enum EventKind {
     /// Waiting for the customer (3-D Secure challenge).
     RequiresAction,
     Refunded,
+    /// Part of the captured money given back, as the gateway says (`amount_minor`: this
+    /// refund's, when known); never taken for a full refund whatever the amount.
+    PartiallyRefunded,
     /// An authorisation voided before capture.
     Cancelled,
     /// Anything else; recorded, no effect.
@@ -228,6 +231,8 @@ pub trait Gateway: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Gateways {
     by_name: BTreeMap<&'static str, Arc<dyn Gateway>>,
+    /// The sandbox's dialect adapter (sandbox-only secrets), for the sandbox's own callback.
+    sandbox_dialect: Option<Arc<dyn Gateway>>,
 }
 
 impl Gateways {
@@ -252,6 +257,16 @@ impl Gateways {
     /// The enabled gateways, in name order.
     pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Gateway>> {
         self.by_name.values()
+    }
+
+    /// Sets the adapter that verifies the sandbox's callbacks in a gateway's dialect.
+    pub fn set_sandbox_dialect(&mut self, g: Arc<dyn Gateway>) {
+        self.sandbox_dialect = Some(g);
+    }
+
+    /// The adapter for `/api/v1/payments/sandbox/{name}/callback`, when the sandbox speaks `name`.
+    pub fn sandbox_dialect(&self, name: &str) -> Option<&Arc<dyn Gateway>> {
+        self.sandbox_dialect.as_ref().filter(|g| g.name() == name)
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{allsecure, dotpay, freedompay, paypal, sandbox, square, stripe, twocheckout};
 use super::{Gateway, Gateways};
 use crate::config::Settings;
-use crate::sandbox::dialects::{missing_settings, Dialect, Voice};
+use crate::sandbox::dialects::{missing_settings, sandbox_adapter, Dialect, Voice};
 
 macro_rules! registry {
     ($( $id:ident = $name:literal, $display:literal, $adapter:ty; )*) => {
@@ -88,11 +88,14 @@ pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::R
         }
     }
     check_sandbox_dialect(s, &gateways, &sandbox_keys)?;
+    if let Some(adapter) = sandbox_adapter(s, &sandbox_keys)? {
+        gateways.set_sandbox_dialect(adapter);
+    }
     Ok(gateways)
 }
 
-/// The sandbox can speak a gateway's dialect only when that gateway is configured: its adapter
-/// verifies what the sandbox signs with the gateway's first secret.
+/// The sandbox can speak a gateway's dialect only when that gateway is configured (the sandbox
+/// uses its merchant ids; it signs with sandbox-only secrets, never the gateway's).
 fn check_dialect_settings(s: &Settings) -> anyhow::Result<()> {
     let dialect = s.sandbox_dialect;
     let missing = missing_settings(s, dialect);

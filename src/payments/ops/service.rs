@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::model::{self as ops, Operation};
 use super::{gateway_api, OpAnswer, OpKind, OpRequest};
-use crate::admin::audit::Event;
+use crate::audit::Event;
 use crate::config::NotPerformedPolicy;
 use crate::crypto::{is_key, random_id};
 use crate::http::api_error::ApiError;
@@ -331,7 +331,7 @@ async fn finish(
     let Attempt { op_id, kind, before, amount, actor } = *a;
     let now = state.clock.now();
     let (reference, detail, code) = match outcome {
-        Ok(r) => (Some(r.to_string()), String::new(), crate::admin::audit::SUCCESS.to_string()),
+        Ok(r) => (Some(r.to_string()), String::new(), crate::audit::SUCCESS.to_string()),
         Err(e) => (None, e.parts().1.message.clone(), e.parts().1.error.clone()),
     };
     let mut after = money(before);

@@ -1,15 +1,24 @@
 //! The sandbox speaks every dialect: one sandbox event (`payment.succeeded`, `payment.failed`,
 //! `payment.requires_action`, `refund.succeeded`) rendered as the callback a real gateway would
-//! send — its path, headers, content type, body and signature (made with that gateway's FIRST
-//! configured secret and the adapters' own signing helpers) — so the whole flow runs through
-//! each adapter on one machine. An event a gateway has no way to express renders as `None`.
+//! send — its headers, content type, body and signature (made with the adapters' own signing
+//! helpers) — so the whole flow runs through each adapter on one machine. An event a gateway
+//! has no way to express renders as `None`.
+//!
+//! The sandbox never holds a live gateway's secret: it signs with a sandbox-only secret derived
+//! from its own key (`sandbox_secret`), and posts to its own callback,
+//! `/api/v1/payments/sandbox/{gateway}/callback`, where [`sandbox_adapter`] — the gateway's
+//! adapter holding those sandbox-only secrets — verifies it. The gateway's live callback never
+//! accepts what the sandbox signs.
 
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use anyhow::{anyhow, bail, Context};
+use hmac::{Hmac, Mac};
 use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
 use sha2::{Digest, Sha256};
 
@@ -21,7 +30,7 @@ use crate::payments::gateways::paypal::dialect as paypal;
 use crate::payments::gateways::square::dialect as square;
 use crate::payments::gateways::stripe::dialect as stripe;
 use crate::payments::gateways::twocheckout::dialect as twocheckout;
-use crate::payments::gateways::{standard_webhooks, GatewayId};
+use crate::payments::gateways::{self as gw, standard_webhooks, Gateway, GatewayId};
 use crate::sandbox::model::SandboxPayment;
 
 /// Whose callback format the sandbox speaks (setting `sandbox_dialect`).
@@ -78,11 +87,17 @@ impl Dialect {
         Dialect::ALL.map(Dialect::name).join(", ")
     }
 
+    /// Where the sandbox posts its callbacks in this dialect: its own callback, never the
+    /// gateway's live one.
     pub fn callback_path(self) -> String {
-        format!("/api/v1/payments/{}/callback", self.name())
+        match self {
+            Dialect::Sandbox => "/api/v1/payments/sandbox/callback".into(),
+            d => format!("/api/v1/payments/sandbox/{}/callback", d.name()),
+        }
     }
 
-    /// The settings that enable this gateway (and let the sandbox sign for it).
+    /// The settings that enable this gateway and name the sandbox's account with it (merchant
+    /// ids, PayPal's webhook id and the sandbox's own PayPal key).
     pub fn required_settings(self) -> &'static [&'static str] {
         match self {
             Dialect::Sandbox => &[],
@@ -90,7 +105,7 @@ impl Dialect {
             Dialect::FreedomPay => &["freedompay_merchant_id", "freedompay_secret_key"],
             Dialect::TwoCheckout => &["twocheckout_merchant_code", "twocheckout_secret_key"],
             Dialect::AllSecure => &["allsecure_api_key", "allsecure_shared_secret"],
-            Dialect::PayPal => &["paypal_webhook_id", "paypal_cert_file", "sandbox_paypal_key_file"],
+            Dialect::PayPal => &["paypal_webhook_id", "sandbox_paypal_key_file"],
             Dialect::Dotpay => &["dotpay_shop_id", "dotpay_pin"],
             Dialect::Square => &["square_signature_key", "square_notification_url"],
         }
@@ -142,9 +157,17 @@ pub enum Voice {
     Square { key: String, notification_url: String },
 }
 
-/// The first of a list setting, or an error naming the missing `KEYTURN_` variable.
-fn first(values: &[String], name: &str) -> anyhow::Result<String> {
-    values.first().cloned().ok_or_else(|| anyhow!("KEYTURN_{} is not set", name.to_uppercase()))
+/// The secret the sandbox signs `dialect`'s callbacks with: derived from one of the sandbox's
+/// own keys, so it is never a live gateway's secret and rotates with `sandbox_secret`.
+pub fn sandbox_only_secret(sandbox_key: &[u8], dialect: Dialect) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(sandbox_key).expect("HMAC takes any key length");
+    mac.update(b"keyturn sandbox dialect ");
+    mac.update(dialect.name().as_bytes());
+    let secret = hex::encode(mac.finalize().into_bytes());
+    match dialect {
+        Dialect::Stripe => format!("whsec_{secret}"),
+        _ => secret,
+    }
 }
 
 fn required(value: &Option<String>, name: &str) -> anyhow::Result<String> {
@@ -174,25 +197,72 @@ pub fn missing_settings(s: &Settings, dialect: Dialect) -> Vec<String> {
     dialect.required_settings().iter().filter(|n| !is_set(n)).map(|n| format!("KEYTURN_{}", n.to_uppercase())).collect()
 }
 
-/// Reads the sandbox's PayPal signing key and checks that `paypal_cert_file` holds its public half.
+/// Reads the sandbox's PayPal signing key; refuses the key `paypal_cert_file` verifies live
+/// callbacks with (the live PayPal callback would then accept what the sandbox signs).
 fn paypal_key(s: &Settings) -> anyhow::Result<RsaPrivateKey> {
     let path = s.sandbox_paypal_key_file.as_ref().context("KEYTURN_SANDBOX_PAYPAL_KEY_FILE is not set")?;
     let pem = std::fs::read_to_string(path).with_context(|| format!("sandbox_paypal_key_file {}", path.display()))?;
     let key = RsaPrivateKey::from_pkcs8_pem(&pem)
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&pem))
         .map_err(|e| anyhow!("sandbox_paypal_key_file {}: not a PKCS#8 PEM RSA private key ({e})", path.display()))?;
-    let cert_path = s.gateways.paypal_cert_file.as_ref().context("KEYTURN_PAYPAL_CERT_FILE is not set")?;
-    let cert = std::fs::read(cert_path).with_context(|| format!("paypal_cert_file {}", cert_path.display()))?;
-    let public = crate::payments::gateways::paypal::public_key(&cert)
-        .map_err(|e| anyhow!("paypal_cert_file {}: {e}", cert_path.display()))?;
-    if public != key.to_public_key() {
-        bail!(
-            "sandbox_paypal_key_file {} does not match paypal_cert_file {}: PayPal callbacks signed by the sandbox would not verify",
-            path.display(),
-            cert_path.display()
-        );
+    if let Some(cert_path) = &s.gateways.paypal_cert_file {
+        let cert = std::fs::read(cert_path).with_context(|| format!("paypal_cert_file {}", cert_path.display()))?;
+        let live =
+            gw::paypal::public_key(&cert).map_err(|e| anyhow!("paypal_cert_file {}: {e}", cert_path.display()))?;
+        if live == key.to_public_key() {
+            bail!(
+                "sandbox_paypal_key_file {} is the key paypal_cert_file {} verifies live PayPal callbacks with: \
+                 the sandbox must sign with a key of its own",
+                path.display(),
+                cert_path.display()
+            );
+        }
     }
     Ok(key)
+}
+
+/// The adapter that verifies what the sandbox signs in its dialect, mounted at the sandbox's
+/// own callback: the dialect's gateway holding the sandbox-only secrets (one per
+/// `sandbox_secret`, for rotation) and the configured identifiers. `None` when the sandbox is
+/// off or speaks its own dialect.
+pub fn sandbox_adapter(s: &Settings, sandbox_keys: &[Vec<u8>]) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+    let dialect = s.sandbox_dialect;
+    if !s.sandbox_enabled {
+        return Ok(None);
+    }
+    let secrets: Vec<String> = sandbox_keys.iter().map(|k| sandbox_only_secret(k, dialect)).collect();
+    let g = &s.gateways;
+    let adapter: Arc<dyn Gateway> = match dialect {
+        Dialect::Sandbox => return Ok(None),
+        Dialect::Stripe => Arc::new(gw::stripe::Stripe { secrets }),
+        Dialect::FreedomPay => Arc::new(gw::freedompay::FreedomPay {
+            merchant_id: required(&g.freedompay_merchant_id, "freedompay_merchant_id")?,
+            secret_keys: secrets,
+        }),
+        Dialect::TwoCheckout => Arc::new(gw::twocheckout::TwoCheckout {
+            merchant_code: required(&g.twocheckout_merchant_code, "twocheckout_merchant_code")?,
+            secret_keys: secrets,
+        }),
+        Dialect::AllSecure => Arc::new(gw::allsecure::AllSecure {
+            api_key: required(&g.allsecure_api_key, "allsecure_api_key")?,
+            shared_secrets: secrets,
+        }),
+        Dialect::PayPal => {
+            let public = paypal_key(s)?.to_public_key().to_public_key_pem(LineEnding::LF)?;
+            Arc::new(gw::paypal::PayPal {
+                webhook_id: required(&g.paypal_webhook_id, "paypal_webhook_id")?,
+                certificates: vec![public.into_bytes()],
+            })
+        }
+        Dialect::Dotpay => {
+            Arc::new(gw::dotpay::Dotpay { shop_id: required(&g.dotpay_shop_id, "dotpay_shop_id")?, pins: secrets })
+        }
+        Dialect::Square => Arc::new(gw::square::Square {
+            signature_keys: secrets,
+            notification_url: required(&g.square_notification_url, "square_notification_url")?,
+        }),
+    };
+    Ok(Some(adapter))
 }
 
 impl Voice {
@@ -209,29 +279,24 @@ impl Voice {
             );
         }
         let g = &s.gateways;
+        let key = sandbox_keys.first().context("no sandbox key")?;
+        let secret = sandbox_only_secret(key, dialect);
         Ok(match dialect {
-            Dialect::Sandbox => Voice::Sandbox { key: sandbox_keys.first().cloned().context("no sandbox key")? },
-            Dialect::Stripe => Voice::Stripe { secret: first(&g.stripe_webhook_secret, "stripe_webhook_secret")? },
+            Dialect::Sandbox => Voice::Sandbox { key: key.clone() },
+            Dialect::Stripe => Voice::Stripe { secret },
             Dialect::FreedomPay => Voice::FreedomPay {
                 merchant_id: required(&g.freedompay_merchant_id, "freedompay_merchant_id")?,
-                secret: first(&g.freedompay_secret_key, "freedompay_secret_key")?,
+                secret,
             },
-            Dialect::TwoCheckout => {
-                Voice::TwoCheckout { secret: first(&g.twocheckout_secret_key, "twocheckout_secret_key")? }
-            }
-            Dialect::AllSecure => {
-                Voice::AllSecure { secret: first(&g.allsecure_shared_secret, "allsecure_shared_secret")? }
-            }
+            Dialect::TwoCheckout => Voice::TwoCheckout { secret },
+            Dialect::AllSecure => Voice::AllSecure { secret },
             Dialect::PayPal => Voice::PayPal {
                 webhook_id: required(&g.paypal_webhook_id, "paypal_webhook_id")?,
                 key: Box::new(paypal_key(s)?),
             },
-            Dialect::Dotpay => Voice::Dotpay {
-                shop_id: required(&g.dotpay_shop_id, "dotpay_shop_id")?,
-                pin: first(&g.dotpay_pin, "dotpay_pin")?,
-            },
+            Dialect::Dotpay => Voice::Dotpay { shop_id: required(&g.dotpay_shop_id, "dotpay_shop_id")?, pin: secret },
             Dialect::Square => Voice::Square {
-                key: first(&g.square_signature_key, "square_signature_key")?,
+                key: secret,
                 notification_url: required(&g.square_notification_url, "square_notification_url")?,
             },
         })

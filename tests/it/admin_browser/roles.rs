@@ -1,7 +1,7 @@
 //! Every role sees exactly the controls the server accepts from it: each control is checked
 //! against a request to the API, not against a copy of the role table.
 
-use keyturn::admin::roles::Role;
+use keyturn::admin::access::roles::Role;
 use reqwest::Method;
 use serde_json::Value;
 

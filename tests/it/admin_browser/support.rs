@@ -32,7 +32,7 @@ async fn a_support_admin_enrols_totp_then_suspends_and_revokes_an_account_in_the
     let secret = secret.as_str().unwrap().to_string();
     assert!(browser.text().await.contains("otpauth://totp/"));
     browser.screenshot("admin-support-1-enrol").await;
-    let code = keyturn::admin::totp::code_at(&secret, app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(&secret, app.clock.now()).unwrap();
     browser.type_into("#enrol-code", &code).await;
     browser.click("#enrol-form button[type=submit]").await;
     browser.wait_for_text("Two-factor authentication is on", WAIT).await;
@@ -66,7 +66,7 @@ async fn a_support_admin_enrols_totp_then_suspends_and_revokes_an_account_in_the
     app.clock.advance(60);
     log_in(&browser, None, &support).await;
     browser.wait_for_visible("#totp", WAIT).await;
-    let code = keyturn::admin::totp::code_at(&secret, app.clock.now()).unwrap();
+    let code = keyturn::admin::access::totp::code_at(&secret, app.clock.now()).unwrap();
     browser.type_into("#totp", &code).await;
     browser.click("#login-form button[type=submit]").await;
     browser.wait_for_visible("#account-search", WAIT).await;

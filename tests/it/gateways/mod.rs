@@ -1,6 +1,7 @@
 //! Every real gateway, end to end on one machine: the sandbox speaks the gateway's dialect
-//! (`sandbox_dialect`), so an order paid on the sandbox's card page reaches that gateway's
-//! adapter and ends in a credentials email. Callbacks built here, independently of the
+//! (`sandbox_dialect`, signed with sandbox-only secrets, to the sandbox's own callback), so an
+//! order paid on the sandbox's card page reaches that gateway's adapter and ends in a
+//! credentials email. Callbacks built here, independently of the
 //! sandbox, check the gateway's contract: a genuine one provisions exactly once however often
 //! it comes and gets the reply that gateway expects; a forged one is refused and changes
 //! nothing; a wrong amount is acknowledged and provisions nothing.
@@ -22,6 +23,7 @@ use serde_json::json;
 use crate::harness::*;
 
 mod calls;
+mod sandbox_secret;
 
 use calls::{paid, tampered, Call};
 
@@ -59,11 +61,22 @@ impl Gw {
     fn path(self) -> String {
         format!("/api/v1/payments/{}/callback", self.name())
     }
+
+    /// The sandbox's own callback in this gateway's dialect.
+    fn sandbox_path(self) -> String {
+        format!("/api/v1/payments/sandbox/{}/callback", self.name())
+    }
 }
 
 /// The PayPal signing key: generated once (1024 bits keeps debug builds fast; size is not
 /// what is tested). Its public half is configured as `paypal_cert_file`.
 fn paypal_key() -> &'static RsaPrivateKey {
+    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
+}
+
+/// The sandbox's own PayPal signing key (`sandbox_paypal_key_file`): never the live one.
+fn sandbox_paypal_key() -> &'static RsaPrivateKey {
     static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
     KEY.get_or_init(|| RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap())
 }
@@ -103,7 +116,7 @@ impl Account {
             Gw::PayPal => {
                 let key = dir.path().join("sandbox-key.pem");
                 let cert = dir.path().join("paypal-cert.pem");
-                std::fs::write(&key, paypal_key().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+                std::fs::write(&key, sandbox_paypal_key().to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
                 std::fs::write(&cert, paypal_key().to_public_key().to_public_key_pem(LineEnding::LF).unwrap()).unwrap();
                 vec![
                     ("paypal_webhook_id", first.clone()),
@@ -119,11 +132,21 @@ impl Account {
         Account { gw, secret: first, wrong, settings, _dir: dir }
     }
 
+    /// The app with this gateway configured (the sandbox speaks its own dialect): for
+    /// callbacks built by the test.
+    async fn start_direct(&self) -> TestApp {
+        let mut builder = TestApp::builder();
+        for (k, v) in &self.settings {
+            builder = builder.set(k, v);
+        }
+        builder.start().await
+    }
+
     /// The app, with the sandbox speaking this gateway and calling back through `tap`.
     async fn start(&self, tap: &Tap) -> TestApp {
         let mut builder = TestApp::builder()
             .set("sandbox_dialect", self.gw.name())
-            .set("sandbox_callback_url", &format!("{}{}", tap.url, self.gw.path()));
+            .set("sandbox_callback_url", &format!("{}{}", tap.url, self.gw.sandbox_path()));
         for (k, v) in &self.settings {
             builder = builder.set(k, v);
         }
@@ -324,7 +347,7 @@ async fn gateway_end_to_end(gw: Gw) {
             Gw::FreedomPay | Gw::TwoCheckout | Gw::Dotpay => None,
         };
         for s in seen.iter() {
-            assert_eq!(s.path, gw.path());
+            assert_eq!(s.path, gw.sandbox_path(), "the sandbox posts to its own callback");
             let header = |name: &str| s.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
             assert!(header("webhook-signature").is_none(), "{gw:?}: a Standard Webhooks callback");
             match signature_header {
@@ -341,8 +364,9 @@ async fn gateway_end_to_end(gw: Gw) {
             assert!(acknowledged, "{gw:?}: {}", s.reply);
         }
     }
-    for (email, _) in [&card, &challenge, &genuine] {
+    for (email, order) in [&card, &challenge, &genuine] {
         assert_eq!(app.mail.count(email, Kind::Credentials), 1, "{gw:?}: one account, one credentials email");
+        app.assert_provisioned_once(email, order).await;
     }
     for (case, (email, order)) in [("forged", &forged), ("wrong amount", &short)] {
         assert_eq!(app.order_status(order).await, "pending_payment", "{gw:?} {case}");
@@ -386,6 +410,99 @@ async fn square_end_to_end() {
     gateway_end_to_end(Gw::Square).await;
 }
 
+/// FreedomPay lets us refuse a payment (`pg_can_reject=1`): one for the address of a revoked
+/// account is answered `rejected` (the gateway gives the money back), held and never provisioned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
+    let acct = Account::new(Gw::FreedomPay);
+    let app = acct.start_direct().await;
+    let owner = app.admin("owner").await;
+    let c = app.active().await;
+    assert_eq!(owner.post(&format!("/accounts/{}/revoke", c.login), &json!({})).await.status(), 204);
+    let order = app.order(&c.email).await;
+    let demo = app.demo().await;
+    let call = paid(Gw::FreedomPay, &acct.secret, &order, demo.price_minor, &demo.currency, app.clock.now());
+    check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, true).await;
+    let held = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(held["hold_reason"], "account_revoked", "{held}");
+    app.mail.assert_count_after(&c.email, Kind::Confirmation, 1, QUIET).await;
+    app.stop().await;
+}
+
+/// A 2Checkout IPN with `fields` in this order, signed with `secret`.
+fn twocheckout_ipn(secret: &str, fields: &[(&str, String)]) -> Call {
+    let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
+    let mut signed = fields.to_vec();
+    signed.push(("SIGNATURE_SHA2_256", twocheckout::hmac_sha256_hex(secret, &values)));
+    Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: calls::form(&signed) }
+}
+
+/// 2Checkout refund notices: each distinct notice counts (a second partial refund is not a
+/// duplicate of the first), and only one that says `REFUND_TYPE=FULL` ends the order; a notice
+/// that does not say which (or whose amount is the order total) is taken as partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_order() {
+    let acct = Account::new(Gw::TwoCheckout);
+    let app = acct.start_direct().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    let (email, order) = new_order(&app).await;
+    let now = app.clock.now();
+    let call = paid(Gw::TwoCheckout, &acct.secret, &order, demo.price_minor, &demo.currency, now);
+    check_reply(&acct, &call, send(&app, Gw::TwoCheckout, &call).await, false).await;
+    app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.wait_for_status(&order, "provisioned").await;
+    let refno = url::form_urlencoded::parse(&call.body).find(|(k, _)| k == "REFNO").unwrap().1.into_owned();
+
+    let notice = |refund_type: Option<&str>, amount: String, at: i64| {
+        let mut fields = vec![
+            ("SALEDATE", calls::utc(now, "%Y-%m-%d %H:%M:%S")),
+            ("REFNO", refno.clone()),
+            ("REFNOEXT", order.clone()),
+            ("ORDERSTATUS", "REFUND".to_string()),
+            ("IPN_PID[]", "1".into()),
+            ("IPN_PNAME[]", "Demo service".into()),
+            ("IPN_TOTALGENERAL", amount),
+            ("CURRENCY", demo.currency.clone()),
+            ("IPN_DATE", calls::utc(at, "%Y%m%d%H%M%S")),
+        ];
+        if let Some(t) = refund_type {
+            fields.push(("REFUND_TYPE", t.to_string()));
+        }
+        twocheckout_ipn(&acct.secret, &fields)
+    };
+    let part = |minor: i64| format!("-{}", format_minor(minor, &demo.currency));
+    let full = format_minor(demo.price_minor, &demo.currency);
+    // Two partial refunds of the same amount, then one that does not say its type.
+    for (i, call) in [
+        notice(Some("PARTIAL"), part(100), now + 60),
+        notice(Some("PARTIAL"), part(100), now + 120),
+        notice(None, full.clone(), now + 180),
+    ]
+    .iter()
+    .enumerate()
+    {
+        check_reply(&acct, call, send(&app, Gw::TwoCheckout, call).await, false).await;
+        let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+        let events = v["events"].as_array().unwrap();
+        assert_eq!(events.len(), i + 2, "each notice is its own event: {v}");
+        let refunds = events.iter().filter(|e| e["kind"].as_str().unwrap().contains("refunded")).count();
+        assert_eq!(refunds, i + 1, "{v}");
+        assert_eq!(v["payments"][0]["status"], "partially_refunded", "{v}");
+        assert_eq!(v["status"], "provisioned", "a partial refund keeps the order: {v}");
+    }
+    // The same notice again is a duplicate.
+    let again = notice(Some("PARTIAL"), part(100), now + 60);
+    check_reply(&acct, &again, send(&app, Gw::TwoCheckout, &again).await, false).await;
+    let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(v["events"].as_array().unwrap().len(), 4, "a repeated notice is not applied twice: {v}");
+    // A full refund says so.
+    let last = notice(Some("FULL"), format!("-{full}"), now + 240);
+    check_reply(&acct, &last, send(&app, Gw::TwoCheckout, &last).await, false).await;
+    app.wait_for_status(&order, "refunded").await;
+    app.stop().await;
+}
+
 /// A dialect whose gateway is not configured is refused at start, naming what to set.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dialect_without_its_gateway_is_refused_at_start() {
@@ -393,11 +510,7 @@ async fn a_dialect_without_its_gateway_is_refused_at_start() {
     for (dialect, extra, expected) in [
         ("stripe", vec![], vec!["KEYTURN_STRIPE_WEBHOOK_SECRET"]),
         ("freedompay", vec![], vec!["KEYTURN_FREEDOMPAY_MERCHANT_ID", "KEYTURN_FREEDOMPAY_SECRET_KEY"]),
-        (
-            "paypal",
-            vec![("paypal_webhook_id", "WH-1")],
-            vec!["KEYTURN_PAYPAL_CERT_FILE", "KEYTURN_SANDBOX_PAYPAL_KEY_FILE"],
-        ),
+        ("paypal", vec![("paypal_webhook_id", "WH-1")], vec!["KEYTURN_SANDBOX_PAYPAL_KEY_FILE"]),
     ] {
         let mut pairs = vec![
             ("data_dir", dir.path().to_string_lossy().into_owned()),

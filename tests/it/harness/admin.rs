@@ -27,8 +27,8 @@ impl TestApp {
         let username = format!("adm-{}", hex::encode(rand::random::<[u8; 4]>()));
         let password = strong_password();
         let state = self.state();
-        let actor = keyturn::admin::service::Actor { name: "cli", ip: "local" };
-        keyturn::admin::service::create_admin(
+        let actor = keyturn::admin::access::service::Actor { name: "cli", ip: "local" };
+        keyturn::admin::access::service::create_admin(
             &state.db,
             &state.hasher,
             state.clock.now(),
@@ -153,7 +153,7 @@ impl AdminActor {
     pub async fn enrol_totp(&self, now: i64) -> String {
         let v = json_status(self.post("/me/totp", &json!({})).await, 200).await;
         let secret = v["secret"].as_str().unwrap().to_string();
-        let code = keyturn::admin::totp::code_at(&secret, now).unwrap();
+        let code = keyturn::admin::access::totp::code_at(&secret, now).unwrap();
         let resp = self.post("/me/totp/confirm", &json!({"code": code})).await;
         assert_eq!(resp.status(), 204, "confirm: {}", resp.text().await.unwrap());
         secret

@@ -4,7 +4,14 @@
 //!
 //! Browser tests run when chromedriver is installed (`.ci/run` installs it and sets
 //! KEYTURN_REQUIRE_BROWSER=1, which turns a missing browser into a failure).
+//!
+//! The browser ends with its test: dropping the [`Driver`] ends the WebDriver session (so
+//! chromedriver quits Chromium) and then kills chromedriver's process group, where Chromium
+//! and its helpers live, so nothing outlives the test even when it panicked.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,9 +30,42 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        end_session(&self.base, &self.session);
+        // chromedriver leads its own process group (see `start`): the browser is in it too.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `DELETE /session/{id}`: chromedriver quits the browser. Written by hand over a socket,
+/// because `Drop` cannot await.
+fn end_session(base: &str, session: &str) {
+    let Some(addr) = base.strip_prefix("http://") else { return };
+    let Ok(mut stream) = TcpStream::connect(addr) else { return };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request =
+        format!("DELETE /session/{session} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+}
+
+/// How many running processes were started with `profile` as their Chromium profile
+/// (`--user-data-dir`): the browser of one test, which must not outlive it.
+pub fn processes_using(profile: &Path) -> usize {
+    let needle = format!("--user-data-dir={}", profile.display());
+    let Ok(procs) = std::fs::read_dir("/proc") else { return 0 };
+    procs
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmdline| String::from_utf8_lossy(cmdline).split('\0').any(|arg| arg == needle))
+        .count()
 }
 
 fn find(bin: &str) -> Option<PathBuf> {
@@ -54,6 +94,8 @@ impl Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
         let child = Command::new(driver)
             .arg(format!("--port={port}"))
+            // Its own process group, which Chromium joins: killed as one on drop.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

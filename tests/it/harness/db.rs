@@ -41,3 +41,47 @@ impl Drop for PgDb {
         .join();
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Line {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    v: String,
+}
+
+/// `sql` (one BIGINT column named `n`) on PostgreSQL at `url`, or on the SQLite file `url`.
+pub fn count(url: &str, sql: &str) -> i64 {
+    if url.starts_with("postgres") {
+        let mut c = PgConnection::establish(url).unwrap();
+        diesel::sql_query(sql).get_result::<N>(&mut c).unwrap().n
+    } else {
+        let mut c = diesel::sqlite::SqliteConnection::establish(url).unwrap();
+        diesel::sql_query(sql).get_result::<N>(&mut c).unwrap().n
+    }
+}
+
+/// Every row of every table of the PostgreSQL database at `url`, as JSON text lines: what a
+/// secrets-at-rest scan reads there (the data files belong to the server).
+pub fn dump_text(url: &str) -> String {
+    let mut c = PgConnection::establish(url).unwrap();
+    let tables: Vec<Line> =
+        diesel::sql_query("SELECT tablename::text AS v FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+            .load(&mut c)
+            .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let sql = format!("SELECT row_to_json(t)::text AS v FROM \"{}\" t", t.v);
+        for row in diesel::sql_query(sql).load::<Line>(&mut c).unwrap() {
+            out.push_str(&t.v);
+            out.push(' ');
+            out.push_str(&row.v);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -16,6 +16,8 @@ pub struct Mail {
     pub text: String,
     /// The decoded text/html part, if any.
     pub html: Option<String>,
+    /// It came over TLS (see [`Captured::tls`]).
+    pub tls: bool,
 }
 
 /// What the customer got in the credentials email.
@@ -50,7 +52,7 @@ impl Mail {
         let mut text = None;
         let mut html = None;
         collect_parts(headers, body, &mut text, &mut html);
-        Mail { to: c.to.clone(), raw: c.raw.clone(), subject, text: text.unwrap_or_default(), html }
+        Mail { to: c.to.clone(), raw: c.raw.clone(), subject, text: text.unwrap_or_default(), html, tls: c.tls }
     }
 
     pub fn kind(&self) -> Kind {

@@ -8,11 +8,14 @@ pub mod captcha;
 pub mod customer;
 pub mod db;
 pub mod fake_gateway;
+pub mod jobs;
+pub mod ledger;
 pub mod mail;
 pub mod process;
 pub mod raw;
 pub mod sandbox;
 pub mod smtp;
+pub mod stored;
 pub mod util;
 pub mod webhook;
 
@@ -49,6 +52,8 @@ enum MailMode {
     Shared,
     StartTls {
         trust: bool,
+        /// The app asks for STARTTLS (`?tls=starttls`); false = plain SMTP to the same server.
+        upgrade: bool,
     },
     Files,
     /// SMTP on this port (maybe nobody listens yet), messages read from this store.
@@ -60,7 +65,6 @@ pub struct TestAppBuilder {
     captcha: CaptchaMode,
     mail: MailMode,
     secrets: usize,
-    force_sqlite: bool,
     pairs: Vec<(String, String)>,
 }
 
@@ -101,14 +105,7 @@ pub struct Active {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder {
-            store: None,
-            captcha: CaptchaMode::Off,
-            mail: MailMode::Shared,
-            secrets: 1,
-            force_sqlite: false,
-            pairs: vec![],
-        }
+        TestAppBuilder { store: None, captcha: CaptchaMode::Off, mail: MailMode::Shared, secrets: 1, pairs: vec![] }
     }
 }
 
@@ -125,7 +122,12 @@ impl TestAppBuilder {
     }
     /// Send mail through a one-off STARTTLS server; `trust` = configure its cert as CA.
     pub fn starttls(mut self, trust: bool) -> Self {
-        self.mail = MailMode::StartTls { trust };
+        self.mail = MailMode::StartTls { trust, upgrade: true };
+        self
+    }
+    /// The STARTTLS server, but the app is told to speak plain SMTP to it (the TLS check's control).
+    pub fn plain_to_starttls_server(mut self) -> Self {
+        self.mail = MailMode::StartTls { trust: true, upgrade: false };
         self
     }
     /// No SMTP: emails are written as .eml files under `<data_dir>/outbox`.
@@ -142,11 +144,6 @@ impl TestAppBuilder {
     /// Configure `n` sandbox secrets (rotation); callbacks are signed with the first.
     pub fn sandbox_secrets(mut self, n: usize) -> Self {
         self.secrets = n;
-        self
-    }
-    /// SQLite even when the run asks for PostgreSQL (tests that read the DB file).
-    pub fn sqlite(mut self) -> Self {
-        self.force_sqlite = true;
         self
     }
     pub fn set(mut self, key: &str, value: &str) -> Self {
@@ -175,9 +172,10 @@ impl TestAppBuilder {
                 put("smtp_url", format!("smtp://127.0.0.1:{}", s.addr.port()));
                 (s.store.clone(), None)
             }
-            MailMode::StartTls { trust } => {
+            MailMode::StartTls { trust, upgrade } => {
                 let t = smtp::start_tls();
-                put("smtp_url", format!("smtp://localhost:{}?tls=starttls", t.server.addr.port()));
+                let query = if upgrade { "?tls=starttls" } else { "" };
+                put("smtp_url", format!("smtp://localhost:{}{query}", t.server.addr.port()));
                 if trust {
                     put("smtp_ca_file", t.cert_path.to_string_lossy().into_owned());
                 }
@@ -203,9 +201,7 @@ impl TestAppBuilder {
         }
 
         let pg = match db::base_url() {
-            Some(base) if !self.force_sqlite => {
-                Some(tokio::task::spawn_blocking(move || db::PgDb::create(&base)).await.unwrap())
-            }
+            Some(base) => Some(tokio::task::spawn_blocking(move || db::PgDb::create(&base)).await.unwrap()),
             _ => None,
         };
         if let Some(pg) = &pg {

@@ -45,6 +45,10 @@ pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    if status == "REFUND" {
+        let refund_type = if p.status == "partially_refunded" { "PARTIAL" } else { "FULL" };
+        fields.push(("REFUND_TYPE".into(), refund_type.into()));
+    }
     let signatures: Vec<(String, String)> = {
         let values = signed_values(&fields);
         [("HASH", Algo::Md5), ("SIGNATURE_SHA2_256", Algo::Sha256), ("SIGNATURE_SHA3_256", Algo::Sha3_256)]

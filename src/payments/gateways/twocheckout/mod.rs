@@ -125,15 +125,32 @@ impl TwoCheckout {
     }
 }
 
-fn kind(status: &str, fraud: Option<&str>) -> EventKind {
+fn kind(status: &str, fraud: Option<&str>, refund_type: Option<&str>) -> EventKind {
     match status {
         "COMPLETE" | "PAYMENT_AUTHORIZED" | "AUTHRECEIVED" if fraud == Some("DENIED") => EventKind::Failed,
         "COMPLETE" | "PAYMENT_AUTHORIZED" | "AUTHRECEIVED" => EventKind::Succeeded,
-        "REFUND" | "REVERSED" => EventKind::Refunded,
+        // A reversal releases the whole authorisation; a refund is full only when it says so
+        // (`REFUND_TYPE`): one that may be partial is never taken for a full one.
+        "REVERSED" => EventKind::Refunded,
+        "REFUND" if refund_type.is_some_and(|t| t.eq_ignore_ascii_case("FULL")) => EventKind::Refunded,
+        "REFUND" => EventKind::PartiallyRefunded,
         "CANCELED" | "INVALID" => EventKind::Failed,
         "PENDING" | "PURCHASE_PENDING" | "PENDING_APPROVAL" => EventKind::RequiresAction,
         s => other(s),
     }
+}
+
+/// The dedupe key. A payment reaches each of its other states once (`REFNO:ORDERSTATUS`), but
+/// may be refunded several times: a refund notice is keyed by everything it signs, so a repeat
+/// of one notice is a duplicate while a second refund (sent later, so with another `IPN_DATE`)
+/// is its own event. (A retry re-dated by 2Checkout is then applied again, which changes
+/// nothing: refund amounts are not added up, and an order is refunded once.)
+fn event_id(payment_id: &str, status: &str, fields: &[(String, String)]) -> String {
+    if !matches!(status, "REFUND" | "REVERSED") {
+        return format!("{payment_id}:{status}");
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(source(&signed_values(fields)).as_bytes());
+    format!("{payment_id}:{status}:{}", hex::encode(&digest[..16]))
 }
 
 impl Gateway for TwoCheckout {
@@ -168,13 +185,17 @@ impl Gateway for TwoCheckout {
         let get = |name: &str| field(&fields, name);
         let payment_id = checked_id("REFNO", get("REFNO").unwrap_or_default(), 128)?;
         let status = get("ORDERSTATUS").unwrap_or_default();
-        let (amount_minor, currency) = money_fields(get("IPN_TOTALGENERAL"), get("CURRENCY"))?;
+        let refund = matches!(status, "REFUND" | "REVERSED");
+        // Refund notices show the cancelled amount as a negative value.
+        let total = get("IPN_TOTALGENERAL").map(|t| if refund { t.strip_prefix('-').unwrap_or(t) } else { t });
+        let (amount_minor, currency) = money_fields(total, get("CURRENCY"))?;
+        let kind = kind(status, get("FRAUD_STATUS"), get("REFUND_TYPE"));
         Ok(VerifiedEvent {
-            event_id: checked_id("event id", &format!("{payment_id}:{status}"), 255)?,
-            kind: kind(status, get("FRAUD_STATUS")),
+            event_id: checked_id("event id", &event_id(&payment_id, status, &fields), 255)?,
+            amount_minor,
+            kind,
             order_id: get("REFNOEXT").map(str::to_string),
             payment_id,
-            amount_minor,
             currency,
             three_ds: None,
         })
@@ -315,7 +336,7 @@ mod tests {
             (vec![("FRAUD_STATUS", "DENIED")], EventKind::Failed),
             (vec![("ORDERSTATUS", "PAYMENT_AUTHORIZED")], EventKind::Succeeded),
             (vec![("ORDERSTATUS", "AUTHRECEIVED"), ("FRAUD_STATUS", "PENDING")], EventKind::Succeeded),
-            (vec![("ORDERSTATUS", "REFUND")], EventKind::Refunded),
+            (vec![("ORDERSTATUS", "REFUND")], EventKind::PartiallyRefunded),
             (vec![("ORDERSTATUS", "REVERSED")], EventKind::Refunded),
             (vec![("ORDERSTATUS", "CANCELED")], EventKind::Failed),
             (vec![("ORDERSTATUS", "PENDING")], EventKind::RequiresAction),
@@ -326,6 +347,41 @@ mod tests {
         }
         let jpy = signed(&[("CURRENCY", "JPY"), ("IPN_TOTALGENERAL", "2500")], "new");
         assert_eq!(call(&g, FORM, &jpy).unwrap().amount_minor, Some(2500));
+    }
+
+    /// The reference fields with `ORDERSTATUS=REFUND`, `changes` applied and `extra` appended, signed.
+    fn refund(changes: &[(&str, &str)], extra: &[(&str, &str)]) -> Vec<u8> {
+        let mut fields = FIELDS.to_vec();
+        for (k, v) in [("ORDERSTATUS", "REFUND")].iter().chain(changes) {
+            fields.iter_mut().find(|(name, _)| name == k).unwrap().1 = v;
+        }
+        fields.extend_from_slice(extra);
+        let vals: Vec<&str> = fields.iter().map(|(_, v)| *v).collect();
+        let sig = hmac_sha256_hex(KEY, &vals);
+        fields.push(("SIGNATURE_SHA2_256", &sig));
+        form(&fields)
+    }
+
+    #[test]
+    fn refund_notices_are_partial_unless_they_say_full_and_each_is_its_own_event() {
+        let g = gw(&[KEY]);
+        let ev = |body: Vec<u8>| call(&g, FORM, &body).unwrap();
+        let partial = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[("REFUND_TYPE", "PARTIAL")]));
+        assert_eq!((partial.kind.clone(), partial.amount_minor), (EventKind::PartiallyRefunded, Some(500)));
+        // No REFUND_TYPE: it may be partial, whatever the total says.
+        assert_eq!(ev(refund(&[], &[])).kind, EventKind::PartiallyRefunded);
+        let full = ev(refund(&[("IPN_TOTALGENERAL", "-19.99")], &[("REFUND_TYPE", "FULL")]));
+        assert_eq!((full.kind, full.amount_minor), (EventKind::Refunded, Some(1999)));
+        assert_eq!(ev(refund(&[("ORDERSTATUS", "REVERSED")], &[])).kind, EventKind::Refunded);
+        // The same notice twice is one event; a second refund, sent later, is another.
+        let again = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[("REFUND_TYPE", "PARTIAL")]));
+        assert_eq!(again.event_id, partial.event_id);
+        let later =
+            ev(refund(&[("IPN_TOTALGENERAL", "-5.00"), ("IPN_DATE", "20050303133434")], &[("REFUND_TYPE", "PARTIAL")]));
+        assert_ne!(later.event_id, partial.event_id);
+        assert!(later.event_id.starts_with("1000037:REFUND:"), "{}", later.event_id);
+        // Other states keep their one event per payment.
+        assert_eq!(ev(with(&[], ("SIGNATURE_SHA2_256", SHA256))).event_id, "1000037:COMPLETE");
     }
 
     async fn reply(g: &TwoCheckout, body: &[u8]) -> String {

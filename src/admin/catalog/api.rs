@@ -1,0 +1,156 @@
+//! `GET /admin/services`, `POST /admin/services`, `PATCH /admin/services/{slug}` (catalog).
+
+use poem::web::Data;
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::admin::access::auth::{authorize, authorize_write};
+use crate::admin::catalog::service::{self as catalog, Changes};
+use crate::admin::access::roles::Permission;
+use crate::admin::{AdminTag, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
+use crate::catalog::model::{self as model, Service};
+use crate::http::outcomes::Fail;
+use crate::http::strict::Str;
+use crate::state::AppState;
+
+/// A service as admins see it.
+#[derive(Object)]
+pub struct AdminService {
+    pub slug: String,
+    pub name: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub period_days: i32,
+    /// False: off sale (existing access is untouched).
+    pub active: bool,
+}
+
+impl From<Service> for AdminService {
+    fn from(s: Service) -> Self {
+        AdminService {
+            slug: s.slug,
+            name: s.name,
+            price_minor: s.price_minor,
+            currency: s.currency,
+            period_days: s.period_days,
+            active: s.active,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct NewService {
+    /// `[a-z0-9-]{1,64}`.
+    pub slug: Str,
+    pub name: Str,
+    /// Minor units, ≥ 0.
+    pub price_minor: i64,
+    /// ISO 4217, three letters.
+    pub currency: Str,
+    /// ≥ 1.
+    pub period_days: i32,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ServicePatch {
+    pub name: Option<Str>,
+    pub price_minor: Option<i64>,
+    pub currency: Option<Str>,
+    pub period_days: Option<i32>,
+    pub active: Option<bool>,
+}
+
+#[derive(ApiResponse)]
+pub enum ServiceCreated {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<AdminService>),
+}
+
+crate::outcomes! {
+    /// `GET /admin/services`.
+    pub ListServicesOutcomes() {
+        401: UNAUTHENTICATED,
+        403: REFUSED,
+    }
+    /// `POST /admin/services`.
+    pub CreateServiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        409: "A service with this slug exists (`service_exists`).",
+        422: "A field breaks a rule (`validation_failed`).",
+    }
+    /// `PATCH /admin/services/{slug}`.
+    pub UpdateServiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such service (`not_found`).",
+        422: "A field breaks a rule (`validation_failed`).",
+    }
+}
+
+pub struct AdminServicesApi;
+
+#[OpenApi(tag = "AdminTag::Admin")]
+impl AdminServicesApi {
+    /// Every service, inactive ones included.
+    #[oai(path = "/admin/services", method = "get")]
+    async fn list_admin_services(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+    ) -> Result<Json<Vec<AdminService>>, Fail<ListServicesOutcomes>> {
+        authorize(&state, req, Permission::ReadServices).await?;
+        let all = state.db.read(|c| Ok(model::list_all(c)?)).await?;
+        Ok(Json(all.into_iter().map(AdminService::from).collect()))
+    }
+
+    /// Create a service.
+    #[oai(path = "/admin/services", method = "post")]
+    async fn create_service(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<NewService>,
+    ) -> Result<ServiceCreated, Fail<CreateServiceOutcomes>> {
+        let p = authorize_write(&state, req, Permission::ManageServices).await?;
+        let b = body.0;
+        let changes = Changes {
+            name: Some(b.name.0),
+            price_minor: Some(b.price_minor),
+            currency: Some(b.currency.0),
+            period_days: Some(b.period_days),
+            active: Some(b.active.unwrap_or(true)),
+        };
+        let s = catalog::create(&state, &p, &b.slug, changes).await?;
+        Ok(ServiceCreated::Created(Json(s.into())))
+    }
+
+    /// Change a service (`active: false` takes it off sale).
+    #[oai(path = "/admin/services/:slug", method = "patch")]
+    async fn update_service(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        slug: Path<String>,
+        body: Json<ServicePatch>,
+    ) -> Result<Json<AdminService>, Fail<UpdateServiceOutcomes>> {
+        let p = authorize_write(&state, req, Permission::ManageServices).await?;
+        let b = body.0;
+        let changes = Changes {
+            name: b.name.map(|s| s.0),
+            price_minor: b.price_minor,
+            currency: b.currency.map(|s| s.0),
+            period_days: b.period_days,
+            active: b.active,
+        };
+        let s = catalog::update(&state, &p, &slug, changes).await?;
+        Ok(Json(s.into()))
+    }
+}

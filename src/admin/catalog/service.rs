@@ -1,0 +1,135 @@
+//! The catalog team's work: creating and changing services (a change never rewrites the
+//! price of orders already placed: orders carry their own amount).
+
+use serde_json::{json, Value};
+
+use crate::admin::access::auth::AdminPrincipal;
+use crate::audit::Event;
+use crate::catalog::model::{self, Service};
+use crate::http::api_error::ApiError;
+use crate::state::AppState;
+
+/// Changes to a service; `None` keeps the current value.
+#[derive(Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub period_days: Option<i32>,
+    pub active: Option<bool>,
+}
+
+fn invalid(msg: &str) -> ApiError {
+    ApiError::unprocessable("validation_failed", msg)
+}
+
+/// `[a-z0-9-]{1,64}`.
+pub fn validate_slug(slug: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("slug must be 1 to 64 characters of a-z, 0-9 and '-'"))
+    }
+}
+
+fn validate(s: &Service) -> Result<(), ApiError> {
+    validate_slug(&s.slug)?;
+    crate::orders::service::validate_name(&s.name).map_err(|_| invalid("name must be 1 to 200 characters"))?;
+    if s.price_minor < 0 {
+        return Err(invalid("price_minor must not be negative"));
+    }
+    if s.currency.len() != 3 || !s.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(invalid("currency must be a three-letter ISO 4217 code"));
+    }
+    if !(1..=3650).contains(&s.period_days) {
+        return Err(invalid("period_days must be between 1 and 3650"));
+    }
+    Ok(())
+}
+
+fn snapshot(s: &Service) -> Value {
+    json!({"slug": s.slug, "name": s.name, "price_minor": s.price_minor, "currency": s.currency,
+           "period_days": s.period_days, "active": s.active})
+}
+
+fn apply(s: &mut Service, ch: Changes) {
+    if let Some(v) = ch.name {
+        s.name = v.trim().to_string();
+    }
+    if let Some(v) = ch.price_minor {
+        s.price_minor = v;
+    }
+    if let Some(v) = ch.currency {
+        s.currency = v.trim().to_ascii_uppercase();
+    }
+    if let Some(v) = ch.period_days {
+        s.period_days = v;
+    }
+    if let Some(v) = ch.active {
+        s.active = v;
+    }
+}
+
+/// Creates a service; 409 `service_exists` when the slug is taken.
+pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Changes) -> Result<Service, ApiError> {
+    let now = state.clock.now();
+    let mut s = Service {
+        slug: slug.trim().to_string(),
+        name: String::new(),
+        price_minor: 0,
+        currency: String::new(),
+        period_days: 0,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut s, ch);
+    validate(&s)?;
+    let event = Event::new(&p.admin.username, &p.ip, "service.create", &s.slug).after(snapshot(&s));
+    let stored = s.clone();
+    let created = state
+        .db
+        .write(move |c| {
+            if model::find_by_slug(c, &stored.slug)?.is_some() {
+                return Ok(false);
+            }
+            model::insert(c, &stored)?;
+            event.append(c, now)?;
+            Ok(true)
+        })
+        .await;
+    match created {
+        Ok(true) => Ok(s),
+        Err(e) if !e.is_unique_violation() => Err(e.into()),
+        _ => Err(ApiError::conflict("service_exists", "A service with this slug exists.")),
+    }
+}
+
+/// Changes a service (e.g. `active: false` takes it off sale); 404 when unknown.
+pub async fn update(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Changes) -> Result<Service, ApiError> {
+    validate_slug(slug).map_err(|_| ApiError::not_found("No such service."))?;
+    let now = state.clock.now();
+    let (slug, actor, ip) = (slug.to_string(), p.admin.username.clone(), p.ip.clone());
+    state
+        .db
+        .write(move |c| {
+            let Some(before) = model::find_by_slug(c, &slug)? else {
+                return Ok(Err(ApiError::not_found("No such service.")));
+            };
+            let mut after = before.clone();
+            apply(&mut after, ch);
+            after.updated_at = now;
+            if let Err(e) = validate(&after) {
+                return Ok(Err(e));
+            }
+            model::update(c, &after)?;
+            Event::new(&actor, &ip, "service.update", &slug)
+                .before(snapshot(&before))
+                .after(snapshot(&after))
+                .append(c, now)?;
+            Ok(Ok(after))
+        })
+        .await?
+}

@@ -1,0 +1,7 @@
+//! Sales: reading orders with their payments and callbacks, pay-by-link invoices, and payment
+//! operations (capture, cancel, refund).
+
+pub mod invoices_api;
+pub mod model;
+pub mod orders_api;
+pub mod payments_api;

@@ -1,0 +1,6 @@
+//! Customer support: finding, suspending, reinstating, revoking and extending customer
+//! accounts, resending credentials, and customers' data requests (export, erasure).
+
+pub mod api;
+pub mod privacy;
+pub mod service;

@@ -1,0 +1,48 @@
+//! The HTTP edge's settings: how long a connection may wait for a request, how many may be
+//! open at once, and how many gateway callbacks are taken per minute.
+
+use std::time::Duration;
+
+use super::declare::settings_group;
+use super::{invalid, ConfigError};
+
+settings_group! {
+    /// HTTP edge settings (all with defaults).
+    pub struct HttpSettings, docs HTTP_SETTINGS, apply apply;
+    http_header_timeout_secs: u64 = 10,
+        "10",
+        "A connection must deliver a complete request head this many seconds after it opened (or after its next request began); otherwise it is closed.";
+    http_keepalive_timeout_secs: u64 = 60,
+        "60",
+        "An idle kept-alive connection is closed after this many seconds without a new request.";
+    http_max_connections: usize = 512,
+        "512",
+        "Open connections at most; at the cap the longest-idle connection is closed to make room (busy ones are never cut). Keep it below the descriptor limit (LimitNOFILE) minus about 100.";
+    callback_rate_limit_per_minute: u32 = 1200,
+        "1200",
+        "Callbacks accepted per gateway per minute before 429 with Retry-After (gateways retry later).";
+}
+
+impl HttpSettings {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (k, v) in [
+            ("http_header_timeout_secs", self.http_header_timeout_secs),
+            ("http_keepalive_timeout_secs", self.http_keepalive_timeout_secs),
+            ("http_max_connections", self.http_max_connections as u64),
+            ("callback_rate_limit_per_minute", u64::from(self.callback_rate_limit_per_minute)),
+        ] {
+            if v == 0 {
+                return Err(invalid(k, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_header_timeout_secs)
+    }
+
+    pub fn keepalive_timeout(&self) -> Duration {
+        Duration::from_secs(self.http_keepalive_timeout_secs)
+    }
+}
