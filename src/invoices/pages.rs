@@ -14,7 +14,6 @@ use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::invoices::model::{self, Listed};
 use crate::money::format_minor;
 use crate::orders::model as orders;
-use crate::payments::pages::gateway_button;
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: String) -> Result<Listed, Response> {
@@ -78,11 +77,11 @@ fn invoice_page(state: &AppState, l: &Listed, status: StatusCode, error: Option<
     let m = &state.settings.merchant;
     let merchant = state.settings.merchant_name();
     let mut buttons = String::new();
-    for name in state.gateways.names() {
-        let (label, _) = gateway_button(&l.order.id, name);
+    for gateway in state.gateways.all() {
+        let (label, _) = gateway.pay_button(&l.order.id);
         buttons.push_str(&format!(
             "<p><button type=\"submit\" name=\"gateway\" value=\"{}\">{}</button></p>",
-            esc(name),
+            esc(gateway.name()),
             esc(label)
         ));
     }
@@ -153,7 +152,7 @@ pub async fn post_invoice_page(
         let msg = "Please accept the terms to continue.";
         return invoice_page(&state, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(msg));
     }
-    let Some(gateway) = state.gateways.names().into_iter().find(|n| *n == f.gateway) else {
+    let Some(gateway) = state.gateways.get(&f.gateway).cloned() else {
         let msg = "Please choose one of the payment methods below.";
         return invoice_page(&state, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(msg));
     };
@@ -169,7 +168,7 @@ pub async fn post_invoice_page(
             return error_page(StatusCode::SERVICE_UNAVAILABLE, merchant, "Please try again in a moment.");
         }
     }
-    let (_, href) = gateway_button(&l.order.id, gateway);
+    let (_, href) = gateway.pay_button(&l.order.id);
     page_with_head(
         StatusCode::OK,
         state.settings.merchant_name(),

@@ -9,7 +9,7 @@ use crate::crypto::mask_email;
 use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
-use crate::payments::start::{start, Checkout};
+use crate::payments::start::Checkout;
 use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
 
@@ -73,8 +73,8 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
         return held_page(&state, StatusCode::CONFLICT);
     }
     let mut buttons = String::new();
-    for name in state.gateways.names() {
-        let (label, href) = gateway_button(&order.id, name);
+    for gateway in state.gateways.all() {
+        let (label, href) = gateway.pay_button(&order.id);
         buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(label)));
     }
     if buttons.is_empty() {
@@ -93,28 +93,6 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             esc(&order.id),
         ),
     )
-}
-
-/// The label of a gateway's pay button and where it leads (the sandbox's own checkout page,
-/// or `/pay/{order_id}/{gateway}`, which hands the customer over).
-pub fn gateway_button(order_id: &str, gateway: &str) -> (&'static str, String) {
-    match gateway {
-        "sandbox" => ("Pay by card (sandbox)", format!("/sandbox/checkout/{order_id}")),
-        other => (gateway_label(other), format!("/pay/{order_id}/{other}")),
-    }
-}
-
-fn gateway_label(name: &str) -> &'static str {
-    match name {
-        "stripe" => "Pay by card (Stripe)",
-        "freedompay" => "Pay with FreedomPay",
-        "twocheckout" => "Pay with 2Checkout",
-        "allsecure" => "Pay by card (AllSecure)",
-        "paypal" => "Pay with PayPal",
-        "dotpay" => "Pay with Dotpay",
-        "square" => "Pay with Square",
-        _ => "Pay",
-    }
 }
 
 /// Hands the customer to a real gateway: creates the payment there (or signs the link) and
@@ -138,7 +116,7 @@ pub async fn get_start_payment(
     if let Some(invoice_page) = crate::invoices::pages::terms_first(&state, &order_id).await {
         return invoice_page;
     }
-    let Some(gw) = state.gateways.get(&gateway).map(|g| g.name()).filter(|n| *n != "sandbox") else {
+    let Some(gateway) = state.gateways.get(&gateway).filter(|g| g.capabilities().start).cloned() else {
         return error_page(StatusCode::NOT_FOUND, product, "This payment method is not available.");
     };
     let (order, service_name) = match load(&state, order_id).await {
@@ -153,8 +131,9 @@ pub async fn get_start_payment(
     if held(&state, &order.id).await {
         return held_page(&state, StatusCode::CONFLICT);
     }
+    let gw = gateway.name();
     let checkout = Checkout::new(&state, gw, &order, &service_name);
-    match start(&state, gw, &checkout).await {
+    match gateway.start(&state, &checkout).await {
         Ok(started) => {
             tracing::info!(event = "payment_started", gateway = gw, order_id = %order.id, "customer handed to the gateway");
             if let Some(reference) = started.reference {
@@ -196,39 +175,6 @@ async fn record_start(state: &AppState, gateway: &str, order_id: &str, reference
             tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, error = %e, "could not record the start");
         }
     }
-}
-
-#[derive(serde::Deserialize)]
-pub struct PayPalReturn {
-    #[serde(default)]
-    token: String,
-}
-
-/// PayPal sends the customer back here after approval: ask PayPal to capture, then show the
-/// status page (the order changes only when PayPal's signed webhook arrives).
-#[handler]
-pub async fn get_paypal_return(
-    Path(order_id): Path<String>,
-    poem::web::Query(q): poem::web::Query<PayPalReturn>,
-    state: Data<&AppState>,
-) -> Response {
-    let token_ok = !q.token.is_empty() && q.token.len() <= 64 && q.token.bytes().all(|b| b.is_ascii_alphanumeric());
-    // Only a PayPal order we created for this order of ours is captured.
-    let ours = token_ok && crate::crypto::is_key(&order_id) && {
-        let (token, id) = (q.token.clone(), order_id.clone());
-        state
-            .db
-            .read(move |c| Ok(crate::payments::starts::belongs_to(c, "paypal", &token, &id)?))
-            .await
-            .unwrap_or(false)
-    };
-    if ours && state.gateways.get("paypal").is_some() {
-        if let Err(e) = crate::payments::start::paypal::capture(&state, &q.token).await {
-            tracing::warn!(event = "paypal_capture_failed", order_id = %order_id, error = %e, "capture failed");
-        }
-    }
-    let target = if crate::crypto::is_key(&order_id) { format!("/orders/{order_id}/return") } else { "/".into() };
-    Response::builder().status(StatusCode::SEE_OTHER).header("Location", state.link(&target)).finish()
 }
 
 /// Where gateways send the customer back. Shows the status; never changes the order.

@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::payments::gateways::{EventKind, VerifiedEvent};
 use crate::payments::service::{apply_event, Outcome};
-use crate::payments::start::status::{self, Status};
+use crate::payments::start::status::Status;
 use crate::payments::start::StartError;
 use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
@@ -46,13 +46,14 @@ pub async fn run(state: &AppState, now: i64) -> usize {
 /// Asks about one start; true when its order was provisioned. `retry_at` is the `checked_at`
 /// that makes the next sweep ask again after a failure.
 async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
-    let PaymentStart { gateway, reference, order_id, .. } = &start;
+    let PaymentStart { gateway: name, reference, order_id, .. } = &start;
     // Only enabled gateways, and the name as the registry spells it.
-    let Some(gw) = state.gateways.get(gateway).map(|g| g.name()) else {
-        tracing::debug!(event = "reconcile_skipped", gateway = %gateway, order_id = %order_id, "gateway not enabled");
+    let Some(gateway) = state.gateways.get(name) else {
+        tracing::debug!(event = "reconcile_skipped", gateway = %name, order_id = %order_id, "gateway not enabled");
         return false;
     };
-    let paid = match status::ask(state, gw, reference).await {
+    let gw = gateway.name();
+    let paid = match gateway.status(state, reference).await {
         Ok(Status::Paid(paid)) => paid,
         Ok(Status::Unpaid(word)) => {
             tracing::debug!(event = "reconcile_unpaid", gateway = gw, order_id = %order_id, status = %word, "not paid");

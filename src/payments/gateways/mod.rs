@@ -1,8 +1,15 @@
-//! The gateway seam. An adapter turns a raw callback request into a [`VerifiedEvent`] (or
-//! refuses it) and renders the reply its gateway expects. Adapters are pure: no database,
-//! no clock of their own (the caller passes `now`), no network.
+//! The gateway seam. Each gateway lives in its own folder (`<name>/`: `mod.rs` the callback
+//! adapter, `start.rs`, `status.rs`, `ops.rs`, `dialect.rs` as it has them) and implements
+//! [`Gateway`]; `registry.rs` lists them, one line each, keyed by [`GatewayId`].
+//!
+//! The callback part of an adapter turns a raw callback request into a [`VerifiedEvent`] (or
+//! refuses it) and renders the reply its gateway expects. It is pure: no database, no clock of
+//! its own (the caller passes `now`), no network. The capability methods (start, operations,
+//! status) call the gateway's API with the settings in `AppState`; [`Capabilities`] says which
+//! it has.
 
 pub mod allsecure;
+mod capabilities;
 pub mod dotpay;
 pub mod freedompay;
 pub mod paypal;
@@ -14,11 +21,23 @@ pub mod stripe;
 pub mod twocheckout;
 
 use std::collections::BTreeMap;
+use std::future::ready;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use poem::http::HeaderMap;
 use poem::Response;
 use subtle::ConstantTimeEq;
+
+pub(crate) use capabilities::api_methods;
+pub use capabilities::Capabilities;
+pub use registry::GatewayId;
+
+use crate::config::Settings;
+use crate::payments::ops::{gateway_api, OpAnswer, OpRequest, Unreachable};
+use crate::payments::start::status::Status;
+use crate::payments::start::{Checkout, StartError, Started};
+use crate::state::AppState;
 
 /// A callback exactly as received.
 pub struct RawCallback<'a> {
@@ -140,10 +159,21 @@ pub enum Ack {
     Refused,
 }
 
-/// One payment gateway's callback dialect.
+/// One payment gateway: its callback dialect (pure) and what its API does for us.
 pub trait Gateway: Send + Sync {
-    /// The name in `/api/v1/payments/{gateway}/callback`.
-    fn name(&self) -> &'static str;
+    /// The adapter when its settings are present (`None`: the gateway is off); fails on
+    /// settings that cannot work (e.g. an unreadable PEM).
+    fn from_settings(s: &Settings, sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>>
+    where
+        Self: Sized;
+    fn id(&self) -> GatewayId;
+    /// The name in `/api/v1/payments/{gateway}/callback` and in the database.
+    fn name(&self) -> &'static str {
+        self.id().as_str()
+    }
+
+    // ---- Callbacks: pure. ----
+
     /// Verifies a raw callback; `now` is unix seconds.
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError>;
     /// A certificate this callback names and the adapter does not hold (PayPal's
@@ -166,9 +196,38 @@ pub trait Gateway: Send + Sync {
     fn reply(&self, _raw: &RawCallback<'_>, _ack: Ack, _now: i64) -> Response {
         Response::builder().content_type("application/json").body(r#"{"received":true}"#)
     }
+
+    // ---- What its API does for us (network; settings from `state`). ----
+
+    /// Which of the methods below do something.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+    /// The label of the customer's pay button.
+    fn pay_label(&self) -> &'static str {
+        "Pay"
+    }
+    /// The pay button: its label and where it leads (`/pay/{order_id}/{gateway}`, which
+    /// hands the customer over through [`Gateway::start`]).
+    fn pay_button(&self, order_id: &str) -> (&'static str, String) {
+        (self.pay_label(), format!("/pay/{order_id}/{}", self.name()))
+    }
+    /// Hands the customer over: where to send them and what was created at the gateway.
+    fn start<'a>(&'a self, _state: &'a AppState, _c: &'a Checkout<'a>) -> BoxFuture<'a, Result<Started, StartError>> {
+        Box::pin(ready(Err(StartError::NotConfigured("this gateway", "support for starting payments"))))
+    }
+    /// Performs an admin's capture, cancel or refund (asked only for those in
+    /// [`Gateway::capabilities`]).
+    fn operate<'a>(&'a self, _state: &'a AppState, req: &'a OpRequest) -> BoxFuture<'a, Result<OpAnswer, Unreachable>> {
+        Box::pin(ready(Ok(gateway_api::dashboard(self.id(), req.kind))))
+    }
+    /// Asks what became of the payment the gateway knows as `reference` (from our start).
+    fn status<'a>(&'a self, _state: &'a AppState, _reference: &'a str) -> BoxFuture<'a, Result<Status, StartError>> {
+        Box::pin(ready(Err(StartError::NotConfigured("this gateway", "a status API"))))
+    }
 }
 
-/// The enabled gateways by name.
+/// The enabled gateways by name (in name order: the order of the pay buttons).
 #[derive(Clone, Default)]
 pub struct Gateways {
     by_name: BTreeMap<&'static str, Arc<dyn Gateway>>,
@@ -181,12 +240,23 @@ impl Gateways {
         self.by_name.insert(g.name(), g);
     }
 
+    /// The enabled gateway of this name (as in a URL or a stored row).
     pub fn get(&self, name: &str) -> Option<&Arc<dyn Gateway>> {
         self.by_name.get(name)
     }
 
+    /// The gateway when enabled.
+    pub fn by_id(&self, id: GatewayId) -> Option<&Arc<dyn Gateway>> {
+        self.by_name.get(id.as_str())
+    }
+
     pub fn names(&self) -> Vec<&'static str> {
         self.by_name.keys().copied().collect()
+    }
+
+    /// The enabled gateways, in name order.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Gateway>> {
+        self.by_name.values()
     }
 
     /// Sets the adapter that verifies the sandbox's callbacks in a gateway's dialect.

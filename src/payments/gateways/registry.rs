@@ -1,66 +1,91 @@
-//! Which gateways are enabled: the sandbox when on, and every gateway whose settings are present.
+//! Every gateway keyturn knows, one line each: its [`GatewayId`], its name (in URLs, the
+//! database and the settings), its name for people, and its adapter (which implements
+//! [`Gateway`]). Which are enabled: the sandbox when on, and every gateway whose settings are present.
 
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
-use super::allsecure::AllSecure;
-use super::dotpay::Dotpay;
-use super::freedompay::FreedomPay;
-use super::paypal::{self, PayPal};
-use super::sandbox::Sandbox;
-use super::square::Square;
-use super::stripe::Stripe;
-use super::twocheckout::TwoCheckout;
-use super::Gateways;
+use super::{allsecure, dotpay, freedompay, paypal, sandbox, square, stripe, twocheckout};
+use super::{Gateway, Gateways};
 use crate::config::Settings;
 use crate::sandbox::dialects::{missing_settings, sandbox_adapter, Dialect, Voice};
+
+macro_rules! registry {
+    ($( $id:ident = $name:literal, $display:literal, $adapter:ty; )*) => {
+        /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum GatewayId {
+            $( $id, )*
+        }
+
+        impl GatewayId {
+            /// Every gateway, in registry order.
+            pub const ALL: &'static [GatewayId] = &[$( GatewayId::$id, )*];
+
+            /// The name in `/api/v1/payments/{gateway}/callback`, in the database and in settings.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( GatewayId::$id => $name, )*
+                }
+            }
+
+            /// The name people know it by, for messages.
+            pub fn display_name(self) -> &'static str {
+                match self {
+                    $( GatewayId::$id => $display, )*
+                }
+            }
+
+            /// Its adapter, when its settings are present.
+            fn build(self, s: &Settings, sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+                Ok(match self {
+                    $( GatewayId::$id => <$adapter>::from_settings(s, sandbox_keys)?.map(|g| Arc::new(g) as Arc<dyn Gateway>), )*
+                })
+            }
+        }
+    };
+}
+
+registry! {
+    Sandbox = "sandbox", "Sandbox", sandbox::Sandbox;
+    Stripe = "stripe", "Stripe", stripe::Stripe;
+    FreedomPay = "freedompay", "FreedomPay", freedompay::FreedomPay;
+    TwoCheckout = "twocheckout", "2Checkout", twocheckout::TwoCheckout;
+    AllSecure = "allsecure", "AllSecure", allsecure::AllSecure;
+    Dotpay = "dotpay", "Dotpay", dotpay::Dotpay;
+    Square = "square", "Square", square::Square;
+    PayPal = "paypal", "PayPal", paypal::PayPal;
+}
+
+/// A name that is no gateway keyturn knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown gateway")]
+pub struct UnknownGateway;
+
+impl FromStr for GatewayId {
+    type Err = UnknownGateway;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GatewayId::ALL.iter().copied().find(|g| g.as_str() == s).ok_or(UnknownGateway)
+    }
+}
+
+impl fmt::Display for GatewayId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Builds the enabled gateways; fails on settings that cannot work (e.g. an unreadable PEM).
 pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Gateways> {
     check_dialect_settings(s)?;
-    let g = &s.gateways;
     let mut gateways = Gateways::default();
-    if s.sandbox_enabled {
-        gateways.add(Arc::new(Sandbox { keys: sandbox_keys.clone() }));
-    }
-    if !g.stripe_webhook_secret.is_empty() {
-        gateways.add(Arc::new(Stripe { secrets: g.stripe_webhook_secret.clone() }));
-    }
-    if let Some(merchant_id) = &g.freedompay_merchant_id {
-        gateways.add(Arc::new(FreedomPay {
-            merchant_id: merchant_id.clone(),
-            secret_keys: g.freedompay_secret_key.clone(),
-        }));
-    }
-    if let Some(merchant_code) = &g.twocheckout_merchant_code {
-        gateways.add(Arc::new(TwoCheckout {
-            merchant_code: merchant_code.clone(),
-            secret_keys: g.twocheckout_secret_key.clone(),
-        }));
-    }
-    if let Some(api_key) = &g.allsecure_api_key {
-        gateways
-            .add(Arc::new(AllSecure { api_key: api_key.clone(), shared_secrets: g.allsecure_shared_secret.clone() }));
-    }
-    if let Some(shop_id) = &g.dotpay_shop_id {
-        gateways.add(Arc::new(Dotpay { shop_id: shop_id.clone(), pins: g.dotpay_pin.clone() }));
-    }
-    if let Some(url) = &g.square_notification_url {
-        gateways
-            .add(Arc::new(Square { signature_keys: g.square_signature_key.clone(), notification_url: url.clone() }));
-    }
-    if let Some(webhook_id) = &g.paypal_webhook_id {
-        // Without a certificate file, each callback's PAYPAL-CERT-URL is fetched (allowed
-        // origins only, cached): see payments::certs.
-        let certificates = match &g.paypal_cert_file {
-            Some(path) => {
-                let pem =
-                    std::fs::read(path).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
-                paypal::public_key(&pem).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
-                vec![pem]
-            }
-            None => Vec::new(),
-        };
-        gateways.add(Arc::new(PayPal { webhook_id: webhook_id.clone(), certificates }));
+    for id in GatewayId::ALL {
+        if let Some(g) = id.build(s, &sandbox_keys)? {
+            debug_assert_eq!(g.id(), *id, "the registry line and the adapter name the same gateway");
+            gateways.add(g);
+        }
     }
     check_sandbox_dialect(s, &gateways, &sandbox_keys)?;
     if let Some(adapter) = sandbox_adapter(s, &sandbox_keys)? {
@@ -96,4 +121,19 @@ fn check_sandbox_dialect(s: &Settings, gateways: &Gateways, sandbox_keys: &[Vec<
         anyhow::bail!("sandbox_dialect={}: the {} gateway is not enabled", dialect.name(), dialect.name());
     }
     Voice::from_settings(s, sandbox_keys).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_their_names() {
+        for id in GatewayId::ALL {
+            assert_eq!(id.as_str().parse::<GatewayId>(), Ok(*id));
+            assert_eq!(id.to_string(), id.as_str());
+        }
+        assert_eq!("Stripe".parse::<GatewayId>(), Err(UnknownGateway));
+        assert_eq!(GatewayId::TwoCheckout.display_name(), "2Checkout");
+    }
 }

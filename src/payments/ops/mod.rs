@@ -4,7 +4,6 @@
 
 pub mod gateway_api;
 pub mod model;
-pub mod sandbox;
 pub mod service;
 
 /// What an admin asks the gateway to do.

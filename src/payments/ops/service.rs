@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use super::model::{self as ops, Operation};
-use super::{gateway_api, sandbox, OpAnswer, OpKind, OpRequest};
+use super::{gateway_api, OpAnswer, OpKind, OpRequest};
 use crate::audit::Event;
 use crate::config::NotPerformedPolicy;
 use crate::crypto::{is_key, random_id};
@@ -241,7 +241,7 @@ async fn run(
         .await??;
     let (before, op_id, amount, capture_reference) = started;
     let attempt = Attempt { op_id: &op_id, kind, before: &before, amount, actor };
-    let Some(gateway) = state.gateways.get(&before.gateway).map(|g| g.name()) else {
+    let Some(gw) = state.gateways.get(&before.gateway).cloned() else {
         let e = ApiError::unprocessable(
             "gateway_not_configured",
             format!("The {} gateway is not configured on this server.", before.gateway),
@@ -258,11 +258,8 @@ async fn run(
         order_id: before.order_id.clone(),
         operation_id: gateway_key.unwrap_or_else(|| op_id.clone()),
     };
-    let answer = if gateway == "sandbox" {
-        sandbox::perform(state, &req).await
-    } else {
-        gateway_api::perform(state, gateway, &req).await
-    };
+    let gateway = gw.name();
+    let answer = gateway_api::perform(state, gw.as_ref(), &req).await;
     let reference = match answer {
         Ok(OpAnswer::Done { reference }) => reference,
         Ok(OpAnswer::Declined(why)) => {

@@ -1,14 +1,16 @@
-//! Starting a payment at a real gateway: `/pay/{order_id}/{gateway}` creates the payment
-//! through the gateway's API (Stripe Checkout Session, Square payment link, FreedomPay
-//! init_payment, IXOPAY debit, PayPal order) or signs its redirect (2Checkout buy link,
-//! Dotpay), and hands the customer over. API base URLs are settings, so tests run against
-//! local fakes. Nothing here changes the order: only the gateway's verified callback does.
+//! Starting a payment at a real gateway: `/pay/{order_id}/{gateway}` calls the gateway's
+//! [`Gateway::start`](crate::payments::gateways::Gateway::start) (its `start.rs`), which creates
+//! the payment through its API (Stripe Checkout Session, Square payment link, FreedomPay
+//! init_payment, IXOPAY debit, PayPal order) or signs its redirect (2Checkout buy link, Dotpay),
+//! and hands the customer over. This module holds what they share. API base URLs are settings,
+//! so tests run against local fakes. Nothing here changes the order: only the gateway's
+//! verified callback does.
 
-pub mod api;
-pub mod links;
-pub mod paypal;
 pub mod status;
 
+use serde_json::Value;
+
+use crate::config::merchant::CaptureMode;
 use crate::orders::model::Order;
 use crate::state::AppState;
 
@@ -76,21 +78,6 @@ impl Started {
     }
 }
 
-/// Hands the customer over to `gateway`: where to send them and what was created there.
-pub async fn start(state: &AppState, gateway: &str, c: &Checkout<'_>) -> Result<Started, StartError> {
-    let g = &state.settings.gateways;
-    match gateway {
-        "stripe" => api::stripe(state, c).await,
-        "square" => api::square(state, c).await,
-        "freedompay" => api::freedompay(state, c).await,
-        "allsecure" => api::allsecure(state, c).await,
-        "paypal" => paypal::create_order(state, c).await,
-        "twocheckout" => links::twocheckout(g, c).map(Started::link),
-        "dotpay" => links::dotpay(g, c).map(Started::link),
-        _ => Err(StartError::NotConfigured("this gateway", "support for starting payments")),
-    }
-}
-
 /// A setting's value or the `NotConfigured` error naming it.
 pub fn required<'s>(v: &'s Option<String>, gateway: &'static str, name: &'static str) -> Result<&'s str, StartError> {
     v.as_deref().ok_or(StartError::NotConfigured(gateway, name))
@@ -99,4 +86,45 @@ pub fn required<'s>(v: &'s Option<String>, gateway: &'static str, name: &'static
 /// `base` without a trailing slash, or the gateway's public default.
 pub fn base<'s>(v: &'s Option<String>, default: &'s str) -> &'s str {
     v.as_deref().unwrap_or(default).trim_end_matches('/')
+}
+
+// ---- Helpers shared by the gateways' start requests. ----
+
+/// True when payments are only authorised at start (`capture = manual`).
+pub fn authorise_only(state: &AppState) -> bool {
+    state.settings.merchant.capture == CaptureMode::Manual
+}
+
+pub(crate) async fn json_or_error(resp: reqwest::Response, gateway: &str) -> Result<Value, StartError> {
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(StartError::Gateway(format!("{gateway} answered {status}")));
+    }
+    Ok(body)
+}
+
+/// The gateway's id at `pointer` (a string, or a number as FreedomPay may send it).
+pub(crate) fn id_at(v: &Value, pointer: &str) -> Option<String> {
+    match v.pointer(pointer)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn url_in(v: &Value, pointer: &str, gateway: &str) -> Result<String, StartError> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(String::from)
+        .ok_or_else(|| StartError::Gateway(format!("{gateway} gave no redirect URL")))
+}
+
+pub(crate) fn query(base_url: &str, params: &[(&str, String)]) -> String {
+    let q = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let sep = if base_url.contains('?') { '&' } else { '?' };
+    format!("{base_url}{sep}{q}")
 }

@@ -10,15 +10,8 @@
 //! adapter holding those sandbox-only secrets — verifies it. The gateway's live callback never
 //! accepts what the sandbox signs.
 
-mod allsecure;
-mod dotpay;
-mod freedompay;
-mod paypal;
-mod square;
-mod stripe;
 #[cfg(test)]
 mod tests;
-mod twocheckout;
 
 use std::sync::Arc;
 
@@ -30,7 +23,14 @@ use rsa::RsaPrivateKey;
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
-use crate::payments::gateways::{self as gw, standard_webhooks, Gateway};
+use crate::payments::gateways::allsecure::dialect as allsecure;
+use crate::payments::gateways::dotpay::dialect as dotpay;
+use crate::payments::gateways::freedompay::dialect as freedompay;
+use crate::payments::gateways::paypal::dialect as paypal;
+use crate::payments::gateways::square::dialect as square;
+use crate::payments::gateways::stripe::dialect as stripe;
+use crate::payments::gateways::twocheckout::dialect as twocheckout;
+use crate::payments::gateways::{self as gw, standard_webhooks, Gateway, GatewayId};
 use crate::sandbox::model::SandboxPayment;
 
 /// Whose callback format the sandbox speaks (setting `sandbox_dialect`).
@@ -59,18 +59,23 @@ impl Dialect {
         Dialect::Square,
     ];
 
+    /// The gateway whose callbacks this dialect imitates.
+    pub fn id(self) -> GatewayId {
+        match self {
+            Dialect::Sandbox => GatewayId::Sandbox,
+            Dialect::Stripe => GatewayId::Stripe,
+            Dialect::FreedomPay => GatewayId::FreedomPay,
+            Dialect::TwoCheckout => GatewayId::TwoCheckout,
+            Dialect::AllSecure => GatewayId::AllSecure,
+            Dialect::PayPal => GatewayId::PayPal,
+            Dialect::Dotpay => GatewayId::Dotpay,
+            Dialect::Square => GatewayId::Square,
+        }
+    }
+
     /// The gateway's name, as in `/api/v1/payments/{gateway}/callback`.
     pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Sandbox => "sandbox",
-            Dialect::Stripe => "stripe",
-            Dialect::FreedomPay => "freedompay",
-            Dialect::TwoCheckout => "twocheckout",
-            Dialect::AllSecure => "allsecure",
-            Dialect::PayPal => "paypal",
-            Dialect::Dotpay => "dotpay",
-            Dialect::Square => "square",
-        }
+        self.id().as_str()
     }
 
     pub fn parse(s: &str) -> Option<Dialect> {
@@ -381,14 +386,14 @@ pub fn sandbox_body(ev: &Event<'_>) -> Vec<u8> {
 
 /// A stable number of `digits` decimal digits derived from a sandbox id (the gateway's own
 /// numbering of the same payment, identical for every event about it).
-fn number(id: &str, digits: u32) -> String {
+pub(crate) fn number(id: &str, digits: u32) -> String {
     let h = Sha256::digest(id.as_bytes());
     let n = u64::from_be_bytes(h[..8].try_into().expect("8 bytes")) % 10u64.pow(digits);
     format!("{n:0width$}", width = digits as usize)
 }
 
 /// A stable hex id of `len` characters derived from a sandbox id.
-fn stable_hex(id: &str, salt: &str, len: usize) -> String {
+pub(crate) fn stable_hex(id: &str, salt: &str, len: usize) -> String {
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
     h.update(id.as_bytes());
@@ -396,13 +401,13 @@ fn stable_hex(id: &str, salt: &str, len: usize) -> String {
 }
 
 /// A fresh random hex string of `len` characters.
-fn fresh_hex(len: usize) -> String {
+pub(crate) fn fresh_hex(len: usize) -> String {
     let bytes: [u8; 32] = rand::random();
     hex::encode(bytes)[..len].to_string()
 }
 
 /// A fresh UUID v4 in its usual text form.
-fn uuid4() -> String {
+pub(crate) fn uuid4() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -411,17 +416,17 @@ fn uuid4() -> String {
 }
 
 /// Unix seconds as UTC with a chrono format string.
-fn utc(now: i64, format: &str) -> String {
+pub(crate) fn utc(now: i64, format: &str) -> String {
     chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().format(format).to_string()
 }
 
 /// Unix seconds as RFC 3339 UTC (`2024-01-01T12:00:00Z`).
-fn rfc3339(now: i64) -> String {
+pub(crate) fn rfc3339(now: i64) -> String {
     utc(now, "%Y-%m-%dT%H:%M:%SZ")
 }
 
 /// A url-encoded form body from fields in order.
-fn form(fields: &[(String, String)]) -> Vec<u8> {
+pub(crate) fn form(fields: &[(String, String)]) -> Vec<u8> {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in fields {
         s.append_pair(k, v);
@@ -430,11 +435,11 @@ fn form(fields: &[(String, String)]) -> Vec<u8> {
 }
 
 /// The amount as the gateway writes it (`19.90`).
-fn decimal(p: &SandboxPayment) -> String {
+pub(crate) fn decimal(p: &SandboxPayment) -> String {
     crate::money::format_minor(p.amount_minor, &p.currency)
 }
 
 /// The payment's description as the shop set it: naming our order.
-fn description(p: &SandboxPayment) -> String {
+pub(crate) fn description(p: &SandboxPayment) -> String {
     format!("Order {}", p.order_id)
 }

@@ -1,6 +1,16 @@
 //! Square webhooks: `x-square-hmacsha256-signature = base64(HMAC-SHA256(signature key,
 //! notification URL + raw body))`; payment and refund events.
 
+pub mod dialect;
+pub mod ops;
+pub mod start;
+pub mod status;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -93,8 +103,25 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for Square {
-    fn name(&self) -> &'static str {
-        "square"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.square_notification_url
+            .as_ref()
+            .map(|url| Square { signature_keys: g.square_signature_key.clone(), notification_url: url.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Square
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    api_methods!(start, ops, status);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with Square"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

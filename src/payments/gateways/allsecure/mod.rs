@@ -1,6 +1,16 @@
 //! AllSecure Exchange (the IXOPAY platform) JSON callbacks: `X-Signature = base64(HMAC-SHA512(
 //! shared secret, "POST\n" + hex(MD5 or SHA-512 of body) + "\n" + Content-Type + "\n" + Date + "\n" + URI))`.
 
+pub mod dialect;
+pub mod ops;
+pub mod start;
+pub mod status;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -95,8 +105,25 @@ fn kind(result: &str, tx_type: &str) -> EventKind {
 }
 
 impl Gateway for AllSecure {
-    fn name(&self) -> &'static str {
-        "allsecure"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.allsecure_api_key
+            .as_ref()
+            .map(|api_key| AllSecure { api_key: api_key.clone(), shared_secrets: g.allsecure_shared_secret.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::AllSecure
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    api_methods!(start, ops, status);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay by card (AllSecure)"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -3,6 +3,16 @@
 //! A payment is named by its capture, or — for orders with intent `AUTHORIZE` — by its
 //! authorisation, which its capture's `supplementary_data.related_ids` names.
 
+pub mod dialect;
+pub mod ops;
+pub mod start;
+pub mod status;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -170,8 +180,35 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for PayPal {
-    fn name(&self) -> &'static str {
-        "paypal"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        let Some(webhook_id) = &g.paypal_webhook_id else { return Ok(None) };
+        // Without a certificate file, each callback's PAYPAL-CERT-URL is fetched (allowed
+        // origins only, cached): see payments::certs.
+        let certificates = match &g.paypal_cert_file {
+            Some(path) => {
+                let pem =
+                    std::fs::read(path).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                public_key(&pem).map_err(|e| anyhow::anyhow!("paypal_cert_file {}: {e}", path.display()))?;
+                vec![pem]
+            }
+            None => Vec::new(),
+        };
+        Ok(Some(PayPal { webhook_id: webhook_id.clone(), certificates }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::PayPal
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    api_methods!(start, ops, status);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with PayPal"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

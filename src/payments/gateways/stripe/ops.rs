@@ -2,15 +2,16 @@
 //! PaymentIntent, refund it (`POST /v1/refunds`); form-encoded, bearer `stripe_api_key`, the
 //! operation id as `Idempotency-Key` (a retry with the same key gets Stripe's first answer again).
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::gateways::GatewayId;
+use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::payments::start::base;
 use crate::state::AppState;
 
 const KEY_SETTING: &str = "KEYTURN_STRIPE_API_KEY";
 
 /// The path and form fields of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
+pub(crate) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
     let pi = segment(&req.gateway_payment_id);
     match req.kind {
         OpKind::Capture => {
@@ -26,18 +27,18 @@ pub(super) fn call(req: &OpRequest) -> (String, Vec<(&'static str, String)>) {
 
 /// The `Idempotency-Key` of an operation: its id (unique per operation, stable across retries
 /// of one admin request; Stripe takes up to 255 characters).
-pub(super) fn idempotency_key(req: &OpRequest) -> String {
+pub(crate) fn idempotency_key(req: &OpRequest) -> String {
     key_of(&req.operation_id, 255)
 }
 
 /// Reads Stripe's answer: a PaymentIntent (capture, cancel) or a Refund, or an `error` object.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         let message = reply.str_at("/error/message").or_else(|| reply.str_at("/error/code"));
-        return Ok(declined("stripe", reply, message, KEY_SETTING));
+        return Ok(declined(GatewayId::Stripe, reply, message, KEY_SETTING));
     }
-    let id = reply.str_at("/id").ok_or_else(|| unreadable("stripe", "id"))?;
-    let status = reply.str_at("/status").ok_or_else(|| unreadable("stripe", "status"))?;
+    let id = reply.str_at("/id").ok_or_else(|| unreadable(GatewayId::Stripe, "id"))?;
+    let status = reply.str_at("/status").ok_or_else(|| unreadable(GatewayId::Stripe, "status"))?;
     let done = match kind {
         OpKind::Capture => matches!(status, "succeeded" | "processing"),
         OpKind::Cancel => status == "canceled",
@@ -45,7 +46,7 @@ pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     };
     if !done {
         let why = reply.str_at("/failure_reason").map(|r| format!("{status}: {r}"));
-        return Ok(not_done("stripe", kind, why.as_deref().unwrap_or(status)));
+        return Ok(not_done(GatewayId::Stripe, kind, why.as_deref().unwrap_or(status)));
     }
     // A capture names the charge it captured; a refund and a cancel their own object.
     let reference = match kind {
@@ -55,10 +56,10 @@ pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
     Ok(OpAnswer::Done { reference: reference.to_string() })
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(key) = g.stripe_api_key.as_deref() else {
-        return Ok(missing("stripe", req.kind, KEY_SETTING));
+        return Ok(missing(GatewayId::Stripe, req.kind, KEY_SETTING));
     };
     // Payments keyturn starts are PaymentIntents; a legacy charge (ch_…) has no capture here.
     if !req.gateway_payment_id.starts_with("pi_") {
@@ -75,13 +76,13 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         .bearer_auth(key)
         .header("Idempotency-Key", idempotency_key(req))
         .form(&form);
-    answer(req.kind, &send("stripe", request).await?)
+    answer(req.kind, &send(GatewayId::Stripe, request).await?)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

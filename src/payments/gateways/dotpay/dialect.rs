@@ -1,8 +1,8 @@
 //! Dotpay URLC: a form post with `signature = sha256(PIN + the listed fields)`. A payment
 //! keeps its `operation_number` through its statuses; a refund is a new operation naming it.
 
-use super::{decimal, description, form, number, utc, Event};
 use crate::payments::gateways::dotpay::signature;
+use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
 
 /// `M1234-5678`, Dotpay's operation number format.
 fn operation_number(digits: &str) -> String {
@@ -10,16 +10,19 @@ fn operation_number(digits: &str) -> String {
 }
 
 /// (content type, body, event id); `None` for an event Dotpay would not send.
-pub(super) fn render(ev: &Event<'_>, shop_id: &str, pin: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>, shop_id: &str, pin: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let payment = operation_number(&number(&p.id, 8));
     let (op_type, status, op_number, related) = match ev.kind {
         "payment.succeeded" => ("payment", "completed", payment, None),
         "payment.failed" => ("payment", "rejected", payment, None),
         "payment.requires_action" => ("payment", "processing", payment, None),
-        "refund.succeeded" => {
-            ("refund", "completed", operation_number(&number(&super::fresh_hex(16), 8)), Some(payment))
-        }
+        "refund.succeeded" => (
+            "refund",
+            "completed",
+            operation_number(&number(&crate::sandbox::dialects::fresh_hex(16), 8)),
+            Some(payment),
+        ),
         _ => return None,
     };
     let amount = decimal(p);

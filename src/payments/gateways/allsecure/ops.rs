@@ -5,9 +5,12 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply};
-use crate::payments::start::api::allsecure_request;
+use crate::payments::gateways::allsecure::start::allsecure_request;
+use crate::payments::gateways::GatewayId;
+use crate::payments::ops::gateway_api::{
+    classify, declined, from_start, key_of, not_done, unreachable, unreadable, Reply,
+};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::state::AppState;
 
 const CREDENTIALS: &str = "KEYTURN_ALLSECURE_USERNAME and KEYTURN_ALLSECURE_PASSWORD";
@@ -15,7 +18,7 @@ const CREDENTIALS: &str = "KEYTURN_ALLSECURE_USERNAME and KEYTURN_ALLSECURE_PASS
 const MAX_TRANSACTION_ID: usize = 50;
 
 /// The transaction type in the path.
-pub(super) fn action(kind: OpKind) -> &'static str {
+pub(crate) fn action(kind: OpKind) -> &'static str {
     match kind {
         OpKind::Capture => "capture",
         OpKind::Cancel => "void",
@@ -24,7 +27,7 @@ pub(super) fn action(kind: OpKind) -> &'static str {
 }
 
 /// The JSON body; a void carries no amount. Its callback comes back to `callback_url`.
-pub(super) fn body(req: &OpRequest, callback_url: &str) -> Value {
+pub(crate) fn body(req: &OpRequest, callback_url: &str) -> Value {
     let mut body = json!({
         "merchantTransactionId": key_of(&req.operation_id, MAX_TRANSACTION_ID),
         "referenceUuid": req.gateway_payment_id,
@@ -49,39 +52,39 @@ fn reason(reply: &Reply) -> Option<String> {
 
 /// Reads IXOPAY's answer: `success` and `returnType` FINISHED (or PENDING: the callback settles
 /// it) with the new transaction's `uuid`; `success: false` or `returnType: ERROR` is a refusal.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() || reply.body["success"] == Value::Bool(false) {
-        return Ok(declined("allsecure", reply, reason(reply).as_deref(), CREDENTIALS));
+        return Ok(declined(GatewayId::AllSecure, reply, reason(reply).as_deref(), CREDENTIALS));
     }
     match reply.str_at("/returnType") {
         Some("FINISHED" | "PENDING") => {
-            let uuid = reply.str_at("/uuid").ok_or_else(|| unreadable("allsecure", "uuid"))?;
+            let uuid = reply.str_at("/uuid").ok_or_else(|| unreadable(GatewayId::AllSecure, "uuid"))?;
             Ok(OpAnswer::Done { reference: uuid.to_string() })
         }
-        Some("ERROR") => Ok(declined("allsecure", reply, reason(reply).as_deref(), CREDENTIALS)),
-        Some(other) => Ok(not_done("allsecure", kind, other)),
-        None => Err(unreadable("allsecure", "returnType")),
+        Some("ERROR") => Ok(declined(GatewayId::AllSecure, reply, reason(reply).as_deref(), CREDENTIALS)),
+        Some(other) => Ok(not_done(GatewayId::AllSecure, kind, other)),
+        None => Err(unreadable(GatewayId::AllSecure, "returnType")),
     }
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let callback = state.link("/api/v1/payments/allsecure/callback");
     let body = serde_json::to_vec(&body(req, &callback)).map_err(|e| Unreachable(e.to_string()))?;
     let path = |key: &str| format!("/api/v3/transaction/{key}/{}", action(req.kind));
     match allsecure_request(state, reqwest::Method::POST, path, body).await {
         Ok(resp) => {
             let status = resp.status().as_u16();
-            let bytes = resp.bytes().await.map_err(|e| unreachable("allsecure", e))?;
-            answer(req.kind, &classify("allsecure", status, &bytes)?)
+            let bytes = resp.bytes().await.map_err(|e| unreachable(GatewayId::AllSecure, e))?;
+            answer(req.kind, &classify(GatewayId::AllSecure, status, &bytes)?)
         }
-        Err(e) => from_start("allsecure", req.kind, e),
+        Err(e) => from_start(GatewayId::AllSecure, req.kind, e),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

@@ -2,6 +2,16 @@
 //! keyed by the endpoint secret string as given; PaymentIntent (incl. authorisations for manual
 //! capture), Checkout Session and Charge events. Every payment is named by its PaymentIntent id.
 
+pub mod dialect;
+pub mod ops;
+pub mod start;
+pub mod status;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -139,8 +149,23 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
 }
 
 impl Gateway for Stripe {
-    fn name(&self) -> &'static str {
-        "stripe"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let secrets = &s.gateways.stripe_webhook_secret;
+        Ok((!secrets.is_empty()).then(|| Stripe { secrets: secrets.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Stripe
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::ALL
+    }
+
+    api_methods!(start, ops, status);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay by card (Stripe)"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -1,12 +1,17 @@
 //! PayPal: an OAuth client-credentials token, an order created with our order id as
 //! `custom_id`, the customer approves on PayPal, and on their return we ask PayPal to capture
 //! (server to server) — or, with `capture = manual`, to authorise (intent `AUTHORIZE`): an admin
-//! captures later. The order still changes only on a signed webhook.
+//! captures later; `/pay/{order_id}/paypal/return` is where PayPal sends the customer back.
+//! The order still changes only on a signed webhook.
 
+use poem::http::StatusCode;
+use poem::web::{Data, Path};
+use poem::{handler, Response};
 use serde_json::{json, Value};
 
-use super::api::authorise_only;
-use super::{base, required, Checkout, StartError, Started};
+use crate::payments::gateways::GatewayId;
+use crate::payments::start::authorise_only;
+use crate::payments::start::{base, required, Checkout, StartError, Started};
 use crate::state::AppState;
 
 /// PayPal's public API base.
@@ -32,7 +37,7 @@ pub async fn token(state: &AppState) -> Result<String, StartError> {
 }
 
 /// Creates the PayPal order; returns the approval URL and the PayPal order id.
-pub async fn create_order(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
+pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways;
     let bearer = token(state).await?;
     let o = c.order;
@@ -100,4 +105,37 @@ pub async fn capture(state: &AppState, paypal_order: &str) -> Result<(), StartEr
     } else {
         Err(StartError::Gateway(format!("paypal {action} answered {}", resp.status())))
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct PayPalReturn {
+    #[serde(default)]
+    token: String,
+}
+
+/// PayPal sends the customer back here after approval: ask PayPal to capture, then show the
+/// status page (the order changes only when PayPal's signed webhook arrives).
+#[handler]
+pub async fn get_paypal_return(
+    Path(order_id): Path<String>,
+    poem::web::Query(q): poem::web::Query<PayPalReturn>,
+    state: Data<&AppState>,
+) -> Response {
+    let token_ok = !q.token.is_empty() && q.token.len() <= 64 && q.token.bytes().all(|b| b.is_ascii_alphanumeric());
+    // Only a PayPal order we created for this order of ours is captured.
+    let ours = token_ok && crate::crypto::is_key(&order_id) && {
+        let (token, id) = (q.token.clone(), order_id.clone());
+        state
+            .db
+            .read(move |c| Ok(crate::payments::starts::belongs_to(c, GatewayId::PayPal.as_str(), &token, &id)?))
+            .await
+            .unwrap_or(false)
+    };
+    if ours && state.gateways.by_id(GatewayId::PayPal).is_some() {
+        if let Err(e) = capture(&state, &q.token).await {
+            tracing::warn!(event = "paypal_capture_failed", order_id = %order_id, error = %e, "capture failed");
+        }
+    }
+    let target = if crate::crypto::is_key(&order_id) { format!("/orders/{order_id}/return") } else { "/".into() };
+    Response::builder().status(StatusCode::SEE_OTHER).header("Location", state.link(&target)).finish()
 }

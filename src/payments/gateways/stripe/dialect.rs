@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::{Callback, Event};
 use crate::payments::gateways::stripe::signature_header;
+use crate::sandbox::dialects::{Callback, Event};
 use crate::sandbox::model::SandboxPayment;
 
 /// An API version whose PaymentIntent embeds `charges` (newer ones only name `latest_charge`).
@@ -77,7 +77,7 @@ fn payment_intent(p: &SandboxPayment, status: &str, charges: Vec<Value>, extra: 
 }
 
 /// (content type, body, event id); `None` for an event Stripe would not send.
-pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let (kind, object) = match ev.kind {
         "payment.succeeded" => {
@@ -118,7 +118,7 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
 }
 
 /// `Stripe-Signature` for this attempt.
-pub(super) fn headers(secret: &str, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
+pub(crate) fn headers(secret: &str, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
     vec![
         ("stripe-signature", signature_header(secret, now, &cb.body)),
         ("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into()),

@@ -1,11 +1,15 @@
 //! The built-in sandbox gateway's callback dialect: Standard Webhooks over a JSON body
 //! `{"type": …, "data": {payment_id, order_id, amount_minor, currency, three_ds}}`.
 
+pub mod ops;
+
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use super::{standard_webhooks, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError};
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
 
 /// The sandbox adapter.
 pub struct Sandbox {
@@ -29,8 +33,23 @@ struct Data {
 }
 
 impl Gateway for Sandbox {
-    fn name(&self) -> &'static str {
-        "sandbox"
+    fn from_settings(s: &Settings, sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        Ok(s.sandbox_enabled.then(|| Sandbox { keys: sandbox_keys.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Sandbox
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { capture: true, cancel: true, refund: true, ..Capabilities::default() }
+    }
+
+    api_methods!(ops);
+
+    /// The sandbox's own checkout page (nothing to create at a remote gateway).
+    fn pay_button(&self, order_id: &str) -> (&'static str, String) {
+        ("Pay by card (sandbox)", format!("/sandbox/checkout/{order_id}"))
     }
 
     fn verify(&self, raw: &RawCallback<'_>, now: i64) -> Result<VerifiedEvent, VerifyError> {

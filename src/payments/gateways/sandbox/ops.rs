@@ -2,8 +2,8 @@
 //! gateway would (capture → `payment.succeeded`, void → `payment.cancelled`, refund →
 //! `refund.succeeded` for the refunded amount).
 
-use super::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::crypto::random_id;
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
 use crate::sandbox::deliver::spawn_delivery;
 use crate::sandbox::model;
 use crate::state::AppState;

@@ -5,9 +5,11 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, from_start, key_of, not_done, segment, send, unreadable, Reply};
-use crate::payments::start::{base, paypal};
+use crate::payments::gateways::paypal::start as paypal;
+use crate::payments::gateways::GatewayId;
+use crate::payments::ops::gateway_api::{declined, from_start, key_of, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
+use crate::payments::start::base;
 use crate::state::AppState;
 
 const CREDENTIALS: &str = "KEYTURN_PAYPAL_CLIENT_ID and KEYTURN_PAYPAL_CLIENT_SECRET";
@@ -21,7 +23,7 @@ fn capture_id(req: &OpRequest) -> &str {
 }
 
 /// The path and JSON body of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Option<Value>) {
+pub(crate) fn call(req: &OpRequest) -> (String, Option<Value>) {
     let money = json!({
         "value": crate::money::format_minor(req.amount_minor, &req.currency),
         "currency_code": req.currency,
@@ -50,7 +52,7 @@ fn reason(reply: &Reply) -> Option<String> {
 }
 
 /// Reads PayPal's answer: a capture or refund object, nothing (a void's 204), or an error.
-pub(super) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         if reply.status == 404 && req.kind == OpKind::Refund && req.capture_reference.is_none() {
             return Ok(OpAnswer::Declined(format!(
@@ -59,24 +61,24 @@ pub(super) fn answer(req: &OpRequest, reply: &Reply) -> Result<OpAnswer, Unreach
                 req.gateway_payment_id
             )));
         }
-        return Ok(declined("paypal", reply, reason(reply).as_deref(), CREDENTIALS));
+        return Ok(declined(GatewayId::PayPal, reply, reason(reply).as_deref(), CREDENTIALS));
     }
     if req.kind == OpKind::Cancel {
         // 204 No Content: the authorisation is the only id there is.
         let reference = reply.str_at("/id").unwrap_or(&req.gateway_payment_id);
         return Ok(OpAnswer::Done { reference: reference.to_string() });
     }
-    let id = reply.str_at("/id").ok_or_else(|| unreadable("paypal", "id"))?;
-    match reply.str_at("/status").ok_or_else(|| unreadable("paypal", "status"))? {
+    let id = reply.str_at("/id").ok_or_else(|| unreadable(GatewayId::PayPal, "id"))?;
+    match reply.str_at("/status").ok_or_else(|| unreadable(GatewayId::PayPal, "status"))? {
         "COMPLETED" | "PENDING" => Ok(OpAnswer::Done { reference: id.to_string() }),
-        other => Ok(not_done("paypal", req.kind, other)),
+        other => Ok(not_done(GatewayId::PayPal, req.kind, other)),
     }
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let bearer = match paypal::token(state).await {
         Ok(t) => t,
-        Err(e) => return from_start("paypal", req.kind, e),
+        Err(e) => return from_start(GatewayId::PayPal, req.kind, e),
     };
     let (path, body) = call(req);
     let base = base(&state.settings.gateways.paypal_api_base, paypal::DEFAULT_BASE);
@@ -89,13 +91,13 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         Some(b) => request.json(&b),
         None => request.header("Content-Type", "application/json"),
     };
-    answer(req, &send("paypal", request).await?)
+    answer(req, &send(GatewayId::PayPal, request).await?)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

@@ -3,9 +3,11 @@
 
 use serde_json::{json, Value};
 
-use super::super::{OpAnswer, OpKind, OpRequest, Unreachable};
-use super::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
-use crate::payments::start::{api::SQUARE_VERSION, base};
+use crate::payments::gateways::square::start::SQUARE_VERSION;
+use crate::payments::gateways::GatewayId;
+use crate::payments::ops::gateway_api::{declined, key_of, missing, not_done, segment, send, unreadable, Reply};
+use crate::payments::ops::{OpAnswer, OpKind, OpRequest, Unreachable};
+use crate::payments::start::base;
 use crate::state::AppState;
 
 const TOKEN_SETTING: &str = "KEYTURN_SQUARE_ACCESS_TOKEN";
@@ -13,7 +15,7 @@ const TOKEN_SETTING: &str = "KEYTURN_SQUARE_ACCESS_TOKEN";
 const MAX_KEY: usize = 45;
 
 /// The path and JSON body of `req`.
-pub(super) fn call(req: &OpRequest) -> (String, Value) {
+pub(crate) fn call(req: &OpRequest) -> (String, Value) {
     let payment = segment(&req.gateway_payment_id);
     match req.kind {
         OpKind::Capture => (format!("/v2/payments/{payment}/complete"), json!({})),
@@ -30,31 +32,31 @@ pub(super) fn call(req: &OpRequest) -> (String, Value) {
 }
 
 /// Reads Square's answer: `{payment}` (complete, cancel), `{refund}`, or `{errors: [...]}`.
-pub(super) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
+pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachable> {
     if !reply.ok() {
         let reason = match (reply.str_at("/errors/0/code"), reply.str_at("/errors/0/detail")) {
             (Some(c), Some(d)) => Some(format!("{c}: {d}")),
             (c, d) => c.or(d).map(String::from),
         };
-        return Ok(declined("square", reply, reason.as_deref(), TOKEN_SETTING));
+        return Ok(declined(GatewayId::Square, reply, reason.as_deref(), TOKEN_SETTING));
     }
     let (object, done): (&str, &[&str]) = match kind {
         OpKind::Capture => ("/payment", &["COMPLETED"]),
         OpKind::Cancel => ("/payment", &["CANCELED"]),
         OpKind::Refund => ("/refund", &["PENDING", "COMPLETED"]),
     };
-    let id = reply.str_at(&format!("{object}/id")).ok_or_else(|| unreadable("square", "id"))?;
-    let status = reply.str_at(&format!("{object}/status")).ok_or_else(|| unreadable("square", "status"))?;
+    let id = reply.str_at(&format!("{object}/id")).ok_or_else(|| unreadable(GatewayId::Square, "id"))?;
+    let status = reply.str_at(&format!("{object}/status")).ok_or_else(|| unreadable(GatewayId::Square, "status"))?;
     if !done.contains(&status) {
-        return Ok(not_done("square", kind, status));
+        return Ok(not_done(GatewayId::Square, kind, status));
     }
     Ok(OpAnswer::Done { reference: id.to_string() })
 }
 
-pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
+pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
     let g = &state.settings.gateways;
     let Some(token) = g.square_access_token.as_deref() else {
-        return Ok(missing("square", req.kind, TOKEN_SETTING));
+        return Ok(missing(GatewayId::Square, req.kind, TOKEN_SETTING));
     };
     let (path, body) = call(req);
     let request = state
@@ -63,13 +65,13 @@ pub(super) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         .bearer_auth(token)
         .header("Square-Version", SQUARE_VERSION)
         .json(&body);
-    answer(req.kind, &send("square", request).await?)
+    answer(req.kind, &send(GatewayId::Square, request).await?)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{reply, request};
     use super::*;
+    use crate::payments::ops::gateway_api::test_support::{reply, request};
 
     #[test]
     fn builds_requests() {

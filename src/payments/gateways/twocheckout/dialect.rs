@@ -2,11 +2,11 @@
 //! current account sends (`HASH`, `SIGNATURE_SHA2_256`, `SIGNATURE_SHA3_256`) over every
 //! field's byte length and value in order.
 
-use super::{decimal, description, form, number, utc, Event};
 use crate::payments::gateways::twocheckout::{hmac_hex, signed_values, Algo};
+use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
 
 /// (content type, body, event id); `None` for an event 2Checkout would not send.
-pub(super) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let status = match ev.kind {
         "payment.succeeded" => "COMPLETE",

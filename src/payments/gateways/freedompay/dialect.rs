@@ -2,11 +2,11 @@
 //! values sorted by field name and the secret). It reports only the final result: no
 //! callback for a pending 3-D Secure challenge, and refunds are not on the result URL.
 
-use super::{decimal, description, form, number, utc, Event};
 use crate::payments::gateways::freedompay::{script_name, sign};
+use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
 
 /// (content type, body, event id); `None` for an event FreedomPay would not send.
-pub(super) fn render(
+pub(crate) fn render(
     ev: &Event<'_>,
     merchant_id: &str,
     secret: &str,
@@ -20,7 +20,7 @@ pub(super) fn render(
         _ => return None,
     };
     let payment_id = number(&p.id, 9);
-    let salt = super::fresh_hex(16);
+    let salt = crate::sandbox::dialects::fresh_hex(16);
     let mut fields: Vec<(String, String)> = [
         ("pg_order_id", p.order_id.clone()),
         ("pg_payment_id", payment_id.clone()),

@@ -4,11 +4,11 @@
 
 use serde_json::json;
 
-use super::{rfc3339, stable_hex, uuid4, Callback, Event};
 use crate::payments::gateways::square::signature;
+use crate::sandbox::dialects::{rfc3339, stable_hex, uuid4, Callback, Event};
 
 /// (content type, body, event id); `None` for an event Square would not send.
-pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let payment_id = stable_hex(&p.id, "square", 29);
     let money = json!({"amount": p.amount_minor, "currency": p.currency});
@@ -33,7 +33,7 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
         "payment.succeeded" => ("payment.updated", "payment", payment_id.clone(), payment("COMPLETED", "CAPTURED")),
         "payment.failed" => ("payment.updated", "payment", payment_id.clone(), payment("FAILED", "FAILED")),
         "refund.succeeded" => {
-            let refund = format!("{payment_id}_{}", super::fresh_hex(20));
+            let refund = format!("{payment_id}_{}", crate::sandbox::dialects::fresh_hex(20));
             let object = json!({"refund": {
                 "id": refund, "status": "COMPLETED", "amount_money": money, "payment_id": payment_id,
                 "location_id": "LSANDBOXKEYTURN", "created_at": updated, "updated_at": updated,
@@ -54,6 +54,6 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
 }
 
 /// `x-square-hmacsha256-signature` (no time is signed: the same for every attempt).
-pub(super) fn headers(key: &str, notification_url: &str, cb: &Callback) -> Vec<(&'static str, String)> {
+pub(crate) fn headers(key: &str, notification_url: &str, cb: &Callback) -> Vec<(&'static str, String)> {
     vec![("x-square-hmacsha256-signature", signature(key, notification_url, &cb.body))]
 }

@@ -2,6 +2,14 @@
 //! over every field's byte length and value in the order received; answered with a signed
 //! read receipt `<sig algo="…" date="YmdHis">HASH</sig>`.
 
+pub mod dialect;
+pub mod start;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha2::Sha256;
@@ -146,8 +154,26 @@ fn event_id(payment_id: &str, status: &str, fields: &[(String, String)]) -> Stri
 }
 
 impl Gateway for TwoCheckout {
-    fn name(&self) -> &'static str {
-        "twocheckout"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.twocheckout_merchant_code.as_ref().map(|merchant_code| TwoCheckout {
+            merchant_code: merchant_code.clone(),
+            secret_keys: g.twocheckout_secret_key.clone(),
+        }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::TwoCheckout
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::START
+    }
+
+    api_methods!(link);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with 2Checkout"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -10,13 +10,13 @@ use rsa::RsaPrivateKey;
 use serde_json::json;
 use sha2::Sha256;
 
-use super::{decimal, rfc3339, stable_hex, uuid4, Callback, Event};
 use crate::payments::gateways::paypal::{signed_message, AUTH_ALGO};
+use crate::sandbox::dialects::{decimal, rfc3339, stable_hex, uuid4, Callback, Event};
 
 const API: &str = "https://api.sandbox.paypal.com";
 
 /// (content type, body, event id); `None` for an event PayPal would not send.
-pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let capture = stable_hex(&p.id, "paypal", 17).to_ascii_uppercase();
     let amount = json!({"currency_code": p.currency, "value": decimal(p)});
@@ -41,7 +41,7 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
         }
         "payment.failed" => ("PAYMENT.CAPTURE.DECLINED", "capture", "Payment declined", capture_resource("DECLINED")),
         "refund.succeeded" => {
-            let refund = super::fresh_hex(17).to_ascii_uppercase();
+            let refund = crate::sandbox::dialects::fresh_hex(17).to_ascii_uppercase();
             let resource = json!({
                 "id": refund,
                 "status": "COMPLETED",
@@ -58,7 +58,11 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
         }
         _ => return None,
     };
-    let id = format!("WH-{}-{}", super::fresh_hex(17).to_ascii_uppercase(), super::fresh_hex(17).to_ascii_uppercase());
+    let id = format!(
+        "WH-{}-{}",
+        crate::sandbox::dialects::fresh_hex(17).to_ascii_uppercase(),
+        crate::sandbox::dialects::fresh_hex(17).to_ascii_uppercase()
+    );
     let event = json!({
         "id": id,
         "event_version": "1.0",
@@ -74,7 +78,7 @@ pub(super) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
 }
 
 /// The transmission headers of this attempt (a new transmission id and time each time).
-pub(super) fn headers(webhook_id: &str, key: &RsaPrivateKey, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
+pub(crate) fn headers(webhook_id: &str, key: &RsaPrivateKey, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
     let transmission_id = uuid4();
     let time = rfc3339(now);
     let message = signed_message(&transmission_id, &time, webhook_id, &cb.body);

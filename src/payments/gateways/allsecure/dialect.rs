@@ -4,18 +4,18 @@
 
 use serde_json::json;
 
-use super::{decimal, stable_hex, utc, Callback, Event};
 use crate::payments::gateways::allsecure::signature;
+use crate::sandbox::dialects::{decimal, stable_hex, utc, Callback, Event};
 
 /// (content type, body, event id); `None` for an event AllSecure would not send.
-pub(super) fn render(ev: &Event<'_>) -> Option<(&'static str, Vec<u8>, String)> {
+pub(crate) fn render(ev: &Event<'_>) -> Option<(&'static str, Vec<u8>, String)> {
     let p = ev.payment;
     let debit = stable_hex(&p.id, "allsecure", 20);
     let (result, tx_type, uuid) = match ev.kind {
         "payment.succeeded" => ("OK", "DEBIT", debit.clone()),
         "payment.failed" => ("ERROR", "DEBIT", debit.clone()),
         "payment.requires_action" => ("PENDING", "DEBIT", debit.clone()),
-        "refund.succeeded" => ("OK", "REFUND", super::fresh_hex(20)),
+        "refund.succeeded" => ("OK", "REFUND", crate::sandbox::dialects::fresh_hex(20)),
         _ => return None,
     };
     let mut body = json!({
@@ -52,7 +52,7 @@ pub(super) fn render(ev: &Event<'_>) -> Option<(&'static str, Vec<u8>, String)> 
 }
 
 /// `Date` and `X-Signature` for this attempt.
-pub(super) fn headers(secret: &str, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
+pub(crate) fn headers(secret: &str, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
     let date = utc(now, "%a, %d %b %Y %H:%M:%S GMT");
     let sig = signature(secret, &cb.body, cb.content_type, &date, &cb.uri);
     vec![("date", date), ("x-signature", sig)]

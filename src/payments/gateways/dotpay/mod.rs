@@ -1,6 +1,14 @@
 //! Dotpay URLC notifications: a form post with `signature = hex(SHA-256(PIN + the values of a
 //! fixed list of fields))`, absent fields as empty strings; answered with `OK`.
 
+pub mod dialect;
+pub mod start;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -86,8 +94,23 @@ fn kind(op_type: &str, status: &str) -> EventKind {
 }
 
 impl Gateway for Dotpay {
-    fn name(&self) -> &'static str {
-        "dotpay"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.dotpay_shop_id.as_ref().map(|shop_id| Dotpay { shop_id: shop_id.clone(), pins: g.dotpay_pin.clone() }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::Dotpay
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::START
+    }
+
+    api_methods!(link);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with Dotpay"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -1,6 +1,15 @@
 //! FreedomPay (Kazakhstan, formerly PayBox.money) result-URL callbacks: a form post signed with
 //! `pg_sig = md5(script;values sorted by field name;secret)`, answered with a signed XML reply.
 
+pub mod dialect;
+pub mod start;
+pub mod status;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
@@ -64,8 +73,26 @@ fn salt() -> String {
 }
 
 impl Gateway for FreedomPay {
-    fn name(&self) -> &'static str {
-        "freedompay"
+    fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+        let g = &s.gateways;
+        Ok(g.freedompay_merchant_id.as_ref().map(|merchant_id| FreedomPay {
+            merchant_id: merchant_id.clone(),
+            secret_keys: g.freedompay_secret_key.clone(),
+        }))
+    }
+
+    fn id(&self) -> GatewayId {
+        GatewayId::FreedomPay
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { status: true, ..Capabilities::START }
+    }
+
+    api_methods!(start, status);
+
+    fn pay_label(&self) -> &'static str {
+        "Pay with FreedomPay"
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

@@ -1,0 +1,27 @@
+//! Stripe's answer about a payment we started: its Checkout Session.
+
+use crate::payments::start::status::{json_answer, minor_units, str_at, word, Paid, Status};
+use crate::payments::start::{base, required, StartError};
+use crate::state::AppState;
+
+/// Stripe `GET /v1/checkout/sessions/{id}`: paid when `payment_status` is `paid`.
+pub async fn ask(state: &AppState, id: &str) -> Result<Status, StartError> {
+    let g = &state.settings.gateways;
+    let key = required(&g.stripe_api_key, "stripe", "KEYTURN_STRIPE_API_KEY")?;
+    let url = format!("{}/v1/checkout/sessions/{id}", base(&g.stripe_api_base, "https://api.stripe.com"));
+    let s = json_answer(state.http.get(url).bearer_auth(key).send().await?, "stripe").await?;
+    let paid = str_at(&s, "/payment_status");
+    if paid != Some("paid") {
+        return Ok(Status::Unpaid(word(paid)));
+    }
+    let (amount, currency) = minor_units("stripe", s.get("amount_total"), str_at(&s, "/currency"))?;
+    // `payment_intent` is an id, or the object when expanded; callbacks name the PaymentIntent.
+    let intent = str_at(&s, "/payment_intent").or_else(|| str_at(&s, "/payment_intent/id"));
+    Ok(Status::Paid(Paid {
+        payment_id: intent.unwrap_or(id).to_string(),
+        order_id: str_at(&s, "/metadata/order_id").or_else(|| str_at(&s, "/client_reference_id")).map(String::from),
+        amount_minor: Some(amount),
+        currency: Some(currency),
+        three_ds: None,
+    }))
+}
