@@ -116,10 +116,10 @@ async fn a_lapsed_claim_is_taken_over_and_the_old_worker_can_neither_send_nor_re
             let stale = (
                 outbox::heartbeat(c, &first, now + 8, 3)?,
                 outbox::record_handover(c, &first, now + 8, 3)?,
-                outbox::mark_sent(c, &first, now + 8)?,
+                outbox::mark_sent(c, &first, now + 8, None)?,
             );
             assert!(outbox::record_handover(c, &second, now + 8, 3)?);
-            assert_eq!(outbox::mark_sent(c, &second, now + 9)?, 1);
+            assert_eq!(outbox::mark_sent(c, &second, now + 9, None)?, 1);
             Ok(stale)
         })
         .await
