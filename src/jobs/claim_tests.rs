@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
-use crate::accounts::model::{self as accounts, Account};
+use super::tests::{account, emails_written};
+use crate::accounts::model as accounts;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::outbox::{self, Job};
@@ -20,28 +21,16 @@ async fn state(dir: &std::path::Path) -> AppState {
     crate::app::build_state(settings, Clock::system(), "http://127.0.0.1:9".into()).await.expect("state")
 }
 
-fn pending_account(now: i64) -> Account {
-    Account {
-        id: crate::crypto::random_id("acc"),
-        login: crate::crypto::random_login(),
-        email: "claim-test@example.test".into(),
-        name: "Claim Test".into(),
-        status: accounts::PENDING_VERIFICATION.into(),
-        password_hash: None,
-        must_change_password: false,
-        temp_password_expires_at: None,
-        email_verified_at: None,
-        failed_logins: 0,
-        failed_window_start: 0,
-        created_at: now,
-        updated_at: now,
+/// Inserts an account (waiting for verification unless `status` says otherwise); its id.
+async fn insert_account(state: &AppState, status: &str) -> String {
+    let mut acc = account(state.clock.now());
+    if status == accounts::PENDING_VERIFICATION {
+        acc.email_verified_at = None;
     }
-}
-
-fn emails_written(state: &AppState) -> Vec<String> {
-    std::fs::read_dir(state.settings.mail_dir())
-        .map(|d| d.flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
-        .unwrap_or_default()
+    acc.status = status.into();
+    let id = acc.id.clone();
+    state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
+    id
 }
 
 async fn password_hash(state: &AppState, id: &str) -> Option<String> {
@@ -70,9 +59,7 @@ async fn a_worker_that_lost_its_claim_replaces_no_credentials_and_sends_nothing(
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
     let now = state.clock.now();
-    let acc = pending_account(now);
-    let account_id = acc.id.clone();
-    state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
+    let account_id = insert_account(&state, accounts::PENDING_VERIFICATION).await;
     // A claims; its database is away longer than the lease; B takes over and sends P2.
     let a = claimed(&state, outbox::CREDENTIALS, Some(account_id.clone()), now).await;
     let b = claim_at(&state, now + 10).await.expect("the lapsed lease is taken over");
@@ -163,9 +150,7 @@ async fn a_repeated_credentials_email_has_its_own_message_id_referring_to_the_fi
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
     let now = state.clock.now();
-    let acc = pending_account(now);
-    let account_id = acc.id.clone();
-    state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
+    let account_id = insert_account(&state, accounts::PENDING_VERIFICATION).await;
     // The first attempt is accepted, then the process dies before recording it.
     let first = claimed(&state, outbox::CREDENTIALS, Some(account_id), now).await;
     super::run_guarded(&state, &first, Duration::from_secs(30)).await.expect("sent");
@@ -189,10 +174,7 @@ async fn a_retried_activation_email_keeps_one_message_id() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(dir.path()).await;
     let now = state.clock.now();
-    let mut acc = pending_account(now);
-    acc.status = accounts::ACTIVE.into();
-    let account_id = acc.id.clone();
-    state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
+    let account_id = insert_account(&state, accounts::ACTIVE).await;
     let first = claimed(&state, outbox::ACTIVATION, Some(account_id), now).await;
     super::run_guarded(&state, &first, Duration::from_secs(30)).await.expect("sent");
     let second = claim_at(&state, now + 10).await.expect("the lapsed job runs again");
