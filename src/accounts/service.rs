@@ -73,7 +73,11 @@ pub struct Credentials {
 /// Generates a temporary password and a verification token, stores only their hashes (the
 /// older password and links stop working) and returns the plaintexts for the email.
 /// `None` when the account no longer needs credentials (verified meanwhile, or gone).
-pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Result<Option<Credentials>> {
+pub async fn issue_credentials(
+    state: &AppState,
+    account_id: &str,
+    claim: &outbox::Job,
+) -> anyhow::Result<Option<Credentials>> {
     let id = account_id.to_string();
     let Some(account) = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await? else {
         return Ok(None);
@@ -96,23 +100,30 @@ pub async fn issue_credentials(state: &AppState, account_id: &str) -> anyhow::Re
         created_at: now,
         replaced_at: None,
     };
-    let id = account.id.clone();
+    let (id, held) = (account.id.clone(), claim.clone());
     let stored_now = state
         .db
         .write(move |c| {
+            // Only while this worker still holds the email's claim: one that lost it (its
+            // lease ran out and another worker sent fresh credentials) must not replace them.
+            if !outbox::still_held(c, &held)? {
+                return Ok(None);
+            }
             // Only while the account still waits for them: an account verified, revoked or
             // erased while the hash was computed gets nothing.
             if model::set_temporary_password(c, &id, model::PENDING_VERIFICATION, &hash, password_expires_at, now)? == 0
             {
-                return Ok(false);
+                return Ok(Some(false));
             }
             model::replace_tokens(c, &id, now)?;
             model::insert_token(c, &stored)?;
-            Ok(true)
+            Ok(Some(true))
         })
         .await?;
-    if !stored_now {
-        return Ok(None);
+    match stored_now {
+        None => return Err(outbox::ClaimLost.into()),
+        Some(false) => return Ok(None),
+        Some(true) => {}
     }
     Ok(Some(Credentials { account, password, token, password_expires_at, link_expires_at }))
 }
@@ -128,7 +139,11 @@ pub struct Reset {
 /// old one (which stops working), every session ends, and the next login must choose a new
 /// password. `None` unless the account is active (an unverified one gets the usual
 /// credentials instead; suspended and revoked ones get nothing).
-pub async fn reset_credentials(state: &AppState, account_id: &str) -> anyhow::Result<Option<Reset>> {
+pub async fn reset_credentials(
+    state: &AppState,
+    account_id: &str,
+    claim: &outbox::Job,
+) -> anyhow::Result<Option<Reset>> {
     let id = account_id.to_string();
     let Some(account) = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await? else {
         return Ok(None);
@@ -140,20 +155,26 @@ pub async fn reset_credentials(state: &AppState, account_id: &str) -> anyhow::Re
     let hash = state.hasher.hash_unqueued(password.clone()).await?;
     let now = state.clock.now();
     let password_expires_at = now + state.settings.temp_password_ttl_hours * 3600;
-    let id = account.id.clone();
+    let (id, held) = (account.id.clone(), claim.clone());
     let moved = state
         .db
         .write(move |c| {
+            // Only while this worker still holds the email's claim (see `issue_credentials`).
+            if !outbox::still_held(c, &held)? {
+                return Ok(None);
+            }
             // Only while still active: a suspension or revocation meanwhile wins.
             if model::set_temporary_password(c, &id, model::ACTIVE, &hash, password_expires_at, now)? == 0 {
-                return Ok(false);
+                return Ok(Some(false));
             }
             crate::sessions::model::delete_all_for_account(c, &id)?;
-            Ok(true)
+            Ok(Some(true))
         })
         .await?;
-    if !moved {
-        return Ok(None);
+    match moved {
+        None => return Err(outbox::ClaimLost.into()),
+        Some(false) => return Ok(None),
+        Some(true) => {}
     }
     tracing::info!(event = "credentials_reset", account_id = %account.id, "temporary password replaced; sessions ended");
     Ok(Some(Reset { account, password, password_expires_at }))

@@ -42,9 +42,10 @@ impl ManageConnection for Manager {
                 Ok(conn)
             }
             Err(e) => {
-                let cause = e.to_string();
-                self.outage.failed(cause.trim());
-                Err(PoolError::ConnectionError(e))
+                // libpq may quote the URL it was given (a mistyped scheme): never with its password.
+                let cause = redact_credentials(e.to_string().trim(), &self.url);
+                self.outage.failed(&cause);
+                Err(PoolError::ConnectionError(diesel::ConnectionError::BadConnection(cause)))
             }
         }
     }
@@ -111,6 +112,57 @@ impl OutageLog {
     }
 }
 
+/// `text` without credentials: the configured URL's password wherever it appears, the user
+/// information of anything URL-like (`scheme://user:pw@host` becomes `scheme://***@host`),
+/// and the value of a `password=` connection parameter.
+pub fn redact_credentials(text: &str, url: &str) -> String {
+    let mut out = text.to_string();
+    if let Some(pw) = url::Url::parse(url).ok().and_then(|u| u.password().map(str::to_string)) {
+        if !pw.is_empty() {
+            out = out.replace(&pw, "***");
+            let decoded = url::form_urlencoded::parse(format!("x={pw}").as_bytes()).next().map(|(_, v)| v.into_owned());
+            if let Some(d) = decoded.filter(|d| !d.is_empty() && *d != pw) {
+                out = out.replace(&d, "***");
+            }
+        }
+    }
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        result.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | '`' | '?' | '#'))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(i) => {
+                result.push_str("***");
+                result.push_str(&authority[i..]);
+            }
+            None => result.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    result.push_str(rest);
+    redact_password_params(&result)
+}
+
+/// `password=secret` (a libpq key/value string) becomes `password=***`.
+fn redact_password_params(text: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_lowercase().find("password=") {
+        let (head, tail) = rest.split_at(at + "password=".len());
+        result.push_str(head);
+        result.push_str("***");
+        let end = tail.find(|c: char| c.is_whitespace() || c == '&' || c == '"' || c == '\'').unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    result.push_str(rest);
+    result
+}
+
 /// The message of a panic payload, for the log.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
@@ -131,5 +183,29 @@ mod tests {
         let e = m.connect().err().expect("nothing listens there").to_string();
         assert!(e.to_lowercase().contains("connection refused"), "{e}");
         assert!(!e.contains("Invalid connection url"), "{e}");
+    }
+
+    #[test]
+    fn connection_errors_never_carry_the_database_password() {
+        let url = "postgress://shop:s3cr%40t@db.example/shop";
+        let libpq = "invalid connection string \"postgress://shop:s3cr%40t@db.example/shop\": bad scheme; \
+                     also tried postgres://other:hunter2@10.0.0.1:5432/x?sslmode=require and password=letmein port=5";
+        let clean = redact_credentials(libpq, url);
+        for secret in ["s3cr%40t", "s3cr@t", "hunter2", "letmein", "shop:", "other:"] {
+            assert!(!clean.contains(secret), "{secret} left in {clean}");
+        }
+        assert!(clean.contains("postgress://***@db.example/shop"), "{clean}");
+        assert!(clean.contains("postgres://***@10.0.0.1:5432/x?sslmode=require"), "{clean}");
+        assert!(clean.contains("password=*** port=5"), "{clean}");
+        // The password alone, wherever libpq quotes it.
+        assert_eq!(redact_credentials("auth failed for s3cr@t", url), "auth failed for ***");
+        assert_eq!(redact_credentials("connection refused", url), "connection refused");
+    }
+
+    #[test]
+    fn a_failed_connect_returns_and_logs_no_password() {
+        let m = Manager::new(Backend::Postgres, "postgress://u:topsecret-pw@127.0.0.1:1/x".into());
+        let e = m.connect().err().expect("a mistyped scheme cannot connect").to_string();
+        assert!(!e.contains("topsecret-pw"), "{e}");
     }
 }

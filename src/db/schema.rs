@@ -132,6 +132,7 @@ diesel::table! {
         sent_at -> Nullable<BigInt>,
         handed_over_at -> Nullable<BigInt>,
         possible_repeat -> Bool,
+        claim_token -> Nullable<Text>,
     }
 }
 

@@ -1,7 +1,11 @@
 //! What each outbox job sends. The credentials job is where the temporary password is born:
-//! generated, hashed and stored, then mailed; it never exists anywhere else. Every message of
-//! a job carries the same `Message-ID` (from the job's id), so copies of a retried job fold
-//! together in the mailbox, and each hand-over to the transport is recorded first.
+//! generated, hashed and stored (only while the worker still holds the job's claim), then
+//! mailed; it never exists anywhere else. Every message of a job whose content never changes
+//! carries the same `Message-ID` (from the job's id), so copies of a retried job fold
+//! together in the mailbox. A credentials email carries fresh secrets on every attempt, so
+//! each attempt has its own `Message-ID` (a mailbox may drop a message whose id it already
+//! holds), with `References`/`In-Reply-To` naming the job's root id to thread them. Each
+//! hand-over to the transport is recorded first.
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
@@ -19,11 +23,36 @@ fn transient(e: impl std::fmt::Display) -> SendError {
     SendError::Transient(e.to_string())
 }
 
-/// The job's `Message-ID`: the same for every attempt of the job.
-fn message_id(state: &AppState, job: &Job) -> String {
+/// What a sent job leaves to record with it: the account whose paid orders are now
+/// provisioned (a credentials email), written with the job's `sent` mark.
+pub type Sent = Option<String>;
+
+fn mail_domain(state: &AppState) -> String {
     let from = state.settings.mail_from.parse::<Mailbox>().ok();
-    let domain = from.map(|m| m.email.domain().to_string()).unwrap_or_else(|| "keyturn.invalid".into());
-    format!("<{}@{}>", job.id, domain)
+    from.map(|m| m.email.domain().to_string()).unwrap_or_else(|| "keyturn.invalid".into())
+}
+
+/// The job's root id, `<job-id@domain>`: the `Message-ID` of every attempt of a job whose
+/// content does not change.
+pub fn root_message_id(job_id: &str, domain: &str) -> String {
+    format!("<{job_id}@{domain}>")
+}
+
+/// Kinds whose content changes on every attempt (a new password and link).
+fn fresh_each_attempt(kind: &str) -> bool {
+    kind == outbox::CREDENTIALS || kind == outbox::CREDENTIALS_RESET
+}
+
+/// `(Message-ID, References)`: the root id for a stable kind; for a credentials kind an id of
+/// this attempt (`<job-id.claim@domain>`, never repeated) referring to the root.
+fn message_ids(state: &AppState, job: &Job) -> (String, Option<String>) {
+    let domain = mail_domain(state);
+    let root = root_message_id(&job.id, &domain);
+    if fresh_each_attempt(&job.kind) {
+        (format!("<{}.{}@{}>", job.id, job.claim_token, domain), Some(root))
+    } else {
+        (root, None)
+    }
 }
 
 /// Builds a multipart message of `job` from a template.
@@ -40,8 +69,12 @@ fn compose(
     let from: Mailbox =
         state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
     let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
-    Message::builder()
-        .message_id(Some(message_id(state, job)))
+    let (id, root) = message_ids(state, job);
+    let mut builder = Message::builder().message_id(Some(id));
+    if let Some(root) = root {
+        builder = builder.in_reply_to(root.clone()).references(root);
+    }
+    builder
         .from(from)
         .to(Mailbox::new(Some(to_name.to_string()), address))
         .subject(rendered.subject)
@@ -61,24 +94,41 @@ async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), Se
 }
 
 /// Sends the email a job stands for. A job whose subject vanished is done (nothing to send).
-pub async fn send_job(state: &AppState, job: &Job) -> Result<(), SendError> {
+pub async fn send_job(state: &AppState, job: &Job) -> Result<Sent, SendError> {
+    let none = |r: Result<(), SendError>| r.map(|()| None);
     match job.kind.as_str() {
         outbox::CREDENTIALS => send_credentials(state, job).await,
         outbox::CREDENTIALS_RESET => send_credentials_reset(state, job).await,
-        outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => send_order_email(state, job).await,
-        outbox::ACTIVATION => send_activation(state, job).await,
-        outbox::MERCHANT_COPY => send_merchant_copy(state, job).await,
-        outbox::INVOICE_LINK => send_invoice_link(state, job).await,
+        outbox::PAYMENT_CONFIRMATION | outbox::ACCESS_EXTENDED => none(send_order_email(state, job).await),
+        outbox::ACTIVATION => none(send_activation(state, job).await),
+        outbox::MERCHANT_COPY => none(send_merchant_copy(state, job).await),
+        outbox::INVOICE_LINK => none(send_invoice_link(state, job).await),
         #[cfg(test)]
         "test_panic" => panic!("a bug in an email job"),
+        #[cfg(test)]
+        "test_hang" => {
+            // Hands over, then never answers (a stuck SMTP session).
+            let (now, lease, held) = (state.clock.now(), state.settings.outbox_lease_secs, job.clone());
+            state.db.write(move |c| Ok(outbox::record_handover(c, &held, now, lease)?)).await.map_err(transient)?;
+            std::future::pending().await
+        }
         other => Err(SendError::Permanent(format!("unknown job kind {other}"))),
     }
 }
 
-async fn send_credentials(state: &AppState, job: &Job) -> Result<(), SendError> {
+/// A failure of the credentials' storing: a lost claim stays a lost claim.
+fn credentials_error(e: anyhow::Error) -> SendError {
+    if e.is::<outbox::ClaimLost>() {
+        SendError::ClaimLost
+    } else {
+        transient(e)
+    }
+}
+
+async fn send_credentials(state: &AppState, job: &Job) -> Result<Sent, SendError> {
     let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
-    let Some(creds) = issue_credentials(state, &account_id).await.map_err(transient)? else {
-        return Ok(());
+    let Some(creds) = issue_credentials(state, &account_id, job).await.map_err(credentials_error)? else {
+        return Ok(None);
     };
     let ctx = serde_json::json!({
         "name": creds.account.name,
@@ -90,16 +140,14 @@ async fn send_credentials(state: &AppState, job: &Job) -> Result<(), SendError> 
     });
     let message = compose(state, job, &creds.account.name, &creds.account.email, "credentials", ctx)?;
     deliver(state, job, message).await?;
-    let now = state.clock.now();
-    state.db.write(move |c| Ok(orders::mark_provisioned_for_account(c, &account_id, now)?)).await.map_err(transient)?;
-    Ok(())
+    Ok(Some(account_id))
 }
 
 /// An administrator's resend: a new temporary password for an active account; an account
 /// still waiting for verification gets the usual credentials email instead.
-async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<(), SendError> {
+async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<Sent, SendError> {
     let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
-    let Some(reset) = reset_credentials(state, &account_id).await.map_err(transient)? else {
+    let Some(reset) = reset_credentials(state, &account_id, job).await.map_err(credentials_error)? else {
         return send_credentials(state, job).await;
     };
     let ctx = serde_json::json!({
@@ -110,7 +158,7 @@ async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<(), SendE
         "login_url": state.link("/cabinet"),
     });
     let message = compose(state, job, &reset.account.name, &reset.account.email, "credentials_reset", ctx)?;
-    deliver(state, job, message).await
+    deliver(state, job, message).await.map(|()| None)
 }
 
 async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> {

@@ -16,7 +16,7 @@ async fn state(dir: &std::path::Path, pairs: &[(&str, &str)]) -> AppState {
     crate::app::build_state(settings, Clock::system(), "http://127.0.0.1:9".into()).await.expect("state")
 }
 
-fn account(now: i64) -> Account {
+pub(super) fn account(now: i64) -> Account {
     Account {
         id: crate::crypto::random_id("acc"),
         login: crate::crypto::random_login(),
@@ -34,7 +34,7 @@ fn account(now: i64) -> Account {
     }
 }
 
-fn emails_written(state: &AppState) -> Vec<String> {
+pub(super) fn emails_written(state: &AppState) -> Vec<String> {
     std::fs::read_dir(state.settings.mail_dir())
         .map(|d| d.flatten().filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
         .unwrap_or_default()
@@ -116,10 +116,10 @@ async fn a_lapsed_claim_is_taken_over_and_the_old_worker_can_neither_send_nor_re
             let stale = (
                 outbox::heartbeat(c, &first, now + 8, 3)?,
                 outbox::record_handover(c, &first, now + 8, 3)?,
-                outbox::mark_sent(c, &first, now + 8)?,
+                outbox::mark_sent(c, &first, now + 8, None)?,
             );
             assert!(outbox::record_handover(c, &second, now + 8, 3)?);
-            assert_eq!(outbox::mark_sent(c, &second, now + 9)?, 1);
+            assert_eq!(outbox::mark_sent(c, &second, now + 9, None)?, 1);
             Ok(stale)
         })
         .await

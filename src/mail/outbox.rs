@@ -21,8 +21,15 @@ pub const MERCHANT_COPY: &str = "merchant_copy";
 /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
 pub const INVOICE_LINK: &str = "invoice_link";
 
-/// A claimed job. `attempts` is also the claim's identity: every claim increments it, so a
-/// worker whose lease ran out (and was taken over) can no longer heartbeat, hand over or record.
+/// A worker's claim on a job was lost (taken over, or the job cancelled) before it stored
+/// what only the claim's holder may store.
+#[derive(Debug, thiserror::Error)]
+#[error("the job was taken over by another worker")]
+pub struct ClaimLost;
+
+/// A claimed job. `claim_token` is the claim's identity: every claim writes a fresh random
+/// one, so a worker whose lease ran out (and was taken over) can no longer heartbeat, store
+/// credentials, hand over or record, even after an admin's retry reset `attempts`.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Job {
     #[diesel(sql_type = Text)]
@@ -35,6 +42,8 @@ pub struct Job {
     pub order_id: Option<String>,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    #[diesel(sql_type = Text)]
+    pub claim_token: String,
     /// Set when an earlier attempt handed the message to the transport and no answer was
     /// recorded (the process died meanwhile): this attempt may deliver a second copy.
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -65,38 +74,56 @@ pub fn enqueue(
     Ok(id)
 }
 
-const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = ?1, attempts = attempts + 1 \
+const CLAIM_SQLITE: &str = "UPDATE outbox SET locked_until = ?1, attempts = attempts + 1, claim_token = ?3 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= ?2 \
      AND (locked_until IS NULL OR locked_until < ?2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1) \
-     RETURNING id, kind, account_id, order_id, attempts, handed_over_at";
+     RETURNING id, kind, account_id, order_id, attempts, claim_token, handed_over_at";
 
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 \
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim_token = $3 \
      WHERE id = (SELECT id FROM outbox WHERE status = 'pending' AND run_at <= $2 \
      AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 1 \
      FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, account_id, order_id, attempts, handed_over_at";
+     RETURNING id, kind, account_id, order_id, attempts, claim_token, handed_over_at";
 
 /// Claims the next due job (if any) with a lease of `lease_secs`, which the worker renews
 /// while it works ([`heartbeat`]); a job whose worker died is free again once the lease runs
 /// out. Among jobs queued together the payment confirmation goes first, then the credentials.
 pub fn claim(conn: &mut DbConn, now: i64, lease_secs: i64) -> QueryResult<Option<Job>> {
     let until = now + lease_secs;
+    let token = random_id("clm");
     match conn {
-        DbConn::Sqlite(c) => {
-            diesel::sql_query(CLAIM_SQLITE).bind::<BigInt, _>(until).bind::<BigInt, _>(now).get_result(c).optional()
-        }
-        DbConn::Pg(c) => {
-            diesel::sql_query(CLAIM_POSTGRES).bind::<BigInt, _>(until).bind::<BigInt, _>(now).get_result(c).optional()
-        }
+        DbConn::Sqlite(c) => diesel::sql_query(CLAIM_SQLITE)
+            .bind::<BigInt, _>(until)
+            .bind::<BigInt, _>(now)
+            .bind::<Text, _>(token)
+            .get_result(c)
+            .optional(),
+        DbConn::Pg(c) => diesel::sql_query(CLAIM_POSTGRES)
+            .bind::<BigInt, _>(until)
+            .bind::<BigInt, _>(now)
+            .bind::<Text, _>(token)
+            .get_result(c)
+            .optional(),
     }
 }
 
 /// The row while `job`'s claim holds it: still pending and not claimed again since (each
-/// claim increments `attempts`). A lease that ran out with nobody taking over still holds.
+/// claim writes a new `claim_token`). A lease that ran out with nobody taking over still holds.
 macro_rules! held {
     ($job:expr) => {
-        outbox::table.find(&$job.id).filter(outbox::status.eq("pending")).filter(outbox::attempts.eq($job.attempts))
+        outbox::table
+            .find(&$job.id)
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::claim_token.eq(&$job.claim_token))
     };
+}
+
+/// Whether `job`'s claim still holds the row. Call it inside the transaction that stores what
+/// only the claim's holder may store (a new password), so a worker that lost its claim stores
+/// nothing.
+pub fn still_held(conn: &mut DbConn, job: &Job) -> QueryResult<bool> {
+    let n: i64 = held!(job).count().get_result(conn)?;
+    Ok(n == 1)
 }
 
 /// Renews the lease of a job in hand; false when the claim was lost (another worker took the
@@ -121,7 +148,12 @@ pub fn record_handover(conn: &mut DbConn, job: &Job, now: i64, lease_secs: i64) 
 }
 
 /// Marks a claimed job sent (a job cancelled meanwhile, e.g. by an erasure, stays cancelled).
-pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64) -> QueryResult<usize> {
+/// A credentials email also moves its account's paid orders to provisioned (`provisions`),
+/// in the same write, so a failure there cannot make an email already sent fail its job.
+pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64, provisions: Option<&str>) -> QueryResult<usize> {
+    if let Some(account) = provisions {
+        crate::orders::model::mark_provisioned_for_account(conn, account, now)?;
+    }
     diesel::update(held!(job))
         .set((
             outbox::status.eq("sent"),
@@ -133,28 +165,30 @@ pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64) -> QueryResult<usize> {
 }
 
 /// Records a failed attempt: retry at `retry_at`, or dead-letter when `retry_at` is `None`.
-/// The transport answered (refused), so nothing of this attempt reached the customer: the
-/// hand-over mark is cleared.
-pub fn mark_failed(conn: &mut DbConn, job: &Job, error: &str, retry_at: Option<i64>) -> QueryResult<usize> {
+/// Only when the SMTP server `refused` the message (it answered MAIL, RCPT or DATA with an
+/// error) did nothing of this attempt reach the customer: then the hand-over mark goes back
+/// to what it was before this attempt. Any other failure after a hand-over (a timeout, a
+/// dropped connection, a panic, the time limit) keeps it, so the next copy is a known repeat.
+pub fn mark_failed(
+    conn: &mut DbConn,
+    job: &Job,
+    error: &str,
+    retry_at: Option<i64>,
+    refused: bool,
+) -> QueryResult<usize> {
     let error: String = error.chars().take(500).collect();
-    match retry_at {
+    let n = match retry_at {
         Some(at) => diesel::update(held!(job))
-            .set((
-                outbox::run_at.eq(at),
-                outbox::locked_until.eq(None::<i64>),
-                outbox::last_error.eq(error),
-                outbox::handed_over_at.eq(None::<i64>),
-            ))
-            .execute(conn),
+            .set((outbox::run_at.eq(at), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
+            .execute(conn)?,
         None => diesel::update(held!(job))
-            .set((
-                outbox::status.eq("dead"),
-                outbox::locked_until.eq(None::<i64>),
-                outbox::last_error.eq(error),
-                outbox::handed_over_at.eq(None::<i64>),
-            ))
-            .execute(conn),
+            .set((outbox::status.eq("dead"), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
+            .execute(conn)?,
+    };
+    if n == 1 && refused {
+        diesel::update(outbox::table.find(&job.id)).set(outbox::handed_over_at.eq(job.handed_over_at)).execute(conn)?;
     }
+    Ok(n)
 }
 
 /// Jobs not yet sent (pending or leased): what a clean shutdown or a test expects to be 0.

@@ -71,9 +71,14 @@ pub enum SendError {
     /// Worth retrying later (connection refused, 4xx, timeouts, TLS hiccups).
     #[error("transient: {0}")]
     Transient(String),
-    /// The server refused for good (5xx): dead-letter at once.
+    /// Given up for good (a bad template or address): dead-letter at once.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The SMTP server answered with a refusal (4xx, or 5xx when `permanent`): it did not
+    /// take this message, so nothing of this attempt reached anyone. Every error without such
+    /// an answer (a timeout, a dropped connection) leaves open whether the message arrived.
+    #[error("refused: {reason}")]
+    Refused { permanent: bool, reason: String },
     /// Not handed over: another worker took the job over (this one's lease ran out). Nothing
     /// to record; the job is that worker's now.
     #[error("the job was taken over by another worker")]
@@ -136,8 +141,8 @@ impl Mailer {
         match self {
             Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
                 let text = crate::crypto::mask_emails_in(&e.to_string());
-                if e.is_permanent() {
-                    SendError::Permanent(text)
+                if e.status().is_some() {
+                    SendError::Refused { permanent: e.is_permanent(), reason: text }
                 } else {
                     SendError::Transient(text)
                 }

@@ -1,8 +1,9 @@
 //! A killed process loses nothing it acknowledged: the next life (the real binary, SIGKILL,
 //! on the backend under test) takes abandoned emails over within seconds. Delivery is
-//! at-least-once, honestly counted: per order one Message-ID per kind of email; a second copy
-//! only where the job recorded a hand-over that got no answer, and the older copy's link
-//! then says it was replaced.
+//! at-least-once, honestly counted: per order one email job per kind (the confirmation under
+//! one Message-ID; every credentials copy under its own Message-ID, all referring to their
+//! job's root id); a second copy only where the job recorded a hand-over that got no answer,
+//! and the older copy's link then says it was replaced.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -87,11 +88,13 @@ impl Gateway {
     }
 }
 
-/// Per recipient and kind, the copies received and their distinct Message-IDs.
+/// Per recipient and kind, the copies received and their distinct Message-IDs (and, for
+/// credentials, the root ids their `References` name: one per job).
 #[derive(Default, Debug)]
 struct Received {
     credentials: Vec<Mail>,
     credential_ids: BTreeSet<String>,
+    credential_roots: BTreeSet<String>,
     confirmation_ids: BTreeSet<String>,
 }
 
@@ -103,6 +106,9 @@ fn received(store: &smtp::Store) -> HashMap<String, Received> {
         let r = by.entry(captured.to.first().cloned().unwrap_or_default()).or_default();
         match mail.kind() {
             Kind::Credentials => {
+                let root = mail.header("references").expect("a credentials email names its job's root id");
+                assert_eq!(mail.header("in-reply-to").as_ref(), Some(&root), "In-Reply-To names the root too");
+                r.credential_roots.insert(root);
                 r.credential_ids.insert(id);
                 r.credentials.push(mail);
             }
@@ -146,14 +152,23 @@ async fn all_delivered(
     }
 }
 
-/// The honest accounting: one Message-ID per order and kind; a second copy only where the
-/// job recorded a hand-over without an answer; the newest link works, an older one says it
-/// was replaced. Returns how many orders got a repeat.
+/// The honest accounting: per order one credentials job (one root id), each of its copies
+/// under its own Message-ID (a mailbox must not drop the copy with the working password as
+/// a duplicate), and one confirmation Message-ID; a second copy only where the job recorded
+/// a hand-over without an answer; the newest link works, an older one says it was replaced.
+/// Returns how many orders got a repeat.
 async fn account_for(instance: &Instance, app: &TestApp, g: &Gateway, got: &HashMap<String, Received>) -> usize {
     let mut repeats = 0;
     for p in &g.orders {
         let r = &got[&p.email];
-        assert_eq!(r.credential_ids.len(), 1, "{}: credentials under several Message-IDs: {r:?}", p.order_id);
+        assert_eq!(r.credential_roots.len(), 1, "{}: credentials from several jobs: {r:?}", p.order_id);
+        assert_eq!(
+            r.credential_ids.len(),
+            r.credentials.len(),
+            "{}: two credentials copies share a Message-ID: {r:?}",
+            p.order_id
+        );
+        assert!(!r.credential_ids.contains(r.credential_roots.first().unwrap()), "a copy reused the root id");
         assert_eq!(r.confirmation_ids.len(), 1, "{}: confirmations under several Message-IDs", p.order_id);
         let newest = r.credentials.last().unwrap().credentials().unwrap();
         if r.credentials.len() > 1 {
@@ -225,7 +240,7 @@ async fn sigkill_at_each_step_of_provisioning_loses_no_email() {
 }
 
 /// The acceptance: SIGKILL three times during a burst of 120 paid callbacks; every
-/// acknowledged order gets its credentials (one Message-ID) within 90 s of the restart.
+/// acknowledged order gets its credentials (one job) within 90 s of the restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_three_times_during_a_burst_of_120_paid_callbacks() {
     let dir = tempfile::tempdir().unwrap();

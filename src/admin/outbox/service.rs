@@ -106,6 +106,8 @@ pub async fn retry(state: &AppState, p: &AdminPrincipal, id: &str) -> Result<(),
             if status != "dead" {
                 return Ok(Some(Err(status)));
             }
+            // `attempts` starts over (a fresh budget of retries); the claim identity is the
+            // `claim_token`, new on every claim, so a worker of an earlier round cannot act.
             diesel::update(outbox::table.find(&job))
                 .set((
                     outbox::status.eq("pending"),
