@@ -29,6 +29,29 @@ pub(crate) fn invalid(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.to_string(), message: message.into() }
 }
 
+/// `sandbox_callback_url` must be an http(s) URL that is not a live gateway's callback route
+/// (`/api/v1/payments/{gateway}/callback`): the sandbox's own secrets never verify there.
+fn sandbox_callback_checked(u: &str) -> Result<(), ConfigError> {
+    const KEY: &str = "sandbox_callback_url";
+    let parsed = url::Url::parse(u).map_err(|e| invalid(KEY, e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(KEY, "must start with http:// or https://"));
+    }
+    let segments: Vec<&str> = parsed.path().trim_matches('/').split('/').collect();
+    if let ["api", "v1", "payments", gateway, "callback"] = segments.as_slice() {
+        if *gateway != "sandbox" {
+            return Err(invalid(
+                KEY,
+                format!(
+                    "points at the live {gateway} callback route; the sandbox delivers to \
+                     /api/v1/payments/sandbox/{gateway}/callback (or leave it unset)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One documented setting: name (as in `KEYTURN_<NAME>`), default, meaning.
 pub struct SettingDoc {
     pub name: &'static str,
@@ -86,8 +109,8 @@ settings_group! {
         "(random per process)",
         "Standard Webhooks secret(s) whsec_..., comma-separated during rotation; set it when running several instances.";
     sandbox_callback_url: Option<String> = None,
-        "<public_url>/api/v1/payments/<dialect>/callback",
-        "Where the sandbox delivers its callbacks.";
+        "<public_url>/api/v1/payments/sandbox/callback (a dialect: /api/v1/payments/sandbox/{gateway}/callback)",
+        "Where the sandbox delivers its callbacks; never a live gateway's route /api/v1/payments/{gateway}/callback (refused at start).";
     sandbox_dialect: Dialect = Dialect::Sandbox,
         "sandbox",
         "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format to /api/v1/payments/sandbox/{gateway}/callback, signed with secrets derived from sandbox_secret, never the gateway's live ones (that gateway must be configured: its merchant ids are used).";
@@ -348,6 +371,9 @@ impl Settings {
         }
         if let Some(smtp) = &self.smtp_url {
             crate::mail::transport::SmtpTarget::parse(smtp).map_err(|e| invalid("smtp_url", e))?;
+        }
+        if let Some(u) = &self.sandbox_callback_url {
+            sandbox_callback_checked(u)?;
         }
         for s in &self.sandbox_secret {
             crate::payments::gateways::standard_webhooks::decode_secret(s).map_err(|e| invalid("sandbox_secret", e))?;

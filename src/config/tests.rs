@@ -32,6 +32,24 @@ fn bad_urls_are_refused_with_the_setting_named() {
 }
 
 #[test]
+fn a_sandbox_callback_url_at_a_live_gateway_route_is_refused() {
+    for ok in [
+        "http://127.0.0.1:8080/api/v1/payments/sandbox/callback",
+        "https://shop.example/api/v1/payments/sandbox/freedompay/callback",
+        "https://hooks.example/relay",
+    ] {
+        assert!(Settings::from_pairs([("sandbox_callback_url", ok)]).is_ok(), "{ok}");
+    }
+    for bad in ["https://shop.example/api/v1/payments/stripe/callback", "http://h/api/v1/payments/freedompay/callback/"]
+    {
+        let err = Settings::from_pairs([("sandbox_callback_url", bad)]).unwrap_err().to_string();
+        assert!(err.contains("sandbox_callback_url") && err.contains("live"), "{bad}: {err}");
+    }
+    let err = Settings::from_pairs([("sandbox_callback_url", "ftp://h/x")]).unwrap_err().to_string();
+    assert!(err.contains("sandbox_callback_url"), "{err}");
+}
+
+#[test]
 fn the_readme_documents_every_setting() {
     let readme = include_str!("../../README.md");
     for s in all_settings() {

@@ -36,6 +36,16 @@ fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
     let merchant = state.settings.merchant_name();
     let (status, title, body) = match l.status(state.clock.now()) {
         orders::PENDING_PAYMENT => return None,
+        orders::PAID if l.order.hold_reason.is_some() => (
+            StatusCode::OK,
+            "Payment received",
+            format!(
+                "<p>{} was paid on {}.</p>{}",
+                esc(&l.item),
+                esc(&l.order.paid_at.map(human).unwrap_or_default()),
+                crate::payments::pages::HELD_TEXT
+            ),
+        ),
         orders::PAID | orders::PROVISIONED => (
             StatusCode::OK,
             "This invoice is paid",

@@ -78,13 +78,27 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Order>> {
 
 /// `pending_payment`/`expired` → `paid`. Returns true for the one caller that moved it.
 /// A late payment for an expired order is still honoured: the customer's money was taken.
+/// A hold reason left by an earlier refused payment is cleared.
 pub fn mark_paid(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<bool> {
     let n = diesel::update(
         orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PENDING_PAYMENT, EXPIRED])),
     )
-    .set((orders::status.eq(PAID), orders::paid_at.eq(now), orders::updated_at.eq(now)))
+    .set((
+        orders::status.eq(PAID),
+        orders::paid_at.eq(now),
+        orders::hold_reason.eq(None::<String>),
+        orders::updated_at.eq(now),
+    ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Records why a payment of a still unpaid (`pending_payment`/`expired`) order was refused
+/// (the gateway reversed it): the order stays as it is, the reason is shown to admins.
+pub fn note_refusal(conn: &mut DbConn, id: &str, reason: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq_any([PENDING_PAYMENT, EXPIRED])))
+        .set((orders::hold_reason.eq(reason), orders::updated_at.eq(now)))
+        .execute(conn)
 }
 
 /// `pending_payment`/`expired` → `paid` with a hold `reason`: the money is recorded, nothing is

@@ -14,7 +14,7 @@ use crate::error::json_error;
 use crate::http::api_error::ApiError;
 use crate::payments::certs::CertError;
 use crate::payments::gateways::{Ack, Gateway, RawCallback, VerifyError};
-use crate::payments::service::apply_event;
+use crate::payments::service::apply_callback;
 use crate::state::AppState;
 
 /// Receives a gateway's server-to-server callback.
@@ -91,7 +91,7 @@ async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gatew
             };
         }
     };
-    match apply_event(state, gw.name(), event).await {
+    match apply_callback(state, gw.name(), event, gw.can_refuse(&raw)).await {
         Ok(outcome) => {
             let ack = if outcome.is_refusal() { Ack::Refused } else { Ack::Accepted };
             gw.reply(&raw, ack, state.clock.now())

@@ -118,6 +118,18 @@ pub fn update_status(
         .execute(conn)
 }
 
+/// A success we refused and the gateway reverses (told `rejected`): the payment is `failed`
+/// and holds no money, whatever it reached before.
+pub fn mark_refused(conn: &mut DbConn, gateway: &str, gateway_payment_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        payments::table
+            .filter(payments::gateway.eq(gateway))
+            .filter(payments::gateway_payment_id.eq(gateway_payment_id)),
+    )
+    .set((payments::status.eq("failed"), payments::captured_minor.eq(0), payments::updated_at.eq(now)))
+    .execute(conn)
+}
+
 /// Records the money taken when a payment reaches `succeeded` (once).
 pub fn set_captured(conn: &mut DbConn, id: &str, amount_minor: i64) -> QueryResult<usize> {
     diesel::update(payments::table.find(id).filter(payments::captured_minor.eq(0)))

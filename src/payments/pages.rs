@@ -25,6 +25,11 @@ fn held_page(state: &AppState, status: StatusCode) -> Response {
     )
 }
 
+/// What the customer sees for a paid order on hold: nothing about the account (whoever paid may
+/// not own the address).
+pub const HELD_TEXT: &str =
+    "<p>Payment received; it is being reviewed by the shop, who will contact you.</p><p>There is nothing more to pay.</p>";
+
 /// True when an authorisation of the order waits for capture.
 pub async fn held(state: &AppState, order_id: &str) -> bool {
     let id = order_id.to_string();
@@ -188,6 +193,14 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
     };
     let email = esc(&mask_email(&order.email));
     match order.status.as_str() {
+        // A payment the shop refused and the gateway reversed (see payments::service).
+        orders::PENDING_PAYMENT | orders::EXPIRED if order.hold_reason.is_some() => page(
+            StatusCode::OK,
+            product,
+            "Payment declined",
+            "<p>This payment was declined by the shop and returned through the payment provider; \
+             the order is not paid.</p><p>Please contact the shop if you have questions.</p>",
+        ),
         orders::PENDING_PAYMENT if held(&state, &order.id).await => held_page(&state, StatusCode::OK),
         orders::PENDING_PAYMENT => page_with_head(
             StatusCode::OK,
@@ -203,9 +216,8 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
         orders::PAID if order.hold_reason.is_some() => page(
             StatusCode::OK,
             product,
-            "Payment held",
-            "<p>Your payment is received, but it is held: the account for this address cannot be given access \
-             right now.</p><p>The shop will review it and contact you or refund the payment.</p>",
+            "Payment received",
+            HELD_TEXT,
         ),
         orders::PAID | orders::PROVISIONED => page(
             StatusCode::OK,

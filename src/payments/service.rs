@@ -35,6 +35,9 @@ pub enum Outcome {
     /// Paid for an address whose account is revoked (or erased) or suspended: the order is
     /// `paid` with a hold reason, nothing is provisioned; an admin refunds it.
     HeldAccount,
+    /// As [`Outcome::HeldAccount`], but the gateway reverses the payment on our word: the
+    /// payment is `failed`, the order stays unpaid with the hold reason on record.
+    RefusedAccount,
     /// Recorded (failure, pending, refund, unknown type): no provisioning.
     Recorded,
 }
@@ -44,7 +47,12 @@ impl Outcome {
     pub fn is_refusal(self) -> bool {
         matches!(
             self,
-            Outcome::Mismatch | Outcome::Rejected3ds | Outcome::AlreadyPaid | Outcome::Held3ds | Outcome::HeldAccount
+            Outcome::Mismatch
+                | Outcome::Rejected3ds
+                | Outcome::AlreadyPaid
+                | Outcome::Held3ds
+                | Outcome::HeldAccount
+                | Outcome::RefusedAccount
         )
     }
 
@@ -59,6 +67,7 @@ impl Outcome {
             Outcome::AlreadyPaid => "already_paid",
             Outcome::Stale => "stale",
             Outcome::HeldAccount => "held_account",
+            Outcome::RefusedAccount => "refused_account",
             Outcome::Recorded => "recorded",
         }
     }
@@ -70,6 +79,8 @@ struct Policy {
     three_ds_not_performed: NotPerformedPolicy,
     refund_ends_access: bool,
     provision_on_authorization: bool,
+    /// The gateway reverses the payment when we refuse it (FreedomPay's `pg_can_reject=1`).
+    can_refuse: bool,
 }
 
 enum TxError {
@@ -117,11 +128,23 @@ fn payment_status(kind: &EventKind) -> Option<&'static str> {
 
 /// Applies one verified event. `Err` only for storage failures (answer 503: the gateway retries).
 pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEvent) -> Result<Outcome, DbError> {
+    apply_callback(state, gateway, ev, false).await
+}
+
+/// [`apply_event`] for a callback whose reply can refuse the money (`can_refuse`: the gateway
+/// then reverses the payment), so a refusal is recorded as money not taken.
+pub async fn apply_callback(
+    state: &AppState,
+    gateway: &'static str,
+    ev: VerifiedEvent,
+    can_refuse: bool,
+) -> Result<Outcome, DbError> {
     let now = state.clock.now();
     let policy = Policy {
         three_ds_not_performed: state.settings.three_ds_not_performed,
         refund_ends_access: state.settings.refund_ends_access,
         provision_on_authorization: state.settings.merchant.provision_on_authorization,
+        can_refuse,
     };
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
@@ -264,7 +287,7 @@ fn decide(
     if let (Some(p), true, false) = (&previous, refund, ev.event_id.starts_with("op:")) {
         // A partial refund counts what it reports only below what was captured (else nothing).
         let amount = match ev.amount_minor {
-            Some(a) if !partial || a < p.captured_minor => a,
+            Some(a) if !partial || a <= p.captured_minor => a,
             _ if partial => 0,
             _ => p.captured_minor,
         };
@@ -306,6 +329,13 @@ fn decide(
     // The conditional update takes the order's row lock first: of two concurrent events
     // for one order, exactly one moves it; the other sees it paid.
     if let Some(reason) = crate::accounts::service::hold_reason(c, &order.email)? {
+        if policy.can_refuse {
+            // The gateway is told `rejected` and gives the money back: nothing was taken.
+            model::mark_refused(c, gateway, &ev.payment_id, now)?;
+            orders::note_refusal(c, &order.id, reason, now)?;
+            tracing::warn!(event = "payment_refused_account", order_id = %order.id, gateway, reason, "paid for an account that cannot use it: the gateway is told to reverse the payment");
+            return Ok((Outcome::RefusedAccount, format!("{reason}: refused; the gateway reverses the payment")));
+        }
         if !orders::mark_held(c, &order.id, reason, now)? {
             return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
         }

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use crate::harness::sandbox::path_of;
 use crate::harness::*;
 
 /// The customer's account as support sees it (exactly one for the address).
@@ -107,6 +108,33 @@ async fn a_payment_for_a_suspended_account_is_held_until_an_admin_decides() {
     assert_eq!(emails_for(&owner, &order_id).await, Vec::<Value>::new());
     // The customer's status page does not promise what was not done.
     let page = app.get(&format!("/orders/{order_id}/return")).await.text().await.unwrap();
-    assert!(page.contains("held") && !page.contains("We are sending your login"), "{page}");
+    assert!(page.contains("being reviewed") && !page.contains("We are sending your login"), "{page}");
+    app.stop().await;
+}
+
+/// Whoever pays an order may not own its address: the pages of a held order (status page and
+/// invoice link) say the payment is being reviewed, never what is wrong with the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_of_a_held_order_do_not_tell_the_account_state() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let c = app.active().await;
+    assert_eq!(owner.post(&format!("/accounts/{}/suspend", c.login), &json!({})).await.status(), 204);
+    let body = json!({"name": "Grace Hopper", "email": c.email, "service": "demo"});
+    let created = json_status(owner.post("/invoices", &body).await, 201).await;
+    let order_id = created["order_id"].as_str().unwrap().to_string();
+    let link = path_of(created["link"].as_str().unwrap());
+    app.pay_by_callback(&order_id, "authenticated").await;
+    let order = held_order(&owner, &order_id).await;
+    assert_eq!(order["hold_reason"], "account_suspended", "{order}");
+    for path in [format!("/orders/{order_id}/return"), link] {
+        let resp = app.get(&path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("being reviewed by the shop"), "{path}: {page}");
+        for told in ["suspended", "revoked", "cannot be given access", "confirmation went to", "/cabinet"] {
+            assert!(!page.to_lowercase().contains(told), "{path} tells {told:?}: {page}");
+        }
+    }
     app.stop().await;
 }

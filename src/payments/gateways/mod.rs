@@ -191,6 +191,11 @@ pub trait Gateway: Send + Sync {
     ) -> Result<VerifiedEvent, VerifyError> {
         self.verify(raw, now)
     }
+    /// True when a [`Ack::Refused`] reply to this callback makes the gateway reverse the payment
+    /// (FreedomPay's `pg_can_reject=1`): the refusal is then recorded as money not taken.
+    fn can_refuse(&self, _raw: &RawCallback<'_>) -> bool {
+        false
+    }
     /// The reply this gateway expects for a verified callback (`raw` is the request it answers;
     /// `now` is unix seconds, for replies that sign a date).
     fn reply(&self, _raw: &RawCallback<'_>, _ack: Ack, _now: i64) -> Response {

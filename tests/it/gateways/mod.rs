@@ -423,9 +423,41 @@ async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
     let demo = app.demo().await;
     let call = paid(Gw::FreedomPay, &acct.secret, &order, demo.price_minor, &demo.currency, app.clock.now());
     check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, true).await;
-    let held = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
-    assert_eq!(held["hold_reason"], "account_revoked", "{held}");
+    // FreedomPay reverses it: recorded as money not taken, the reason kept for admins.
+    let refused = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(refused["hold_reason"], "account_revoked", "{refused}");
+    assert_eq!(refused["status"], "pending_payment", "the order is not paid: {refused}");
+    assert_eq!(refused["payments"][0]["status"], "failed", "{refused}");
+    assert_eq!(refused["events"][0]["outcome"], "refused_account", "{refused}");
+    let listed = json_status(owner.get(&format!("/orders?email={}", c.email)).await, 200).await;
+    let row = listed["orders"].as_array().unwrap().iter().find(|o| o["order_id"] == order.as_str()).unwrap();
+    assert_eq!(
+        (row["status"].as_str(), row["hold_reason"].as_str()),
+        (Some("pending_payment"), Some("account_revoked"))
+    );
+    let page = app.get(&format!("/orders/{order}/return")).await.text().await.unwrap();
+    assert!(page.contains("declined") && page.contains("returned"), "{page}");
+    assert!(!page.contains("revoked") && !page.contains("suspended") && !page.contains("held"), "{page}");
     app.mail.assert_count_after(&c.email, Kind::Confirmation, 1, QUIET).await;
+
+    // A callback that does not allow a rejection is answered `ok`: the money is kept, held.
+    let other = app.order(&c.email).await;
+    let call = paid(Gw::FreedomPay, &acct.secret, &other, demo.price_minor, &demo.currency, app.clock.now());
+    let mut fields: Vec<(String, String)> = url::form_urlencoded::parse(&call.body)
+        .filter(|(k, _)| k != "pg_sig")
+        .map(|(k, v)| {
+            let v = if k == "pg_can_reject" { "0".into() } else { v.into_owned() };
+            (k.into_owned(), v)
+        })
+        .collect();
+    fields.push(("pg_sig".into(), freedompay::sign("callback", &fields, &acct.secret)));
+    let refs: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let call = Call { body: calls::form(&refs), ..call };
+    check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, false).await;
+    let held = json_status(owner.get(&format!("/orders/{other}")).await, 200).await;
+    assert_eq!((held["status"].as_str(), held["hold_reason"].as_str()), (Some("paid"), Some("account_revoked")));
+    assert_eq!(held["payments"][0]["status"], "succeeded", "{held}");
+    assert_eq!(held["events"][0]["outcome"], "held_account", "{held}");
     app.stop().await;
 }
 
@@ -438,10 +470,10 @@ fn twocheckout_ipn(secret: &str, fields: &[(&str, String)]) -> Call {
 }
 
 /// 2Checkout refund notices: each distinct notice counts (a second partial refund is not a
-/// duplicate of the first), and only one that says `REFUND_TYPE=FULL` ends the order; a notice
-/// that does not say which (or whose amount is the order total) is taken as partial.
+/// duplicate of the first); one that says `REFUND_TYPE=PARTIAL` is partial whatever its amount
+/// (which is still noted), one without a type is judged by its amount: the order total ends it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_order() {
+async fn twocheckout_refund_notices_each_count_and_a_full_amount_ends_the_order() {
     let acct = Account::new(Gw::TwoCheckout);
     let app = acct.start_direct().await;
     let operator = app.admin("operator").await;
@@ -473,11 +505,13 @@ async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_orde
     };
     let part = |minor: i64| format!("-{}", format_minor(minor, &demo.currency));
     let full = format_minor(demo.price_minor, &demo.currency);
-    // Two partial refunds of the same amount, then one that does not say its type.
-    for (i, call) in [
-        notice(Some("PARTIAL"), part(100), now + 60),
-        notice(Some("PARTIAL"), part(100), now + 120),
-        notice(None, full.clone(), now + 180),
+    // Two partial refunds of the same amount, one below the total that does not say its type,
+    // then a partial one of the whole amount.
+    for (i, (call, refunded)) in [
+        (notice(Some("PARTIAL"), part(100), now + 60), 100),
+        (notice(Some("PARTIAL"), part(100), now + 120), 100),
+        (notice(None, part(200), now + 180), 200),
+        (notice(Some("PARTIAL"), format!("-{full}"), now + 240), demo.price_minor),
     ]
     .iter()
     .enumerate()
@@ -489,16 +523,24 @@ async fn twocheckout_refund_notices_each_count_and_only_a_full_one_ends_the_orde
         let refunds = events.iter().filter(|e| e["kind"].as_str().unwrap().contains("refunded")).count();
         assert_eq!(refunds, i + 1, "{v}");
         assert_eq!(v["payments"][0]["status"], "partially_refunded", "{v}");
+        assert_eq!(v["payments"][0]["refunded_minor"], *refunded, "the largest refund is on record: {v}");
         assert_eq!(v["status"], "provisioned", "a partial refund keeps the order: {v}");
     }
     // The same notice again is a duplicate.
     let again = notice(Some("PARTIAL"), part(100), now + 60);
     check_reply(&acct, &again, send(&app, Gw::TwoCheckout, &again).await, false).await;
     let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
-    assert_eq!(v["events"].as_array().unwrap().len(), 4, "a repeated notice is not applied twice: {v}");
-    // A full refund says so.
-    let last = notice(Some("FULL"), format!("-{full}"), now + 240);
+    assert_eq!(v["events"].as_array().unwrap().len(), 5, "a repeated notice is not applied twice: {v}");
+    // A refund of the whole amount that does not say its type is a full one: access ends.
+    let owner = app.admin("owner").await;
+    let before = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
+    let last = notice(None, format!("-{full}"), now + 300);
     check_reply(&acct, &last, send(&app, Gw::TwoCheckout, &last).await, false).await;
+    let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(v["payments"][0]["status"], "refunded", "{v}");
+    assert_eq!(v["payments"][0]["refunded_minor"], demo.price_minor, "{v}");
+    let after = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
+    assert_ne!(before[0]["services"], after[0]["services"], "the access period is taken back");
     app.wait_for_status(&order, "refunded").await;
     app.stop().await;
 }

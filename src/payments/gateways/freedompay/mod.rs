@@ -126,6 +126,10 @@ impl Gateway for FreedomPay {
         })
     }
 
+    fn can_refuse(&self, raw: &RawCallback<'_>) -> bool {
+        field(&form_fields(raw.body), "pg_can_reject") == Some("1")
+    }
+
     /// The signed XML FreedomPay expects: `rejected` (the gateway then reverses the payment) only
     /// when we refused the event and the request allowed it (`pg_can_reject=1`), else `ok`. Signed
     /// with the secret that signed the request (the first one if none did).
@@ -137,7 +141,7 @@ impl Gateway for FreedomPay {
             .ok()
             .or_else(|| self.secret_keys.first().map(String::as_str))
             .unwrap_or_default();
-        let reject = ack == Ack::Refused && field(&fields, "pg_can_reject") == Some("1");
+        let reject = ack == Ack::Refused && self.can_refuse(raw);
         let (status, description) = if reject { ("rejected", "Payment refused") } else { ("ok", "Payment accepted") };
         let salt = salt();
         let sig = sign(script, &[("pg_status", status), ("pg_description", description), ("pg_salt", &salt)], key);
@@ -292,6 +296,9 @@ mod tests {
         assert_eq!(status, "rejected");
         check_reply_sig(&xml, "testsecret");
         let cannot = signed_body(&[("pg_can_reject", "0")], "old");
+        let h = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        assert!(g.can_refuse(&RawCallback { headers: &h, body: &can, uri: URI }));
+        assert!(!g.can_refuse(&RawCallback { headers: &h, body: &cannot, uri: URI }));
         let (status, xml) = reply(&g, &cannot, Ack::Refused).await;
         assert_eq!(status, "ok");
         // Answered with the key the request was signed with.

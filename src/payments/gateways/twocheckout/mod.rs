@@ -129,11 +129,12 @@ fn kind(status: &str, fraud: Option<&str>, refund_type: Option<&str>) -> EventKi
     match status {
         "COMPLETE" | "PAYMENT_AUTHORIZED" | "AUTHRECEIVED" if fraud == Some("DENIED") => EventKind::Failed,
         "COMPLETE" | "PAYMENT_AUTHORIZED" | "AUTHRECEIVED" => EventKind::Succeeded,
-        // A reversal releases the whole authorisation; a refund is full only when it says so
-        // (`REFUND_TYPE`): one that may be partial is never taken for a full one.
+        // A reversal releases the whole authorisation. A refund that says `REFUND_TYPE=PARTIAL`
+        // is partial whatever its amount; any other (`FULL`, or no type) is judged by its amount
+        // against what was captured: below it, partial.
         "REVERSED" => EventKind::Refunded,
-        "REFUND" if refund_type.is_some_and(|t| t.eq_ignore_ascii_case("FULL")) => EventKind::Refunded,
-        "REFUND" => EventKind::PartiallyRefunded,
+        "REFUND" if refund_type.is_some_and(|t| t.eq_ignore_ascii_case("PARTIAL")) => EventKind::PartiallyRefunded,
+        "REFUND" => EventKind::Refunded,
         "CANCELED" | "INVALID" => EventKind::Failed,
         "PENDING" | "PURCHASE_PENDING" | "PENDING_APPROVAL" => EventKind::RequiresAction,
         s => other(s),
@@ -336,7 +337,7 @@ mod tests {
             (vec![("FRAUD_STATUS", "DENIED")], EventKind::Failed),
             (vec![("ORDERSTATUS", "PAYMENT_AUTHORIZED")], EventKind::Succeeded),
             (vec![("ORDERSTATUS", "AUTHRECEIVED"), ("FRAUD_STATUS", "PENDING")], EventKind::Succeeded),
-            (vec![("ORDERSTATUS", "REFUND")], EventKind::PartiallyRefunded),
+            (vec![("ORDERSTATUS", "REFUND")], EventKind::Refunded),
             (vec![("ORDERSTATUS", "REVERSED")], EventKind::Refunded),
             (vec![("ORDERSTATUS", "CANCELED")], EventKind::Failed),
             (vec![("ORDERSTATUS", "PENDING")], EventKind::RequiresAction),
@@ -363,13 +364,14 @@ mod tests {
     }
 
     #[test]
-    fn refund_notices_are_partial_unless_they_say_full_and_each_is_its_own_event() {
+    fn refund_notices_are_partial_when_they_say_so_and_each_is_its_own_event() {
         let g = gw(&[KEY]);
         let ev = |body: Vec<u8>| call(&g, FORM, &body).unwrap();
         let partial = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[("REFUND_TYPE", "PARTIAL")]));
         assert_eq!((partial.kind.clone(), partial.amount_minor), (EventKind::PartiallyRefunded, Some(500)));
-        // No REFUND_TYPE: it may be partial, whatever the total says.
-        assert_eq!(ev(refund(&[], &[])).kind, EventKind::PartiallyRefunded);
+        // No REFUND_TYPE: the amount decides (applying it compares it with what was captured).
+        let untyped = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[]));
+        assert_eq!((untyped.kind, untyped.amount_minor), (EventKind::Refunded, Some(500)));
         let full = ev(refund(&[("IPN_TOTALGENERAL", "-19.99")], &[("REFUND_TYPE", "FULL")]));
         assert_eq!((full.kind, full.amount_minor), (EventKind::Refunded, Some(1999)));
         assert_eq!(ev(refund(&[("ORDERSTATUS", "REVERSED")], &[])).kind, EventKind::Refunded);
