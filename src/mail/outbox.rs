@@ -150,18 +150,21 @@ pub fn record_handover(conn: &mut DbConn, job: &Job, now: i64, lease_secs: i64) 
 /// Marks a claimed job sent (a job cancelled meanwhile, e.g. by an erasure, stays cancelled).
 /// A credentials email also moves its account's paid orders to provisioned (`provisions`),
 /// in the same write, so a failure there cannot make an email already sent fail its job.
+/// Orders are provisioned only when this worker still held the job: a worker whose claim was
+/// taken over sent credentials that the newer claim has replaced.
 pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64, provisions: Option<&str>) -> QueryResult<usize> {
-    if let Some(account) = provisions {
-        crate::orders::model::mark_provisioned_for_account(conn, account, now)?;
-    }
-    diesel::update(held!(job))
+    let n = diesel::update(held!(job))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(now),
             outbox::locked_until.eq(None::<i64>),
             outbox::last_error.eq(None::<String>),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    if let (1, Some(account)) = (n, provisions) {
+        crate::orders::model::mark_provisioned_for_account(conn, account, now)?;
+    }
+    Ok(n)
 }
 
 /// Records a failed attempt: retry at `retry_at`, or dead-letter when `retry_at` is `None`.

@@ -63,6 +63,16 @@ pub fn insert_event(conn: &mut DbConn, e: &PaymentEvent) -> QueryResult<usize> {
     diesel::insert_into(payment_events::table).values(e).execute(conn)
 }
 
+/// The outcome recorded for the gateway's event `event_id`, if it was seen.
+pub fn find_event_outcome(conn: &mut DbConn, gateway: &str, event_id: &str) -> QueryResult<Option<String>> {
+    payment_events::table
+        .filter(payment_events::gateway.eq(gateway))
+        .filter(payment_events::event_id.eq(event_id))
+        .select(payment_events::outcome)
+        .first(conn)
+        .optional()
+}
+
 pub fn set_event_outcome(conn: &mut DbConn, id: &str, outcome: &str, detail: &str) -> QueryResult<usize> {
     diesel::update(payment_events::table.find(id))
         .set((payment_events::outcome.eq(outcome), payment_events::detail.eq(detail)))

@@ -56,6 +56,26 @@ impl Outcome {
         )
     }
 
+    /// Every outcome, to read a stored one back.
+    const ALL: [Outcome; 11] = [
+        Outcome::Provisioned,
+        Outcome::Duplicate,
+        Outcome::UnknownOrder,
+        Outcome::Mismatch,
+        Outcome::Rejected3ds,
+        Outcome::Held3ds,
+        Outcome::AlreadyPaid,
+        Outcome::Stale,
+        Outcome::HeldAccount,
+        Outcome::RefusedAccount,
+        Outcome::Recorded,
+    ];
+
+    /// The outcome stored as `s` in `payment_events.outcome`.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Provisioned => "provisioned",
@@ -158,6 +178,14 @@ pub async fn apply_callback(
     }
     let outcome = match result {
         Ok(o) => o,
+        // A gateway that may reverse the payment on our word gets the same word again: it
+        // retries when our first `rejected` did not reach it, and an `ok` now would keep money
+        // we recorded as refused.
+        Err(TxError::Duplicate) if can_refuse => {
+            let (gw, id) = (gateway, ev_log.event_id.clone());
+            let first = state.db.read(move |c| Ok(model::find_event_outcome(c, gw, &id)?)).await?;
+            first.as_deref().and_then(Outcome::parse).filter(|o| o.is_refusal()).unwrap_or(Outcome::Duplicate)
+        }
         Err(TxError::Duplicate) => Outcome::Duplicate,
         Err(TxError::Db(e)) => return Err(e),
     };

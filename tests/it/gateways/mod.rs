@@ -423,6 +423,8 @@ async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
     let demo = app.demo().await;
     let call = paid(Gw::FreedomPay, &acct.secret, &order, demo.price_minor, &demo.currency, app.clock.now());
     check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, true).await;
+    // A retry (our `rejected` did not reach FreedomPay) is told `rejected` again, never `ok`.
+    check_reply(&acct, &call, send(&app, Gw::FreedomPay, &call).await, true).await;
     // FreedomPay reverses it: recorded as money not taken, the reason kept for admins.
     let refused = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
     assert_eq!(refused["hold_reason"], "account_revoked", "{refused}");
