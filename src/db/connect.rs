@@ -150,16 +150,47 @@ pub fn redact_credentials(text: &str, url: &str) -> String {
 
 /// `password=secret` (a libpq key/value string) becomes `password=***`.
 fn redact_password_params(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
     let mut result = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.to_ascii_lowercase().find("password=") {
-        let (head, tail) = rest.split_at(at + "password=".len());
-        result.push_str(head);
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("password") {
+        let key_end = from + found + "password".len();
+        // `password=value`, `password = value`, `password='quoted value'` (libpq's forms).
+        let after_key = text[key_end..].trim_start();
+        let Some(value) = after_key.strip_prefix('=') else {
+            from = key_end;
+            continue;
+        };
+        let value = value.trim_start();
+        let value_start = text.len() - value.len();
+        let value_end = match value.strip_prefix('\'') {
+            Some(quoted) => {
+                let mut end = quoted.len();
+                let mut escaped = false;
+                for (i, c) in quoted.char_indices() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '\'' => {
+                            end = i + 1;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                value_start + 1 + end
+            }
+            None => {
+                value_start + value.find(|c: char| c.is_whitespace() || c == '&' || c == '"').unwrap_or(value.len())
+            }
+        };
+        result.push_str(&text[copied..value_start]);
         result.push_str("***");
-        let end = tail.find(|c: char| c.is_whitespace() || c == '&' || c == '"' || c == '\'').unwrap_or(tail.len());
-        rest = &tail[end..];
+        copied = value_end;
+        from = value_end;
     }
-    result.push_str(rest);
+    result.push_str(&text[copied..]);
     result
 }
 
@@ -175,6 +206,22 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_and_spaced_password_parameters_are_redacted() {
+        for text in [
+            "host=h password='se cret\\'x' user=u",
+            "host=h password = secret user=u",
+            "postgres://u@h/db?password=secret&sslmode=require",
+            "PASSWORD=secret",
+        ] {
+            let out = redact_password_params(text);
+            assert!(!out.contains("secret") && !out.contains("cret"), "{text} -> {out}");
+            assert!(out.contains("***"), "{out}");
+        }
+        assert_eq!(redact_password_params("host=h password='a b' user=u"), "host=h password=*** user=u");
+        assert_eq!(redact_password_params("no passwords here"), "no passwords here");
+    }
 
     #[test]
     fn a_refused_postgres_connection_names_the_real_cause() {

@@ -441,6 +441,10 @@ fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEve
     if ev.event_id.starts_with("op:") {
         return ours < captured;
     }
+    // An amount in another currency cannot be compared with what was captured: never "full".
+    if ev.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&order.currency)) {
+        return true;
+    }
     ours.max(ev.amount_minor.unwrap_or(captured)) < captured
 }
 

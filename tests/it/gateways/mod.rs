@@ -488,7 +488,7 @@ async fn twocheckout_refund_notices_each_count_and_a_full_amount_ends_the_order(
     app.wait_for_status(&order, "provisioned").await;
     let refno = url::form_urlencoded::parse(&call.body).find(|(k, _)| k == "REFNO").unwrap().1.into_owned();
 
-    let notice = |refund_type: Option<&str>, amount: String, at: i64| {
+    let notice_in = |currency: &str, refund_type: Option<&str>, amount: String, at: i64| {
         let mut fields = vec![
             ("SALEDATE", calls::utc(now, "%Y-%m-%d %H:%M:%S")),
             ("REFNO", refno.clone()),
@@ -497,7 +497,7 @@ async fn twocheckout_refund_notices_each_count_and_a_full_amount_ends_the_order(
             ("IPN_PID[]", "1".into()),
             ("IPN_PNAME[]", "Demo service".into()),
             ("IPN_TOTALGENERAL", amount),
-            ("CURRENCY", demo.currency.clone()),
+            ("CURRENCY", currency.to_string()),
             ("IPN_DATE", calls::utc(at, "%Y%m%d%H%M%S")),
         ];
         if let Some(t) = refund_type {
@@ -505,6 +505,8 @@ async fn twocheckout_refund_notices_each_count_and_a_full_amount_ends_the_order(
         }
         twocheckout_ipn(&acct.secret, &fields)
     };
+    let notice =
+        |refund_type: Option<&str>, amount: String, at: i64| notice_in(&demo.currency, refund_type, amount, at);
     let part = |minor: i64| format!("-{}", format_minor(minor, &demo.currency));
     let full = format_minor(demo.price_minor, &demo.currency);
     // Two partial refunds of the same amount, one below the total that does not say its type,
@@ -533,6 +535,15 @@ async fn twocheckout_refund_notices_each_count_and_a_full_amount_ends_the_order(
     check_reply(&acct, &again, send(&app, Gw::TwoCheckout, &again).await, false).await;
     let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
     assert_eq!(v["events"].as_array().unwrap().len(), 5, "a repeated notice is not applied twice: {v}");
+    // The whole amount in another currency cannot be compared with the capture: not full.
+    let other = if demo.currency == "USD" { "EUR" } else { "USD" };
+    let foreign = notice_in(other, None, format!("-{full}"), now + 270);
+    check_reply(&acct, &foreign, send(&app, Gw::TwoCheckout, &foreign).await, false).await;
+    let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(
+        (v["payments"][0]["status"].as_str(), v["status"].as_str()),
+        (Some("partially_refunded"), Some("provisioned"))
+    );
     // A refund of the whole amount that does not say its type is a full one: access ends.
     let owner = app.admin("owner").await;
     let before = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
