@@ -120,9 +120,12 @@ macro_rules! held {
 
 /// Whether `job`'s claim still holds the row. Call it inside the transaction that stores what
 /// only the claim's holder may store (a new password), so a worker that lost its claim stores
-/// nothing.
+/// nothing. It is a no-op UPDATE rather than a read so that it takes the row's lock until the
+/// transaction ends (PostgreSQL): a takeover's claim (`FOR UPDATE SKIP LOCKED`) passes the row by
+/// until this transaction ends, and a takeover committed first has changed `claim_token`, so
+/// the two can never both store.
 pub fn still_held(conn: &mut DbConn, job: &Job) -> QueryResult<bool> {
-    let n: i64 = held!(job).count().get_result(conn)?;
+    let n = diesel::update(held!(job)).set(outbox::claim_token.eq(&job.claim_token)).execute(conn)?;
     Ok(n == 1)
 }
 
