@@ -162,6 +162,8 @@ async fn control_characters_and_bad_fields_are_422() {
     app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await;
     assert_eq!(mail.to, vec![email.clone()], "envelope recipients");
     assert!(mail.header("bcc").is_none() && !String::from_utf8_lossy(&mail.raw).contains("victim@"));
+    app.run_pending_jobs().await;
+    app.assert_no_pending_jobs().await;
     assert_eq!(app.mail.count(&email, Kind::Any), 2);
     assert_eq!(app.mail.count("victim@example.test", Kind::Any), 0);
     app.stop().await;

@@ -87,7 +87,8 @@ async fn silent_slow_and_idle_connections_are_closed_after_their_timeouts() {
         s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n", host(&app)).as_bytes()).await.unwrap();
         let (mut rd, mut wr) = s.into_split();
         let drip = tokio::spawn(async move {
-            // A header byte every 200 ms: activity, but never a complete head.
+            // A header byte every 200 ms (wall-clock on purpose: the server's header-read
+            // timeout is under test): activity, but never a complete head.
             while wr.write_all(b"X").await.is_ok() {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

@@ -46,6 +46,8 @@ async fn idle_connections(base: &str, n: usize) -> Vec<TcpStream> {
 /// The service neither spins nor stalls while idle connections pile up.
 async fn assert_not_spinning(k: &Keyturn) {
     let before = cpu_ticks(k.pid());
+    // Wall-clock on purpose: what is measured is a rate (CPU time per second of real time), and
+    // there is no event to wait for in a loop that spins.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let used = cpu_ticks(k.pid()) - before;
     // A spinning accept loop burns ~200 ticks in 2 s; an idle service a handful.

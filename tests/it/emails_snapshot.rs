@@ -3,6 +3,8 @@
 //! `tests/it/snapshots/<kind>.txt` after masking what changes per run (address, login,
 //! password, token, ids, URL, dates), so a template change shows as a diff.
 //! `KEYTURN_UPDATE_SNAPSHOTS=1 cargo test --test it -- emails_snapshot` rewrites the files.
+//! Every kind of email is covered, in every locale the templates exist in (English only today:
+//! `email-templates/` has no locale folders).
 
 use std::path::PathBuf;
 
@@ -101,5 +103,48 @@ async fn emails_snapshot() {
     ] {
         check(name, &render(mail, &values));
     }
+    app.stop().await;
+}
+
+/// The emails around a pay-by-link invoice and a renewal: the invoice's link to the customer,
+/// the merchant's copy of the paid invoice, and "access extended" when a known customer pays
+/// for the service again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoice_and_renewal_emails_snapshot() {
+    let merchant = unique_email();
+    let app = TestApp::builder().set("merchant_email", &merchant).start().await;
+    let operator = app.admin("operator").await;
+    let email = unique_email();
+    let body = json!({"name": "Ada Lovelace", "email": email, "phone": "+1 555 0100", "service": "demo",
+                      "send_email": true});
+    let created = json_status(operator.post("/invoices", &body).await, 201).await;
+    let (invoice_id, order_id) = (created["invoice_id"].as_str().unwrap(), created["order_id"].as_str().unwrap());
+    let link = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
+
+    app.pay_by_callback(order_id, "authenticated").await;
+    let creds = app.mail.credentials(&email, 1).await;
+    let copy = app.mail.wait_for(&merchant, Kind::Any, 1, MAIL_TIMEOUT).await;
+    json_status(app.verify(&creds.token).await, 200).await;
+
+    // The same customer pays for the service again: the access is extended.
+    let again = app.order(&email).await;
+    app.pay_by_callback(&again, "authenticated").await;
+    let extended = app.mail.wait_for(&email, Kind::Other, 2, MAIL_TIMEOUT).await;
+
+    let values: Vec<(&str, &str)> = vec![
+        ("INVOICE", invoice_id),
+        ("ORDER", order_id),
+        ("ORDER", &again),
+        ("ADMIN", &operator.username),
+        ("LOGIN", &creds.login),
+        ("MERCHANT_EMAIL", &merchant),
+        ("EMAIL", &email),
+        ("URL", &app.public_url),
+    ];
+    for (name, mail) in [("invoice_link", &link), ("merchant_copy", &copy), ("access_extended", &extended)] {
+        check(name, &render(mail, &values));
+    }
+    app.run_pending_jobs().await;
+    app.assert_no_pending_jobs().await;
     app.stop().await;
 }

@@ -52,7 +52,7 @@ async fn a_payment_for_a_revoked_account_is_held_never_provisioned_and_can_be_re
     // Nothing was granted or sent.
     assert_eq!(account_of(&owner, &c.email).await["services"], before, "access unchanged");
     assert_eq!(emails_for(&owner, &order_id).await, Vec::<Value>::new(), "no email for a held order");
-    app.mail.assert_count_after(&c.email, Kind::Confirmation, 1, QUIET).await;
+    app.assert_mail_count(&c.email, Kind::Confirmation, 1).await;
 
     // The admin gives the money back with the usual refund.
     let pay_id = order["payments"][0]["payment_id"].as_str().unwrap().to_string();

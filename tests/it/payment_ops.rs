@@ -2,8 +2,6 @@
 //! capped at what was captured, Idempotency-Key replays, re-authentication before refunds,
 //! parallel refund clicks, and the audit trail of each.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::harness::*;
@@ -26,7 +24,7 @@ async fn a_manual_capture_provisions_only_when_captured() {
     let pay_id = p["payment_id"].as_str().unwrap().to_string();
     assert_eq!(p["captured_minor"], 0);
     assert_eq!(app.order_status(&order_id).await, "pending_payment", "an authorisation provisions nothing");
-    app.mail.assert_count_after(&email, Kind::Credentials, 0, Duration::from_millis(300)).await;
+    app.assert_mail_count(&email, Kind::Credentials, 0).await;
 
     let resp = operator.operate(&pay_id, "capture", json!({}), Some("cap-1")).await;
     let done = json_status(resp, 200).await;
@@ -40,8 +38,10 @@ async fn a_manual_capture_provisions_only_when_captured() {
     assert_eq!(again["operation_id"], done["operation_id"]);
     // A new capture of a captured payment is refused.
     assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
-    // The sandbox's own capture callback arrives too: still exactly one credentials email.
-    app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
+    // The sandbox's own capture callback arrives too (after the capture's own record): still
+    // exactly one credentials email.
+    app.callbacks_applied(&order_id, "succeeded", 2).await;
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
     app.assert_provisioned_once(&email, &order_id).await;
     let entry = &operator.audit_as_owner(&app, "action=payment.capture").await;
     assert!(entry.iter().any(|e| e["target"] == pay_id && e["outcome"] == "success"), "{entry:?}");
@@ -65,7 +65,10 @@ async fn cancelling_an_authorisation_voids_it_and_the_order() {
     assert_eq!(app.order_status(&order_id).await, "cancelled");
     assert_error(operator.operate(&pay_id, "capture", json!({}), None).await, 409, "payment_not_authorized").await;
     assert_error(operator.operate(&pay_id, "refund", json!({}), None).await, 409, "payment_not_refundable").await;
-    app.mail.assert_count_after(&email, Kind::Credentials, 0, Duration::from_millis(500)).await;
+    // The sandbox's own echo of the void arrives too (after the void's own record), and
+    // provisions nothing.
+    app.callbacks_applied(&order_id, "cancelled", 2).await;
+    app.assert_mail_count(&email, Kind::Credentials, 0).await;
     let entries = operator.audit_as_owner(&app, "action=payment.cancel").await;
     let mine = entries.iter().find(|e| e["target"] == pay_id.as_str()).expect("the cancel is audited");
     assert_eq!((mine["outcome"].as_str(), mine["actor"].as_str()), (Some("success"), Some(operator.username.as_str())));
@@ -82,7 +85,9 @@ async fn provisioning_on_authorisation_is_a_setting() {
     app.mail.credentials(&email, 1).await;
     json_status(operator.operate(&pay_id, "capture", json!({}), None).await, 200).await;
     assert!(matches!(app.order_status(&order_id).await.as_str(), "paid" | "provisioned"));
-    app.mail.assert_count_after(&email, Kind::Credentials, 1, Duration::from_millis(800)).await;
+    // The sandbox's echo of the capture (after the capture's own record) provisions nothing more.
+    app.callbacks_applied(&order_id, "succeeded", 2).await;
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
     app.stop().await;
 }
 
@@ -253,7 +258,8 @@ async fn the_gateways_echo_of_a_partial_refund_is_not_counted_twice() {
     // 60 %: the sandbox then sends its own refund callback for the same 60 %.
     let part = demo.price_minor * 6 / 10;
     json_status(operator.operate(&pay_id, "refund", json!({"amount_minor": part}), None).await, 200).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The refund's own record, then the sandbox's echo of it.
+    app.callbacks_applied(&order_id, "refunded", 2).await;
     let p = operator.payment_reaching(&order_id, "partially_refunded").await;
     assert_eq!(p["refunded_minor"], part);
     assert_eq!(app.order_status(&order_id).await, "provisioned");

@@ -130,7 +130,7 @@ async fn paypal_certificates_are_fetched_from_allowed_origins_only_and_cached() 
     assert_eq!(paypal_callback(&app, &body, &cert_url, "T-2", false).await.status(), 200);
     assert_eq!(paypal_callback(&app, &body, &cert_url, "T-3", false).await.status(), 200, "duplicate acknowledged");
     app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
-    app.mail.assert_count_after(&email, Kind::Credentials, 1, std::time::Duration::from_millis(500)).await;
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
     assert_eq!(hits.load(Ordering::SeqCst), 1, "the certificate is fetched once, then cached");
     app.stop().await;
 }

@@ -72,7 +72,9 @@ async fn lost_callbacks_are_repaired_by_asking_each_gateway_once() {
     app.clock.advance(25 * 3600);
     app.sweep().await;
     assert_eq!(fake.status_calls().len(), API_GATEWAYS.len(), "paid orders are not asked about again");
-    tokio::time::sleep(QUIET).await;
+    // The sweeps ran to their end: anything they queued is in the outbox and is run now.
+    app.run_pending_jobs().await;
+    app.assert_no_pending_jobs().await;
     for o in &orders {
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 1, "{}: one credentials email", o.gateway);
         app.assert_provisioned_once(&o.email, &o.order_id).await;
@@ -103,6 +105,7 @@ async fn a_status_answer_with_the_wrong_amount_provisions_nothing_and_the_order_
     app.clock.advance(24 * 3600);
     app.sweep().await;
     assert_all(&app, &orders, "expired").await;
+    app.run_pending_jobs().await;
     for o in &orders {
         assert_eq!(app.payment_events(&o.order_id).await.len(), 1, "{}: recorded once", o.gateway);
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 0, "{}: no account", o.gateway);
@@ -147,6 +150,7 @@ async fn a_status_api_that_is_down_or_garbled_leaves_orders_pending_until_they_e
     app.sweep().await;
     assert_eq!(fake.status_calls().len(), 4 * n, "a last question before expiry");
     assert_all(&app, &orders, "expired").await;
+    app.run_pending_jobs().await;
     for o in &orders {
         assert!(app.payment_events(&o.order_id).await.is_empty(), "{}: nothing recorded", o.gateway);
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 0);
@@ -172,7 +176,8 @@ async fn concurrent_sweeps_ask_about_each_payment_once_and_provision_once() {
         app.wait_for_status(&o.order_id, "provisioned").await;
     }
     assert_eq!(fake.status_calls().len(), API_GATEWAYS.len(), "each start claimed by one sweep");
-    tokio::time::sleep(QUIET).await;
+    app.run_pending_jobs().await;
+    app.assert_no_pending_jobs().await;
     for o in &orders {
         assert_eq!(app.mail.count(&o.email, Kind::Credentials), 1, "{}", o.gateway);
         app.assert_provisioned_once(&o.email, &o.order_id).await;

@@ -4,7 +4,7 @@
 use reqwest::{Client, Method, Response};
 use serde_json::{json, Value};
 
-use super::{json_status, strong_password, TestApp};
+use super::{eventually, json_status, strong_password, TestApp};
 
 pub const ADMIN_COOKIE: &str = "keyturn_admin";
 
@@ -80,15 +80,11 @@ impl AdminActor {
 
     /// The order's only payment, as `GET /orders/{order_id}` shows it, once it has reached `status`.
     pub async fn payment_reaching(&self, order_id: &str, status: &str) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        loop {
+        eventually(&format!("the payment of {order_id} becomes {status}"), || async {
             let v = json_status(self.get(&format!("/orders/{order_id}")).await, 200).await;
-            if let Some(p) = v["payments"].as_array().and_then(|p| p.first()).filter(|p| p["status"] == status) {
-                return p.clone();
-            }
-            assert!(std::time::Instant::now() < deadline, "payment of {order_id} never became {status}: {v}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+            v["payments"].as_array().and_then(|p| p.first()).filter(|p| p["status"] == status).cloned()
+        })
+        .await
     }
 
     /// The server's base URL.

@@ -19,7 +19,7 @@ use poem::{handler, EndpointExt, Request, Response, Route};
 use serde_json::{json, Value};
 use sha2::Sha512;
 
-use super::{TestApp, TestAppBuilder};
+use super::{eventually, TestApp, TestAppBuilder};
 
 pub use ops::{OpCall, OpMode};
 
@@ -184,6 +184,18 @@ impl TestApp {
         let id = order_id.to_string();
         let events = state.db.read(move |c| Ok(keyturn::payments::model::events_for_order(c, &id)?)).await.unwrap();
         events.into_iter().map(|e| (e.kind, e.outcome)).collect()
+    }
+
+    /// Waits until `n` gateway events of `kind` (e.g. the sandbox's own echo of an admin's
+    /// capture) were applied to the order; returns their outcomes. Whatever they caused is in
+    /// the outbox by then, so [`TestApp::run_pending_jobs`] settles it.
+    pub async fn callbacks_applied(&self, order_id: &str, kind: &str, n: usize) -> Vec<String> {
+        eventually(&format!("{n} {kind} event(s) applied to order {order_id}"), || async {
+            let got: Vec<String> =
+                self.payment_events(order_id).await.into_iter().filter(|(k, _)| k == kind).map(|(_, o)| o).collect();
+            (got.len() >= n).then_some(got)
+        })
+        .await
     }
 }
 

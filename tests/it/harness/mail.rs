@@ -260,13 +260,4 @@ impl MailBox {
     pub async fn credentials(&self, to: &str, nth: usize) -> Credentials {
         self.wait_for(to, Kind::Credentials, nth, super::MAIL_TIMEOUT).await.credentials().unwrap()
     }
-
-    /// Waits `quiet` and then asserts that exactly `n` messages of `kind` went to `to`.
-    pub async fn assert_count_after(&self, to: &str, kind: Kind, n: usize, quiet: Duration) {
-        tokio::time::sleep(quiet).await;
-        let got = self.to(to);
-        let subjects: Vec<&str> = got.iter().map(|m| m.subject.as_str()).collect();
-        let count = got.iter().filter(|m| kind == Kind::Any || m.kind() == kind).count();
-        assert_eq!(count, n, "expected {n} {kind:?} email(s) to {to}, got {count}: {subjects:?}");
-    }
 }

@@ -38,8 +38,6 @@ pub use webhook::{random_id, Event};
 
 /// How long an expected email may take.
 pub const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long to wait before concluding that an email or a state change will not come.
-pub const QUIET: Duration = Duration::from_millis(1500);
 
 #[derive(Clone, Copy, PartialEq)]
 enum CaptchaMode {

@@ -38,3 +38,20 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
     assert!(v["message"].is_string(), "error without message: {v}");
     v
 }
+
+/// Polls `probe` until it yields a value, for at most [`super::MAIL_TIMEOUT`]: how a test waits
+/// for an outcome it can observe, instead of sleeping a fixed time.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + super::MAIL_TIMEOUT;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(std::time::Instant::now() < deadline, "never happened within {:?}: {what}", super::MAIL_TIMEOUT);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
