@@ -9,6 +9,7 @@ pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod reconcile;
+mod refunds;
 pub mod service;
 pub mod start;
 pub mod starts;
