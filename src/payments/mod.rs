@@ -3,7 +3,6 @@
 //! gateways and, when a callback is lost, ask the gateway instead (`reconcile`).
 
 pub mod api;
-pub mod certs;
 pub mod gateways;
 pub mod model;
 pub mod ops;

@@ -3,6 +3,7 @@
 //! A payment is named by its capture, or — for orders with intent `AUTHORIZE` — by its
 //! authorisation, which its capture's `supplementary_data.related_ids` names.
 
+pub mod certs;
 pub mod dialect;
 pub mod ops;
 pub mod settings;
