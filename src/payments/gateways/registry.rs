@@ -191,4 +191,26 @@ mod tests {
         assert_eq!("Stripe".parse::<GatewayId>(), Err(UnknownGateway));
         assert_eq!(GatewayId::TwoCheckout.display_name(), "2Checkout");
     }
+
+    /// A folder's settings carry its name (`KEYTURN_<NAME>_…`) and are read back as its own;
+    /// the settings a dialect requires exist (a misspelt one would pass for set).
+    #[test]
+    fn each_folder_declares_its_own_settings_and_its_dialect_names_real_ones() {
+        for id in GatewayId::ALL {
+            for doc in id.setting_docs() {
+                assert!(doc.name.starts_with(&format!("{}_", id.as_str())), "{id}: {}", doc.name);
+                assert_eq!(GatewaySettings::default().is_set(doc.name), Some(false), "{id}: {} unset", doc.name);
+            }
+            for name in id.dialect().required_settings() {
+                assert!(crate::config::all_settings().any(|d| d.name == *name), "{id} requires unknown {name}");
+            }
+        }
+        let s = Settings::from_pairs([("dotpay_shop_id", "123456"), ("dotpay_pin", "a,b")]).unwrap();
+        assert_eq!(s.gateways.dotpay.dotpay_pin, ["a", "b"]);
+        assert!(s.gateways.any_enabled() && s.has("dotpay_pin") && !s.has("square_signature_key"));
+        assert!(missing_settings(&s, GatewayId::Dotpay).is_empty());
+        assert_eq!(missing_settings(&s, GatewayId::Square).len(), 2);
+        let err = Settings::from_pairs([("dotpay_pin", "x")]).unwrap_err().to_string();
+        assert!(err.contains("dotpay_shop_id") && err.contains("required when dotpay_pin is set"), "{err}");
+    }
 }
