@@ -54,7 +54,9 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         limiters: Arc::new(Limiters::new(&settings)),
         http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
         worker_wake: Arc::new(Notify::new()),
-        gateway_certs: Arc::new(crate::payments::certs::CertCache::new(&settings.gateways.paypal_cert_origins)),
+        gateway_certs: Arc::new(crate::payments::gateways::paypal::certs::CertCache::new(
+            &settings.gateways.paypal.paypal_cert_origins,
+        )),
         settings: Arc::new(settings),
         db,
         clock,

@@ -46,7 +46,7 @@ enum Command {
         /// Have the sandbox call back in this gateway's format and signature (throwaway secrets
         /// are generated for it), so the flow runs through that gateway's adapter.
         #[arg(long, value_name = "NAME", default_value = "sandbox",
-              value_parser = clap::builder::PossibleValuesParser::new(crate::sandbox::dialects::Dialect::ALL.map(|d| d.name())))]
+              value_parser = clap::builder::PossibleValuesParser::new(crate::payments::gateways::GatewayId::ALL.iter().map(|d| d.as_str())))]
         gateway: String,
     },
 }

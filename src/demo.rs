@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::sandbox::dialects::Dialect;
+use crate::payments::gateways::GatewayId;
+use crate::sandbox::dialects::callback_path;
 
 struct Steps {
     started: Instant,
@@ -95,48 +96,10 @@ fn cookie_of(resp: &reqwest::Response) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow!("no session cookie"))
 }
 
-/// A throwaway secret: 48 hex characters.
-fn throwaway() -> String {
-    hex::encode(rand::random::<[u8; 24]>())
-}
-
-/// Settings that enable `dialect`'s gateway with throwaway secrets (PayPal: an RSA key written
-/// into `dir`, its public half as a bare `PUBLIC KEY` PEM standing in for PayPal's certificate).
-fn gateway_settings(dialect: Dialect, dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
-    Ok(match dialect {
-        Dialect::Sandbox => vec![],
-        Dialect::Stripe => vec![("stripe_webhook_secret", crate::app::new_webhook_secret())],
-        Dialect::FreedomPay => {
-            vec![("freedompay_merchant_id", "550001".into()), ("freedompay_secret_key", throwaway())]
-        }
-        Dialect::TwoCheckout => {
-            vec![("twocheckout_merchant_code", "DEMO".into()), ("twocheckout_secret_key", throwaway())]
-        }
-        Dialect::AllSecure => vec![("allsecure_api_key", "demo".into()), ("allsecure_shared_secret", throwaway())],
-        Dialect::PayPal => {
-            use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-            // The sandbox's own key: its public half verifies at the sandbox's callback only.
-            let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)?;
-            let key_file = dir.join("sandbox-paypal-key.pem");
-            std::fs::write(&key_file, key.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
-            vec![
-                ("paypal_webhook_id", format!("WH-DEMO-{}", &throwaway()[..16])),
-                ("sandbox_paypal_key_file", key_file.to_string_lossy().into_owned()),
-            ]
-        }
-        Dialect::Dotpay => vec![("dotpay_shop_id", "123456".into()), ("dotpay_pin", throwaway())],
-        Dialect::Square => vec![
-            ("square_signature_key", throwaway()),
-            // Square signs the URL as registered; the demo registers a made-up public one.
-            ("square_notification_url", "https://shop.example/api/v1/payments/square/callback".into()),
-        ],
-    })
-}
-
 /// Runs the demo; `keep` leaves the data folder behind; the sandbox speaks `gateway`'s dialect.
 pub async fn run(keep: bool, database_url: Option<String>, gateway: &str) -> anyhow::Result<()> {
-    let dialect =
-        Dialect::parse(gateway).ok_or_else(|| anyhow!("unknown gateway `{gateway}`: one of {}", Dialect::names()))?;
+    let dialect: GatewayId =
+        gateway.parse().map_err(|_| anyhow!("unknown gateway `{gateway}`: one of {}", GatewayId::names()))?;
     let dir: PathBuf = std::env::temp_dir().join(crate::crypto::random_id("keyturn-demo"));
     std::fs::create_dir_all(&dir)?;
     let result = flow(&dir, database_url, dialect).await;
@@ -148,23 +111,23 @@ pub async fn run(keep: bool, database_url: Option<String>, gateway: &str) -> any
     result
 }
 
-async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> anyhow::Result<()> {
+async fn flow(dir: &Path, database_url: Option<String>, dialect: GatewayId) -> anyhow::Result<()> {
     let mut steps = Steps { started: Instant::now(), last: Instant::now(), n: 0 };
     let mut pairs = vec![
         ("data_dir", dir.to_string_lossy().into_owned()),
         ("listen", "127.0.0.1:0".into()),
         ("worker_poll_ms", "100".into()),
         ("sandbox_enabled", "true".into()),
-        ("sandbox_dialect", dialect.name().into()),
+        ("sandbox_dialect", dialect.as_str().into()),
     ];
     if let Some(url) = database_url {
         pairs.push(("database_url", url));
     }
-    pairs.extend(gateway_settings(dialect, dir)?);
-    match dialect {
-        Dialect::Sandbox => {}
-        Dialect::PayPal => steps.done("generate throwaway paypal settings and an RSA-2048 signing key"),
-        d => steps.done(&format!("generate throwaway {} secrets", d.name())),
+    // Settings that enable the dialect's gateway with throwaway secrets.
+    let generated = dialect.dialect().demo_settings(dir)?;
+    if !generated.is_empty() {
+        pairs.extend(generated);
+        steps.done(&dialect.dialect().demo_step(dialect));
     }
     let settings = Settings::from_pairs(pairs)?;
     let mail_dir = settings.mail_dir();
@@ -176,11 +139,10 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> any
         dir.display()
     );
     match dialect {
-        Dialect::Sandbox => println!("the sandbox calls back in its own dialect (Standard Webhooks)"),
+        GatewayId::Sandbox => println!("the sandbox calls back in its own dialect (Standard Webhooks)"),
         d => println!(
-            "the sandbox calls back in {}'s dialect (format and signature, sandbox-only secrets) at {}",
-            d.name(),
-            d.callback_path()
+            "the sandbox calls back in {d}'s dialect (format and signature, sandbox-only secrets) at {}",
+            callback_path(d)
         ),
     }
     steps.done("start: migrate the database, seed the demo service, listen");
@@ -226,7 +188,7 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> any
         "3-D Secure",
     )
     .await?;
-    steps.done(&format!("POST 3-D Secure challenge, code 1234 → {} callback sent", dialect.name()));
+    steps.done(&format!("POST 3-D Secure challenge, code 1234 → {} callback sent", dialect.as_str()));
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let creds = loop {
@@ -242,7 +204,7 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: Dialect) -> any
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let (login, password, token) = creds;
-    steps.done(&format!("{} callback verified → order provisioned, credentials mailed ({login})", dialect.name()));
+    steps.done(&format!("{} callback verified → order provisioned, credentials mailed ({login})", dialect.as_str()));
 
     expect(http.get(format!("{base}/verify-email?token={token}")).send().await?, StatusCode::OK, "verify page").await?;
     let refused =

@@ -30,7 +30,7 @@ pub struct AppState {
     /// The enabled payment gateways.
     pub gateways: Gateways,
     /// Gateway certificates fetched at callback time (PayPal without a certificate file).
-    pub gateway_certs: Arc<crate::payments::certs::CertCache>,
+    pub gateway_certs: Arc<crate::payments::gateways::paypal::certs::CertCache>,
     /// Sandbox webhook keys (decoded), first one signs; all verify.
     pub sandbox_keys: Arc<Vec<Vec<u8>>>,
     /// Outbound HTTP (sandbox callback delivery).

@@ -6,12 +6,36 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::{invalid, list, opt, parse, parse_bool, ConfigError};
+use super::{invalid, list, opt, parse, parse_bool, ConfigError, SettingDoc};
 
 /// A type a setting can hold: how it is read from its text form.
 pub trait SettingValue: Sized {
     /// Reads the value given for setting `key`.
     fn read(key: &str, v: &str) -> Result<Self, ConfigError>;
+    /// Whether it holds a value (an optional setting left unset, or an empty list, does not).
+    fn is_set(&self) -> bool {
+        true
+    }
+}
+
+/// A group of settings declared with [`settings_group!`] (implemented by the macro).
+pub trait Group {
+    /// Its documented settings, in declaration order.
+    const DOCS: &'static [SettingDoc];
+    /// Applies `key` when it names one of its settings; `Ok(false)` when it does not.
+    fn apply_setting(&mut self, key: &str, v: &str) -> Result<bool, ConfigError>;
+    /// Whether the setting `key` holds a value; `None` when `key` is none of its settings.
+    fn is_set(&self, key: &str) -> Option<bool>;
+}
+
+/// Refuses one of two settings that only work together without the other.
+pub fn together(a: (&str, bool), b: (&str, bool)) -> Result<(), ConfigError> {
+    match (a, b) {
+        ((set, true), (missing, false)) | ((missing, false), (set, true)) => {
+            Err(invalid(missing, format!("required when {set} is set")))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl SettingValue for String {
@@ -23,6 +47,10 @@ impl SettingValue for String {
 impl SettingValue for Option<String> {
     fn read(_: &str, v: &str) -> Result<Self, ConfigError> {
         Ok(opt(v))
+    }
+
+    fn is_set(&self) -> bool {
+        self.is_some()
     }
 }
 
@@ -36,17 +64,29 @@ impl SettingValue for Option<PathBuf> {
     fn read(_: &str, v: &str) -> Result<Self, ConfigError> {
         Ok(opt(v).map(PathBuf::from))
     }
+
+    fn is_set(&self) -> bool {
+        self.is_some()
+    }
 }
 
 impl SettingValue for Vec<String> {
     fn read(_: &str, v: &str) -> Result<Self, ConfigError> {
         Ok(list(v))
     }
+
+    fn is_set(&self) -> bool {
+        !self.is_empty()
+    }
 }
 
 impl SettingValue for Vec<IpAddr> {
     fn read(key: &str, v: &str) -> Result<Self, ConfigError> {
         list(v).iter().map(|ip| parse(key, ip)).collect()
+    }
+
+    fn is_set(&self) -> bool {
+        !self.is_empty()
     }
 }
 
@@ -132,6 +172,21 @@ macro_rules! settings_group {
                     _ => return Ok(false),
                 }
                 Ok(true)
+            }
+        }
+
+        impl $crate::config::declare::Group for $group {
+            const DOCS: &'static [$crate::config::SettingDoc] = $docs;
+
+            fn apply_setting(&mut self, key: &str, v: &str) -> Result<bool, $crate::config::ConfigError> {
+                self.$apply(key, v)
+            }
+
+            fn is_set(&self, key: &str) -> Option<bool> {
+                match key {
+                    $( stringify!($field) => Some($crate::config::declare::SettingValue::is_set(&self.$field)), )*
+                    _ => None,
+                }
             }
         }
 

@@ -4,12 +4,11 @@
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
 pub mod declare;
-pub mod gateways;
 pub mod http;
 pub mod merchant;
 
-use crate::sandbox::dialects::Dialect;
-use declare::settings_group;
+use crate::payments::gateways::{GatewayId, GatewaySettings};
+use declare::{settings_group, Group};
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -111,7 +110,7 @@ settings_group! {
     sandbox_callback_url: Option<String> = None,
         "<public_url>/api/v1/payments/sandbox/callback (a dialect: /api/v1/payments/sandbox/{gateway}/callback)",
         "Where the sandbox delivers its callbacks; never a live gateway's route /api/v1/payments/{gateway}/callback (refused at start).";
-    sandbox_dialect: Dialect = Dialect::Sandbox,
+    sandbox_dialect: GatewayId = GatewayId::Sandbox,
         "sandbox",
         "sandbox | stripe | freedompay | twocheckout | allsecure | paypal | dotpay | square: the sandbox delivers its callbacks in this gateway's format to /api/v1/payments/sandbox/{gateway}/callback, signed with secrets derived from sandbox_secret, never the gateway's live ones (that gateway must be configured: its merchant ids are used).";
     sandbox_paypal_key_file: Option<PathBuf> = None,
@@ -204,8 +203,8 @@ settings_group! {
     [extra] {
         /// Whether `sandbox_enabled` was set explicitly (otherwise it follows the deployment).
         sandbox_explicit: bool = false,
-        /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`).
-        gateways: gateways::GatewaySettings = Default::default(),
+        /// Payment gateways (`KEYTURN_<GATEWAY>_<NAME>`), one group per gateway folder.
+        gateways: GatewaySettings = Default::default(),
         /// Invoices, capture and refunds.
         merchant: merchant::MerchantSettings = Default::default(),
         /// Connection timeouts and caps, callback rate limit.
@@ -213,19 +212,19 @@ settings_group! {
     }
 }
 
-/// Every documented setting: the core ones, then the gateways'.
+/// Every documented setting: the core ones, then each gateway's (registry order), the
+/// merchant's and the HTTP ones.
 pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
     SETTINGS
         .iter()
-        .chain(gateways::GATEWAY_SETTINGS.iter())
+        .chain(GatewaySettings::docs())
         .chain(merchant::MERCHANT_SETTINGS.iter())
         .chain(http::HTTP_SETTINGS.iter())
 }
 
-impl declare::SettingValue for Dialect {
+impl declare::SettingValue for GatewayId {
     fn read(key: &str, v: &str) -> Result<Self, ConfigError> {
-        Dialect::parse(v.trim())
-            .ok_or_else(|| invalid(key, format!("`{}` is not one of {}", v.trim(), Dialect::names())))
+        v.trim().parse().map_err(|_| invalid(key, format!("`{}` is not one of {}", v.trim(), GatewayId::names())))
     }
 }
 
@@ -425,6 +424,16 @@ impl Settings {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }
         Ok(())
+    }
+
+    /// Whether the setting `key` holds a value (an unset optional setting or an empty list
+    /// does not; a setting with a default does).
+    pub fn has(&self, key: &str) -> bool {
+        Group::is_set(self, key)
+            .or_else(|| self.gateways.is_set(key))
+            .or_else(|| self.merchant.is_set(key))
+            .or_else(|| self.http.is_set(key))
+            .unwrap_or(true)
     }
 
     /// The database URL in force (the embedded SQLite file when none is set).

@@ -12,7 +12,7 @@ use poem::{handler, IntoResponse, Request, Response};
 
 use crate::error::json_error;
 use crate::http::api_error::ApiError;
-use crate::payments::certs::CertError;
+use crate::payments::gateways::paypal::certs::CertError;
 use crate::payments::gateways::{Ack, Gateway, RawCallback, VerifyError};
 use crate::payments::service::apply_callback;
 use crate::state::AppState;

@@ -3,12 +3,12 @@
 //! gateways and, when a callback is lost, ask the gateway instead (`reconcile`).
 
 pub mod api;
-pub mod certs;
 pub mod gateways;
 pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod reconcile;
+mod refunds;
 pub mod service;
 pub mod start;
 pub mod starts;

@@ -11,6 +11,7 @@ use crate::mail::outbox;
 use crate::orders::model::{self as orders, Order};
 use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
 use crate::payments::model::{self, Payment, PaymentEvent};
+use crate::payments::refunds;
 use crate::state::AppState;
 
 /// What became of an event (also stored as `payment_events.outcome`).
@@ -101,6 +102,8 @@ struct Policy {
     provision_on_authorization: bool,
     /// The gateway reverses the payment when we refuse it (FreedomPay's `pg_can_reject=1`).
     can_refuse: bool,
+    /// Each of the gateway's refund notices reports one refund (2Checkout): their amounts add up.
+    refund_notices_add_up: bool,
 }
 
 enum TxError {
@@ -165,6 +168,7 @@ pub async fn apply_callback(
         refund_ends_access: state.settings.refund_ends_access,
         provision_on_authorization: state.settings.merchant.provision_on_authorization,
         can_refuse,
+        refund_notices_add_up: state.gateways.get(gateway).is_some_and(|g| g.refund_notices_add_up()),
     };
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
@@ -297,14 +301,13 @@ fn decide(
     // A success after a refund or cancellation of the same payment is stale.
     let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
     let refund = matches!(ev.kind, EventKind::Refunded | EventKind::PartiallyRefunded);
-    let ours = match &previous {
-        Some(p) if refund => crate::payments::ops::model::confirmed_refunds(c, &p.id)?,
-        _ => 0,
+    let partial = refund && refunds::judge(c, previous.as_ref(), &order, ev, policy.refund_notices_add_up)?;
+    let status = match (refund, partial) {
+        (true, true) => "partially_refunded",
+        // Partial refunds that together gave back everything.
+        (true, false) => "refunded",
+        _ => status,
     };
-    // A gateway that says the refund is partial is believed whatever the amount it reports.
-    let partial = ev.kind == EventKind::PartiallyRefunded
-        || (ev.kind == EventKind::Refunded && refund_is_partial(previous.as_ref(), &order, ev, ours));
-    let status = if partial { "partially_refunded" } else { status };
     // The capture of the authorisation that provisioned the order (provision_on_authorization).
     let captured_after_provisioning = match &previous {
         Some(p) if ev.kind == EventKind::Succeeded && p.status == "authorized" => {
@@ -312,17 +315,8 @@ fn decide(
         }
         _ => false,
     };
-    if let (Some(p), true, false) = (&previous, refund, ev.event_id.starts_with("op:")) {
-        // A partial refund counts what it reports only below what was captured (else nothing).
-        let amount = match ev.amount_minor {
-            Some(a) if !partial || a <= p.captured_minor => a,
-            _ if partial => 0,
-            _ => p.captured_minor,
-        };
-        model::note_outside_refund(c, &p.id, amount, !partial)?;
-    }
     save_payment(c, gateway, &order, ev, previous, status, now)?;
-    if ev.kind == EventKind::Refunded && !partial {
+    if refund && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
     }
     if ev.kind == EventKind::Cancelled {
@@ -428,24 +422,6 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     let period = orders::period_of(c, order)?;
     crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
     Ok("order cancelled; access period taken back".into())
-}
-
-/// A refund is partial while less than what was captured has been given back. `ours` is what
-/// the gateway confirmed of the refunds we started (reservations of refunds still running do
-/// not count). Our own refund (`op:` event) is judged by that sum; a gateway's refund callback —
-/// which may be the echo of one of ours, or a refund made elsewhere — by the larger of the two,
-/// so an echo is never counted twice (a partial refund elsewhere on top of ours may then be
-/// under-counted: the customer keeps access rather than losing it wrongly).
-fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEvent, ours: i64) -> bool {
-    let captured = previous.map(|p| p.captured_minor).filter(|c| *c > 0).unwrap_or(order.amount_minor);
-    if ev.event_id.starts_with("op:") {
-        return ours < captured;
-    }
-    // An amount in another currency cannot be compared with what was captured: never "full".
-    if ev.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&order.currency)) {
-        return true;
-    }
-    ours.max(ev.amount_minor.unwrap_or(captured)) < captured
 }
 
 /// `Some(explanation)` when the event's money does not match the order.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::sandbox::dialects::{Event, Voice};
+use crate::sandbox::dialects::{callback_path, Event, Voice};
 use crate::sandbox::model::SandboxPayment;
 use crate::state::AppState;
 
@@ -33,10 +33,10 @@ pub fn spawn_delivery(state: &AppState, kind: &str, p: &SandboxPayment, three_ds
         }
     };
     let dialect = voice.dialect();
-    let url = state.settings.sandbox_callback_url.clone().unwrap_or_else(|| state.link(&dialect.callback_path()));
+    let url = state.settings.sandbox_callback_url.clone().unwrap_or_else(|| state.link(&callback_path(dialect)));
     let event = Event { kind, payment: p, three_ds };
     let Some(callback) = voice.render(&event, &path_and_query(&url), state.clock.now()) else {
-        tracing::debug!(event = "sandbox_event_skipped", dialect = dialect.name(), %kind, "the gateway sends no such callback");
+        tracing::debug!(event = "sandbox_event_skipped", dialect = dialect.as_str(), %kind, "the gateway sends no such callback");
         return;
     };
     let state = state.clone();
@@ -52,11 +52,11 @@ pub fn spawn_delivery(state: &AppState, kind: &str, p: &SandboxPayment, three_ds
             match request.send().await {
                 Ok(r) if r.status().is_success() => {
                     let body = r.text().await.unwrap_or_default();
-                    if dialect.acknowledged(&body) {
-                        tracing::debug!(event = "sandbox_delivered", %event_id, %kind, dialect = dialect.name(), attempt, "sandbox callback acknowledged");
+                    if dialect.dialect().acknowledged(&body) {
+                        tracing::debug!(event = "sandbox_delivered", %event_id, %kind, dialect = dialect.as_str(), attempt, "sandbox callback acknowledged");
                         return;
                     }
-                    tracing::warn!(event = "sandbox_delivery_failed", %event_id, dialect = dialect.name(), attempt, "sandbox callback answered without the gateway's acknowledgement");
+                    tracing::warn!(event = "sandbox_delivery_failed", %event_id, dialect = dialect.as_str(), attempt, "sandbox callback answered without the gateway's acknowledgement");
                 }
                 Ok(r) => {
                     tracing::warn!(event = "sandbox_delivery_failed", %event_id, status = r.status().as_u16(), attempt, "sandbox callback refused")

@@ -91,11 +91,12 @@ async fn the_standard_webhooks_reference_library_signs_a_sandbox_callback() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn square_s_own_helper_accepts_what_the_sandbox_signs() {
+    use keyturn::payments::gateways::{square::dialect::SquareVoice, GatewayId};
     use keyturn::sandbox::dialects::{Event, Voice};
     let key = "sq-interop-signature-key";
     let url = "https://shop.example/api/v1/payments/square/callback";
     // The sandbox speaking Square: exactly the callback it would deliver.
-    let voice = Voice::Square { key: key.into(), notification_url: url.into() };
+    let voice = Voice::new(GatewayId::Square, Box::new(SquareVoice { key: key.into(), notification_url: url.into() }));
     let payment = keyturn::sandbox::model::SandboxPayment {
         id: "sbp_interop".into(),
         order_id: "ord_interop".into(),

@@ -170,7 +170,7 @@ async fn forged_callbacks_cannot_drive_unbounded_certificate_fetches() {
     let (origin, hits) = missing_cert_server().await;
     let app = TestApp::builder().set("paypal_webhook_id", "WH-FETCH").set("paypal_cert_origins", &origin).start().await;
     let body = forged_body();
-    let budget = keyturn::payments::certs::FETCHES_PER_MINUTE as usize;
+    let budget = keyturn::payments::gateways::paypal::certs::FETCHES_PER_MINUTE as usize;
     let mut answers = vec![];
     for i in 0..budget + 5 {
         // Each forged callback names a fresh certificate path.
@@ -211,7 +211,7 @@ async fn a_hanging_certificate_url_costs_one_short_fetch() {
     for resp in answers {
         assert_eq!(resp.status(), 400);
     }
-    let limit = keyturn::payments::certs::FETCH_TIMEOUT + std::time::Duration::from_secs(3);
+    let limit = keyturn::payments::gateways::paypal::certs::FETCH_TIMEOUT + std::time::Duration::from_secs(3);
     assert!(took < limit, "the callbacks waited {took:?} for a hanging certificate URL");
     assert_eq!(connections.load(Ordering::SeqCst), 1, "one fetch per URL at a time");
     // The failure is remembered: answered at once, nothing fetched.

@@ -1,6 +1,7 @@
 //! The gateway seam. Each gateway lives in its own folder (`<name>/`: `mod.rs` the callback
-//! adapter, `start.rs`, `status.rs`, `ops.rs`, `dialect.rs` as it has them) and implements
-//! [`Gateway`]; `registry.rs` lists them, one line each, keyed by [`GatewayId`].
+//! adapter, `settings.rs` its settings group, `dialect.rs` the sandbox's imitation of its
+//! callbacks, and `start.rs`, `status.rs`, `ops.rs` as it has them) and implements [`Gateway`]
+//! and [`GatewayFolder`]; `registry.rs` lists them, one line each, keyed by [`GatewayId`].
 //!
 //! The callback part of an adapter turns a raw callback request into a [`VerifiedEvent`] (or
 //! refuses it) and renders the reply its gateway expects. It is pure: no database, no clock of
@@ -11,6 +12,7 @@
 pub mod allsecure;
 mod capabilities;
 pub mod dotpay;
+mod folder;
 pub mod freedompay;
 pub mod paypal;
 pub mod registry;
@@ -31,7 +33,8 @@ use subtle::ConstantTimeEq;
 
 pub(crate) use capabilities::api_methods;
 pub use capabilities::Capabilities;
-pub use registry::GatewayId;
+pub use folder::{GatewayFolder, GatewaySettingsGroup, NoSettings};
+pub use registry::{GatewayId, GatewaySettings};
 
 use crate::config::Settings;
 use crate::payments::ops::{gateway_api, OpAnswer, OpRequest, Unreachable};
@@ -194,6 +197,12 @@ pub trait Gateway: Send + Sync {
     /// True when a [`Ack::Refused`] reply to this callback makes the gateway reverse the payment
     /// (FreedomPay's `pg_can_reject=1`): the refusal is then recorded as money not taken.
     fn can_refuse(&self, _raw: &RawCallback<'_>) -> bool {
+        false
+    }
+    /// True when each refund notice reports that one refund's amount (2Checkout sends one notice
+    /// per refund), so the amounts of its notices add up; otherwise a notice's amount is taken as
+    /// the total given back so far.
+    fn refund_notices_add_up(&self) -> bool {
         false
     }
     /// The reply this gateway expects for a verified callback (`raw` is the request it answers;

@@ -1,18 +1,22 @@
-//! Every gateway keyturn knows, one line each: its [`GatewayId`], its name (in URLs, the
-//! database and the settings), its name for people, and its adapter (which implements
-//! [`Gateway`]). Which are enabled: the sandbox when on, and every gateway whose settings are present.
+//! Every gateway keyturn knows, one line each: its [`GatewayId`], its folder (whose name is the
+//! gateway's name in URLs, the database and the settings), its name for people, and its adapter
+//! (which implements [`Gateway`] and [`GatewayFolder`]: the folder's settings group and sandbox
+//! dialect). Which are enabled: the sandbox when on, and every gateway whose settings are present.
+//! Adding a gateway is its folder and one line here: its settings join [`GatewaySettings`]
+//! (so `KEYTURN_*`, `check-config --list` and validation), and the sandbox can speak its dialect.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use super::{allsecure, dotpay, freedompay, paypal, sandbox, square, stripe, twocheckout};
-use super::{Gateway, Gateways};
-use crate::config::Settings;
-use crate::sandbox::dialects::{missing_settings, sandbox_adapter, Dialect, Voice};
+use super::{Gateway, GatewayFolder, GatewaySettingsGroup, Gateways};
+use crate::config::declare::Group;
+use crate::config::{ConfigError, SettingDoc, Settings};
+use crate::sandbox::dialects::{missing_settings, sandbox_adapter, SandboxDialect, Voice};
 
 macro_rules! registry {
-    ($( $id:ident = $name:literal, $display:literal, $adapter:ty; )*) => {
+    ($( $id:ident = $folder:ident, $display:literal, $adapter:ident; )*) => {
         /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum GatewayId {
@@ -26,7 +30,7 @@ macro_rules! registry {
             /// The name in `/api/v1/payments/{gateway}/callback`, in the database and in settings.
             pub fn as_str(self) -> &'static str {
                 match self {
-                    $( GatewayId::$id => $name, )*
+                    $( GatewayId::$id => stringify!($folder), )*
                 }
             }
 
@@ -37,25 +41,81 @@ macro_rules! registry {
                 }
             }
 
+            /// How the sandbox speaks this gateway's callbacks (its folder's `dialect.rs`).
+            pub fn dialect(self) -> &'static dyn SandboxDialect {
+                match self {
+                    $( GatewayId::$id => <$folder::$adapter as GatewayFolder>::DIALECT, )*
+                }
+            }
+
+            /// Its documented settings (its folder's `settings.rs`).
+            pub fn setting_docs(self) -> &'static [SettingDoc] {
+                match self {
+                    $( GatewayId::$id => <<$folder::$adapter as GatewayFolder>::Settings as Group>::DOCS, )*
+                }
+            }
+
             /// Its adapter, when its settings are present.
             fn build(self, s: &Settings, sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
                 Ok(match self {
-                    $( GatewayId::$id => <$adapter>::from_settings(s, sandbox_keys)?.map(|g| Arc::new(g) as Arc<dyn Gateway>), )*
+                    $( GatewayId::$id => <$folder::$adapter>::from_settings(s, sandbox_keys)?.map(|g| Arc::new(g) as Arc<dyn Gateway>), )*
                 })
+            }
+        }
+
+        /// Every gateway's settings group, named after its folder (`settings.gateways.stripe`).
+        #[derive(Debug, Clone, Default)]
+        pub struct GatewaySettings {
+            $( pub $folder: <$folder::$adapter as GatewayFolder>::Settings, )*
+        }
+
+        impl GatewaySettings {
+            /// Applies `key` when it names a gateway's setting; `Ok(false)` when it does not.
+            pub fn apply(&mut self, key: &str, v: &str) -> Result<bool, ConfigError> {
+                $( if self.$folder.apply_setting(key, v)? { return Ok(true); } )*
+                Ok(false)
+            }
+
+            /// Whether the gateway setting `key` holds a value; `None` when it is none of theirs.
+            pub fn is_set(&self, key: &str) -> Option<bool> {
+                None $( .or_else(|| self.$folder.is_set(key)) )*
+            }
+
+            /// True when any real gateway has its callback settings.
+            pub fn any_enabled(&self) -> bool {
+                false $( || self.$folder.enabled() )*
+            }
+
+            /// Refuses half-configured gateways, in registry order.
+            pub fn validate(&self) -> Result<(), ConfigError> {
+                $( self.$folder.validate()?; )*
+                Ok(())
+            }
+
+            /// Every gateway's documented settings, in registry order.
+            pub fn docs() -> impl Iterator<Item = &'static SettingDoc> {
+                GatewayId::ALL.iter().flat_map(|id| id.setting_docs())
             }
         }
     };
 }
 
 registry! {
-    Sandbox = "sandbox", "Sandbox", sandbox::Sandbox;
-    Stripe = "stripe", "Stripe", stripe::Stripe;
-    FreedomPay = "freedompay", "FreedomPay", freedompay::FreedomPay;
-    TwoCheckout = "twocheckout", "2Checkout", twocheckout::TwoCheckout;
-    AllSecure = "allsecure", "AllSecure", allsecure::AllSecure;
-    Dotpay = "dotpay", "Dotpay", dotpay::Dotpay;
-    Square = "square", "Square", square::Square;
-    PayPal = "paypal", "PayPal", paypal::PayPal;
+    Sandbox = sandbox, "Sandbox", Sandbox;
+    Stripe = stripe, "Stripe", Stripe;
+    FreedomPay = freedompay, "FreedomPay", FreedomPay;
+    TwoCheckout = twocheckout, "2Checkout", TwoCheckout;
+    AllSecure = allsecure, "AllSecure", AllSecure;
+    PayPal = paypal, "PayPal", PayPal;
+    Dotpay = dotpay, "Dotpay", Dotpay;
+    Square = square, "Square", Square;
+}
+
+impl GatewayId {
+    /// `sandbox, stripe, …` for messages.
+    pub fn names() -> String {
+        GatewayId::ALL.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// A name that is no gateway keyturn knows.
@@ -100,12 +160,7 @@ fn check_dialect_settings(s: &Settings) -> anyhow::Result<()> {
     let dialect = s.sandbox_dialect;
     let missing = missing_settings(s, dialect);
     if s.sandbox_enabled && !missing.is_empty() {
-        anyhow::bail!(
-            "sandbox_dialect={} needs the {} gateway configured: set {}",
-            dialect.name(),
-            dialect.name(),
-            missing.join(", ")
-        );
+        anyhow::bail!("sandbox_dialect={dialect} needs the {dialect} gateway configured: set {}", missing.join(", "));
     }
     Ok(())
 }
@@ -114,11 +169,11 @@ fn check_dialect_settings(s: &Settings) -> anyhow::Result<()> {
 /// matches `paypal_cert_file`).
 fn check_sandbox_dialect(s: &Settings, gateways: &Gateways, sandbox_keys: &[Vec<u8>]) -> anyhow::Result<()> {
     let dialect = s.sandbox_dialect;
-    if !s.sandbox_enabled || dialect == Dialect::Sandbox {
+    if !s.sandbox_enabled || dialect == GatewayId::Sandbox {
         return Ok(());
     }
-    if gateways.get(dialect.name()).is_none() {
-        anyhow::bail!("sandbox_dialect={}: the {} gateway is not enabled", dialect.name(), dialect.name());
+    if gateways.by_id(dialect).is_none() {
+        anyhow::bail!("sandbox_dialect={dialect}: the {dialect} gateway is not enabled");
     }
     Voice::from_settings(s, sandbox_keys).map(|_| ())
 }
@@ -135,5 +190,27 @@ mod tests {
         }
         assert_eq!("Stripe".parse::<GatewayId>(), Err(UnknownGateway));
         assert_eq!(GatewayId::TwoCheckout.display_name(), "2Checkout");
+    }
+
+    /// A folder's settings carry its name (`KEYTURN_<NAME>_…`) and are read back as its own;
+    /// the settings a dialect requires exist (a misspelt one would pass for set).
+    #[test]
+    fn each_folder_declares_its_own_settings_and_its_dialect_names_real_ones() {
+        for id in GatewayId::ALL {
+            for doc in id.setting_docs() {
+                assert!(doc.name.starts_with(&format!("{}_", id.as_str())), "{id}: {}", doc.name);
+                assert_eq!(GatewaySettings::default().is_set(doc.name), Some(false), "{id}: {} unset", doc.name);
+            }
+            for name in id.dialect().required_settings() {
+                assert!(crate::config::all_settings().any(|d| d.name == *name), "{id} requires unknown {name}");
+            }
+        }
+        let s = Settings::from_pairs([("dotpay_shop_id", "123456"), ("dotpay_pin", "a,b")]).unwrap();
+        assert_eq!(s.gateways.dotpay.dotpay_pin, ["a", "b"]);
+        assert!(s.gateways.any_enabled() && s.has("dotpay_pin") && !s.has("square_signature_key"));
+        assert!(missing_settings(&s, GatewayId::Dotpay).is_empty());
+        assert_eq!(missing_settings(&s, GatewayId::Square).len(), 2);
+        let err = Settings::from_pairs([("dotpay_pin", "x")]).unwrap_err().to_string();
+        assert!(err.contains("dotpay_shop_id") && err.contains("required when dotpay_pin is set"), "{err}");
     }
 }

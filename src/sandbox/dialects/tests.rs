@@ -6,11 +6,16 @@ use poem::http::{HeaderMap, HeaderName, HeaderValue};
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use rsa::RsaPrivateKey;
 
-use super::{Dialect, Event, Voice};
-use crate::payments::gateways::{
-    allsecure::AllSecure, dotpay::Dotpay, freedompay::FreedomPay, paypal::PayPal, sandbox::Sandbox, square::Square,
-    stripe::Stripe, twocheckout::TwoCheckout, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError,
-};
+use super::{callback_path, Event, Speaker, Voice};
+use crate::payments::gateways::allsecure::{dialect::AllSecureVoice, AllSecure};
+use crate::payments::gateways::dotpay::{dialect::DotpayVoice, Dotpay};
+use crate::payments::gateways::freedompay::{dialect::FreedomPayVoice, FreedomPay};
+use crate::payments::gateways::paypal::{dialect::PayPalVoice, PayPal};
+use crate::payments::gateways::sandbox::{dialect::SandboxVoice, Sandbox};
+use crate::payments::gateways::square::{dialect::SquareVoice, Square};
+use crate::payments::gateways::stripe::{dialect::StripeVoice, Stripe};
+use crate::payments::gateways::twocheckout::{dialect::TwoCheckoutVoice, TwoCheckout};
+use crate::payments::gateways::{EventKind, Gateway, GatewayId, RawCallback, ThreeDs, VerifiedEvent, VerifyError};
 use crate::sandbox::model::SandboxPayment;
 
 const NOW: i64 = 1_704_110_400;
@@ -23,44 +28,46 @@ fn rsa_key() -> &'static RsaPrivateKey {
 }
 
 /// The sandbox speaking `d`, and the adapter holding the same secrets (plus an older one).
-fn pair(d: Dialect) -> (Voice, Box<dyn Gateway>) {
+fn pair(d: GatewayId) -> (Voice, Box<dyn Gateway>) {
     let old = || "an-older-secret".to_string();
-    match d {
-        Dialect::Sandbox => {
-            (Voice::Sandbox { key: vec![7; 32] }, Box::new(Sandbox { keys: Arc::new(vec![vec![1; 32], vec![7; 32]]) }))
-        }
-        Dialect::Stripe => (
-            Voice::Stripe { secret: "whsec_test".into() },
+    let (speaker, gw): (Box<dyn Speaker>, Box<dyn Gateway>) = match d {
+        GatewayId::Sandbox => (
+            Box::new(SandboxVoice { key: vec![7; 32] }),
+            Box::new(Sandbox { keys: Arc::new(vec![vec![1; 32], vec![7; 32]]) }),
+        ),
+        GatewayId::Stripe => (
+            Box::new(StripeVoice { secret: "whsec_test".into() }),
             Box::new(Stripe { secrets: vec!["whsec_old".into(), "whsec_test".into()] }),
         ),
-        Dialect::FreedomPay => (
-            Voice::FreedomPay { merchant_id: "555".into(), secret: "fp-secret".into() },
+        GatewayId::FreedomPay => (
+            Box::new(FreedomPayVoice { merchant_id: "555".into(), secret: "fp-secret".into() }),
             Box::new(FreedomPay { merchant_id: "555".into(), secret_keys: vec![old(), "fp-secret".into()] }),
         ),
-        Dialect::TwoCheckout => (
-            Voice::TwoCheckout { secret: "2co-secret".into() },
+        GatewayId::TwoCheckout => (
+            Box::new(TwoCheckoutVoice { secret: "2co-secret".into() }),
             Box::new(TwoCheckout { merchant_code: "M1".into(), secret_keys: vec!["2co-secret".into()] }),
         ),
-        Dialect::AllSecure => (
-            Voice::AllSecure { secret: "as-secret".into() },
+        GatewayId::AllSecure => (
+            Box::new(AllSecureVoice { secret: "as-secret".into() }),
             Box::new(AllSecure { api_key: "k".into(), shared_secrets: vec![old(), "as-secret".into()] }),
         ),
-        Dialect::PayPal => {
+        GatewayId::PayPal => {
             let pem = rsa_key().to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
             (
-                Voice::PayPal { webhook_id: "WH1".into(), key: Box::new(rsa_key().clone()) },
+                Box::new(PayPalVoice { webhook_id: "WH1".into(), key: Box::new(rsa_key().clone()) }),
                 Box::new(PayPal { webhook_id: "WH1".into(), certificates: vec![pem.into_bytes()] }),
             )
         }
-        Dialect::Dotpay => (
-            Voice::Dotpay { shop_id: "123456".into(), pin: "PIN123".into() },
+        GatewayId::Dotpay => (
+            Box::new(DotpayVoice { shop_id: "123456".into(), pin: "PIN123".into() }),
             Box::new(Dotpay { shop_id: "123456".into(), pins: vec!["PIN123".into()] }),
         ),
-        Dialect::Square => (
-            Voice::Square { key: "sq-key".into(), notification_url: NOTIFY.into() },
+        GatewayId::Square => (
+            Box::new(SquareVoice { key: "sq-key".into(), notification_url: NOTIFY.into() }),
             Box::new(Square { signature_keys: vec!["sq-key".into()], notification_url: NOTIFY.into() }),
         ),
-    }
+    };
+    (Voice::new(d, speaker), gw)
 }
 
 fn payment(currency: &str, amount_minor: i64, card: &str) -> SandboxPayment {
@@ -93,7 +100,7 @@ fn deliver(
     kind: &str,
     three_ds: Option<&str>,
 ) -> Option<Result<VerifiedEvent, VerifyError>> {
-    let uri = voice.dialect().callback_path();
+    let uri = callback_path(voice.dialect());
     let cb = voice.render(&Event { kind, payment: p, three_ds }, &uri, NOW)?;
     assert_eq!(cb.uri, uri);
     // A retry 90 s later is signed afresh and still verifies then.
@@ -109,20 +116,20 @@ const KINDS: [(&str, Option<&str>); 4] = [
 ];
 
 /// Which kinds each gateway can express.
-fn expressible(d: Dialect, kind: &str) -> bool {
+fn expressible(d: GatewayId, kind: &str) -> bool {
     match d {
-        Dialect::FreedomPay => matches!(kind, "payment.succeeded" | "payment.failed"),
-        Dialect::PayPal | Dialect::Square => kind != "payment.requires_action",
+        GatewayId::FreedomPay => matches!(kind, "payment.succeeded" | "payment.failed"),
+        GatewayId::PayPal | GatewayId::Square => kind != "payment.requires_action",
         _ => true,
     }
 }
 
 #[test]
 fn every_dialect_verifies_through_its_adapter_and_maps() {
-    for d in Dialect::ALL {
+    for &d in GatewayId::ALL {
         let (voice, gw) = pair(d);
         assert_eq!(voice.dialect(), d);
-        assert_eq!(gw.name(), d.name());
+        assert_eq!(gw.name(), d.as_str());
         for (currency, amount, decimal) in [("EUR", 1990, "19.90"), ("JPY", 2500, "2500"), ("KZT", 50000, "500.00")] {
             let p = payment(currency, amount, "4242");
             let mut payment_ids = vec![];
@@ -166,16 +173,16 @@ fn every_dialect_verifies_through_its_adapter_and_maps() {
 fn three_d_secure_travels_where_the_gateway_reports_it() {
     let p = payment("EUR", 1990, "3220");
     for (d, expected) in [
-        (Dialect::Sandbox, Some(ThreeDs::Attempted)),
-        (Dialect::Stripe, Some(ThreeDs::Attempted)),
-        (Dialect::AllSecure, None),
-        (Dialect::PayPal, None),
+        (GatewayId::Sandbox, Some(ThreeDs::Attempted)),
+        (GatewayId::Stripe, Some(ThreeDs::Attempted)),
+        (GatewayId::AllSecure, None),
+        (GatewayId::PayPal, None),
     ] {
         let (voice, gw) = pair(d);
         let ev = deliver(&voice, gw.as_ref(), &p, "payment.succeeded", Some("attempted")).unwrap().unwrap();
         assert_eq!(ev.three_ds, expected, "{d:?}");
     }
-    let (voice, gw) = pair(Dialect::Stripe);
+    let (voice, gw) = pair(GatewayId::Stripe);
     for (three_ds, expected) in [
         ("authenticated", Some(ThreeDs::Authenticated)),
         ("exempted", Some(ThreeDs::Exempted)),
@@ -193,14 +200,14 @@ fn three_d_secure_travels_where_the_gateway_reports_it() {
 #[test]
 fn each_delivery_is_a_new_event_and_other_secrets_do_not_verify() {
     let p = payment("EUR", 1990, "4242");
-    for d in Dialect::ALL {
+    for &d in GatewayId::ALL {
         let (voice, gw) = pair(d);
-        let uri = d.callback_path();
+        let uri = callback_path(d);
         let ev = Event { kind: "payment.succeeded", payment: &p, three_ds: Some("authenticated") };
         let a = voice.render(&ev, &uri, NOW).unwrap();
         let b = voice.render(&ev, &uri, NOW).unwrap();
         // Gateways with an event id send a new one; the others identify the payment's status.
-        if matches!(d, Dialect::Sandbox | Dialect::Stripe | Dialect::PayPal | Dialect::Square) {
+        if matches!(d, GatewayId::Sandbox | GatewayId::Stripe | GatewayId::PayPal | GatewayId::Square) {
             assert_ne!(a.event_id, b.event_id, "{d:?}");
         }
         // One byte changed after signing is refused.
@@ -212,15 +219,15 @@ fn each_delivery_is_a_new_event_and_other_secrets_do_not_verify() {
         assert!(matches!(gw.verify(&raw, NOW), Err(VerifyError::BadSignature(_))), "{d:?}");
     }
     // An unknown kind is expressed by no one.
-    for d in Dialect::ALL {
+    for &d in GatewayId::ALL {
         let ev = Event { kind: "payment.teleported", payment: &p, three_ds: None };
-        assert!(pair(d).0.render(&ev, &d.callback_path(), NOW).is_none(), "{d:?}");
+        assert!(pair(d).0.render(&ev, &callback_path(d), NOW).is_none(), "{d:?}");
     }
 }
 
 #[test]
 fn freedompay_signs_with_the_script_it_is_posted_to() {
-    let (voice, gw) = pair(Dialect::FreedomPay);
+    let (voice, gw) = pair(GatewayId::FreedomPay);
     let p = payment("KZT", 50000, "4242");
     let cb =
         voice.render(&Event { kind: "payment.succeeded", payment: &p, three_ds: None }, "/pay/result", NOW).unwrap();
@@ -231,15 +238,16 @@ fn freedompay_signs_with_the_script_it_is_posted_to() {
 
 #[test]
 fn dialect_names_round_trip_and_replies_are_checked() {
-    for d in Dialect::ALL {
-        assert_eq!(Dialect::parse(d.name()), Some(d));
+    for &d in GatewayId::ALL {
+        assert_eq!(d.as_str().parse::<GatewayId>(), Ok(d));
     }
-    assert_eq!(Dialect::Sandbox.callback_path(), "/api/v1/payments/sandbox/callback");
-    assert_eq!(Dialect::Stripe.callback_path(), "/api/v1/payments/sandbox/stripe/callback");
-    assert_eq!(Dialect::parse("paybox"), None);
-    assert!(Dialect::FreedomPay.acknowledged("<response><pg_status>ok</pg_status></response>"));
-    assert!(!Dialect::FreedomPay.acknowledged("<response><pg_status>error</pg_status></response>"));
-    assert!(Dialect::AllSecure.acknowledged("OK") && !Dialect::Dotpay.acknowledged("{\"received\":true}"));
-    assert!(Dialect::TwoCheckout.acknowledged(r#"<sig algo="sha256" date="20240101120000">ab</sig>"#));
-    assert!(Dialect::Stripe.acknowledged(""));
+    assert_eq!(callback_path(GatewayId::Sandbox), "/api/v1/payments/sandbox/callback");
+    assert_eq!(callback_path(GatewayId::Stripe), "/api/v1/payments/sandbox/stripe/callback");
+    assert!("paybox".parse::<GatewayId>().is_err());
+    let acknowledged = |d: GatewayId, body: &str| d.dialect().acknowledged(body);
+    assert!(acknowledged(GatewayId::FreedomPay, "<response><pg_status>ok</pg_status></response>"));
+    assert!(!acknowledged(GatewayId::FreedomPay, "<response><pg_status>error</pg_status></response>"));
+    assert!(acknowledged(GatewayId::AllSecure, "OK") && !acknowledged(GatewayId::Dotpay, "{\"received\":true}"));
+    assert!(acknowledged(GatewayId::TwoCheckout, r#"<sig algo="sha256" date="20240101120000">ab</sig>"#));
+    assert!(acknowledged(GatewayId::Stripe, ""));
 }

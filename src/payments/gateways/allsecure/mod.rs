@@ -3,13 +3,15 @@
 
 pub mod dialect;
 pub mod ops;
+pub mod settings;
 pub mod start;
 pub mod status;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -104,9 +106,14 @@ fn kind(result: &str, tx_type: &str) -> EventKind {
     }
 }
 
+impl GatewayFolder for AllSecure {
+    type Settings = settings::AllSecureSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::AllSecureDialect;
+}
+
 impl Gateway for AllSecure {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.allsecure;
         Ok(g.allsecure_api_key
             .as_ref()
             .map(|api_key| AllSecure { api_key: api_key.clone(), shared_secrets: g.allsecure_shared_secret.clone() }))

@@ -19,7 +19,7 @@ pub(crate) async fn allsecure_request(
     path: impl FnOnce(&str) -> String,
     body: Vec<u8>,
 ) -> Result<reqwest::Response, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.allsecure;
     let api_key = required(&g.allsecure_api_key, "allsecure", "KEYTURN_ALLSECURE_API_KEY")?;
     let user = required(&g.allsecure_username, "allsecure", "KEYTURN_ALLSECURE_USERNAME")?;
     let password = required(&g.allsecure_password, "allsecure", "KEYTURN_ALLSECURE_PASSWORD")?;

@@ -1,8 +1,15 @@
 //! Dotpay URLC: a form post with `signature = sha256(PIN + the listed fields)`. A payment
 //! keeps its `operation_number` through its statuses; a refund is a new operation naming it.
 
-use crate::payments::gateways::dotpay::signature;
-use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::dotpay::{signature, Dotpay};
+use crate::payments::gateways::Gateway;
+use crate::sandbox::dialects::{
+    decimal, description, form, number, required, throwaway, utc, Event, SandboxDialect, Speaker,
+};
 
 /// `M1234-5678`, Dotpay's operation number format.
 fn operation_number(digits: &str) -> String {
@@ -56,4 +63,43 @@ pub(crate) fn render(ev: &Event<'_>, shop_id: &str, pin: &str, now: i64) -> Opti
     let sig = signature(pin, &fields);
     fields.push(("signature".into(), sig));
     Some(("application/x-www-form-urlencoded", form(&fields), format!("{op_number}:{status}")))
+}
+
+/// The sandbox speaking Dotpay.
+pub struct DotpayVoice {
+    pub shop_id: String,
+    pub pin: String,
+}
+
+impl Speaker for DotpayVoice {
+    fn render(&self, ev: &Event<'_>, _uri: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+        render(ev, &self.shop_id, &self.pin, now)
+    }
+}
+
+/// Dotpay as the sandbox speaks it.
+pub struct DotpayDialect;
+
+impl SandboxDialect for DotpayDialect {
+    fn required_settings(&self) -> &'static [&'static str] {
+        &["dotpay_shop_id", "dotpay_pin"]
+    }
+
+    fn acknowledged(&self, body: &str) -> bool {
+        body.trim() == "OK"
+    }
+
+    fn voice(&self, s: &Settings, pin: String, _key: &[u8]) -> anyhow::Result<Box<dyn Speaker>> {
+        let shop_id = required(&s.gateways.dotpay.dotpay_shop_id, "dotpay_shop_id")?;
+        Ok(Box::new(DotpayVoice { shop_id, pin }))
+    }
+
+    fn adapter(&self, s: &Settings, pins: Vec<String>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+        let shop_id = required(&s.gateways.dotpay.dotpay_shop_id, "dotpay_shop_id")?;
+        Ok(Some(Arc::new(Dotpay { shop_id, pins })))
+    }
+
+    fn demo_settings(&self, _dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![("dotpay_shop_id", "123456".into()), ("dotpay_pin", throwaway())])
+    }
 }

@@ -2,12 +2,14 @@
 //! fixed list of fields))`, absent fields as empty strings; answered with `OK`.
 
 pub mod dialect;
+pub mod settings;
 pub mod start;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use sha2::{Digest, Sha256};
 
@@ -93,9 +95,14 @@ fn kind(op_type: &str, status: &str) -> EventKind {
     }
 }
 
+impl GatewayFolder for Dotpay {
+    type Settings = settings::DotpaySettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::DotpayDialect;
+}
+
 impl Gateway for Dotpay {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.dotpay;
         Ok(g.dotpay_shop_id.as_ref().map(|shop_id| Dotpay { shop_id: shop_id.clone(), pins: g.dotpay_pin.clone() }))
     }
 

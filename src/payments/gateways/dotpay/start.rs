@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::config::gateways::GatewaySettings;
+use crate::payments::gateways::GatewaySettings;
 use crate::payments::start::{base, query, required, Checkout, StartError};
 
 /// Dotpay `chk`: SHA-256 hex of the PIN followed by the parameters in Dotpay's documented
@@ -22,7 +22,8 @@ pub fn dotpay_chk(pin: &str, params: &[(&str, String)]) -> String {
 }
 
 /// A Dotpay payment-page URL with `control` = our order id and the URLC callback.
-pub fn link(g: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartError> {
+pub fn link(all: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartError> {
+    let g = &all.dotpay;
     let shop = required(&g.dotpay_shop_id, "dotpay", "KEYTURN_DOTPAY_SHOP_ID")?;
     let pin = g.dotpay_pin.first().ok_or(StartError::NotConfigured("dotpay", "KEYTURN_DOTPAY_PIN"))?;
     let o = c.order;

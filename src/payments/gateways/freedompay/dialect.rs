@@ -2,8 +2,15 @@
 //! values sorted by field name and the secret). It reports only the final result: no
 //! callback for a pending 3-D Secure challenge, and refunds are not on the result URL.
 
-use crate::payments::gateways::freedompay::{script_name, sign};
-use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::freedompay::{script_name, sign, FreedomPay};
+use crate::payments::gateways::Gateway;
+use crate::sandbox::dialects::{
+    decimal, description, form, number, required, throwaway, utc, Event, SandboxDialect, Speaker,
+};
 
 /// (content type, body, event id); `None` for an event FreedomPay would not send.
 pub(crate) fn render(
@@ -55,4 +62,43 @@ pub(crate) fn render(
     let sig = sign(script_name(uri), &fields, secret);
     fields.push(("pg_sig".into(), sig));
     Some(("application/x-www-form-urlencoded", form(&fields), format!("{payment_id}:{result}")))
+}
+
+/// The sandbox speaking FreedomPay.
+pub struct FreedomPayVoice {
+    pub merchant_id: String,
+    pub secret: String,
+}
+
+impl Speaker for FreedomPayVoice {
+    fn render(&self, ev: &Event<'_>, uri: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+        render(ev, &self.merchant_id, &self.secret, uri, now)
+    }
+}
+
+/// FreedomPay as the sandbox speaks it.
+pub struct FreedomPayDialect;
+
+impl SandboxDialect for FreedomPayDialect {
+    fn required_settings(&self) -> &'static [&'static str] {
+        &["freedompay_merchant_id", "freedompay_secret_key"]
+    }
+
+    fn acknowledged(&self, body: &str) -> bool {
+        body.contains("<pg_status>ok</pg_status>") || body.contains("<pg_status>rejected</pg_status>")
+    }
+
+    fn voice(&self, s: &Settings, secret: String, _key: &[u8]) -> anyhow::Result<Box<dyn Speaker>> {
+        let merchant_id = required(&s.gateways.freedompay.freedompay_merchant_id, "freedompay_merchant_id")?;
+        Ok(Box::new(FreedomPayVoice { merchant_id, secret }))
+    }
+
+    fn adapter(&self, s: &Settings, secrets: Vec<String>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+        let merchant_id = required(&s.gateways.freedompay.freedompay_merchant_id, "freedompay_merchant_id")?;
+        Ok(Some(Arc::new(FreedomPay { merchant_id, secret_keys: secrets })))
+    }
+
+    fn demo_settings(&self, _dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![("freedompay_merchant_id", "550001".into()), ("freedompay_secret_key", throwaway())])
+    }
 }

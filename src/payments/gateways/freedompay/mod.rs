@@ -2,13 +2,15 @@
 //! `pg_sig = md5(script;values sorted by field name;secret)`, answered with a signed XML reply.
 
 pub mod dialect;
+pub mod settings;
 pub mod start;
 pub mod status;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use md5::{Digest, Md5};
 use rand::distributions::Alphanumeric;
@@ -72,9 +74,14 @@ fn salt() -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(16).map(char::from).collect()
 }
 
+impl GatewayFolder for FreedomPay {
+    type Settings = settings::FreedomPaySettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::FreedomPayDialect;
+}
+
 impl Gateway for FreedomPay {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.freedompay;
         Ok(g.freedompay_merchant_id.as_ref().map(|merchant_id| FreedomPay {
             merchant_id: merchant_id.clone(),
             secret_keys: g.freedompay_secret_key.clone(),

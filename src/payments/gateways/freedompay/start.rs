@@ -29,7 +29,7 @@ pub fn xml_fields(xml: &str) -> Vec<(String, String)> {
 
 /// FreedomPay `init_payment.php`: signed request, signed XML answer with the redirect URL.
 pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.freedompay;
     let merchant = required(&g.freedompay_merchant_id, "freedompay", "KEYTURN_FREEDOMPAY_MERCHANT_ID")?;
     let secret = g
         .freedompay_secret_key

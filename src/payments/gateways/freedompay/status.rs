@@ -8,7 +8,7 @@ use crate::state::AppState;
 /// FreedomPay `get_status2.php`: a request signed like `init_payment.php`, a signed XML answer;
 /// paid when `pg_payment_status` is `success`.
 pub async fn ask(state: &AppState, payment_id: &str) -> Result<Status, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.freedompay;
     let merchant = required(&g.freedompay_merchant_id, "freedompay", "KEYTURN_FREEDOMPAY_MERCHANT_ID")?;
     let secret = g
         .freedompay_secret_key

@@ -3,15 +3,18 @@
 //! A payment is named by its capture, or — for orders with intent `AUTHORIZE` — by its
 //! authorisation, which its capture's `supplementary_data.related_ids` names.
 
+pub mod certs;
 pub mod dialect;
 pub mod ops;
+pub mod settings;
 pub mod start;
 pub mod status;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -179,9 +182,14 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     })
 }
 
+impl GatewayFolder for PayPal {
+    type Settings = settings::PayPalSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::PayPalDialect;
+}
+
 impl Gateway for PayPal {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.paypal;
         let Some(webhook_id) = &g.paypal_webhook_id else { return Ok(None) };
         // Without a certificate file, each callback's PAYPAL-CERT-URL is fetched (allowed
         // origins only, cached): see payments::certs.

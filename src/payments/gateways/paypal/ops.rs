@@ -81,7 +81,7 @@ pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswe
         Err(e) => return from_start(GatewayId::PayPal, req.kind, e),
     };
     let (path, body) = call(req);
-    let base = base(&state.settings.gateways.paypal_api_base, paypal::DEFAULT_BASE);
+    let base = base(&state.settings.gateways.paypal.paypal_api_base, paypal::DEFAULT_BASE);
     let mut request = state
         .http
         .post(format!("{base}{path}"))

@@ -19,7 +19,7 @@ pub const DEFAULT_BASE: &str = "https://api-m.paypal.com";
 
 /// An OAuth access token (client credentials).
 pub async fn token(state: &AppState) -> Result<String, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.paypal;
     let id = required(&g.paypal_client_id, "paypal", "KEYTURN_PAYPAL_CLIENT_ID")?;
     let secret = required(&g.paypal_client_secret, "paypal", "KEYTURN_PAYPAL_CLIENT_SECRET")?;
     let resp = state
@@ -38,7 +38,7 @@ pub async fn token(state: &AppState) -> Result<String, StartError> {
 
 /// Creates the PayPal order; returns the approval URL and the PayPal order id.
 pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.paypal;
     let bearer = token(state).await?;
     let o = c.order;
     let intent = if authorise_only(state) { "AUTHORIZE" } else { "CAPTURE" };
@@ -87,7 +87,7 @@ pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartE
 /// AUTHORIZATION.CREATED follows; an admin captures later). Idempotent on PayPal's side per
 /// request id.
 pub async fn capture(state: &AppState, paypal_order: &str) -> Result<(), StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.paypal;
     let bearer = token(state).await?;
     let action = if authorise_only(state) { "authorize" } else { "capture" };
     let resp = state

@@ -11,7 +11,7 @@ use crate::state::AppState;
 /// PayPal `GET /v2/checkout/orders/{id}`: paid when the order is `COMPLETED` with a completed
 /// capture (the capture is the payment PayPal's webhooks name).
 pub async fn ask(state: &AppState, id: &str) -> Result<Status, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.paypal;
     let bearer = paypal::token(state).await?;
     let url = format!("{}/v2/checkout/orders/{id}", base(&g.paypal_api_base, paypal::DEFAULT_BASE));
     let o = json_answer(state.http.get(url).bearer_auth(bearer).send().await?, "paypal").await?;

@@ -1,6 +1,7 @@
 //! The built-in sandbox gateway's callback dialect: Standard Webhooks over a JSON body
 //! `{"type": …, "data": {payment_id, order_id, amount_minor, currency, three_ds}}`.
 
+pub mod dialect;
 pub mod ops;
 
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use serde::Deserialize;
 
 use super::{standard_webhooks, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError};
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 /// The sandbox adapter.
 pub struct Sandbox {
@@ -30,6 +32,11 @@ struct Data {
     amount_minor: Option<i64>,
     currency: Option<String>,
     three_ds: Option<String>,
+}
+
+impl GatewayFolder for Sandbox {
+    type Settings = crate::payments::gateways::NoSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::SandboxOwnDialect;
 }
 
 impl Gateway for Sandbox {

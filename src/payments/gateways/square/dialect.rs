@@ -2,10 +2,17 @@
 //! `x-square-hmacsha256-signature` over the subscription's notification URL and the body.
 //! A Square payment exists only once the buyer is verified: no pending-3-D-Secure event.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use serde_json::json;
 
-use crate::payments::gateways::square::signature;
-use crate::sandbox::dialects::{rfc3339, stable_hex, uuid4, Callback, Event};
+use crate::config::Settings;
+use crate::payments::gateways::square::{signature, Square};
+use crate::payments::gateways::Gateway;
+use crate::sandbox::dialects::{
+    required, rfc3339, stable_hex, throwaway, uuid4, Callback, Event, SandboxDialect, Speaker,
+};
 
 /// (content type, body, event id); `None` for an event Square would not send.
 pub(crate) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
@@ -56,4 +63,47 @@ pub(crate) fn render(ev: &Event<'_>, now: i64) -> Option<(&'static str, Vec<u8>,
 /// `x-square-hmacsha256-signature` (no time is signed: the same for every attempt).
 pub(crate) fn headers(key: &str, notification_url: &str, cb: &Callback) -> Vec<(&'static str, String)> {
     vec![("x-square-hmacsha256-signature", signature(key, notification_url, &cb.body))]
+}
+
+/// The sandbox speaking Square.
+pub struct SquareVoice {
+    pub key: String,
+    pub notification_url: String,
+}
+
+impl Speaker for SquareVoice {
+    fn render(&self, ev: &Event<'_>, _uri: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+        render(ev, now)
+    }
+
+    fn headers(&self, cb: &Callback, _now: i64) -> Vec<(&'static str, String)> {
+        headers(&self.key, &self.notification_url, cb)
+    }
+}
+
+/// Square as the sandbox speaks it.
+pub struct SquareDialect;
+
+impl SandboxDialect for SquareDialect {
+    fn required_settings(&self) -> &'static [&'static str] {
+        &["square_signature_key", "square_notification_url"]
+    }
+
+    fn voice(&self, s: &Settings, secret: String, _sandbox_key: &[u8]) -> anyhow::Result<Box<dyn Speaker>> {
+        let notification_url = required(&s.gateways.square.square_notification_url, "square_notification_url")?;
+        Ok(Box::new(SquareVoice { key: secret, notification_url }))
+    }
+
+    fn adapter(&self, s: &Settings, signature_keys: Vec<String>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+        let notification_url = required(&s.gateways.square.square_notification_url, "square_notification_url")?;
+        Ok(Some(Arc::new(Square { signature_keys, notification_url })))
+    }
+
+    fn demo_settings(&self, _dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            ("square_signature_key", throwaway()),
+            // Square signs the URL as registered; the demo registers a made-up public one.
+            ("square_notification_url", "https://shop.example/api/v1/payments/square/callback".into()),
+        ])
+    }
 }

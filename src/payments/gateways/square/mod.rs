@@ -3,13 +3,15 @@
 
 pub mod dialect;
 pub mod ops;
+pub mod settings;
 pub mod start;
 pub mod status;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -102,9 +104,14 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     })
 }
 
+impl GatewayFolder for Square {
+    type Settings = settings::SquareSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::SquareDialect;
+}
+
 impl Gateway for Square {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.square;
         Ok(g.square_notification_url
             .as_ref()
             .map(|url| Square { signature_keys: g.square_signature_key.clone(), notification_url: url.clone() }))

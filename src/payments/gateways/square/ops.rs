@@ -54,7 +54,7 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
 }
 
 pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.square;
     let Some(token) = g.square_access_token.as_deref() else {
         return Ok(missing(GatewayId::Square, req.kind, TOKEN_SETTING));
     };

@@ -12,7 +12,7 @@ pub const SQUARE_VERSION: &str = "2024-01-18";
 /// Payment links offer no delayed capture, so Square payments are captured at once whatever
 /// `capture` says (a payment approved elsewhere can still be completed by an admin).
 pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.square;
     let token = required(&g.square_access_token, "square", "KEYTURN_SQUARE_ACCESS_TOKEN")?;
     let location = required(&g.square_location_id, "square", "KEYTURN_SQUARE_LOCATION_ID")?;
     let o = c.order;

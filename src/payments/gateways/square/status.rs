@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// Square `GET /v2/orders/{order_id}` (the payment link's order): paid when the order is
 /// `COMPLETED` or carries tenders, none of them a card payment still short of `CAPTURED`.
 pub async fn ask(state: &AppState, order_id: &str) -> Result<Status, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.square;
     let token = required(&g.square_access_token, "square", "KEYTURN_SQUARE_ACCESS_TOKEN")?;
     let url = format!("{}/v2/orders/{order_id}", base(&g.square_api_base, "https://connect.squareup.com"));
     let resp =

@@ -2,10 +2,15 @@
 //! `Stripe-Signature: t=…,v1=…`. The API version is one whose PaymentIntent still embeds its
 //! `charges` list, so the Charge's 3-D Secure `result` travels with the event.
 
+use std::path::Path;
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
-use crate::payments::gateways::stripe::signature_header;
-use crate::sandbox::dialects::{Callback, Event};
+use crate::config::Settings;
+use crate::payments::gateways::stripe::{signature_header, Stripe};
+use crate::payments::gateways::Gateway;
+use crate::sandbox::dialects::{Callback, Event, SandboxDialect, Speaker};
 use crate::sandbox::model::SandboxPayment;
 
 /// An API version whose PaymentIntent embeds `charges` (newer ones only name `latest_charge`).
@@ -123,4 +128,44 @@ pub(crate) fn headers(secret: &str, cb: &Callback, now: i64) -> Vec<(&'static st
         ("stripe-signature", signature_header(secret, now, &cb.body)),
         ("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into()),
     ]
+}
+
+/// The sandbox speaking Stripe.
+pub struct StripeVoice {
+    pub secret: String,
+}
+
+impl Speaker for StripeVoice {
+    fn render(&self, ev: &Event<'_>, _uri: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+        render(ev, now)
+    }
+
+    fn headers(&self, cb: &Callback, now: i64) -> Vec<(&'static str, String)> {
+        headers(&self.secret, cb, now)
+    }
+}
+
+/// Stripe as the sandbox speaks it.
+pub struct StripeDialect;
+
+impl SandboxDialect for StripeDialect {
+    fn required_settings(&self) -> &'static [&'static str] {
+        &["stripe_webhook_secret"]
+    }
+
+    fn secret(&self, derived: String) -> String {
+        format!("whsec_{derived}")
+    }
+
+    fn voice(&self, _s: &Settings, secret: String, _key: &[u8]) -> anyhow::Result<Box<dyn Speaker>> {
+        Ok(Box::new(StripeVoice { secret }))
+    }
+
+    fn adapter(&self, _s: &Settings, secrets: Vec<String>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+        Ok(Some(Arc::new(Stripe { secrets })))
+    }
+
+    fn demo_settings(&self, _dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![("stripe_webhook_secret", crate::app::new_webhook_secret())])
+    }
 }

@@ -4,13 +4,15 @@
 
 pub mod dialect;
 pub mod ops;
+pub mod settings;
 pub mod start;
 pub mod status;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -148,9 +150,14 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     })
 }
 
+impl GatewayFolder for Stripe {
+    type Settings = settings::StripeSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::StripeDialect;
+}
+
 impl Gateway for Stripe {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let secrets = &s.gateways.stripe_webhook_secret;
+        let secrets = &s.gateways.stripe.stripe_webhook_secret;
         Ok((!secrets.is_empty()).then(|| Stripe { secrets: secrets.clone() }))
     }
 

@@ -57,7 +57,7 @@ pub(crate) fn answer(kind: OpKind, reply: &Reply) -> Result<OpAnswer, Unreachabl
 }
 
 pub(crate) async fn perform(state: &AppState, req: &OpRequest) -> Result<OpAnswer, Unreachable> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.stripe;
     let Some(key) = g.stripe_api_key.as_deref() else {
         return Ok(missing(GatewayId::Stripe, req.kind, KEY_SETTING));
     };

@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// Stripe Checkout Session (`POST /v1/checkout/sessions`), idempotent per order (and capture
 /// mode: a manual-capture session asks Stripe only to authorise the card).
 pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.stripe;
     let key = required(&g.stripe_api_key, "stripe", "KEYTURN_STRIPE_API_KEY")?;
     let o = c.order;
     let amount = o.amount_minor.to_string();

@@ -6,7 +6,7 @@ use crate::state::AppState;
 
 /// Stripe `GET /v1/checkout/sessions/{id}`: paid when `payment_status` is `paid`.
 pub async fn ask(state: &AppState, id: &str) -> Result<Status, StartError> {
-    let g = &state.settings.gateways;
+    let g = &state.settings.gateways.stripe;
     let key = required(&g.stripe_api_key, "stripe", "KEYTURN_STRIPE_API_KEY")?;
     let url = format!("{}/v1/checkout/sessions/{id}", base(&g.stripe_api_base, "https://api.stripe.com"));
     let s = json_answer(state.http.get(url).bearer_auth(key).send().await?, "stripe").await?;

@@ -2,8 +2,15 @@
 //! current account sends (`HASH`, `SIGNATURE_SHA2_256`, `SIGNATURE_SHA3_256`) over every
 //! field's byte length and value in order.
 
-use crate::payments::gateways::twocheckout::{hmac_hex, signed_values, Algo};
-use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::payments::gateways::twocheckout::{hmac_hex, signed_values, Algo, TwoCheckout};
+use crate::payments::gateways::Gateway;
+use crate::sandbox::dialects::{
+    decimal, description, form, number, required, throwaway, utc, Event, SandboxDialect, Speaker,
+};
 
 /// (content type, body, event id); `None` for an event 2Checkout would not send.
 pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
@@ -58,4 +65,41 @@ pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static
     };
     fields.extend(signatures);
     Some(("application/x-www-form-urlencoded", form(&fields), format!("{refno}:{status}")))
+}
+
+/// The sandbox speaking 2Checkout.
+pub struct TwoCheckoutVoice {
+    pub secret: String,
+}
+
+impl Speaker for TwoCheckoutVoice {
+    fn render(&self, ev: &Event<'_>, _uri: &str, now: i64) -> Option<(&'static str, Vec<u8>, String)> {
+        render(ev, &self.secret, now)
+    }
+}
+
+/// 2Checkout as the sandbox speaks it.
+pub struct TwoCheckoutDialect;
+
+impl SandboxDialect for TwoCheckoutDialect {
+    fn required_settings(&self) -> &'static [&'static str] {
+        &["twocheckout_merchant_code", "twocheckout_secret_key"]
+    }
+
+    fn acknowledged(&self, body: &str) -> bool {
+        body.contains("<sig algo=") || body.contains("<EPAYMENT>")
+    }
+
+    fn voice(&self, _s: &Settings, secret: String, _key: &[u8]) -> anyhow::Result<Box<dyn Speaker>> {
+        Ok(Box::new(TwoCheckoutVoice { secret }))
+    }
+
+    fn adapter(&self, s: &Settings, secrets: Vec<String>) -> anyhow::Result<Option<Arc<dyn Gateway>>> {
+        let merchant_code = required(&s.gateways.twocheckout.twocheckout_merchant_code, "twocheckout_merchant_code")?;
+        Ok(Some(Arc::new(TwoCheckout { merchant_code, secret_keys: secrets })))
+    }
+
+    fn demo_settings(&self, _dir: &Path) -> anyhow::Result<Vec<(&'static str, String)>> {
+        Ok(vec![("twocheckout_merchant_code", "DEMO".into()), ("twocheckout_secret_key", throwaway())])
+    }
 }

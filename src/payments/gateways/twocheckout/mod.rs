@@ -3,12 +3,14 @@
 //! read receipt `<sig algo="…" date="YmdHis">HASH</sig>`.
 
 pub mod dialect;
+pub mod settings;
 pub mod start;
 
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::payments::gateways::{api_methods, Capabilities, GatewayId};
+use crate::payments::gateways::{api_methods, Capabilities, GatewayFolder, GatewayId};
+use crate::sandbox::dialects::SandboxDialect;
 
 use hmac::{Hmac, Mac};
 use md5::Md5;
@@ -144,8 +146,7 @@ fn kind(status: &str, fraud: Option<&str>, refund_type: Option<&str>) -> EventKi
 /// The dedupe key. A payment reaches each of its other states once (`REFNO:ORDERSTATUS`), but
 /// may be refunded several times: a refund notice is keyed by everything it signs, so a repeat
 /// of one notice is a duplicate while a second refund (sent later, so with another `IPN_DATE`)
-/// is its own event. (A retry re-dated by 2Checkout is then applied again, which changes
-/// nothing: refund amounts are not added up, and an order is refunded once.)
+/// is its own event, whose amount adds to the earlier ones ([`Gateway::refund_notices_add_up`]).
 fn event_id(payment_id: &str, status: &str, fields: &[(String, String)]) -> String {
     if !matches!(status, "REFUND" | "REVERSED") {
         return format!("{payment_id}:{status}");
@@ -154,9 +155,14 @@ fn event_id(payment_id: &str, status: &str, fields: &[(String, String)]) -> Stri
     format!("{payment_id}:{status}:{}", hex::encode(&digest[..16]))
 }
 
+impl GatewayFolder for TwoCheckout {
+    type Settings = settings::TwoCheckoutSettings;
+    const DIALECT: &'static dyn SandboxDialect = &dialect::TwoCheckoutDialect;
+}
+
 impl Gateway for TwoCheckout {
     fn from_settings(s: &Settings, _sandbox_keys: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
-        let g = &s.gateways;
+        let g = &s.gateways.twocheckout;
         Ok(g.twocheckout_merchant_code.as_ref().map(|merchant_code| TwoCheckout {
             merchant_code: merchant_code.clone(),
             secret_keys: g.twocheckout_secret_key.clone(),
@@ -175,6 +181,10 @@ impl Gateway for TwoCheckout {
 
     fn pay_label(&self) -> &'static str {
         "Pay with 2Checkout"
+    }
+
+    fn refund_notices_add_up(&self) -> bool {
+        true
     }
 
     fn verify(&self, raw: &RawCallback<'_>, _now: i64) -> Result<VerifiedEvent, VerifyError> {

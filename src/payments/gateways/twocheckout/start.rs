@@ -3,7 +3,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::gateways::GatewaySettings;
+use crate::payments::gateways::GatewaySettings;
 use crate::payments::start::{base, query, required, Checkout, StartError};
 
 /// ConvertPlus buy-link signature: the signed parameters sorted by name, each value as its
@@ -21,7 +21,8 @@ pub fn twocheckout_signature(secret: &str, params: &[(&str, String)]) -> String 
 }
 
 /// A signed 2Checkout buy link for a dynamic product priced like the order.
-pub fn link(g: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartError> {
+pub fn link(all: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartError> {
+    let g = &all.twocheckout;
     let merchant = required(&g.twocheckout_merchant_code, "twocheckout", "KEYTURN_TWOCHECKOUT_MERCHANT_CODE")?;
     let secret = g
         .twocheckout_buy_link_secret

@@ -172,7 +172,7 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
     if body.len() > MAX_PEM_BYTES {
         return Err("certificate too large".into());
     }
-    crate::payments::gateways::paypal::public_key(&body)?;
+    super::public_key(&body)?;
     Ok(body.to_vec())
 }
 
