@@ -115,6 +115,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
     let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone()));
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),
     ];
     Ok(RunningApp { addr, state, shutdown: tx, server, background })
