@@ -89,7 +89,8 @@ pub fn active_endpoints(conn: &mut DbConn) -> QueryResult<Vec<Endpoint>> {
     webhook_endpoints::table.filter(webhook_endpoints::status.eq(ACTIVE)).select(Endpoint::as_select()).load(conn)
 }
 
-/// Sets an endpoint's status (and why); cancels its waiting deliveries when it is deleted.
+/// Sets an endpoint's status (and why). Deleting or disabling cancels its waiting deliveries
+/// (an owner can send each again); deleting also wipes its secrets.
 pub fn set_endpoint_status(
     conn: &mut DbConn,
     id: &str,
@@ -108,6 +109,8 @@ pub fn set_endpoint_status(
         diesel::update(webhook_endpoints::table.find(id))
             .set((webhook_endpoints::secret.eq(""), webhook_endpoints::previous_secret.eq(None::<String>)))
             .execute(conn)?;
+    }
+    if n == 1 && status != ACTIVE {
         diesel::update(
             webhook_deliveries::table
                 .filter(webhook_deliveries::endpoint_id.eq(id))
