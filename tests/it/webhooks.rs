@@ -275,3 +275,29 @@ async fn private_and_malformed_targets_are_refused() {
     local.stop().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasure_revokes_access_and_no_later_message_carries_the_address() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    add_endpoint(&owner, &receiver, None).await;
+    receiver.answer(&[500; 4]);
+    let (email, creds) = app.verified().await;
+    app.run_pending_jobs().await;
+    assert_eq!(receiver.received().len(), 4, "paid, created, granted, activated: each refused once");
+    let support = app.admin("support").await;
+    assert_eq!(support.post(&format!("/accounts/{}/erase", creds.login), &json!({})).await.status(), 204);
+    app.clock.advance(5);
+    app.run_pending_jobs().await;
+    let later = receiver.received().split_off(4);
+    assert_eq!(later.len(), 5, "{later:?}");
+    for r in &later {
+        assert!(!r.body.contains(&email), "{} still carries the address: {}", r.kind(), r.body);
+    }
+    let revoked = later.iter().find(|r| r.kind() == "access.revoked").expect("access.revoked").json();
+    assert_eq!(revoked["data"]["reason"], "erased");
+    assert_eq!(revoked["data"]["login"], creds.login.as_str());
+    assert!(revoked["data"].get("email").is_none(), "{revoked}");
+    app.stop().await;
+}

@@ -185,3 +185,31 @@ async fn two_instances_deliver_each_event_exactly_once() {
     second.stop().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_sweeping_at_once_emit_each_expiry_notice_once() {
+    let app = app_with_local_hooks().await;
+    if app.pg_url().is_none() {
+        eprintln!("skipped: needs KEYTURN_TEST_DATABASE_URL (PostgreSQL) for two instances");
+        app.stop().await;
+        return;
+    }
+    let second = app.second_instance().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    add_endpoint(&owner, &receiver, Some(&["access.expiring", "access.expired"])).await;
+    for _ in 0..5 {
+        app.verified().await;
+    }
+    let period = app.demo().await.period_days;
+    for (advance, kind) in [((period - 3) * 86_400, "access.expiring"), (4 * 86_400, "access.expired")] {
+        app.clock.advance(advance);
+        second.clock.advance(advance);
+        tokio::join!(app.sweep(), second.sweep(), app.sweep(), second.sweep());
+        tokio::join!(app.run_pending_jobs(), second.run_pending_jobs());
+        assert_eq!(receiver.of_type(kind).len(), 5, "one {kind} per access");
+    }
+    assert_eq!(receiver.received().len(), 10);
+    second.stop().await;
+    app.stop().await;
+}
