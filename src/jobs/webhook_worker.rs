@@ -25,16 +25,29 @@ pub fn next_attempt(attempts: i32, now: i64) -> Option<i64> {
 /// Runs until `shutdown` turns true.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let poll = Duration::from_millis(state.settings.worker_poll_ms.max(10));
+    // Said once per outage, like the mail worker.
+    let mut db_down = false;
     loop {
         loop {
             if *shutdown.borrow() {
                 return;
             }
             match run_one(&state).await {
-                Ok(true) => {}
-                Ok(false) => break,
+                Ok(ran) => {
+                    if std::mem::take(&mut db_down) {
+                        tracing::info!(
+                            event = "webhook_worker_db_restored",
+                            "webhook worker reaches the database again"
+                        );
+                    }
+                    if !ran {
+                        break;
+                    }
+                }
                 Err(e) => {
-                    tracing::warn!(event = "webhook_worker_db_error", error = %e, "webhook worker cannot reach the database");
+                    if !std::mem::replace(&mut db_down, true) {
+                        tracing::warn!(event = "webhook_worker_db_error", error = %e, "webhook worker cannot reach the database; retrying every poll");
+                    }
                     break;
                 }
             }

@@ -214,8 +214,8 @@ pub fn deliveries_of(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryR
         .load(conn)
 }
 
-/// Queues a delivery again (with a fresh budget of attempts); false when it is unknown, belongs
-/// to another endpoint or is still pending.
+/// Queues a delivery of `endpoint_id` again now, with a fresh budget of attempts (unless it is
+/// still pending). Returns its status before, `None` when the endpoint has no such delivery.
 pub fn requeue(conn: &mut DbConn, endpoint_id: &str, delivery_id: &str, now: i64) -> QueryResult<Option<String>> {
     let found: Option<String> = webhook_deliveries::table
         .find(delivery_id)
