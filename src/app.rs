@@ -138,6 +138,12 @@ fn announce(state: &AppState, addr: SocketAddr) {
             "hCaptcha is OFF (no hcaptcha_secret): order and resend forms are protected by rate limits only"
         );
     }
+    if s.webhooks.webhook_allow_private {
+        tracing::warn!(
+            event = "webhook_private_targets_on",
+            "webhooks may go to private and loopback addresses (KEYTURN_WEBHOOK_ALLOW_PRIVATE=true): an owner can point one at this network"
+        );
+    }
     if s.sandbox_enabled {
         tracing::warn!(
             event = "sandbox_on",
