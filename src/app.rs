@@ -117,6 +117,7 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
     let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone()));
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),
     ];
     Ok(RunningApp { addr, state, shutdown: tx, server, background })
@@ -137,6 +138,12 @@ fn announce(state: &AppState, addr: SocketAddr) {
         tracing::warn!(
             event = "captcha_off",
             "hCaptcha is OFF (no hcaptcha_secret): order and resend forms are protected by rate limits only"
+        );
+    }
+    if s.webhooks.webhook_allow_private {
+        tracing::warn!(
+            event = "webhook_private_targets_on",
+            "webhooks may go to private and loopback addresses (KEYTURN_WEBHOOK_ALLOW_PRIVATE=true): an owner can point one at this network"
         );
     }
     if s.sandbox_enabled {

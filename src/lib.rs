@@ -1,7 +1,7 @@
 //! keyturn: turns a verified payment into a working customer account.
 //!
 //! Folders by feature (`catalog`, `orders`, `payments`, `invoices`, `accounts`, `sessions`,
-//! `admin`, `mail`, `jobs`, `sandbox`), each with api/service/model roles; `http` holds the one route table;
+//! `admin`, `mail`, `jobs`, `sandbox`, `webhooks`), each with api/service/model roles; `http` holds the one route table;
 //! `audit` and `idempotency` sit below both `admin` and `payments`.
 
 pub mod accounts;
@@ -28,3 +28,4 @@ pub mod payments;
 pub mod sandbox;
 pub mod sessions;
 pub mod state;
+pub mod webhooks;

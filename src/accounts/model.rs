@@ -247,6 +247,11 @@ struct BigValue {
     value: i64,
 }
 
+/// When the account's access to a service runs until, if it has one.
+pub fn access_until(conn: &mut DbConn, account_id: &str, slug: &str) -> QueryResult<Option<i64>> {
+    access_grants::table.find((account_id, slug)).select(access_grants::active_until).first(conn).optional()
+}
+
 /// Takes back `days` of access to a service (a refunded period); the grant may end in the past.
 pub fn shorten_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32, now: i64) -> QueryResult<usize> {
     diesel::update(access_grants::table.find((account_id, slug)))

@@ -15,6 +15,8 @@ pub struct Provisioned {
     pub account_id: String,
     /// True when the account was created now (credentials must be sent).
     pub new_account: bool,
+    /// The service granted: `(slug, active_until before, active_until now)`.
+    pub access: Option<(String, Option<i64>, i64)>,
 }
 
 /// Why a payment for `email` must not be provisioned: its account can never use it
@@ -54,11 +56,14 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
             (account.id, true)
         }
     };
+    let mut access = None;
     if let Some(slug) = order.service_slug.as_deref() {
         let period = crate::orders::model::period_of(c, order)?;
-        model::extend_access(c, &account_id, slug, period, now)?;
+        let before = model::access_until(c, &account_id, slug)?;
+        let until = model::extend_access(c, &account_id, slug, period, now)?;
+        access = Some((slug.to_string(), before, until));
     }
-    Ok(Provisioned { account_id, new_account })
+    Ok(Provisioned { account_id, new_account, access })
 }
 
 /// Fresh credentials, alive only in memory and in the email that carries them.
@@ -213,6 +218,13 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
             }
             if model::activate(c, &t.account_id, now)? == 1 {
                 outbox::enqueue(c, outbox::ACTIVATION, Some(&t.account_id), None, now)?;
+                crate::webhooks::events::emit_for(
+                    c,
+                    crate::webhooks::events::ACCOUNT_ACTIVATED,
+                    &t.account_id,
+                    |d| d,
+                    now,
+                )?;
             }
             Ok(Ok(t.account_id))
         })

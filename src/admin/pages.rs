@@ -53,7 +53,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="button" data-tab="emails" data-needs="ReadAccounts">Emails</button>
  <button type="button" data-tab="audit" data-needs="ReadAudit">Audit log</button>
  <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
- <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button></nav>
+ <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button>
+ <button type="button" data-tab="webhooks" data-needs="ManageSettings">Webhooks</button></nav>
  <section id="orders" hidden>
   <div id="order-list">
   <form id="order-filter" class="row"><div><label for="f-status">Status</label>
@@ -150,6 +151,20 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div><label for="ad-password">Password</label><input id="ad-password" type="password" autocomplete="new-password">
   </div></div><button type="submit">Create administrator</button></form>
  </section>
+ <section id="webhooks" hidden>
+  <table id="webhook-table"><thead><tr><th>URL</th><th>Events</th><th>Status</th><th>Created</th><th>Actions</th>
+  </tr></thead><tbody></tbody></table>
+  <div id="wh-secret" class="panel" hidden><p id="wh-secret-text"></p><p><code id="wh-secret-value"></code></p></div>
+  <form id="webhook-form"><h2>New endpoint</h2>
+  <div class="row"><div><label for="wh-url">URL</label><input id="wh-url" type="url" autocomplete="off"
+  placeholder="https://app.shop.example/keyturn-hook"></div>
+  <div><label for="wh-events">Event types (comma-separated; empty for all)</label><input id="wh-events"
+  autocomplete="off" placeholder="access.granted, access.expired"></div></div>
+  <button type="submit">Add endpoint</button></form>
+  <div id="wh-deliveries" hidden><h3 id="wh-deliveries-title"></h3>
+  <table id="delivery-table"><thead><tr><th>Created</th><th>Type</th><th>webhook-id</th><th>Status</th><th>Attempts</th>
+  <th>Last code</th><th>Last error</th><th>Next attempt</th><th>Actions</th></tr></thead><tbody></tbody></table></div>
+ </section>
 </div>
 <dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
  <label for="reauth-password">Password</label>
@@ -160,7 +175,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="submit">Confirm</button> <button id="reauth-cancel" type="button">Cancel</button></form></dialog>
 <script src="/assets/admin.js"></script>
 <script src="/assets/admin-accounts.js"></script>
-<script src="/assets/admin-manage.js"></script>"#;
+<script src="/assets/admin-manage.js"></script>
+<script src="/assets/admin-webhooks.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -187,10 +203,16 @@ pub fn get_admin_accounts_script() -> Response {
     script(include_str!("../../assets/admin-accounts.js"))
 }
 
-/// … and the audit log, services and administrators.
+/// … the audit log, services and administrators…
 #[handler]
 pub fn get_admin_manage_script() -> Response {
     script(include_str!("../../assets/admin-manage.js"))
+}
+
+/// … and the webhook endpoints with their delivery log.
+#[handler]
+pub fn get_admin_webhooks_script() -> Response {
+    script(include_str!("../../assets/admin-webhooks.js"))
 }
 
 fn script(body: &'static str) -> Response {

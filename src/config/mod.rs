@@ -6,6 +6,7 @@
 pub mod declare;
 pub mod http;
 pub mod merchant;
+pub mod webhooks;
 
 use crate::payments::gateways::{GatewayId, GatewaySettings};
 use declare::{settings_group, Group};
@@ -209,6 +210,8 @@ settings_group! {
         merchant: merchant::MerchantSettings = Default::default(),
         /// Connection timeouts and caps, callback rate limit.
         http: http::HttpSettings = Default::default(),
+        /// Outgoing webhooks.
+        webhooks: webhooks::WebhookSettings = Default::default(),
     }
 }
 
@@ -220,6 +223,7 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
         .chain(GatewaySettings::docs())
         .chain(merchant::MERCHANT_SETTINGS.iter())
         .chain(http::HTTP_SETTINGS.iter())
+        .chain(webhooks::WEBHOOK_SETTINGS.iter())
 }
 
 impl declare::SettingValue for GatewayId {
@@ -337,7 +341,11 @@ impl Settings {
             if key == "sandbox_enabled" {
                 self.sandbox_explicit = true;
             }
-        } else if !self.gateways.apply(key, v)? && !self.merchant.apply(key, v)? && !self.http.apply(key, v)? {
+        } else if !self.gateways.apply(key, v)?
+            && !self.merchant.apply(key, v)?
+            && !self.http.apply(key, v)?
+            && !self.webhooks.apply(key, v)?
+        {
             return Err(ConfigError::Unknown(key.to_string()));
         }
         Ok(())
@@ -420,6 +428,7 @@ impl Settings {
         self.gateways.validate()?;
         self.merchant.validate()?;
         self.http.validate()?;
+        self.webhooks.validate()?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

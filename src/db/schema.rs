@@ -254,6 +254,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        url -> Text,
+        events -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<BigInt>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        kind -> Text,
+        account_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        event_id -> Text,
+        endpoint_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        run_at -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        claim_token -> Nullable<Text>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    access_notices (account_id, service_slug, period_end, kind) {
+        account_id -> Text,
+        service_slug -> Text,
+        period_end -> BigInt,
+        kind -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
@@ -262,6 +315,8 @@ diesel::joinable!(payment_starts -> orders (order_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payment_operations -> payments (payment_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -283,4 +338,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     payment_operations,
     idempotency_keys,
+    webhook_endpoints,
+    webhook_events,
+    webhook_deliveries,
+    access_notices,
 );

@@ -1,5 +1,7 @@
 //! Background work: the outbox mail worker and the periodic sweeps.
 
+pub mod access_expiry;
 pub mod emails;
 pub mod sweeps;
+pub mod webhook_worker;
 pub mod worker;

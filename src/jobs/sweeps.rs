@@ -1,5 +1,6 @@
 //! Periodic housekeeping: ask gateways about stale payments (lost callbacks), expire unpaid
-//! orders, drop dead sessions, shrink rate-limit maps.
+//! orders, drop dead sessions, shrink rate-limit maps, write `access.expiring` / `access.expired`
+//! webhook events.
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
             crate::admin::access::model::delete_expired_sessions(c, now, admin_idle)?;
             crate::idempotency::delete_old(c, now)?;
             let abandoned = crate::payments::ops::model::mark_abandoned(c, now)?;
+            crate::jobs::access_expiry::sweep(c, now)?;
             Ok(((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?), abandoned))
         })
         .await?;

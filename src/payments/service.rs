@@ -369,6 +369,7 @@ fn decide(
     }
     let provisioned = provision_in_tx(c, &order, now)?;
     orders::set_account(c, &order.id, &provisioned.account_id)?;
+    crate::webhooks::events::order_paid(c, &order, &provisioned, now)?;
     outbox::enqueue(c, outbox::PAYMENT_CONFIRMATION, Some(&provisioned.account_id), Some(&order.id), now)?;
     crate::invoices::model::enqueue_merchant_copy(c, &order, now)?;
     if provisioned.new_account {
@@ -393,14 +394,17 @@ fn refund_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     if !orders::mark_refunded(c, &order.id, now)? {
         return Ok(format!("order was {}; nothing to take back", order.status));
     }
-    let (Some(account_id), true) = (order.account_id.as_deref(), policy.refund_ends_access) else {
-        return Ok("order refunded".into());
+    let detail = match (order.account_id.as_deref(), order.service_slug.as_deref(), policy.refund_ends_access) {
+        (Some(account_id), Some(slug), true) => {
+            let period = orders::period_of(c, order)?;
+            crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
+            tracing::info!(event = "order_refunded", order_id = %order.id, "order refunded; its access period taken back");
+            "order refunded; access period taken back"
+        }
+        _ => "order refunded",
     };
-    let Some(slug) = order.service_slug.as_deref() else { return Ok("order refunded".into()) };
-    let period = orders::period_of(c, order)?;
-    crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
-    tracing::info!(event = "order_refunded", order_id = %order.id, "order refunded; its access period taken back");
-    Ok("order refunded; access period taken back".into())
+    crate::webhooks::events::order_refunded(c, order, now)?;
+    Ok(detail.into())
 }
 
 /// A voided authorisation: when no other payment of the order holds money, the order is

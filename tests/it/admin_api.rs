@@ -124,6 +124,26 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"amount_minor": 1})),
             &["owner", "operator"],
         ),
+        // Webhooks are the owner's: a loopback target is refused (422), never a 500.
+        e(Method::POST, "/admin/webhooks", "/webhooks", Some(json!({"url": "http://127.0.0.1:9/hook"})), &["owner"]),
+        e(Method::GET, "/admin/webhooks", "/webhooks", None, &["owner"]),
+        e(Method::DELETE, "/admin/webhooks/{endpoint_id}", "/webhooks/whe_nosuch", None, &["owner"]),
+        e(Method::POST, "/admin/webhooks/{endpoint_id}/enable", "/webhooks/whe_nosuch/enable", None, &["owner"]),
+        e(
+            Method::POST,
+            "/admin/webhooks/{endpoint_id}/rotate-secret",
+            "/webhooks/whe_nosuch/rotate-secret",
+            None,
+            &["owner"],
+        ),
+        e(Method::GET, "/admin/webhooks/{endpoint_id}/deliveries", "/webhooks/whe_nosuch/deliveries", None, &["owner"]),
+        e(
+            Method::POST,
+            "/admin/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry",
+            "/webhooks/whe_nosuch/deliveries/whd_nosuch/retry",
+            None,
+            &["owner"],
+        ),
     ]
 }
 

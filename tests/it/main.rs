@@ -39,3 +39,5 @@ mod refunds;
 mod secrets;
 mod sessions;
 mod verification;
+mod webhooks;
+mod webhooks_delivery;

@@ -75,6 +75,9 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
                     crate::db::schema::accounts::updated_at.eq(now),
                 ))
                 .execute(c)?;
+            // Receivers learn that the access ended; no stored or new event keeps the address.
+            crate::webhooks::events::forget_account(c, &a.id, &a.email, &placeholder)?;
+            crate::webhooks::events::access_revoked(c, &a, "erased", false, now)?;
             crate::sessions::model::delete_all_for_account(c, &a.id)?;
             diesel::delete(email_tokens::table.filter(email_tokens::account_id.eq(&a.id))).execute(c)?;
             diesel::delete(access_grants::table.filter(access_grants::account_id.eq(&a.id))).execute(c)?;

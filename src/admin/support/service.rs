@@ -13,6 +13,7 @@ use crate::http::api_error::ApiError;
 use crate::mail::outbox;
 use crate::sessions::model as sessions;
 use crate::state::AppState;
+use crate::webhooks::events::{self as webhooks, Data};
 
 /// An account as admins see it, with `(slug, name, active_until)` per service.
 pub struct AccountView {
@@ -107,6 +108,15 @@ pub async fn change_status(
                 accounts::clear_password(c, &account.id, now)?;
                 accounts::expire_tokens(c, &account.id, now)?;
             }
+            match change {
+                StatusChange::Suspend => {
+                    webhooks::emit(c, webhooks::ACCOUNT_SUSPENDED, Some(&account.id), Data::account(&account), now)?
+                }
+                StatusChange::Reinstate => {
+                    webhooks::emit(c, webhooks::ACCOUNT_REINSTATED, Some(&account.id), Data::account(&account), now)?
+                }
+                StatusChange::Revoke => webhooks::access_revoked(c, &account, "revoked", true, now)?,
+            }
             Event::new(&actor, &ip, action, &account.login)
                 .before(json!({"status": account.status}))
                 .after(json!({"status": to, "sessions_ended": ended}))
@@ -179,6 +189,7 @@ pub async fn extend_access(
             }
             let before = accounts::access_of(c, &account.id)?.into_iter().find(|(s, _, _)| *s == slug).map(|a| a.2);
             let until = accounts::extend_access(c, &account.id, &slug, days, now)?;
+            webhooks::access_changed(c, &account.id, &slug, before, until, None, now)?;
             Event::new(&actor, &ip, "account.extend", &account.login)
                 .before(json!({"service": slug, "active_until": before}))
                 .after(json!({"service": slug, "active_until": until, "days": days}))

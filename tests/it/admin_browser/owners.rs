@@ -1,5 +1,6 @@
 //! An owner creates, changes and takes a service off sale, creates, disables and enables an
-//! administrator, and pages through the audit log.
+//! administrator, pages through the audit log, and adds a webhook endpoint whose delivery it
+//! sends again.
 
 use serde_json::json;
 
@@ -90,5 +91,42 @@ async fn an_owner_manages_services_and_admins_and_pages_through_the_audit_log() 
     browser.wait_until_with(rows, json!([57]), WAIT).await;
     assert!(!shown(&browser, "#audit-more").await, "the last page offers more");
     browser.screenshot("admin-owner-3-audit").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_adds_a_webhook_endpoint_and_sends_a_delivery_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(&dir.path().join("chromium-profile")).await else { return };
+    let app = crate::webhooks::app_with_local_hooks().await;
+    let receiver = crate::harness::receiver::Receiver::start().await;
+    let owner = app.new_admin("owner").await;
+    log_in(&browser, Some(&app.public_url), &owner).await;
+    browser.wait_for_visible("button[data-tab=webhooks]", WAIT).await;
+    browser.click("button[data-tab=webhooks]").await;
+    browser.wait_for_visible("#webhook-form", WAIT).await;
+    browser.type_into("#wh-url", &receiver.url).await;
+    browser.type_into("#wh-events", "account.suspended").await;
+    browser.click("#webhook-form button[type=submit]").await;
+    browser.wait_for_text("Endpoint added.", WAIT).await;
+    let secret = browser.script("return document.getElementById('wh-secret-value').textContent;", json!([])).await;
+    let secret = secret.as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+
+    let (_, creds) = app.verified().await;
+    let support = app.admin("support").await;
+    assert_eq!(support.post(&format!("/accounts/{}/suspend", creds.login), &json!({})).await.status(), 204);
+    app.run_pending_jobs().await;
+    assert!(crate::webhooks::signed_with(&secret, &receiver.received()[0]));
+
+    browser.click("button[data-webhook]").await;
+    browser.wait_for_visible("#delivery-table button[data-delivery]", WAIT).await;
+    browser.click("#delivery-table button[data-delivery]").await;
+    browser.wait_for_text("queued again", WAIT).await;
+    app.run_pending_jobs().await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].id, got[1].id);
+    browser.screenshot("admin-owner-webhooks").await;
     app.stop().await;
 }

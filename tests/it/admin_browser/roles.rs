@@ -74,6 +74,7 @@ const GATES: &[Gate] = &[
         probe: (Method::PATCH, "/services/nosuch", "{}"),
     },
     Gate { tab: "admins", open: &[], ready: "", control: None, probe: (Method::GET, "/admins", "") },
+    Gate { tab: "webhooks", open: &[], ready: "", control: None, probe: (Method::GET, "/webhooks", "") },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,16 +13,21 @@ impl TestApp {
         &self.app.as_ref().expect("an in-process app").state
     }
 
-    /// Runs every outbox job that is due now until none is left (sent, retried later or
-    /// dead-lettered). Jobs the app's own worker holds are waited for; later ones (backoff)
+    /// Runs every outbox job and webhook delivery that is due now until none is left (sent,
+    /// retried later or dead-lettered). Jobs the app's own worker holds are waited for; later ones (backoff)
     /// stay queued.
     pub async fn run_pending_jobs(&self) {
         let state = self.app_state();
         let deadline = Instant::now() + MAIL_TIMEOUT;
         loop {
             while keyturn::jobs::worker::run_one(state).await.expect("outbox reachable") {}
+            while keyturn::jobs::webhook_worker::run_one(state).await.expect("webhook deliveries reachable") {}
             let now = state.clock.now();
-            let due = state.db.read(move |c| Ok(outbox::due_count(c, now)?)).await.expect("outbox reachable");
+            let due = state
+                .db
+                .read(move |c| Ok(outbox::due_count(c, now)? + keyturn::webhooks::model::due_count(c, now)?))
+                .await
+                .expect("outbox reachable");
             if due == 0 {
                 return;
             }

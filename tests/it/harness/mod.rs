@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod mail;
 pub mod process;
 pub mod raw;
+pub mod receiver;
 pub mod sandbox;
 pub mod smtp;
 pub mod stored;

@@ -1,0 +1,253 @@
+//! One delivery attempt over HTTP, SSRF-safe: the URL's host is resolved here and every
+//! address checked (no private, loopback, link-local, unique-local, multicast or unspecified
+//! target unless `webhook_allow_private`), then the request goes to exactly those addresses
+//! (no second lookup a rebinding DNS could answer differently), without proxies, without
+//! following redirects, within 15 seconds, reading at most a few KiB of the answer.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use url::{Host, Url};
+
+/// The whole attempt (connect, send, answer) must fit in this.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+/// How much of a receiver's answer is read (for the delivery log).
+const MAX_ANSWER_BYTES: usize = 4096;
+
+/// Why a URL cannot be a webhook target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    /// Not an absolute http(s) URL with a host.
+    Invalid(&'static str),
+    /// The host resolves to an address that is not public.
+    Private(IpAddr),
+    /// The host does not resolve.
+    Unresolvable,
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetError::Invalid(why) => write!(f, "not a valid webhook URL: {why}"),
+            TargetError::Private(ip) => write!(f, "the host resolves to a non-public address ({ip})"),
+            TargetError::Unresolvable => write!(f, "the host does not resolve"),
+        }
+    }
+}
+
+/// Parses an endpoint URL: http or https, a host, no credentials, at most 2,048 characters.
+pub fn parse_url(raw: &str) -> Result<Url, TargetError> {
+    if raw.len() > 2048 {
+        return Err(TargetError::Invalid("longer than 2048 characters"));
+    }
+    let url = Url::parse(raw.trim()).map_err(|_| TargetError::Invalid("not an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(TargetError::Invalid("the scheme must be http or https"));
+    }
+    if url.host().is_none() {
+        return Err(TargetError::Invalid("no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(TargetError::Invalid("credentials in the URL are not allowed"));
+    }
+    Ok(url)
+}
+
+/// True for an address a webhook may go to on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        // Carrier-grade NAT 100.64.0.0/10, benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 198 && (b == 18 || b == 19))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        // Unique local fc00::/7, link-local fe80::/10, documentation 2001:db8::/32.
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
+        // IPv4-compatible and NAT64 forms hide an IPv4 address; refuse them outright.
+        || ip.to_ipv4().is_some())
+}
+
+/// Resolves the URL's host and checks every address; returns the addresses to connect to.
+pub async fn resolve_checked(url: &Url, allow_private: bool) -> Result<Vec<SocketAddr>, TargetError> {
+    let port = url.port_or_known_default().ok_or(TargetError::Invalid("no port"))?;
+    let addrs: Vec<SocketAddr> = match url.host() {
+        Some(Host::Ipv4(ip)) => vec![SocketAddr::new(IpAddr::V4(ip), port)],
+        Some(Host::Ipv6(ip)) => vec![SocketAddr::new(IpAddr::V6(ip), port)],
+        Some(Host::Domain(name)) => {
+            let lookup = tokio::net::lookup_host((name.to_string(), port));
+            match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                Ok(Ok(found)) => found.collect(),
+                _ => return Err(TargetError::Unresolvable),
+            }
+        }
+        None => return Err(TargetError::Invalid("no host")),
+    };
+    if addrs.is_empty() {
+        return Err(TargetError::Unresolvable);
+    }
+    if !allow_private {
+        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+            return Err(TargetError::Private(bad.ip()));
+        }
+    }
+    Ok(addrs)
+}
+
+/// What a receiver did with one attempt.
+#[derive(Debug)]
+pub struct Answer {
+    /// Its HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Why the attempt did not count as delivered (for the log; never a secret).
+    pub error: Option<String>,
+}
+
+/// Sends `body` with `headers` to `url`, connecting only to `addrs` (checked by
+/// [`resolve_checked`]).
+pub async fn post(url: &Url, addrs: &[SocketAddr], headers: &[(&str, String)], body: &str) -> Answer {
+    let failed = |e: String| Answer { status: None, error: Some(e) };
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(10));
+    if let Some(Host::Domain(name)) = url.host() {
+        builder = builder.resolve_to_addrs(name, addrs);
+    }
+    let client = match builder.build() {
+        Ok(c) => c,
+        Err(e) => return failed(format!("cannot build the HTTP client: {e}")),
+    };
+    let mut req = client
+        .post(url.clone())
+        .header("content-type", "application/json")
+        .header("user-agent", concat!("keyturn-webhooks/", env!("CARGO_PKG_VERSION")));
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    let sent = tokio::time::timeout(TIMEOUT, async {
+        let mut resp = req.body(body.to_string()).send().await?;
+        let status = resp.status().as_u16();
+        let mut answer = Vec::new();
+        while answer.len() < MAX_ANSWER_BYTES {
+            match resp.chunk().await? {
+                Some(chunk) => answer.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        answer.truncate(MAX_ANSWER_BYTES);
+        Ok::<_, reqwest::Error>((status, answer))
+    })
+    .await;
+    match sent {
+        Err(_) => failed(format!("no answer within {} s", TIMEOUT.as_secs())),
+        Ok(Err(e)) => failed(describe(&e)),
+        Ok(Ok((status, _))) if (200..300).contains(&status) => Answer { status: Some(status), error: None },
+        Ok(Ok((status, answer))) => {
+            let text: String = String::from_utf8_lossy(&answer)
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(200)
+                .collect();
+            let error = if (300..400).contains(&status) {
+                format!("HTTP {status} (redirects are not followed)")
+            } else {
+                format!("HTTP {status}: {}", text.trim())
+            };
+            Answer { status: Some(status), error: Some(error) }
+        }
+    }
+}
+
+/// A transport error without the URL (reqwest puts it in its messages; it may carry a token
+/// the merchant put in a query string).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "the request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_pass() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "224.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private} passed");
+        }
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public} refused");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_and_literals_that_reach_this_machine_are_refused() {
+        for url in ["http://127.0.0.1:9/x", "http://[::1]/", "http://localhost:8080/hook", "https://169.254.169.254/"] {
+            let u = parse_url(url).unwrap();
+            assert!(matches!(resolve_checked(&u, false).await, Err(TargetError::Private(_))), "{url}");
+            assert!(resolve_checked(&u, true).await.is_ok(), "{url} with allow_private");
+        }
+        assert!(parse_url("ftp://example.com/").is_err());
+        assert!(parse_url("https://user:pw@example.com/").is_err());
+        assert!(parse_url("/relative").is_err());
+    }
+}
