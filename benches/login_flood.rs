@@ -68,7 +68,7 @@ async fn seed(url: &str) -> anyhow::Result<()> {
                 login: format!("kt-flood{i}"),
                 email: format!("flood{i}@example.test"),
                 name: format!("Flood {i}"),
-                status: accounts::ACTIVE.into(),
+                status: accounts::ACTIVE,
                 password_hash: Some(hash.clone()),
                 must_change_password: false,
                 temp_password_expires_at: None,

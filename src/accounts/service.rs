@@ -40,7 +40,7 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
                 login: random_login(),
                 email: order.email.clone(),
                 name: order.customer_name.clone(),
-                status: model::PENDING_VERIFICATION.into(),
+                status: model::PENDING_VERIFICATION,
                 password_hash: None,
                 must_change_password: true,
                 temp_password_expires_at: None,

@@ -171,7 +171,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 locale: "en".into(),
                 amount_minor,
                 currency,
-                status: orders::PENDING_PAYMENT.into(),
+                status: orders::PENDING_PAYMENT,
                 account_id: None,
                 created_at: now,
                 updated_at: now,

@@ -22,7 +22,7 @@ pub(super) fn account(now: i64) -> Account {
         login: crate::crypto::random_login(),
         email: "panic-test@example.test".into(),
         name: "Panic Test".into(),
-        status: accounts::ACTIVE.into(),
+        status: accounts::ACTIVE,
         password_hash: None,
         must_change_password: false,
         temp_password_expires_at: None,

@@ -38,7 +38,7 @@ pub struct CreateOrder {
 #[derive(Object)]
 pub struct OrderCreated {
     pub order_id: String,
-    pub status: String,
+    pub status: model::OrderStatus,
     /// Send the customer here to pay.
     pub payment_url: String,
 }
@@ -48,7 +48,7 @@ pub struct OrderCreated {
 pub struct OrderStatus {
     pub order_id: String,
     /// pending_payment, paid, provisioned, failed, expired, cancelled or refunded.
-    pub status: String,
+    pub status: model::OrderStatus,
 }
 
 #[derive(ApiResponse)]

@@ -116,7 +116,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 locale,
                 amount_minor: service.price_minor,
                 currency: service.currency,
-                status: model::PENDING_PAYMENT.into(),
+                status: model::PENDING_PAYMENT,
                 account_id: None,
                 created_at: now,
                 updated_at: now,

@@ -2,7 +2,6 @@
 //! database and the settings), its name for people, and its adapter (which implements
 //! [`Gateway`]). Which are enabled: the sandbox when on, and every gateway whose settings are present.
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -13,10 +12,15 @@ use crate::sandbox::dialects::{missing_settings, sandbox_adapter, Dialect, Voice
 
 macro_rules! registry {
     ($( $id:ident = $name:literal, $display:literal, $adapter:ty; )*) => {
-        /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold
+        /// (stored as text like the status enums, `db/types.rs`).
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            diesel::AsExpression, diesel::deserialize::FromSqlRow, poem_openapi::Enum,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum GatewayId {
-            $( $id, )*
+            $( #[oai(rename = $name)] $id, )*
         }
 
         impl GatewayId {
@@ -71,11 +75,7 @@ impl FromStr for GatewayId {
     }
 }
 
-impl fmt::Display for GatewayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::text_value!(GatewayId, "gateway");
 
 /// Builds the enabled gateways; fails on settings that cannot work (e.g. an unreadable PEM).
 pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Gateways> {

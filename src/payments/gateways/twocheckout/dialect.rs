@@ -3,6 +3,7 @@
 //! field's byte length and value in order.
 
 use crate::payments::gateways::twocheckout::{hmac_hex, signed_values, Algo};
+use crate::payments::model::PaymentStatus;
 use crate::sandbox::dialects::{decimal, description, form, number, utc, Event};
 
 /// (content type, body, event id); `None` for an event 2Checkout would not send.
@@ -46,7 +47,7 @@ pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     if status == "REFUND" {
-        let refund_type = if p.status == "partially_refunded" { "PARTIAL" } else { "FULL" };
+        let refund_type = if p.status == PaymentStatus::PartiallyRefunded { "PARTIAL" } else { "FULL" };
         fields.push(("REFUND_TYPE".into(), refund_type.into()));
     }
     let signatures: Vec<(String, String)> = {
