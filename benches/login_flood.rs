@@ -64,7 +64,7 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     db.write(move |c| {
         for i in 0..ACCOUNTS {
             let a = Account {
-                id: keyturn::crypto::random_id("acc"),
+                id: keyturn::crypto::random_id("acc").into(),
                 login: format!("kt-flood{i}"),
                 email: format!("flood{i}@example.test"),
                 name: format!("Flood {i}"),

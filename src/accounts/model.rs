@@ -24,11 +24,16 @@ pub const SUSPENDED: AccountStatus = AccountStatus::Suspended;
 pub const REVOKED: AccountStatus = AccountStatus::Revoked;
 pub const VERIFY_EMAIL: &str = "verify_email";
 
+crate::text_id! {
+    /// An account's id (`acc_…`).
+    pub struct AccountId("account id");
+}
+
 /// A customer account.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub login: String,
     pub email: String,
     pub name: String,

@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// The account an order was provisioned to.
 pub struct Provisioned {
-    pub account_id: String,
+    pub account_id: model::AccountId,
     /// True when the account was created now (credentials must be sent).
     pub new_account: bool,
 }
@@ -36,7 +36,7 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
         Some(a) => (a.id, false),
         None => {
             let account = Account {
-                id: random_id("acc"),
+                id: random_id("acc").into(),
                 login: random_login(),
                 email: order.email.clone(),
                 name: order.customer_name.clone(),
@@ -93,7 +93,7 @@ pub async fn issue_credentials(
     let link_expires_at = now + state.settings.verify_link_ttl_hours * 3600;
     let stored = EmailToken {
         token_hash: token_hash(&token),
-        account_id: account.id.clone(),
+        account_id: account.id.to_string(),
         purpose: model::VERIFY_EMAIL.into(),
         expires_at: link_expires_at,
         used_at: None,

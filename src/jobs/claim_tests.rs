@@ -30,7 +30,7 @@ async fn insert_account(state: &AppState, status: accounts::AccountStatus) -> St
     acc.status = status;
     let id = acc.id.clone();
     state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
-    id
+    id.into()
 }
 
 async fn password_hash(state: &AppState, id: &str) -> Option<String> {

@@ -18,7 +18,7 @@ async fn state(dir: &std::path::Path, pairs: &[(&str, &str)]) -> AppState {
 
 pub(super) fn account(now: i64) -> Account {
     Account {
-        id: crate::crypto::random_id("acc"),
+        id: crate::crypto::random_id("acc").into(),
         login: crate::crypto::random_login(),
         email: "panic-test@example.test".into(),
         name: "Panic Test".into(),

@@ -21,6 +21,11 @@ crate::text_enum! {
     }
 }
 
+crate::text_id! {
+    /// An order's id (`ord_…`, unguessable).
+    pub struct OrderId("order id");
+}
+
 pub const PENDING_PAYMENT: OrderStatus = OrderStatus::PendingPayment;
 pub const PAID: OrderStatus = OrderStatus::Paid;
 pub const PROVISIONED: OrderStatus = OrderStatus::Provisioned;
@@ -32,7 +37,7 @@ pub const CANCELLED: OrderStatus = OrderStatus::Cancelled;
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct Order {
-    pub id: String,
+    pub id: OrderId,
     /// The catalog service it buys; `None` for an invoice with a free description.
     pub service_slug: Option<String>,
     pub customer_name: String,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{payment_events, payments};
 use crate::db::DbConn;
+use crate::orders::model::OrderId;
 use crate::payments::gateways::GatewayId;
 
 crate::text_enum! {
@@ -21,12 +22,17 @@ crate::text_enum! {
     }
 }
 
+crate::text_id! {
+    /// A payment's id (`pay_…`).
+    pub struct PaymentId("payment id");
+}
+
 /// A payment attempt at a gateway.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = payments)]
 pub struct Payment {
-    pub id: String,
-    pub order_id: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
     pub gateway: GatewayId,
     pub gateway_payment_id: String,
     pub status: PaymentStatus,

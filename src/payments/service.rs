@@ -252,7 +252,7 @@ fn decide(
     // events cannot deadlock — so its status is judged and moved on what was last committed.
     let lock_order = match ev.order_id.as_deref() {
         Some(id) => Some(id.to_string()).filter(|id| crate::crypto::is_key(id)),
-        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id),
+        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id.into()),
     };
     if let Some(id) = &lock_order {
         orders::lock(c, id)?;
@@ -489,7 +489,7 @@ fn save_payment(
             model::insert(
                 c,
                 &Payment {
-                    id: random_id("pay"),
+                    id: random_id("pay").into(),
                     order_id: order.id.clone(),
                     gateway,
                     gateway_payment_id: ev.payment_id.clone(),

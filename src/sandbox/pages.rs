@@ -126,7 +126,7 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
     };
     let p = SandboxPayment {
         id: random_id("sbp"),
-        order_id: order.id.clone(),
+        order_id: order.id.to_string(),
         amount_minor: order.amount_minor,
         currency: order.currency.clone(),
         card_last4: card.code().into(),

@@ -54,7 +54,7 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<(Order, Option<Gat
     Ok(page
         .into_iter()
         .map(|o| {
-            let g = latest.get(&o.id).copied();
+            let g = latest.get(o.id.as_str()).copied();
             (o, g)
         })
         .collect())

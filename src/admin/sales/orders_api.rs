@@ -117,7 +117,7 @@ pub struct AdminOrderDetail {
 
 fn view(o: crate::orders::model::Order, gateway: Option<GatewayId>) -> AdminOrder {
     AdminOrder {
-        order_id: o.id,
+        order_id: o.id.into(),
         status: o.status,
         amount_minor: o.amount_minor,
         currency: o.currency,
@@ -210,7 +210,7 @@ impl AdminOrdersApi {
             payments: payments
                 .into_iter()
                 .map(|p| AdminPayment {
-                    payment_id: p.id,
+                    payment_id: p.id.into(),
                     gateway: p.gateway,
                     status: p.status,
                     amount_minor: p.amount_minor,

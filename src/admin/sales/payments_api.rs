@@ -83,7 +83,7 @@ impl AdminPaymentsApi {
                 let done = service::perform(state, &actor, &payment_id, kind, amount, gateway_key).await?;
                 Ok(OperationResult {
                     operation_id: done.operation_id,
-                    payment_id: done.payment.id,
+                    payment_id: done.payment.id.into(),
                     kind,
                     amount_minor: done.amount_minor,
                     currency: done.payment.currency,

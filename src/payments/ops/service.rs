@@ -258,7 +258,7 @@ async fn run(
         capture_reference,
         amount_minor: amount,
         currency: before.currency.clone(),
-        order_id: before.order_id.clone(),
+        order_id: before.order_id.to_string(),
         operation_id: gateway_key.unwrap_or_else(|| op_id.clone()),
     };
     let gateway = gw.name();
@@ -298,7 +298,7 @@ async fn run(
             OpKind::Cancel => EventKind::Cancelled,
             OpKind::Refund => EventKind::Refunded,
         },
-        order_id: Some(before.order_id.clone()),
+        order_id: Some(before.order_id.to_string()),
         payment_id: before.gateway_payment_id.clone(),
         amount_minor: Some(amount),
         currency: Some(before.currency.clone()),

@@ -33,7 +33,7 @@ pub fn link(g: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartError>
         ("amount", c.amount()),
         ("currency", o.currency.clone()),
         ("description", c.service_name.to_string()),
-        ("control", o.id.clone()),
+        ("control", o.id.to_string()),
         ("url", c.return_url.clone()),
         ("type", "4".into()),
         ("urlc", c.callback_url.clone()),
