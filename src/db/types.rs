@@ -3,6 +3,7 @@
 //! impossible status does not compile. [`text_value!`] gives any type with `as_str` and
 //! `FromStr` the diesel (SQLite, PostgreSQL and the `MultiConnection` backend), serde and
 //! `Display` impls; an unknown string read from the database is an error naming it, never a panic.
+//! [`text_id!`] declares the id newtypes (`OrderId`, …), stored as the same plain text.
 
 use std::fmt;
 
@@ -271,6 +272,29 @@ mod tests {
         assert_eq!(raw, ["red"]);
         let err = diesel::sql_query("SELECT 'green' AS c").get_result::<Row>(&mut conn).err().expect("unknown value");
         assert!(err.to_string().contains("unknown colour \"green\""), "{err}");
+    }
+
+    crate::text_id! {
+        /// A test id.
+        pub struct ThingId("thing id");
+    }
+
+    #[derive(QueryableByName)]
+    struct IdRow {
+        #[diesel(sql_type = Text)]
+        id: ThingId,
+    }
+
+    #[test]
+    fn ids_are_their_plain_strings() {
+        let id: ThingId = "thg_1".to_string().into();
+        assert_eq!(id, "thg_1");
+        assert_eq!(id.to_string(), "thg_1");
+        assert_eq!(serde_json::to_value(&id).unwrap(), serde_json::json!("thg_1"));
+        assert_eq!(String::from(id.clone()), "thg_1");
+        let mut conn = crate::db::DbConn::Sqlite(diesel::SqliteConnection::establish(":memory:").unwrap());
+        let row: IdRow = diesel::sql_query("SELECT ? AS id").bind::<Text, _>(&id).get_result(&mut conn).unwrap();
+        assert_eq!(row.id, id);
     }
 
     #[derive(QueryableByName)]
