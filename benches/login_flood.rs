@@ -64,11 +64,11 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     db.write(move |c| {
         for i in 0..ACCOUNTS {
             let a = Account {
-                id: keyturn::crypto::random_id("acc"),
+                id: keyturn::crypto::random_id("acc").into(),
                 login: format!("kt-flood{i}"),
                 email: format!("flood{i}@example.test"),
                 name: format!("Flood {i}"),
-                status: accounts::ACTIVE.into(),
+                status: accounts::ACTIVE,
                 password_hash: Some(hash.clone()),
                 must_change_password: false,
                 temp_password_expires_at: None,

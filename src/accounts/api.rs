@@ -34,7 +34,7 @@ pub struct VerifyRequest {
 #[derive(Object)]
 pub struct VerifyResult {
     /// `active`.
-    pub status: String,
+    pub status: model::AccountStatus,
 }
 
 #[derive(Object)]
@@ -71,7 +71,7 @@ pub struct ServiceAccess {
 pub struct Me {
     pub login: String,
     pub email: String,
-    pub status: String,
+    pub status: model::AccountStatus,
     pub services: Vec<ServiceAccess>,
 }
 
@@ -130,7 +130,7 @@ impl AccountsApi {
         body: Json<VerifyRequest>,
     ) -> Result<Json<VerifyResult>, Fail<VerifyOutcomes>> {
         service::verify_email(&state, body.token.trim()).await?;
-        Ok(Json(VerifyResult { status: model::ACTIVE.into() }))
+        Ok(Json(VerifyResult { status: model::ACTIVE }))
     }
 
     /// Ask for a new verification email (and temporary password).

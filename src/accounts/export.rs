@@ -16,7 +16,7 @@ pub fn gather(c: &mut DbConn, a: &Account) -> QueryResult<Value> {
         .filter(orders::account_id.eq(&a.id).or(orders::email.eq(&a.email)))
         .order(orders::created_at.asc())
         .load(c)?;
-    let ids: Vec<String> = own.iter().map(|o| o.id.clone()).collect();
+    let ids: Vec<String> = own.iter().map(|o| o.id.to_string()).collect();
     let pays: Vec<crate::payments::model::Payment> =
         payments::table.filter(payments::order_id.eq_any(&ids)).order(payments::created_at.asc()).load(c)?;
     let mail: Vec<(String, String, i64, Option<i64>)> = outbox::table

@@ -6,22 +6,38 @@ use diesel::sql_types::{BigInt, Text};
 use crate::db::schema::{access_grants, accounts, email_tokens, services};
 use crate::db::DbConn;
 
-pub const PENDING_VERIFICATION: &str = "pending_verification";
-pub const ACTIVE: &str = "active";
-pub const SUSPENDED: &str = "suspended";
+crate::text_enum! {
+    /// A customer account's state (`accounts.status`).
+    pub enum AccountStatus("account status") {
+        PendingVerification = "pending_verification",
+        Active = "active",
+        Suspended = "suspended",
+        /// Final: an administrator ended the account; it can never log in again.
+        Revoked = "revoked",
+    }
+}
+
+pub const PENDING_VERIFICATION: AccountStatus = AccountStatus::PendingVerification;
+pub const ACTIVE: AccountStatus = AccountStatus::Active;
+pub const SUSPENDED: AccountStatus = AccountStatus::Suspended;
 /// Final: an administrator ended the account; it can never log in again.
-pub const REVOKED: &str = "revoked";
+pub const REVOKED: AccountStatus = AccountStatus::Revoked;
 pub const VERIFY_EMAIL: &str = "verify_email";
+
+crate::text_id! {
+    /// An account's id (`acc_…`).
+    pub struct AccountId("account id");
+}
 
 /// A customer account.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = accounts)]
 pub struct Account {
-    pub id: String,
+    pub id: AccountId,
     pub login: String,
     pub email: String,
     pub name: String,
-    pub status: String,
+    pub status: AccountStatus,
     pub password_hash: Option<String>,
     pub must_change_password: bool,
     pub temp_password_expires_at: Option<i64>,
@@ -85,7 +101,7 @@ pub fn find_by_id_locked(conn: &mut DbConn, id: &str) -> QueryResult<Option<Acco
 pub fn set_temporary_password(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: AccountStatus,
     hash: &str,
     expires_at: i64,
     now: i64,
@@ -118,7 +134,13 @@ pub fn replace_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<usiz
 }
 
 /// Moves the account to `to` if its status is one of `from`; true when it moved.
-pub fn set_status(conn: &mut DbConn, id: &str, from: &[&str], to: &str, now: i64) -> QueryResult<bool> {
+pub fn set_status(
+    conn: &mut DbConn,
+    id: &str,
+    from: &[AccountStatus],
+    to: AccountStatus,
+    now: i64,
+) -> QueryResult<bool> {
     let n = diesel::update(accounts::table.find(id).filter(accounts::status.eq_any(from)))
         .set((accounts::status.eq(to), accounts::updated_at.eq(now)))
         .execute(conn)?;

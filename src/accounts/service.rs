@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// The account an order was provisioned to.
 pub struct Provisioned {
-    pub account_id: String,
+    pub account_id: model::AccountId,
     /// True when the account was created now (credentials must be sent).
     pub new_account: bool,
     /// The service granted: `(slug, active_until before, active_until now)`.
@@ -38,11 +38,11 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
         Some(a) => (a.id, false),
         None => {
             let account = Account {
-                id: random_id("acc"),
+                id: random_id("acc").into(),
                 login: random_login(),
                 email: order.email.clone(),
                 name: order.customer_name.clone(),
-                status: model::PENDING_VERIFICATION.into(),
+                status: model::PENDING_VERIFICATION,
                 password_hash: None,
                 must_change_password: true,
                 temp_password_expires_at: None,
@@ -98,7 +98,7 @@ pub async fn issue_credentials(
     let link_expires_at = now + state.settings.verify_link_ttl_hours * 3600;
     let stored = EmailToken {
         token_hash: token_hash(&token),
-        account_id: account.id.clone(),
+        account_id: account.id.to_string(),
         purpose: model::VERIFY_EMAIL.into(),
         expires_at: link_expires_at,
         used_at: None,

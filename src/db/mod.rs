@@ -6,6 +6,7 @@
 
 mod connect;
 pub mod schema;
+pub mod types;
 
 pub use connect::panic_message;
 

@@ -8,6 +8,7 @@ use crate::db::schema::{invoices, orders, payments, services};
 use crate::db::DbConn;
 use crate::mail::outbox;
 use crate::orders::model::{self as order_model, Order};
+use crate::payments::model::PaymentStatus;
 
 /// An invoice row.
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -35,11 +36,11 @@ pub struct Listed {
 impl Listed {
     /// The order's status, or `expired` for an unpaid invoice at or past its expiry (the order
     /// stays `pending_payment` until the next sweep; the link is dead from its expiry on).
-    pub fn status(&self, now: i64) -> &str {
+    pub fn status(&self, now: i64) -> order_model::OrderStatus {
         if self.order.status == order_model::PENDING_PAYMENT && now >= self.invoice.expires_at {
             order_model::EXPIRED
         } else {
-            &self.order.status
+            self.order.status
         }
     }
 }
@@ -133,7 +134,7 @@ pub fn copy_details(conn: &mut DbConn, order_id: &str) -> QueryResult<Option<Cop
     };
     let gateway = payments::table
         .filter(payments::order_id.eq(order_id))
-        .filter(payments::status.ne_all(["pending", "requires_action", "failed"]))
+        .filter(payments::status.ne_all([PaymentStatus::Pending, PaymentStatus::RequiresAction, PaymentStatus::Failed]))
         .order((payments::created_at.desc(), payments::id.desc()))
         .select(payments::gateway)
         .first(conn)

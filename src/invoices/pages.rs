@@ -76,7 +76,7 @@ fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
         other => (
             StatusCode::OK,
             "Invoice status",
-            format!("<p>This invoice is <strong>{}</strong>.</p>", esc(&other.replace('_', " "))),
+            format!("<p>This invoice is <strong>{}</strong>.</p>", esc(&other.as_str().replace('_', " "))),
         ),
     };
     Some(page(status, merchant, title, &body))

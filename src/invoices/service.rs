@@ -163,7 +163,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 Item::Free { description, price } => (None, Some(description), None, price),
             };
             let order = Order {
-                id: invoice.order_id.clone(),
+                id: invoice.order_id.as_str().into(),
                 service_slug,
                 customer_name: name,
                 email,
@@ -171,7 +171,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 locale: "en".into(),
                 amount_minor,
                 currency,
-                status: orders::PENDING_PAYMENT.into(),
+                status: orders::PENDING_PAYMENT,
                 account_id: None,
                 created_at: now,
                 updated_at: now,

@@ -22,15 +22,15 @@ async fn state(dir: &std::path::Path) -> AppState {
 }
 
 /// Inserts an account (waiting for verification unless `status` says otherwise); its id.
-async fn insert_account(state: &AppState, status: &str) -> String {
+async fn insert_account(state: &AppState, status: accounts::AccountStatus) -> String {
     let mut acc = account(state.clock.now());
     if status == accounts::PENDING_VERIFICATION {
         acc.email_verified_at = None;
     }
-    acc.status = status.into();
+    acc.status = status;
     let id = acc.id.clone();
     state.db.write(move |c| Ok(accounts::insert(c, &acc)?)).await.unwrap();
-    id
+    id.into()
 }
 
 async fn password_hash(state: &AppState, id: &str) -> Option<String> {

@@ -18,11 +18,11 @@ async fn state(dir: &std::path::Path, pairs: &[(&str, &str)]) -> AppState {
 
 pub(super) fn account(now: i64) -> Account {
     Account {
-        id: crate::crypto::random_id("acc"),
+        id: crate::crypto::random_id("acc").into(),
         login: crate::crypto::random_login(),
         email: "panic-test@example.test".into(),
         name: "Panic Test".into(),
-        status: accounts::ACTIVE.into(),
+        status: accounts::ACTIVE,
         password_hash: None,
         must_change_password: false,
         temp_password_expires_at: None,

@@ -21,6 +21,19 @@ pub const MERCHANT_COPY: &str = "merchant_copy";
 /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
 pub const INVOICE_LINK: &str = "invoice_link";
 
+crate::text_enum! {
+    /// Where an outbox job stands (`outbox.status`).
+    pub enum MailStatus("outbox status") {
+        /// Waiting or leased to a worker.
+        Pending = "pending",
+        Sent = "sent",
+        /// Given up (dead-lettered).
+        Dead = "dead",
+        /// Dropped (an erasure).
+        Cancelled = "cancelled",
+    }
+}
+
 /// A worker's claim on a job was lost (taken over, or the job cancelled) before it stored
 /// what only the claim's holder may store.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +78,7 @@ pub fn enqueue(
             outbox::kind.eq(kind),
             outbox::account_id.eq(account_id),
             outbox::order_id.eq(order_id),
-            outbox::status.eq("pending"),
+            outbox::status.eq(MailStatus::Pending),
             outbox::attempts.eq(0),
             outbox::run_at.eq(now),
             outbox::created_at.eq(now),
@@ -113,7 +126,7 @@ macro_rules! held {
     ($job:expr) => {
         outbox::table
             .find(&$job.id)
-            .filter(outbox::status.eq("pending"))
+            .filter(outbox::status.eq(MailStatus::Pending))
             .filter(outbox::claim_token.eq(&$job.claim_token))
     };
 }
@@ -158,7 +171,7 @@ pub fn record_handover(conn: &mut DbConn, job: &Job, now: i64, lease_secs: i64) 
 pub fn mark_sent(conn: &mut DbConn, job: &Job, now: i64, provisions: Option<&str>) -> QueryResult<usize> {
     let n = diesel::update(held!(job))
         .set((
-            outbox::status.eq("sent"),
+            outbox::status.eq(MailStatus::Sent),
             outbox::sent_at.eq(now),
             outbox::locked_until.eq(None::<i64>),
             outbox::last_error.eq(None::<String>),
@@ -188,7 +201,11 @@ pub fn mark_failed(
             .set((outbox::run_at.eq(at), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
             .execute(conn)?,
         None => diesel::update(held!(job))
-            .set((outbox::status.eq("dead"), outbox::locked_until.eq(None::<i64>), outbox::last_error.eq(error)))
+            .set((
+                outbox::status.eq(MailStatus::Dead),
+                outbox::locked_until.eq(None::<i64>),
+                outbox::last_error.eq(error),
+            ))
             .execute(conn)?,
     };
     if n == 1 && refused {
@@ -199,12 +216,12 @@ pub fn mark_failed(
 
 /// Jobs not yet sent (pending or leased): what a clean shutdown or a test expects to be 0.
 pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
-    outbox::table.filter(outbox::status.eq("pending")).count().get_result(conn)
+    outbox::table.filter(outbox::status.eq(MailStatus::Pending)).count().get_result(conn)
 }
 
 /// Pending jobs due at `now` (leased ones included): 0 once every due email was dealt with.
 pub fn due_count(conn: &mut DbConn, now: i64) -> QueryResult<i64> {
-    outbox::table.filter(outbox::status.eq("pending")).filter(outbox::run_at.le(now)).count().get_result(conn)
+    outbox::table.filter(outbox::status.eq(MailStatus::Pending)).filter(outbox::run_at.le(now)).count().get_result(conn)
 }
 
 /// Backoff before attempt `attempts + 1`: 30 s doubling, capped at one hour.

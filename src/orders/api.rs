@@ -38,7 +38,7 @@ pub struct CreateOrder {
 #[derive(Object)]
 pub struct OrderCreated {
     pub order_id: String,
-    pub status: String,
+    pub status: model::OrderStatus,
     /// Send the customer here to pay.
     pub payment_url: String,
 }
@@ -48,7 +48,7 @@ pub struct OrderCreated {
 pub struct OrderStatus {
     pub order_id: String,
     /// pending_payment, paid, provisioned, failed, expired, cancelled or refunded.
-    pub status: String,
+    pub status: model::OrderStatus,
 }
 
 #[derive(ApiResponse)]
@@ -98,7 +98,7 @@ impl OrdersApi {
         let order = create_order(&state, ip, input).await?;
         Ok(CreateOrderResponse::Created(Json(OrderCreated {
             payment_url: state.link(&format!("/pay/{}", order.id)),
-            order_id: order.id,
+            order_id: order.id.into(),
             status: order.status,
         })))
     }
@@ -116,6 +116,6 @@ impl OrdersApi {
         }
         let order = state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await?;
         let order = order.ok_or_else(|| ApiError::not_found("No such order."))?;
-        Ok(Json(OrderStatus { order_id: order.id, status: order.status }))
+        Ok(Json(OrderStatus { order_id: order.id.into(), status: order.status }))
     }
 }

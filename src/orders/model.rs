@@ -6,18 +6,38 @@ use diesel::prelude::*;
 use crate::db::schema::orders;
 use crate::db::DbConn;
 
-pub const PENDING_PAYMENT: &str = "pending_payment";
-pub const PAID: &str = "paid";
-pub const PROVISIONED: &str = "provisioned";
-pub const EXPIRED: &str = "expired";
-pub const REFUNDED: &str = "refunded";
-pub const CANCELLED: &str = "cancelled";
+crate::text_enum! {
+    /// An order's state (`orders.status`; docs/architecture.md, State machines).
+    #[oai(rename = "OrderState")]
+    pub enum OrderStatus("order status") {
+        PendingPayment = "pending_payment",
+        Paid = "paid",
+        Provisioned = "provisioned",
+        /// Named in the API; no code sets it today.
+        Failed = "failed",
+        Expired = "expired",
+        Cancelled = "cancelled",
+        Refunded = "refunded",
+    }
+}
+
+crate::text_id! {
+    /// An order's id (`ord_…`, unguessable).
+    pub struct OrderId("order id");
+}
+
+pub const PENDING_PAYMENT: OrderStatus = OrderStatus::PendingPayment;
+pub const PAID: OrderStatus = OrderStatus::Paid;
+pub const PROVISIONED: OrderStatus = OrderStatus::Provisioned;
+pub const EXPIRED: OrderStatus = OrderStatus::Expired;
+pub const REFUNDED: OrderStatus = OrderStatus::Refunded;
+pub const CANCELLED: OrderStatus = OrderStatus::Cancelled;
 
 /// An order.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = orders)]
 pub struct Order {
-    pub id: String,
+    pub id: OrderId,
     /// The catalog service it buys; `None` for an invoice with a free description.
     pub service_slug: Option<String>,
     pub customer_name: String,
@@ -26,7 +46,7 @@ pub struct Order {
     pub locale: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub account_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,

@@ -108,7 +108,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 return Ok(None);
             };
             let order = Order {
-                id: random_id("ord"),
+                id: random_id("ord").into(),
                 service_slug: Some(service.slug),
                 customer_name: name,
                 email,
@@ -116,7 +116,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 locale,
                 amount_minor: service.price_minor,
                 currency: service.currency,
-                status: model::PENDING_PAYMENT.into(),
+                status: model::PENDING_PAYMENT,
                 account_id: None,
                 created_at: now,
                 updated_at: now,

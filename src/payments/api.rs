@@ -91,7 +91,7 @@ async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gatew
             };
         }
     };
-    match apply_callback(state, gw.name(), event, gw.can_refuse(&raw)).await {
+    match apply_callback(state, gw.id(), event, gw.can_refuse(&raw)).await {
         Ok(outcome) => {
             let ack = if outcome.is_refusal() { Ack::Refused } else { Ack::Accepted };
             gw.reply(&raw, ack, state.clock.now())

@@ -5,16 +5,37 @@ use diesel::prelude::*;
 
 use crate::db::schema::{payment_events, payments};
 use crate::db::DbConn;
+use crate::orders::model::OrderId;
+use crate::payments::gateways::GatewayId;
+
+crate::text_enum! {
+    /// A gateway payment's state (`payments.status`, and the sandbox's own `sandbox_payments.status`).
+    pub enum PaymentStatus("payment status") {
+        Pending = "pending",
+        RequiresAction = "requires_action",
+        Authorized = "authorized",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+        PartiallyRefunded = "partially_refunded",
+        Refunded = "refunded",
+    }
+}
+
+crate::text_id! {
+    /// A payment's id (`pay_…`).
+    pub struct PaymentId("payment id");
+}
 
 /// A payment attempt at a gateway.
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = payments)]
 pub struct Payment {
-    pub id: String,
-    pub order_id: String,
-    pub gateway: String,
+    pub id: PaymentId,
+    pub order_id: OrderId,
+    pub gateway: GatewayId,
     pub gateway_payment_id: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount_minor: i64,
     pub currency: String,
     pub three_ds: Option<String>,
@@ -31,7 +52,7 @@ pub struct Payment {
 #[diesel(table_name = payment_events)]
 pub struct PaymentEvent {
     pub id: String,
-    pub gateway: String,
+    pub gateway: GatewayId,
     pub event_id: String,
     pub order_id: Option<String>,
     pub gateway_payment_id: Option<String>,
@@ -44,17 +65,16 @@ pub struct PaymentEvent {
 }
 
 /// Payment statuses ordered so that a status only ever moves up.
-pub fn status_rank(status: &str) -> u8 {
+pub fn status_rank(status: PaymentStatus) -> u8 {
     match status {
-        "pending" => 0,
-        "requires_action" => 1,
-        "authorized" => 2,
-        "failed" | "cancelled" => 3,
+        PaymentStatus::Pending => 0,
+        PaymentStatus::RequiresAction => 1,
+        PaymentStatus::Authorized => 2,
+        PaymentStatus::Failed | PaymentStatus::Cancelled => 3,
         // A gateway may report success after a failed attempt of the same payment.
-        "succeeded" => 4,
-        "partially_refunded" => 5,
-        "refunded" => 6,
-        _ => 0,
+        PaymentStatus::Succeeded => 4,
+        PaymentStatus::PartiallyRefunded => 5,
+        PaymentStatus::Refunded => 6,
     }
 }
 
@@ -64,7 +84,7 @@ pub fn insert_event(conn: &mut DbConn, e: &PaymentEvent) -> QueryResult<usize> {
 }
 
 /// The outcome recorded for the gateway's event `event_id`, if it was seen.
-pub fn find_event_outcome(conn: &mut DbConn, gateway: &str, event_id: &str) -> QueryResult<Option<String>> {
+pub fn find_event_outcome(conn: &mut DbConn, gateway: GatewayId, event_id: &str) -> QueryResult<Option<String>> {
     payment_events::table
         .filter(payment_events::gateway.eq(gateway))
         .filter(payment_events::event_id.eq(event_id))
@@ -79,7 +99,11 @@ pub fn set_event_outcome(conn: &mut DbConn, id: &str, outcome: &str, detail: &st
         .execute(conn)
 }
 
-pub fn find_by_gateway_id(conn: &mut DbConn, gateway: &str, gateway_payment_id: &str) -> QueryResult<Option<Payment>> {
+pub fn find_by_gateway_id(
+    conn: &mut DbConn,
+    gateway: GatewayId,
+    gateway_payment_id: &str,
+) -> QueryResult<Option<Payment>> {
     payments::table
         .filter(payments::gateway.eq(gateway))
         .filter(payments::gateway_payment_id.eq(gateway_payment_id))
@@ -91,7 +115,7 @@ pub fn find_by_gateway_id(conn: &mut DbConn, gateway: &str, gateway_payment_id: 
 /// (PostgreSQL; SQLite writers are already serialised): what is read is what gets updated.
 pub fn find_by_gateway_id_locked(
     conn: &mut DbConn,
-    gateway: &str,
+    gateway: GatewayId,
     gateway_payment_id: &str,
 ) -> QueryResult<Option<Payment>> {
     if let DbConn::Pg(pg) = conn {
@@ -109,20 +133,17 @@ pub fn insert(conn: &mut DbConn, p: &Payment) -> QueryResult<usize> {
     diesel::insert_into(payments::table).values(p).execute(conn)
 }
 
-/// Every status, lowest rank first.
-const STATUSES: [&str; 8] =
-    ["pending", "requires_action", "authorized", "failed", "cancelled", "succeeded", "partially_refunded", "refunded"];
-
 /// Moves the payment to `status` only from a status of lower rank (the rank is in the SQL, so
 /// whatever was read before, a payment never moves back); returns the rows changed.
 pub fn update_status(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: PaymentStatus,
     three_ds: Option<&str>,
     now: i64,
 ) -> QueryResult<usize> {
-    let lower: Vec<&str> = STATUSES.into_iter().filter(|s| status_rank(s) < status_rank(status)).collect();
+    let lower: Vec<PaymentStatus> =
+        PaymentStatus::ALL.iter().copied().filter(|s| status_rank(*s) < status_rank(status)).collect();
     diesel::update(payments::table.find(id).filter(payments::status.eq_any(lower)))
         .set((payments::status.eq(status), payments::three_ds.eq(three_ds), payments::updated_at.eq(now)))
         .execute(conn)
@@ -130,13 +151,13 @@ pub fn update_status(
 
 /// A success we refused and the gateway reverses (told `rejected`): the payment is `failed`
 /// and holds no money, whatever it reached before.
-pub fn mark_refused(conn: &mut DbConn, gateway: &str, gateway_payment_id: &str, now: i64) -> QueryResult<usize> {
+pub fn mark_refused(conn: &mut DbConn, gateway: GatewayId, gateway_payment_id: &str, now: i64) -> QueryResult<usize> {
     diesel::update(
         payments::table
             .filter(payments::gateway.eq(gateway))
             .filter(payments::gateway_payment_id.eq(gateway_payment_id)),
     )
-    .set((payments::status.eq("failed"), payments::captured_minor.eq(0), payments::updated_at.eq(now)))
+    .set((payments::status.eq(PaymentStatus::Failed), payments::captured_minor.eq(0), payments::updated_at.eq(now)))
     .execute(conn)
 }
 
@@ -181,7 +202,11 @@ pub fn release_refund(conn: &mut DbConn, id: &str, amount: i64) -> QueryResult<u
 pub fn holding_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table
         .filter(payments::order_id.eq(order_id))
-        .filter(payments::status.eq_any(["succeeded", "partially_refunded", "authorized"]))
+        .filter(payments::status.eq_any([
+            PaymentStatus::Succeeded,
+            PaymentStatus::PartiallyRefunded,
+            PaymentStatus::Authorized,
+        ]))
         .count()
         .get_result(conn)
 }
@@ -216,7 +241,7 @@ pub fn note_outside_refund(conn: &mut DbConn, id: &str, amount: i64, full: bool)
 pub fn authorized_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table
         .filter(payments::order_id.eq(order_id))
-        .filter(payments::status.eq("authorized"))
+        .filter(payments::status.eq(PaymentStatus::Authorized))
         .count()
         .get_result(conn)
 }
@@ -225,7 +250,7 @@ pub fn authorized_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
 pub fn paid_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table
         .filter(payments::order_id.eq(order_id))
-        .filter(payments::status.eq_any(["succeeded", "partially_refunded"]))
+        .filter(payments::status.eq_any([PaymentStatus::Succeeded, PaymentStatus::PartiallyRefunded]))
         .count()
         .get_result(conn)
 }

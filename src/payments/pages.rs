@@ -9,6 +9,7 @@ use crate::crypto::mask_email;
 use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
+use crate::payments::gateways::GatewayId;
 use crate::payments::start::Checkout;
 use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
@@ -71,7 +72,7 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
             StatusCode::CONFLICT,
             product,
             "Nothing to pay",
-            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&order.status.replace('_', " "))),
+            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&order.status.as_str().replace('_', " "))),
         );
     }
     if held(&state, &order.id).await {
@@ -142,7 +143,7 @@ pub async fn get_start_payment(
         Ok(started) => {
             tracing::info!(event = "payment_started", gateway = gw, order_id = %order.id, "customer handed to the gateway");
             if let Some(reference) = started.reference {
-                record_start(&state, gw, &order.id, reference).await;
+                record_start(&state, gateway.id(), &order.id, reference).await;
             }
             Response::builder().status(StatusCode::SEE_OTHER).header("Location", started.url).finish()
         }
@@ -159,13 +160,14 @@ pub async fn get_start_payment(
 
 /// Remembers where a payment was started, for the reconciliation sweep. Best effort: the
 /// customer is redirected either way (a lost record only means no early repair of a lost callback).
-async fn record_start(state: &AppState, gateway: &str, order_id: &str, reference: String) {
+async fn record_start(state: &AppState, gateway: GatewayId, order_id: &str, reference: String) {
+    let gw = gateway.as_str();
     if !starts::is_reference(&reference) {
-        tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, "gateway id is not a plain id");
+        tracing::warn!(event = "payment_start_not_recorded", gateway = gw, order_id, "gateway id is not a plain id");
         return;
     }
     let row = PaymentStart {
-        gateway: gateway.to_string(),
+        gateway,
         reference,
         order_id: order_id.to_string(),
         created_at: state.clock.now(),
@@ -173,11 +175,11 @@ async fn record_start(state: &AppState, gateway: &str, order_id: &str, reference
     };
     match state.db.write(move |c| starts::insert(c, &row).map_err(Into::into)).await {
         Ok(true) => {}
-        Ok(false) => tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, "too many starts"),
+        Ok(false) => tracing::warn!(event = "payment_start_not_recorded", gateway = gw, order_id, "too many starts"),
         // The gateway handed out the same id again (an idempotent retry): already recorded.
         Err(e) if e.is_unique_violation() => {}
         Err(e) => {
-            tracing::warn!(event = "payment_start_not_recorded", gateway, order_id, error = %e, "could not record the start");
+            tracing::warn!(event = "payment_start_not_recorded", gateway = gw, order_id, error = %e, "could not record the start");
         }
     }
 }
@@ -192,7 +194,7 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
         Err(resp) => return resp,
     };
     let email = esc(&mask_email(&order.email));
-    match order.status.as_str() {
+    match order.status {
         // A payment the shop refused and the gateway reversed (see payments::service).
         orders::PENDING_PAYMENT | orders::EXPIRED if order.hold_reason.is_some() => page(
             StatusCode::OK,
@@ -233,7 +235,7 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
             StatusCode::OK,
             product,
             "Order status",
-            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&other.replace('_', " "))),
+            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&other.as_str().replace('_', " "))),
         ),
     }
 }

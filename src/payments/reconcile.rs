@@ -48,7 +48,7 @@ pub async fn run(state: &AppState, now: i64) -> usize {
 async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
     let PaymentStart { gateway: name, reference, order_id, .. } = &start;
     // Only enabled gateways, and the name as the registry spells it.
-    let Some(gateway) = state.gateways.get(name) else {
+    let Some(gateway) = state.gateways.by_id(*name) else {
         tracing::debug!(event = "reconcile_skipped", gateway = %name, order_id = %order_id, "gateway not enabled");
         return false;
     };
@@ -81,7 +81,7 @@ async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
         currency: paid.currency,
         three_ds: paid.three_ds,
     };
-    match apply_event(state, gw, ev).await {
+    match apply_event(state, gateway.id(), ev).await {
         Ok(outcome) => {
             tracing::info!(
                 event = "payment_reconciled",
@@ -101,8 +101,8 @@ async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
 }
 
 async fn retry_later(state: &AppState, start: &PaymentStart, at: i64) {
-    let (gateway, reference) = (start.gateway.clone(), start.reference.clone());
-    let result = state.db.write(move |c| starts::set_checked(c, &gateway, &reference, at).map_err(Into::into)).await;
+    let (gateway, reference) = (start.gateway, start.reference.clone());
+    let result = state.db.write(move |c| starts::set_checked(c, gateway, &reference, at).map_err(Into::into)).await;
     if let Err(e) = result {
         tracing::warn!(event = "reconcile_failed", order_id = %start.order_id, error = %e, "could not reschedule");
     }

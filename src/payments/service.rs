@@ -9,8 +9,8 @@ use crate::crypto::random_id;
 use crate::db::{DbConn, DbError};
 use crate::mail::outbox;
 use crate::orders::model::{self as orders, Order};
-use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
-use crate::payments::model::{self, Payment, PaymentEvent};
+use crate::payments::gateways::{EventKind, GatewayId, ThreeDs, VerifiedEvent};
+use crate::payments::model::{self, Payment, PaymentEvent, PaymentStatus};
 use crate::payments::refunds;
 use crate::state::AppState;
 
@@ -136,21 +136,21 @@ fn kind_str(kind: &EventKind) -> String {
     }
 }
 
-fn payment_status(kind: &EventKind) -> Option<&'static str> {
+fn payment_status(kind: &EventKind) -> Option<PaymentStatus> {
     Some(match kind {
-        EventKind::Succeeded => "succeeded",
-        EventKind::Authorized => "authorized",
-        EventKind::Failed => "failed",
-        EventKind::RequiresAction => "requires_action",
-        EventKind::Refunded => "refunded",
-        EventKind::PartiallyRefunded => "partially_refunded",
-        EventKind::Cancelled => "cancelled",
+        EventKind::Succeeded => PaymentStatus::Succeeded,
+        EventKind::Authorized => PaymentStatus::Authorized,
+        EventKind::Failed => PaymentStatus::Failed,
+        EventKind::RequiresAction => PaymentStatus::RequiresAction,
+        EventKind::Refunded => PaymentStatus::Refunded,
+        EventKind::PartiallyRefunded => PaymentStatus::PartiallyRefunded,
+        EventKind::Cancelled => PaymentStatus::Cancelled,
         EventKind::Other(_) => return None,
     })
 }
 
 /// Applies one verified event. `Err` only for storage failures (answer 503: the gateway retries).
-pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEvent) -> Result<Outcome, DbError> {
+pub async fn apply_event(state: &AppState, gateway: GatewayId, ev: VerifiedEvent) -> Result<Outcome, DbError> {
     apply_callback(state, gateway, ev, false).await
 }
 
@@ -158,7 +158,7 @@ pub async fn apply_event(state: &AppState, gateway: &'static str, ev: VerifiedEv
 /// then reverses the payment), so a refusal is recorded as money not taken.
 pub async fn apply_callback(
     state: &AppState,
-    gateway: &'static str,
+    gateway: GatewayId,
     ev: VerifiedEvent,
     can_refuse: bool,
 ) -> Result<Outcome, DbError> {
@@ -168,7 +168,7 @@ pub async fn apply_callback(
         refund_ends_access: state.settings.refund_ends_access,
         provision_on_authorization: state.settings.merchant.provision_on_authorization,
         can_refuse,
-        refund_notices_add_up: state.gateways.get(gateway).is_some_and(|g| g.refund_notices_add_up()),
+        refund_notices_add_up: state.gateways.by_id(gateway).is_some_and(|g| g.refund_notices_add_up()),
     };
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
@@ -195,7 +195,7 @@ pub async fn apply_callback(
     };
     tracing::info!(
         event = "payment_callback",
-        gateway,
+        gateway = gateway.as_str(),
         event_id = %ev_log.event_id,
         order_id = ev_log.order_id.as_deref().unwrap_or("-"),
         kind = %kind_str(&ev_log.kind),
@@ -210,7 +210,7 @@ pub async fn apply_callback(
 
 fn apply_in_tx(
     c: &mut DbConn,
-    gateway: &'static str,
+    gateway: GatewayId,
     ev: &VerifiedEvent,
     policy: Policy,
     now: i64,
@@ -218,7 +218,7 @@ fn apply_in_tx(
     let record_id = random_id("pev");
     let record = PaymentEvent {
         id: record_id.clone(),
-        gateway: gateway.into(),
+        gateway,
         event_id: ev.event_id.clone(),
         // Only a well-formed id is stored; anything else cannot name one of our orders.
         order_id: ev.order_id.clone().filter(|id| crate::crypto::is_key(id)),
@@ -243,7 +243,7 @@ fn apply_in_tx(
 
 fn decide(
     c: &mut DbConn,
-    gateway: &'static str,
+    gateway: GatewayId,
     ev: &VerifiedEvent,
     policy: Policy,
     now: i64,
@@ -256,7 +256,7 @@ fn decide(
     // events cannot deadlock — so its status is judged and moved on what was last committed.
     let lock_order = match ev.order_id.as_deref() {
         Some(id) => Some(id.to_string()).filter(|id| crate::crypto::is_key(id)),
-        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id),
+        None => model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map(|p| p.order_id.into()),
     };
     if let Some(id) = &lock_order {
         orders::lock(c, id)?;
@@ -290,28 +290,31 @@ fn decide(
     let Some(status) = payment_status(&ev.kind) else {
         return Ok((Outcome::Recorded, "event type ignored".into()));
     };
-    if ev.kind == EventKind::Succeeded && previous.as_ref().is_some_and(|p| p.status == "succeeded") {
+    if ev.kind == EventKind::Succeeded && previous.as_ref().is_some_and(|p| p.status == PaymentStatus::Succeeded) {
         return Ok((Outcome::Duplicate, "repeated success for the same payment".into()));
     }
     if ev.kind == EventKind::Authorized
-        && previous.as_ref().is_some_and(|p| model::status_rank(&p.status) >= model::status_rank("authorized"))
+        && previous
+            .as_ref()
+            .is_some_and(|p| model::status_rank(p.status) >= model::status_rank(PaymentStatus::Authorized))
     {
         return Ok((Outcome::Duplicate, "repeated authorisation for the same payment".into()));
     }
     // A success after a refund or cancellation of the same payment is stale.
-    let stale = previous.as_ref().is_some_and(|p| matches!(p.status.as_str(), "refunded" | "cancelled"));
+    let stale =
+        previous.as_ref().is_some_and(|p| matches!(p.status, PaymentStatus::Refunded | PaymentStatus::Cancelled));
     let refund = matches!(ev.kind, EventKind::Refunded | EventKind::PartiallyRefunded);
     let partial = refund && refunds::judge(c, previous.as_ref(), &order, ev, policy.refund_notices_add_up)?;
     let status = match (refund, partial) {
-        (true, true) => "partially_refunded",
+        (true, true) => PaymentStatus::PartiallyRefunded,
         // Partial refunds that together gave back everything.
-        (true, false) => "refunded",
+        (true, false) => PaymentStatus::Refunded,
         _ => status,
     };
     // The capture of the authorisation that provisioned the order (provision_on_authorization).
     let captured_after_provisioning = match &previous {
-        Some(p) if ev.kind == EventKind::Succeeded && p.status == "authorized" => {
-            matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED) && model::provisioned_by(c, p)?
+        Some(p) if ev.kind == EventKind::Succeeded && p.status == PaymentStatus::Authorized => {
+            matches!(order.status, orders::PAID | orders::PROVISIONED) && model::provisioned_by(c, p)?
         }
         _ => false,
     };
@@ -340,12 +343,12 @@ fn decide(
     match ev.three_ds {
         Some(ThreeDs::Failed) => return Ok((Outcome::Rejected3ds, "3-D Secure failed".into())),
         Some(ThreeDs::NotPerformed) if policy.three_ds_not_performed == NotPerformedPolicy::Reject => {
-            tracing::warn!(event = "payment_held_3ds", order_id = %order.id, gateway, "succeeded without 3-D Secure: refused");
+            tracing::warn!(event = "payment_held_3ds", order_id = %order.id, gateway = gateway.as_str(), "succeeded without 3-D Secure: refused");
             return Ok((Outcome::Held3ds, "succeeded without 3-D Secure; refused (policy)".into()));
         }
         _ => {}
     }
-    if !matches!(order.status.as_str(), orders::PENDING_PAYMENT | orders::EXPIRED) {
+    if !matches!(order.status, orders::PENDING_PAYMENT | orders::EXPIRED) {
         return Ok((Outcome::AlreadyPaid, format!("order already {}; a second payment needs a refund", order.status)));
     }
     // The conditional update takes the order's row lock first: of two concurrent events
@@ -355,13 +358,13 @@ fn decide(
             // The gateway is told `rejected` and gives the money back: nothing was taken.
             model::mark_refused(c, gateway, &ev.payment_id, now)?;
             orders::note_refusal(c, &order.id, reason, now)?;
-            tracing::warn!(event = "payment_refused_account", order_id = %order.id, gateway, reason, "paid for an account that cannot use it: the gateway is told to reverse the payment");
+            tracing::warn!(event = "payment_refused_account", order_id = %order.id, gateway = gateway.as_str(), reason, "paid for an account that cannot use it: the gateway is told to reverse the payment");
             return Ok((Outcome::RefusedAccount, format!("{reason}: refused; the gateway reverses the payment")));
         }
         if !orders::mark_held(c, &order.id, reason, now)? {
             return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
         }
-        tracing::warn!(event = "payment_held_account", order_id = %order.id, gateway, reason, "paid for an account that cannot use it: held for an admin");
+        tracing::warn!(event = "payment_held_account", order_id = %order.id, gateway = gateway.as_str(), reason, "paid for an account that cannot use it: held for an admin");
         return Ok((Outcome::HeldAccount, format!("{reason}: nothing provisioned; refund the payment")));
     }
     if !orders::mark_paid(c, &order.id, now)? {
@@ -413,7 +416,7 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
     if model::holding_count(c, &order.id)? > 0 {
         return Ok("void of one of several payments; the order stays".into());
     }
-    let was_provisioned = matches!(order.status.as_str(), orders::PAID | orders::PROVISIONED);
+    let was_provisioned = matches!(order.status, orders::PAID | orders::PROVISIONED);
     if !orders::mark_cancelled(c, &order.id, now)? {
         return Ok(format!("order was {}; nothing to cancel", order.status));
     }
@@ -445,20 +448,20 @@ fn mismatch(order: &Order, ev: &VerifiedEvent) -> Option<String> {
 
 fn save_payment(
     c: &mut DbConn,
-    gateway: &str,
+    gateway: GatewayId,
     order: &Order,
     ev: &VerifiedEvent,
     previous: Option<Payment>,
-    status: &str,
+    status: PaymentStatus,
     now: i64,
 ) -> Result<(), TxError> {
     let three_ds = ev.three_ds.map(|t| t.as_str());
     match previous {
         Some(p) => {
-            if model::status_rank(status) > model::status_rank(&p.status) {
+            if model::status_rank(status) > model::status_rank(p.status) {
                 model::update_status(c, &p.id, status, three_ds.or(p.three_ds.as_deref()), now)?;
             }
-            if status == "succeeded" {
+            if status == PaymentStatus::Succeeded {
                 model::set_captured(c, &p.id, p.amount_minor)?;
             }
         }
@@ -466,11 +469,11 @@ fn save_payment(
             model::insert(
                 c,
                 &Payment {
-                    id: random_id("pay"),
+                    id: random_id("pay").into(),
                     order_id: order.id.clone(),
-                    gateway: gateway.into(),
+                    gateway,
                     gateway_payment_id: ev.payment_id.clone(),
-                    status: status.into(),
+                    status,
                     amount_minor: ev.amount_minor.unwrap_or(order.amount_minor),
                     currency: ev.currency.clone().unwrap_or_else(|| order.currency.clone()).to_uppercase(),
                     three_ds: three_ds.map(String::from),
@@ -478,9 +481,9 @@ fn save_payment(
                     updated_at: now,
                     // A first sighting after the money moved (a refund we had not seen paid).
                     captured_minor: match status {
-                        "succeeded" => ev.amount_minor.unwrap_or(order.amount_minor),
+                        PaymentStatus::Succeeded => ev.amount_minor.unwrap_or(order.amount_minor),
                         // A refund's amount is the refund's, not the payment's.
-                        "partially_refunded" | "refunded" => order.amount_minor,
+                        PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => order.amount_minor,
                         _ => 0,
                     },
                     refunded_minor: 0,

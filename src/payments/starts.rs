@@ -8,12 +8,13 @@ use diesel::prelude::*;
 use crate::db::schema::{orders, payment_starts};
 use crate::db::DbConn;
 use crate::orders::model::{EXPIRED, PENDING_PAYMENT};
+use crate::payments::gateways::GatewayId;
 
 /// One payment started at a gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
 #[diesel(table_name = payment_starts)]
 pub struct PaymentStart {
-    pub gateway: String,
+    pub gateway: GatewayId,
     /// The gateway's id: Stripe checkout session, PayPal order, FreedomPay payment id,
     /// AllSecure transaction uuid, Square order id.
     pub reference: String,
@@ -125,7 +126,7 @@ pub fn belongs_to(conn: &mut DbConn, gateway: &str, reference: &str, order_id: &
 
 /// Sets when a start was last asked about (a failed question is set back so the next sweep
 /// asks again).
-pub fn set_checked(conn: &mut DbConn, gateway: &str, reference: &str, at: i64) -> QueryResult<usize> {
+pub fn set_checked(conn: &mut DbConn, gateway: GatewayId, reference: &str, at: i64) -> QueryResult<usize> {
     diesel::update(
         payment_starts::table
             .filter(payment_starts::gateway.eq(gateway))

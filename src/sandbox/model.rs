@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::sandbox_payments;
 use crate::db::DbConn;
+use crate::payments::model::PaymentStatus;
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = sandbox_payments)]
@@ -14,7 +15,7 @@ pub struct SandboxPayment {
     pub currency: String,
     /// Last four digits of the test card (never the number).
     pub card_last4: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub three_ds: Option<String>,
     pub created_at: i64,
     pub refunded_minor: i64,
@@ -29,10 +30,12 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SandboxPayment>> 
 }
 
 /// Moves a payment out of `requires_action` once: true for the one caller that did.
-pub fn finish_challenge(conn: &mut DbConn, id: &str, status: &str, three_ds: &str) -> QueryResult<bool> {
-    let n = diesel::update(sandbox_payments::table.find(id).filter(sandbox_payments::status.eq("requires_action")))
-        .set((sandbox_payments::status.eq(status), sandbox_payments::three_ds.eq(three_ds)))
-        .execute(conn)?;
+pub fn finish_challenge(conn: &mut DbConn, id: &str, status: PaymentStatus, three_ds: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        sandbox_payments::table.find(id).filter(sandbox_payments::status.eq(PaymentStatus::RequiresAction)),
+    )
+    .set((sandbox_payments::status.eq(status), sandbox_payments::three_ds.eq(three_ds)))
+    .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -46,9 +49,10 @@ pub fn operate(
 ) -> QueryResult<Result<SandboxPayment, String>> {
     use crate::payments::ops::OpKind;
     let Some(p) = find(conn, id)? else { return Ok(Err("no such sandbox payment".into())) };
-    let (from, to, refunded): (&[&str], &str, i64) = match kind {
-        OpKind::Capture => (&["authorized"], "succeeded", p.refunded_minor),
-        OpKind::Cancel => (&["authorized"], "cancelled", p.refunded_minor),
+    use PaymentStatus::{Authorized, PartiallyRefunded, Succeeded};
+    let (from, to, refunded): (&[PaymentStatus], PaymentStatus, i64) = match kind {
+        OpKind::Capture => (&[Authorized], Succeeded, p.refunded_minor),
+        OpKind::Cancel => (&[Authorized], PaymentStatus::Cancelled, p.refunded_minor),
         OpKind::Refund => {
             let total = p.refunded_minor + amount;
             if amount <= 0 || total > p.amount_minor {
@@ -57,8 +61,8 @@ pub fn operate(
                     p.amount_minor - p.refunded_minor
                 )));
             }
-            let to = if total == p.amount_minor { "refunded" } else { "partially_refunded" };
-            (&["succeeded", "partially_refunded"], to, total)
+            let to = if total == p.amount_minor { PaymentStatus::Refunded } else { PartiallyRefunded };
+            (&[Succeeded, PartiallyRefunded], to, total)
         }
     };
     let n = diesel::update(
@@ -70,7 +74,7 @@ pub fn operate(
     .set((sandbox_payments::status.eq(to), sandbox_payments::refunded_minor.eq(refunded)))
     .execute(conn)?;
     if n != 1 {
-        return Ok(Err(format!("the payment is {}", p.status.replace('_', " "))));
+        return Ok(Err(format!("the payment is {}", p.status.as_str().replace('_', " "))));
     }
-    Ok(Ok(SandboxPayment { status: to.into(), refunded_minor: refunded, ..p }))
+    Ok(Ok(SandboxPayment { status: to, refunded_minor: refunded, ..p }))
 }

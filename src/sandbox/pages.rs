@@ -10,16 +10,17 @@ use crate::crypto::random_id;
 use crate::http::pages::{error_page, esc, page};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
+use crate::payments::model::PaymentStatus;
 use crate::sandbox::cards::{self, Card};
 use crate::sandbox::deliver::spawn_delivery;
 use crate::sandbox::model::{self, SandboxPayment};
 use crate::state::AppState;
 
 /// What a successful card does: with `capture=manual` the sandbox only authorises it.
-fn success(state: &AppState) -> (&'static str, &'static str) {
+fn success(state: &AppState) -> (PaymentStatus, &'static str) {
     match state.settings.merchant.capture {
-        CaptureMode::Automatic => ("succeeded", "payment.succeeded"),
-        CaptureMode::Manual => ("authorized", "payment.authorized"),
+        CaptureMode::Automatic => (PaymentStatus::Succeeded, "payment.succeeded"),
+        CaptureMode::Manual => (PaymentStatus::Authorized, "payment.authorized"),
     }
 }
 
@@ -60,7 +61,7 @@ async fn payable_order(state: &AppState, id: String) -> Result<Order, Response> 
             StatusCode::CONFLICT,
             "Sandbox payment page",
             "Nothing to pay",
-            &format!("<p>This order is {}.</p>", esc(&o.status.replace('_', " "))),
+            &format!("<p>This order is {}.</p>", esc(&o.status.as_str().replace('_', " "))),
         )),
         Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "Sandbox payment page", "Unknown order.")),
         Err(_) => Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "Sandbox payment page", "Please try again.")),
@@ -120,16 +121,16 @@ pub async fn post_checkout(Path(order_id): Path<String>, Form(f): Form<CardForm>
     };
     let (status, three_ds) = match card {
         Card::Frictionless => (success(&state).0, Some("authenticated")),
-        Card::Challenge | Card::ChallengeThenDecline => ("requires_action", None),
-        Card::Decline => ("failed", Some("not_performed")),
+        Card::Challenge | Card::ChallengeThenDecline => (PaymentStatus::RequiresAction, None),
+        Card::Decline => (PaymentStatus::Failed, Some("not_performed")),
     };
     let p = SandboxPayment {
         id: random_id("sbp"),
-        order_id: order.id.clone(),
+        order_id: order.id.to_string(),
         amount_minor: order.amount_minor,
         currency: order.currency.clone(),
         card_last4: card.code().into(),
-        status: status.into(),
+        status,
         three_ds: three_ds.map(String::from),
         created_at: state.clock.now(),
         refunded_minor: 0,
@@ -158,7 +159,7 @@ async fn pending_challenge(state: &AppState, id: String) -> Result<SandboxPaymen
     let found =
         if !crate::crypto::is_key(&id) { Ok(None) } else { state.db.read(move |c| Ok(model::find(c, &id)?)).await };
     match found {
-        Ok(Some(p)) if p.status == "requires_action" => Ok(p),
+        Ok(Some(p)) if p.status == PaymentStatus::RequiresAction => Ok(p),
         Ok(_) => Err(error_page(StatusCode::NOT_FOUND, "3-D Secure", "No authentication is waiting here.")),
         Err(_) => Err(error_page(StatusCode::SERVICE_UNAVAILABLE, "3-D Secure", "Please try again.")),
     }
@@ -207,8 +208,8 @@ pub async fn post_challenge(
     let passed = f.code.trim() == cards::CHALLENGE_CODE;
     let card = Card::from_code(&p.card_last4).unwrap_or(Card::Challenge);
     let (status, three_ds, kind) = match (passed, card) {
-        (false, _) => ("failed", "failed", "payment.failed"),
-        (true, Card::ChallengeThenDecline) => ("failed", "authenticated", "payment.failed"),
+        (false, _) => (PaymentStatus::Failed, "failed", "payment.failed"),
+        (true, Card::ChallengeThenDecline) => (PaymentStatus::Failed, "authenticated", "payment.failed"),
         (true, _) => (success(&state).0, "authenticated", success(&state).1),
     };
     let id = p.id.clone();
@@ -222,7 +223,7 @@ pub async fn post_challenge(
     spawn_delivery(&state, kind, &p, Some(three_ds));
     match (passed, status) {
         (false, _) => declined(&state, &p.order_id, "The authentication failed, so the payment was not made."),
-        (true, "failed") => declined(&state, &p.order_id, "Your bank declined the payment."),
+        (true, PaymentStatus::Failed) => declined(&state, &p.order_id, "Your bank declined the payment."),
         _ => see_other(&state.link(&format!("/orders/{}/return", p.order_id))),
     }
 }

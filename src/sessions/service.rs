@@ -145,7 +145,7 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
 
 /// Refusals that only a correct password may learn about.
 fn check_status(a: &Account, now: i64) -> Result<(), ApiError> {
-    match a.status.as_str() {
+    match a.status {
         accounts::PENDING_VERIFICATION => {
             return Err(ApiError::forbidden(
                 "email_not_verified",
@@ -214,7 +214,7 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
         None => None,
     };
     let account = found.ok_or_else(unauthenticated)?;
-    match account.status.as_str() {
+    match account.status {
         accounts::ACTIVE => Ok(Principal { account, session_hash: hash }),
         accounts::SUSPENDED => Err(ApiError::forbidden("account_suspended", "This account is suspended.")),
         _ => Err(unauthenticated()),

@@ -83,3 +83,24 @@ async fn admin_listings_match_their_schemas() {
     assert_error(owner.get("/orders?limit=-9223372036854775808").await, 400, "invalid_query").await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_are_listed_as_enums_with_their_stored_strings() {
+    let app = TestApp::builder().start().await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        let list = schemas[name]["enum"].as_array().unwrap_or_else(|| panic!("{name} is no enum: {}", schemas[name]));
+        list.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(
+        values("OrderState"),
+        ["pending_payment", "paid", "provisioned", "failed", "expired", "cancelled", "refunded"]
+    );
+    assert_eq!(values("AccountStatus"), ["pending_verification", "active", "suspended", "revoked"]);
+    assert!(values("GatewayId").contains(&"twocheckout".to_string()));
+    // The order answer's `status` refers to that list.
+    let order = schemas["OrderStatus"]["properties"]["status"].to_string();
+    assert!(order.contains("#/components/schemas/OrderState"), "{order}");
+    app.stop().await;
+}

@@ -103,7 +103,7 @@ async fn square_s_own_helper_accepts_what_the_sandbox_signs() {
         amount_minor: 1990,
         currency: "EUR".into(),
         card_last4: "4242".into(),
-        status: "succeeded".into(),
+        status: keyturn::payments::model::PaymentStatus::Succeeded,
         three_ds: Some("authenticated".into()),
         created_at: 0,
         refunded_minor: 0,

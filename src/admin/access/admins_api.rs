@@ -31,7 +31,7 @@ pub struct NewAdmin {
 pub struct AdminView {
     pub username: String,
     pub role: String,
-    pub status: String,
+    pub status: crate::admin::access::model::AdminStatus,
     /// RFC 3339.
     pub created_at: String,
 }

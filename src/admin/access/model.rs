@@ -5,8 +5,16 @@ use diesel::prelude::*;
 use crate::db::schema::{admin_sessions, admin_settings, admins, throttles};
 use crate::db::DbConn;
 
-pub const ACTIVE: &str = "active";
-pub const DISABLED: &str = "disabled";
+crate::text_enum! {
+    /// Whether an administrator may sign in (`admins.status`).
+    pub enum AdminStatus("admin status") {
+        Active = "active",
+        Disabled = "disabled",
+    }
+}
+
+pub const ACTIVE: AdminStatus = AdminStatus::Active;
+pub const DISABLED: AdminStatus = AdminStatus::Disabled;
 /// `admin_settings` key: "true" when every admin must use TOTP.
 pub const REQUIRE_TOTP: &str = "require_totp";
 
@@ -18,7 +26,7 @@ pub struct Admin {
     pub username: String,
     pub role: String,
     pub password_hash: String,
-    pub status: String,
+    pub status: AdminStatus,
     /// Base32 secret once enrolment is confirmed.
     pub totp_secret: Option<String>,
     /// Base32 secret handed out, waiting for a confirmation code.
@@ -108,7 +116,7 @@ pub fn enable_totp(conn: &mut DbConn, id: &str, secret: &str, step: i64, now: i6
 }
 
 /// Sets an admin's status; returns the rows changed.
-pub fn set_status(conn: &mut DbConn, id: &str, status: &str, now: i64) -> QueryResult<usize> {
+pub fn set_status(conn: &mut DbConn, id: &str, status: AdminStatus, now: i64) -> QueryResult<usize> {
     diesel::update(admins::table.find(id)).set((admins::status.eq(status), admins::updated_at.eq(now))).execute(conn)
 }
 

@@ -59,7 +59,7 @@ pub async fn create_admin(
         username: username.clone(),
         role: role.as_str().into(),
         password_hash: hash,
-        status: model::ACTIVE.into(),
+        status: model::ACTIVE,
         totp_secret: None,
         totp_pending_secret: None,
         totp_last_step: 0,

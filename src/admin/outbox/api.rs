@@ -23,7 +23,7 @@ pub struct AdminEmail {
     pub kind: String,
     /// pending | sent | dead (given up after `outbox_max_attempts`) | cancelled (its customer's
     /// data was erased).
-    pub status: String,
+    pub status: crate::mail::outbox::MailStatus,
     pub attempts: i32,
     /// The last delivery error (SMTP answer), if any.
     pub last_error: Option<String>,

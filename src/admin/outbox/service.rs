@@ -9,13 +9,14 @@ use crate::audit::Event;
 use crate::db::schema::{accounts, orders, outbox};
 use crate::db::DbConn;
 use crate::http::api_error::ApiError;
+use crate::mail::outbox::MailStatus;
 use crate::state::AppState;
 
 /// One outbox row with its recipient.
 pub struct Listed {
     pub id: String,
     pub kind: String,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub order_id: Option<String>,
@@ -28,7 +29,7 @@ pub struct Listed {
 type Row = (
     String,
     String,
-    String,
+    MailStatus,
     i32,
     Option<String>,
     Option<String>,
@@ -98,25 +99,28 @@ pub async fn retry(state: &AppState, p: &AdminPrincipal, id: &str) -> Result<(),
             let Some((kind, status)) = outbox::table
                 .find(&job)
                 .select((outbox::kind, outbox::status))
-                .first::<(String, String)>(c)
+                .first::<(String, MailStatus)>(c)
                 .optional()?
             else {
                 return Ok(None);
             };
-            if status != "dead" {
+            if status != MailStatus::Dead {
                 return Ok(Some(Err(status)));
             }
             // `attempts` starts over (a fresh budget of retries); the claim identity is the
             // `claim_token`, new on every claim, so a worker of an earlier round cannot act.
             diesel::update(outbox::table.find(&job))
                 .set((
-                    outbox::status.eq("pending"),
+                    outbox::status.eq(MailStatus::Pending),
                     outbox::attempts.eq(0),
                     outbox::run_at.eq(now),
                     outbox::locked_until.eq(None::<i64>),
                 ))
                 .execute(c)?;
-            event.before(json!({"status": "dead", "kind": kind})).after(json!({"status": "pending"})).append(c, now)?;
+            event
+                .before(json!({"status": MailStatus::Dead, "kind": kind}))
+                .after(json!({"status": MailStatus::Pending}))
+                .append(c, now)?;
             Ok(Some(Ok(())))
         })
         .await?;

@@ -123,7 +123,7 @@ fn view(state: &AppState, l: Listed, now: i64) -> AdminInvoice {
     AdminInvoice {
         link: state.link(&format!("/invoice/{}", invoice.id)),
         invoice_id: invoice.id,
-        order_id: order.id,
+        order_id: order.id.into(),
         status,
         item,
         service: order.service_slug,

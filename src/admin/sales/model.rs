@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{orders, payments};
 use crate::db::DbConn;
 use crate::orders::model::Order;
+use crate::payments::gateways::GatewayId;
 use crate::payments::model::{self as pay, Payment, PaymentEvent};
 
 /// Filters of `GET /admin/orders`.
@@ -22,7 +23,7 @@ pub struct Filter {
 }
 
 /// Orders matching `f`, newest first, each with the gateway of its latest payment.
-pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<(Order, Option<String>)>> {
+pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<(Order, Option<GatewayId>)>> {
     let mut q = orders::table.into_boxed();
     if let Some(s) = &f.status {
         q = q.filter(orders::status.eq(s.clone()));
@@ -41,8 +42,8 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<(Order, Option<Str
     }
     let page: Vec<Order> = q.order((orders::created_at.desc(), orders::id.desc())).limit(f.limit).load(conn)?;
     let ids: Vec<&str> = page.iter().map(|o| o.id.as_str()).collect();
-    let mut latest: HashMap<String, String> = HashMap::new();
-    let rows: Vec<(String, String)> = payments::table
+    let mut latest: HashMap<String, GatewayId> = HashMap::new();
+    let rows: Vec<(String, GatewayId)> = payments::table
         .filter(payments::order_id.eq_any(&ids))
         .order((payments::created_at.asc(), payments::id.asc()))
         .select((payments::order_id, payments::gateway))
@@ -53,7 +54,7 @@ pub fn list(conn: &mut DbConn, f: &Filter) -> QueryResult<Vec<(Order, Option<Str
     Ok(page
         .into_iter()
         .map(|o| {
-            let g = latest.get(&o.id).cloned();
+            let g = latest.get(o.id.as_str()).copied();
             (o, g)
         })
         .collect())

@@ -15,13 +15,18 @@ use crate::clock::rfc3339;
 use crate::crypto::is_key;
 use crate::http::api_error::ApiError;
 use crate::http::outcomes::Fail;
+use crate::orders::model::OrderStatus;
+use crate::payments::gateways::GatewayId;
+use crate::payments::model::PaymentStatus;
+use crate::payments::ops::model::OpStatus;
+use crate::payments::ops::OpKind;
 use crate::state::AppState;
 
 /// An order in the listing.
 #[derive(Object)]
 pub struct AdminOrder {
     pub order_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub amount_minor: i64,
     pub currency: String,
     /// The service's slug.
@@ -33,7 +38,7 @@ pub struct AdminOrder {
     /// RFC 3339.
     pub created_at: String,
     /// The gateway of the latest payment, if any was made.
-    pub gateway: Option<String>,
+    pub gateway: Option<GatewayId>,
     /// Why the order, though paid, was given to no account: `account_revoked` (the address's
     /// account is revoked or erased) or `account_suspended`. Refund the payment (or, for a
     /// suspended account, reinstate it and extend its access).
@@ -52,8 +57,8 @@ pub struct OrderPage {
 #[derive(Object)]
 pub struct AdminPayment {
     pub payment_id: String,
-    pub gateway: String,
-    pub status: String,
+    pub gateway: GatewayId,
+    pub status: PaymentStatus,
     pub amount_minor: i64,
     pub currency: String,
     /// Money taken (0 while only authorised).
@@ -68,7 +73,7 @@ pub struct AdminPayment {
 #[derive(Object)]
 pub struct AdminPaymentEvent {
     pub event_id: String,
-    pub gateway: String,
+    pub gateway: GatewayId,
     pub kind: String,
     pub outcome: String,
     pub detail: String,
@@ -82,11 +87,11 @@ pub struct AdminOperation {
     pub operation_id: String,
     pub payment_id: String,
     /// capture | cancel | refund.
-    pub kind: String,
+    pub kind: OpKind,
     pub amount_minor: i64,
     /// pending | succeeded | failed | unknown (the gateway did not answer: a refund's amount
     /// stays reserved; repeat the request with the same Idempotency-Key to settle it).
-    pub status: String,
+    pub status: OpStatus,
     /// The gateway's id for it, when done.
     pub gateway_reference: Option<String>,
     /// Why it failed.
@@ -110,9 +115,9 @@ pub struct AdminOrderDetail {
     pub operations: Vec<AdminOperation>,
 }
 
-fn view(o: crate::orders::model::Order, gateway: Option<String>) -> AdminOrder {
+fn view(o: crate::orders::model::Order, gateway: Option<GatewayId>) -> AdminOrder {
     AdminOrder {
-        order_id: o.id,
+        order_id: o.id.into(),
         status: o.status,
         amount_minor: o.amount_minor,
         currency: o.currency,
@@ -196,7 +201,7 @@ impl AdminOrdersApi {
         let found = state.db.read(move |c| Ok(orders::detail(c, &id)?)).await?;
         let orders::Detail { order, payments, events, operations } =
             found.ok_or_else(|| ApiError::not_found("No such order."))?;
-        let gateway = payments.last().map(|p| p.gateway.clone());
+        let gateway = payments.last().map(|p| p.gateway);
         Ok(Json(AdminOrderDetail {
             customer_name: order.customer_name.clone(),
             account_id: order.account_id.clone(),
@@ -205,7 +210,7 @@ impl AdminOrdersApi {
             payments: payments
                 .into_iter()
                 .map(|p| AdminPayment {
-                    payment_id: p.id,
+                    payment_id: p.id.into(),
                     gateway: p.gateway,
                     status: p.status,
                     amount_minor: p.amount_minor,

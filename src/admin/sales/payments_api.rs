@@ -34,11 +34,11 @@ pub struct OperationResult {
     pub operation_id: String,
     pub payment_id: String,
     /// capture | cancel | refund.
-    pub kind: String,
+    pub kind: OpKind,
     pub amount_minor: i64,
     pub currency: String,
     /// The payment's status afterwards: succeeded, cancelled, partially_refunded, refunded.
-    pub payment_status: String,
+    pub payment_status: crate::payments::model::PaymentStatus,
     pub captured_minor: i64,
     pub refunded_minor: i64,
 }
@@ -83,8 +83,8 @@ impl AdminPaymentsApi {
                 let done = service::perform(state, &actor, &payment_id, kind, amount, gateway_key).await?;
                 Ok(OperationResult {
                     operation_id: done.operation_id,
-                    payment_id: done.payment.id,
-                    kind: kind.as_str().into(),
+                    payment_id: done.payment.id.into(),
+                    kind,
                     amount_minor: done.amount_minor,
                     currency: done.payment.currency,
                     payment_status: done.payment.status,

@@ -33,7 +33,7 @@ pub struct AdminAccount {
     pub login: String,
     pub email: String,
     /// pending_verification | active | suspended | revoked.
-    pub status: String,
+    pub status: crate::accounts::model::AccountStatus,
     /// RFC 3339.
     pub created_at: String,
     pub services: Vec<AdminAccess>,

@@ -11,6 +11,7 @@ use crate::admin::support::service::find;
 use crate::audit::Event;
 use crate::db::schema::{access_grants, email_tokens, orders, outbox};
 use crate::http::api_error::ApiError;
+use crate::mail::outbox::MailStatus;
 use crate::orders::model::{CANCELLED, PENDING_PAYMENT};
 use crate::state::AppState;
 
@@ -82,14 +83,14 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
             diesel::delete(email_tokens::table.filter(email_tokens::account_id.eq(&a.id))).execute(c)?;
             diesel::delete(access_grants::table.filter(access_grants::account_id.eq(&a.id))).execute(c)?;
             let theirs = outbox::account_id.eq(&a.id).or(outbox::order_id.eq_any(&mine));
-            let dropped = diesel::update(outbox::table.filter(theirs.clone()).filter(outbox::status.ne("sent")))
-                .set((outbox::status.eq("cancelled"), outbox::locked_until.eq(None::<i64>)))
+            let dropped = diesel::update(outbox::table.filter(theirs.clone()).filter(outbox::status.ne(MailStatus::Sent)))
+                .set((outbox::status.eq(MailStatus::Cancelled), outbox::locked_until.eq(None::<i64>)))
                 .execute(c)?;
             // SMTP answers often quote the address.
             diesel::update(outbox::table.filter(theirs)).set(outbox::last_error.eq(None::<String>)).execute(c)?;
             Event::new(&actor, &ip, "account.erase", &a.login)
                 .before(json!({"status": a.status}))
-                .after(json!({"status": "revoked", "orders_anonymised": orders_changed, "emails_dropped": dropped}))
+                .after(json!({"status": crate::accounts::model::REVOKED, "orders_anonymised": orders_changed, "emails_dropped": dropped}))
                 .append(c, now)?;
             Ok(Ok(a.id))
         })

@@ -50,7 +50,7 @@ fn not_found() -> ApiError {
     ApiError::not_found("No account with this login.")
 }
 
-fn wrong_state(status: &str) -> ApiError {
+fn wrong_state(status: accounts::AccountStatus) -> ApiError {
     ApiError::conflict("invalid_state", format!("Not possible while the account is {status}."))
 }
 
@@ -79,9 +79,9 @@ pub async fn change_status(
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            let (action, from, to): (&'static str, &[&str], String) = match change {
+            let (action, from, to): (&'static str, &[accounts::AccountStatus], accounts::AccountStatus) = match change {
                 StatusChange::Suspend => {
-                    ("account.suspend", &[accounts::ACTIVE, accounts::PENDING_VERIFICATION], accounts::SUSPENDED.into())
+                    ("account.suspend", &[accounts::ACTIVE, accounts::PENDING_VERIFICATION], accounts::SUSPENDED)
                 }
                 StatusChange::Reinstate => {
                     let back = if account.email_verified_at.is_some() {
@@ -89,16 +89,16 @@ pub async fn change_status(
                     } else {
                         accounts::PENDING_VERIFICATION
                     };
-                    ("account.reinstate", &[accounts::SUSPENDED], back.into())
+                    ("account.reinstate", &[accounts::SUSPENDED], back)
                 }
                 StatusChange::Revoke => (
                     "account.revoke",
                     &[accounts::ACTIVE, accounts::PENDING_VERIFICATION, accounts::SUSPENDED],
-                    accounts::REVOKED.into(),
+                    accounts::REVOKED,
                 ),
             };
-            if !accounts::set_status(c, &account.id, from, &to, now)? {
-                return Ok(Err(wrong_state(&account.status)));
+            if !accounts::set_status(c, &account.id, from, to, now)? {
+                return Ok(Err(wrong_state(account.status)));
             }
             let mut ended = 0;
             if !matches!(change, StatusChange::Reinstate) {
@@ -142,7 +142,7 @@ pub async fn resend_credentials(state: &AppState, p: &AdminPrincipal, login: &st
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
-            let kind = match account.status.as_str() {
+            let kind = match account.status {
                 accounts::PENDING_VERIFICATION => outbox::CREDENTIALS,
                 accounts::ACTIVE => outbox::CREDENTIALS_RESET,
                 other => return Ok(Err(wrong_state(other))),

@@ -5,7 +5,6 @@
 //! Adding a gateway is its folder and one line here: its settings join [`GatewaySettings`]
 //! (so `KEYTURN_*`, `check-config --list` and validation), and the sandbox can speak its dialect.
 
-use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -17,8 +16,15 @@ use crate::sandbox::dialects::{missing_settings, sandbox_adapter, SandboxDialect
 
 macro_rules! registry {
     ($( $id:ident = $folder:ident, $display:literal, $adapter:ident; )*) => {
-        /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// A gateway keyturn knows. [`GatewayId::as_str`] is what URLs and the database hold
+        /// (stored as text like the status enums, `db/types.rs`; its folder's name, which is the
+        /// variant's name in lower case).
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            diesel::AsExpression, diesel::deserialize::FromSqlRow, poem_openapi::Enum,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[oai(rename_all = "lowercase")]
         pub enum GatewayId {
             $( $id, )*
         }
@@ -131,11 +137,7 @@ impl FromStr for GatewayId {
     }
 }
 
-impl fmt::Display for GatewayId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::text_value!(GatewayId, "gateway");
 
 /// Builds the enabled gateways; fails on settings that cannot work (e.g. an unreadable PEM).
 pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::Result<Gateways> {

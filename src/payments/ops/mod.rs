@@ -6,21 +6,12 @@ pub mod gateway_api;
 pub mod model;
 pub mod service;
 
-/// What an admin asks the gateway to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpKind {
-    Capture,
-    Cancel,
-    Refund,
-}
-
-impl OpKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpKind::Capture => "capture",
-            OpKind::Cancel => "cancel",
-            OpKind::Refund => "refund",
-        }
+crate::text_enum! {
+    /// What an admin asks the gateway to do (`payment_operations.kind`).
+    pub enum OpKind("payment operation kind") {
+        Capture = "capture",
+        Cancel = "cancel",
+        Refund = "refund",
     }
 }
 

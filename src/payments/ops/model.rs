@@ -4,22 +4,35 @@ use diesel::prelude::*;
 
 use crate::db::schema::payment_operations;
 use crate::db::DbConn;
+use crate::payments::ops::OpKind;
 
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
+crate::text_enum! {
+    /// Where an admin's payment operation stands (`payment_operations.status`).
+    pub enum OpStatus("payment operation status") {
+        Pending = "pending",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        /// The gateway could not be asked or did not answer: the money may have moved. A refund
+        /// keeps its reservation; a repeat with the same Idempotency-Key resumes the operation.
+        Unknown = "unknown",
+    }
+}
+
+pub const PENDING: OpStatus = OpStatus::Pending;
+pub const SUCCEEDED: OpStatus = OpStatus::Succeeded;
+pub const FAILED: OpStatus = OpStatus::Failed;
 /// The gateway could not be asked or did not answer: the money may have moved. A refund keeps
 /// its reservation; a repeat with the same Idempotency-Key resumes the operation.
-pub const UNKNOWN: &str = "unknown";
+pub const UNKNOWN: OpStatus = OpStatus::Unknown;
 
 #[derive(Debug, Clone, Queryable, Insertable)]
 #[diesel(table_name = payment_operations)]
 pub struct Operation {
     pub id: String,
     pub payment_id: String,
-    pub kind: String,
+    pub kind: OpKind,
     pub amount_minor: i64,
-    pub status: String,
+    pub status: OpStatus,
     pub gateway_reference: Option<String>,
     pub detail: String,
     pub actor: String,
@@ -36,7 +49,7 @@ pub fn insert(conn: &mut DbConn, op: &Operation) -> QueryResult<usize> {
 pub fn finish(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: OpStatus,
     reference: Option<&str>,
     detail: &str,
     now: i64,
@@ -59,7 +72,7 @@ pub const ABANDONED_SECS: i64 = 120;
 pub fn capture_or_void_pending(conn: &mut DbConn, payment_id: &str, now: i64) -> QueryResult<bool> {
     let n: i64 = payment_operations::table
         .filter(payment_operations::payment_id.eq(payment_id))
-        .filter(payment_operations::kind.eq_any(["capture", "cancel"]))
+        .filter(payment_operations::kind.eq_any([OpKind::Capture, OpKind::Cancel]))
         .filter(payment_operations::status.eq(PENDING))
         .filter(payment_operations::created_at.gt(now - ABANDONED_SECS))
         .count()
@@ -71,7 +84,7 @@ pub fn capture_or_void_pending(conn: &mut DbConn, payment_id: &str, now: i64) ->
 pub fn capture_reference(conn: &mut DbConn, payment_id: &str) -> QueryResult<Option<String>> {
     Ok(payment_operations::table
         .filter(payment_operations::payment_id.eq(payment_id))
-        .filter(payment_operations::kind.eq("capture"))
+        .filter(payment_operations::kind.eq(OpKind::Capture))
         .filter(payment_operations::status.eq(SUCCEEDED))
         .select(payment_operations::gateway_reference)
         .first::<Option<String>>(conn)
@@ -105,7 +118,7 @@ pub fn resumable(conn: &mut DbConn, payment_id: &str, request_key: &str, now: i6
 pub fn confirmed_refunds(conn: &mut DbConn, payment_id: &str) -> QueryResult<i64> {
     let amounts: Vec<i64> = payment_operations::table
         .filter(payment_operations::payment_id.eq(payment_id))
-        .filter(payment_operations::kind.eq("refund"))
+        .filter(payment_operations::kind.eq(OpKind::Refund))
         .filter(payment_operations::status.eq(SUCCEEDED))
         .select(payment_operations::amount_minor)
         .load(conn)?;

@@ -14,7 +14,7 @@ use crate::config::NotPerformedPolicy;
 use crate::crypto::{is_key, random_id};
 use crate::http::api_error::ApiError;
 use crate::payments::gateways::{EventKind, ThreeDs, VerifiedEvent};
-use crate::payments::model::{self as payments, Payment};
+use crate::payments::model::{self as payments, Payment, PaymentStatus};
 use crate::payments::service::apply_event;
 use crate::state::AppState;
 
@@ -55,7 +55,7 @@ fn check(p: &Payment, kind: OpKind, amount: Option<i64>) -> Result<i64, ApiError
     }
     match kind {
         OpKind::Capture | OpKind::Cancel => {
-            if p.status != "authorized" {
+            if p.status != PaymentStatus::Authorized {
                 return Err(ApiError::conflict(
                     "payment_not_authorized",
                     format!("Only an authorised payment can be captured or cancelled; this one is {}.", p.status),
@@ -71,7 +71,8 @@ fn check(p: &Payment, kind: OpKind, amount: Option<i64>) -> Result<i64, ApiError
         }
         OpKind::Refund => {
             let left = p.captured_minor - p.refunded_minor;
-            if !matches!(p.status.as_str(), "succeeded" | "partially_refunded") || p.captured_minor == 0 {
+            if !matches!(p.status, PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded) || p.captured_minor == 0
+            {
                 return Err(ApiError::conflict(
                     "payment_not_refundable",
                     format!("Only captured money can be refunded; this payment is {}.", p.status),
@@ -100,8 +101,10 @@ fn check_capture(
             "This payment's 3-D Secure outcome is refused by the shop's policy: cancel it instead.",
         )));
     }
-    let status = crate::orders::model::find_by_id(c, &p.order_id)?.map(|o| o.status).unwrap_or_default();
-    let payable = matches!(status.as_str(), "pending_payment" | "expired");
+    use crate::orders::model::OrderStatus;
+    let status = crate::orders::model::find_by_id(c, &p.order_id)?.map(|o| o.status);
+    let payable = matches!(status, Some(OrderStatus::PendingPayment | OrderStatus::Expired));
+    let status = status.map(|s| s.as_str()).unwrap_or_default();
     if !payable && !payments::provisioned_by(c, p)? {
         return Ok(Err(ApiError::conflict(
             "order_not_payable",
@@ -193,7 +196,7 @@ async fn run(
             let Some(p) = payments::find(c, &id)? else { return Ok(Err(ApiError::not_found("No such payment."))) };
             // A repeat of a request whose outcome was unknown resumes it (and its reservation).
             if let Some(op) = key.as_deref().map(|k| ops::resumable(c, &id, k, now)).transpose()?.flatten() {
-                if op.kind == kind.as_str() && amount.is_none_or(|a| a == op.amount_minor) {
+                if op.kind == kind && amount.is_none_or(|a| a == op.amount_minor) {
                     ops::restart(c, &op.id, now)?;
                     let capture_reference = ops::capture_reference(c, &id)?;
                     return Ok(Ok((p, op.id, op.amount_minor, capture_reference)));
@@ -225,9 +228,9 @@ async fn run(
                 &Operation {
                     id: op_id.clone(),
                     payment_id: id.clone(),
-                    kind: kind.as_str().into(),
+                    kind,
                     amount_minor: amount,
-                    status: ops::PENDING.into(),
+                    status: ops::PENDING,
                     gateway_reference: None,
                     detail: String::new(),
                     actor: who,
@@ -241,7 +244,7 @@ async fn run(
         .await??;
     let (before, op_id, amount, capture_reference) = started;
     let attempt = Attempt { op_id: &op_id, kind, before: &before, amount, actor };
-    let Some(gw) = state.gateways.get(&before.gateway).cloned() else {
+    let Some(gw) = state.gateways.by_id(before.gateway).cloned() else {
         let e = ApiError::unprocessable(
             "gateway_not_configured",
             format!("The {} gateway is not configured on this server.", before.gateway),
@@ -255,7 +258,7 @@ async fn run(
         capture_reference,
         amount_minor: amount,
         currency: before.currency.clone(),
-        order_id: before.order_id.clone(),
+        order_id: before.order_id.to_string(),
         operation_id: gateway_key.unwrap_or_else(|| op_id.clone()),
     };
     let gateway = gw.name();
@@ -295,14 +298,14 @@ async fn run(
             OpKind::Cancel => EventKind::Cancelled,
             OpKind::Refund => EventKind::Refunded,
         },
-        order_id: Some(before.order_id.clone()),
+        order_id: Some(before.order_id.to_string()),
         payment_id: before.gateway_payment_id.clone(),
         amount_minor: Some(amount),
         currency: Some(before.currency.clone()),
         three_ds: before.three_ds.as_deref().and_then(ThreeDs::parse),
     };
     // The money moved at the gateway; if applying it here fails, its callback applies it later.
-    if let Err(e) = apply_event(state, gateway, ev).await {
+    if let Err(e) = apply_event(state, gw.id(), ev).await {
         tracing::warn!(event = "payment_operation_failed", operation_id = %op_id, error = %e, "done at the gateway; applying it waits for the callback");
     }
     let id = before.id.clone();
@@ -325,7 +328,7 @@ struct Attempt<'a> {
 async fn finish(
     state: &AppState,
     a: &Attempt<'_>,
-    status: &'static str,
+    status: ops::OpStatus,
     outcome: Result<&str, &ApiError>,
 ) -> Result<(), ApiError> {
     let Attempt { op_id, kind, before, amount, actor } = *a;

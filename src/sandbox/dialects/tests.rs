@@ -77,7 +77,7 @@ fn payment(currency: &str, amount_minor: i64, card: &str) -> SandboxPayment {
         amount_minor,
         currency: currency.into(),
         card_last4: card.into(),
-        status: "succeeded".into(),
+        status: crate::payments::model::PaymentStatus::Succeeded,
         three_ds: None,
         created_at: NOW - 60,
         refunded_minor: 0,

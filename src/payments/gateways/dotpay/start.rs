@@ -34,7 +34,7 @@ pub fn link(all: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartErro
         ("amount", c.amount()),
         ("currency", o.currency.clone()),
         ("description", c.service_name.to_string()),
-        ("control", o.id.clone()),
+        ("control", o.id.to_string()),
         ("url", c.return_url.clone()),
         ("type", "4".into()),
         ("urlc", c.callback_url.clone()),

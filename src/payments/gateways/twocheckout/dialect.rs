@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::payments::gateways::twocheckout::{hmac_hex, signed_values, Algo, TwoCheckout};
 use crate::payments::gateways::Gateway;
+use crate::payments::model::PaymentStatus;
 use crate::sandbox::dialects::{
     decimal, description, form, number, required, throwaway, utc, Event, SandboxDialect, Speaker,
 };
@@ -53,7 +54,7 @@ pub(crate) fn render(ev: &Event<'_>, secret: &str, now: i64) -> Option<(&'static
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     if status == "REFUND" {
-        let refund_type = if p.status == "partially_refunded" { "PARTIAL" } else { "FULL" };
+        let refund_type = if p.status == PaymentStatus::PartiallyRefunded { "PARTIAL" } else { "FULL" };
         fields.push(("REFUND_TYPE".into(), refund_type.into()));
     }
     let signatures: Vec<(String, String)> = {

@@ -38,7 +38,7 @@ pub fn link(all: &GatewaySettings, c: &Checkout<'_>) -> Result<String, StartErro
         ("currency", o.currency.clone()),
         ("qty", "1".into()),
         ("type", "digital".into()),
-        ("order-ext-ref", o.id.clone()),
+        ("order-ext-ref", o.id.to_string()),
         ("customer-email", o.email.clone()),
         ("return-url", c.return_url.clone()),
         ("return-type", "redirect".into()),
