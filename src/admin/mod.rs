@@ -31,6 +31,7 @@ pub type AdminApi = (
     sales::invoices_api::AdminInvoicesApi,
     sales::payments_api::AdminPaymentsApi,
     outbox::api::AdminEmailsApi,
+    access::api_keys_api::AdminApiKeysApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -45,6 +46,7 @@ pub fn api() -> AdminApi {
         sales::invoices_api::AdminInvoicesApi,
         sales::payments_api::AdminPaymentsApi,
         outbox::api::AdminEmailsApi,
+        access::api_keys_api::AdminApiKeysApi,
     )
 }
 

@@ -3,6 +3,7 @@
 //! Every setting has one entry in [`SETTINGS`]; the TOML file, the environment and
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
+pub mod access;
 pub mod declare;
 pub mod gateways;
 pub mod http;
@@ -210,6 +211,8 @@ settings_group! {
         merchant: merchant::MerchantSettings = Default::default(),
         /// Connection timeouts and caps, callback rate limit.
         http: http::HttpSettings = Default::default(),
+        /// Forward auth: session cookie domain and return hosts.
+        access: access::AccessSettings = Default::default(),
     }
 }
 
@@ -220,6 +223,7 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
         .chain(gateways::GATEWAY_SETTINGS.iter())
         .chain(merchant::MERCHANT_SETTINGS.iter())
         .chain(http::HTTP_SETTINGS.iter())
+        .chain(access::ACCESS_SETTINGS.iter())
 }
 
 impl declare::SettingValue for Dialect {
@@ -338,7 +342,11 @@ impl Settings {
             if key == "sandbox_enabled" {
                 self.sandbox_explicit = true;
             }
-        } else if !self.gateways.apply(key, v)? && !self.merchant.apply(key, v)? && !self.http.apply(key, v)? {
+        } else if !self.gateways.apply(key, v)?
+            && !self.merchant.apply(key, v)?
+            && !self.http.apply(key, v)?
+            && !self.access.apply(key, v)?
+        {
             return Err(ConfigError::Unknown(key.to_string()));
         }
         Ok(())
@@ -421,6 +429,8 @@ impl Settings {
         self.gateways.validate()?;
         self.merchant.validate()?;
         self.http.validate()?;
+        let public_host = self.public_url.as_deref().and_then(|u| url::Url::parse(u).ok());
+        self.access.validate(public_host.as_ref().and_then(|u| u.host_str()))?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

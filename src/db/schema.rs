@@ -10,6 +10,8 @@ diesel::table! {
         active -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        grace_days -> Integer,
+        access_url -> Nullable<Text>,
     }
 }
 
@@ -92,6 +94,7 @@ diesel::table! {
         service_slug -> Text,
         active_until -> BigInt,
         updated_at -> BigInt,
+        taken_back_at -> Nullable<BigInt>,
     }
 }
 
@@ -254,6 +257,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
@@ -262,6 +278,7 @@ diesel::joinable!(payment_starts -> orders (order_id));
 diesel::joinable!(admin_sessions -> admins (admin_id));
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payment_operations -> payments (payment_id));
+diesel::joinable!(api_keys -> admins (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -283,4 +300,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     payment_operations,
     idempotency_keys,
+    api_keys,
 );
