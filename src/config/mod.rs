@@ -315,7 +315,7 @@ impl Settings {
         for (name, value) in vars {
             let Some(key) = name.strip_prefix("KEYTURN_") else { continue };
             let key = key.to_ascii_lowercase();
-            if matches!(key.as_str(), "config" | "test_database_url" | "log" | "require_browser") {
+            if matches!(key.as_str(), "config" | "test_database_url" | "log" | "require_browser" | "require_nginx") {
                 continue;
             }
             // `KEYTURN_X_FILE` reads the secret X from a file (container secrets).
