@@ -53,7 +53,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="button" data-tab="emails" data-needs="ReadAccounts">Emails</button>
  <button type="button" data-tab="audit" data-needs="ReadAudit">Audit log</button>
  <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
- <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button></nav>
+ <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button>
+ <button type="button" data-tab="api-keys" data-needs="ManageApiKeys">API keys</button></nav>
  <section id="orders" hidden>
   <div id="order-list">
   <form id="order-filter" class="row"><div><label for="f-status">Status</label>
@@ -150,6 +151,17 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div><label for="ad-password">Password</label><input id="ad-password" type="password" autocomplete="new-password">
   </div></div><button type="submit">Create administrator</button></form>
  </section>
+ <section id="api-keys" hidden>
+  <table id="key-table"><thead><tr><th>Name</th><th>Key</th><th>Scopes</th><th>Created by</th><th>Created</th>
+  <th>Status</th><th>Actions</th></tr></thead><tbody></tbody></table>
+  <form id="key-form"><h2>New API key</h2>
+  <label for="key-name">Name (what the server is)</label><input id="key-name" autocomplete="off">
+  <p><label><input type="checkbox" name="scope" value="access:read" checked> access:read — look up a customer's access</label>
+  <label><input type="checkbox" name="scope" value="access:check"> access:check — check a login and password</label></p>
+  <button type="submit">Create key</button></form>
+  <div id="key-result" class="panel" hidden><label for="key-value">The key (shown once)</label>
+  <input id="key-value" readonly><button id="key-copy" class="small" type="button">Copy</button></div>
+ </section>
 </div>
 <dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
  <label for="reauth-password">Password</label>
@@ -160,7 +172,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="submit">Confirm</button> <button id="reauth-cancel" type="button">Cancel</button></form></dialog>
 <script src="/assets/admin.js"></script>
 <script src="/assets/admin-accounts.js"></script>
-<script src="/assets/admin-manage.js"></script>"#;
+<script src="/assets/admin-manage.js"></script>
+<script src="/assets/admin-keys.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -187,10 +200,16 @@ pub fn get_admin_accounts_script() -> Response {
     script(include_str!("../../assets/admin-accounts.js"))
 }
 
-/// … and the audit log, services and administrators.
+/// … the audit log, services and administrators…
 #[handler]
 pub fn get_admin_manage_script() -> Response {
     script(include_str!("../../assets/admin-manage.js"))
+}
+
+/// … and the API keys.
+#[handler]
+pub fn get_admin_keys_script() -> Response {
+    script(include_str!("../../assets/admin-keys.js"))
 }
 
 fn script(body: &'static str) -> Response {

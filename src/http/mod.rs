@@ -26,7 +26,9 @@ use crate::accounts::api::AccountsApi;
 use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
-use crate::admin::pages::{get_admin_accounts_script, get_admin_manage_script, get_admin_page, get_admin_script};
+use crate::admin::pages::{
+    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
+};
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
@@ -107,7 +109,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/admin", get(get_admin_page))
         .at("/assets/admin.js", get(get_admin_script))
         .at("/assets/admin-accounts.js", get(get_admin_accounts_script))
-        .at("/assets/admin-manage.js", get(get_admin_manage_script));
+        .at("/assets/admin-manage.js", get(get_admin_manage_script))
+        .at("/assets/admin-keys.js", get(get_admin_keys_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

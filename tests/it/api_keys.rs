@@ -186,3 +186,40 @@ async fn access_check_tells_the_account_state_only_after_the_right_password() {
     assert_eq!(v["services"][0]["active"], false, "a suspended account opens nothing: {v}");
     app.stop().await;
 }
+
+/// Runs contrib/openvpn/keyturn-auth.sh as OpenVPN would (`via-file`); true when it lets in.
+fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, password: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::write(&creds, format!("{login}\n{password}\n")).unwrap();
+    std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/openvpn/keyturn-auth.sh"))
+        .arg(&creds)
+        .env("KEYTURN_URL", &app.base)
+        .env("KEYTURN_SERVICE", "demo")
+        .env("KEYTURN_API_KEY_FILE", key_file)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openvpn_script_lets_in_only_the_right_password() {
+    let have = |bin: &str| std::process::Command::new(bin).arg("--version").output().is_ok();
+    if !have("jq") || !have("curl") {
+        eprintln!("OpenVPN script test skipped: it needs jq and curl");
+        return;
+    }
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let (_, key) = new_key(&owner, &["access:check"]).await;
+    let key_file = app.data_dir().join("keyturn.key");
+    std::fs::write(&key_file, &key).unwrap();
+    let c = app.active().await;
+    let (app_ref, file, login, password) = (&app, key_file.clone(), c.login.clone(), c.password.clone());
+    let ok = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password));
+    assert!(ok, "the right password lets in");
+    let wrong = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, "wrong password!"));
+    assert!(!wrong, "a wrong password is refused");
+    app.stop().await;
+}

@@ -74,6 +74,7 @@ const GATES: &[Gate] = &[
         probe: (Method::PATCH, "/services/nosuch", "{}"),
     },
     Gate { tab: "admins", open: &[], ready: "", control: None, probe: (Method::GET, "/admins", "") },
+    Gate { tab: "api-keys", open: &[], ready: "", control: None, probe: (Method::GET, "/api-keys", "") },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
