@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keyturn::accounts::model::{self as accounts, Account};
-use keyturn::crypto::{random_id, random_token, token_hash};
+use keyturn::accounts::model as accounts;
+use keyturn::crypto::{random_token, token_hash};
 use keyturn::db::Db;
 use keyturn::sessions::model::{self as sessions, Session};
 
@@ -27,25 +27,9 @@ async fn seed(url: &str) -> anyhow::Result<String> {
     let hash = token_hash(&token);
     let now = chrono::Utc::now().timestamp();
     db.write(move |c| {
-        let id = random_id("acc");
-        accounts::insert(
-            c,
-            &Account {
-                id: id.clone(),
-                login: "kt-bench".into(),
-                email: "bench@example.test".into(),
-                name: "Bench".into(),
-                status: accounts::ACTIVE.into(),
-                password_hash: None,
-                must_change_password: false,
-                temp_password_expires_at: None,
-                email_verified_at: Some(now),
-                failed_logins: 0,
-                failed_window_start: 0,
-                created_at: now,
-                updated_at: now,
-            },
-        )?;
+        let a = common::account("kt-bench", None, now);
+        let id = a.id.clone();
+        accounts::insert(c, &a)?;
         accounts::extend_access(c, &id, "demo", 30, now)?;
         let s = Session {
             id_hash: hash,

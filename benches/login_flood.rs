@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use keyturn::accounts::model::{self as accounts, Account};
+use keyturn::accounts::model as accounts;
 use keyturn::db::Db;
 
 #[path = "common/mod.rs"]
@@ -60,21 +60,7 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     db.write(move |c| {
         for i in 0..ACCOUNTS {
-            let a = Account {
-                id: keyturn::crypto::random_id("acc"),
-                login: format!("kt-flood{i}"),
-                email: format!("flood{i}@example.test"),
-                name: format!("Flood {i}"),
-                status: accounts::ACTIVE.into(),
-                password_hash: Some(hash.clone()),
-                must_change_password: false,
-                temp_password_expires_at: None,
-                email_verified_at: Some(now),
-                failed_logins: 0,
-                failed_window_start: 0,
-                created_at: now,
-                updated_at: now,
-            };
+            let a = common::account(&format!("kt-flood{i}"), Some(hash.clone()), now);
             accounts::insert(c, &a)?;
         }
         Ok(())

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
+use keyturn::accounts::model::{self as accounts, Account};
+
 pub fn knob<T: FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -53,4 +55,23 @@ pub fn summary(name: &str, mut v: Vec<Duration>) -> f64 {
         quantile(&v, 1.0)
     );
     p99
+}
+
+/// An active, verified account `login` (email `<login>@example.test`) with this password hash.
+pub fn account(login: &str, password_hash: Option<String>, now: i64) -> Account {
+    Account {
+        id: keyturn::crypto::random_id("acc"),
+        login: login.to_string(),
+        email: format!("{login}@example.test"),
+        name: format!("Bench {login}"),
+        status: accounts::ACTIVE.into(),
+        password_hash,
+        must_change_password: false,
+        temp_password_expires_at: None,
+        email_verified_at: Some(now),
+        failed_logins: 0,
+        failed_window_start: 0,
+        created_at: now,
+        updated_at: now,
+    }
 }
