@@ -51,3 +51,26 @@ impl AccessSettings {
         self.cookie_domain.as_deref().map(|d| d.trim_start_matches('.').to_ascii_lowercase())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+
+    #[test]
+    fn the_cookie_domain_must_hold_the_public_host() {
+        let ok =
+            Settings::from_pairs([("public_url", "https://account.shop.example"), ("cookie_domain", ".shop.example")]);
+        assert_eq!(ok.unwrap().access.domain().as_deref(), Some("shop.example"));
+        for bad in [".other.example", "example", ".", "shop.example;evil=1", ".hop.example"] {
+            let r = Settings::from_pairs([("public_url", "https://account.shop.example"), ("cookie_domain", bad)]);
+            assert!(r.is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn return_hosts_are_hosts() {
+        let s = Settings::from_pairs([("return_hosts", "files.shop.example, app.shop.example:8443")]).unwrap();
+        assert_eq!(s.access.return_hosts, vec!["files.shop.example", "app.shop.example:8443"]);
+        assert!(Settings::from_pairs([("return_hosts", "https://files.shop.example/")]).is_err());
+    }
+}

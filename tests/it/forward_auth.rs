@@ -177,3 +177,45 @@ async fn a_visitor_logs_in_and_comes_back_to_the_page_only_on_an_allowed_host() 
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cabinet_sends_the_customer_back_after_login_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = crate::harness::browser::browser_or_skip(&dir.path().join("chromium-profile")).await else {
+        return;
+    };
+    let app = TestApp::builder().set("return_hosts", "127.0.0.1").start().await;
+    let c = app.active().await;
+    let wanted = app.url("/healthz");
+    let q: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("rd", &wanted).finish();
+    browser.goto(&app.url(&format!("/cabinet?{q}"))).await;
+    browser.wait_for_visible("#login-form", std::time::Duration::from_secs(10)).await;
+    browser.type_into("#l", &c.login).await;
+    browser.type_into("#p", &c.password).await;
+    browser.click("#login-form button").await;
+    let back = "return window.location.href === arguments[0];";
+    browser.wait_until_with(back, json!([wanted]), std::time::Duration::from_secs(10)).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_domain_shares_the_session_with_the_services_hosts() {
+    let app = TestApp::builder()
+        .set("public_url", "https://account.shop.example")
+        .set("cookie_domain", ".shop.example")
+        .start()
+        .await;
+    let (_, creds) = app.verified().await;
+    let resp = app.post_json("/api/v1/session", &json!({"login": creds.login, "password": creds.password})).await;
+    assert_eq!(resp.status(), 200);
+    let set = header(resp.headers(), "set-cookie").to_string();
+    assert!(set.starts_with("__Secure-keyturn_session="), "{set}");
+    for attr in ["Domain=shop.example", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.split("; ").any(|a| a == attr), "{attr} missing: {set}");
+    }
+    // The service's host presents it back; forward auth reads it.
+    let cookie = set.split(';').next().unwrap().to_string();
+    let r = app.client.get(app.url("/auth/verify")).header("cookie", cookie).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), header(r.headers(), "x-keyturn-reason")), (403, "password_change_required"));
+    app.stop().await;
+}
