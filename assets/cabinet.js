@@ -16,20 +16,48 @@ async function api(method, path, body) {
   return { status: res.status, data };
 }
 
+// After login, back to the protected page forward auth sent the customer from (the server
+// only puts a return URL here when its host is allowed).
+function goBack() {
+  const back = $("return");
+  if (back && back.dataset.url) { window.location.assign(back.dataset.url); return true; }
+  return false;
+}
+
 async function load() {
   const r = await api("GET", "/me");
   if (r.status === 200) {
     $("me-login").textContent = r.data.login;
     const table = $("services");
     table.replaceChildren();
+    const head = table.createTHead().insertRow();
+    ["Service", "Where to use it", "Access"].forEach((t) => { head.appendChild(document.createElement("th")).textContent = t; });
     for (const s of r.data.services) {
       const row = table.insertRow();
+      row.className = "service-" + s.state;
       row.insertCell().textContent = s.name;
-      row.insertCell().textContent = "active until " + new Date(s.active_until).toLocaleString();
+      const where = row.insertCell();
+      if (s.access_url && /^https?:\/\//i.test(s.access_url)) {
+        const a = where.appendChild(document.createElement("a"));
+        a.href = s.access_url;
+        a.rel = "noopener";
+        a.textContent = s.access_url;
+      } else {
+        where.textContent = "—";
+      }
+      const until = new Date(s.active_until).toLocaleString();
+      row.insertCell().textContent =
+        s.state === "active" ? "active until " + until
+        : s.state === "grace" ? "period ended " + until + "; still open until " + new Date(s.open_until).toLocaleString() + " — renew to keep it"
+        : "ended " + until;
     }
     show("me");
+    if (goBack()) return;
   } else if (r.status === 403 && r.data && r.data.error === "password_change_required") {
     show("change");
+  } else if (r.status === 403 && r.data && r.data.error === "account_suspended") {
+    show("login");
+    say("This account is suspended; contact support.");
   } else {
     show("login");
   }

@@ -7,25 +7,22 @@
 //! `FLOOD_SECS` (20), `FLOOD_FACTOR` (10), `FLOOD_THREADS` (available cores; passed to the server
 //! as `hash_workers`).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use keyturn::accounts::model::{self as accounts, Account};
+use keyturn::accounts::model as accounts;
 use keyturn::db::Db;
+
+#[path = "common/mod.rs"]
+mod common;
+use common::{knob, serve, summary};
 
 const PASSWORD: &str = "flood-bench correct horse battery";
 const ACCOUNTS: usize = 64;
 /// Upper bound on the requests one run may send, whatever the knobs say.
 const MAX_REQUESTS: usize = 50_000;
-
-fn knob<T: FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 fn argon() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19456, 2, 1, Some(32)).expect("params"))
@@ -63,50 +60,13 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     db.write(move |c| {
         for i in 0..ACCOUNTS {
-            let a = Account {
-                id: keyturn::crypto::random_id("acc").into(),
-                login: format!("kt-flood{i}"),
-                email: format!("flood{i}@example.test"),
-                name: format!("Flood {i}"),
-                status: accounts::ACTIVE,
-                password_hash: Some(hash.clone()),
-                must_change_password: false,
-                temp_password_expires_at: None,
-                email_verified_at: Some(now),
-                failed_logins: 0,
-                failed_window_start: 0,
-                created_at: now,
-                updated_at: now,
-            };
+            let a = common::account(&format!("kt-flood{i}"), Some(hash.clone()), now);
             accounts::insert(c, &a)?;
         }
         Ok(())
     })
     .await?;
     Ok(())
-}
-
-/// Starts the server; returns it and its base URL (read from its first line of output).
-fn serve(dir: &std::path::Path, url: &str, threads: usize) -> anyhow::Result<(Child, String)> {
-    let log = std::fs::File::create(dir.join("server.log"))?;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keyturn"))
-        .arg("serve")
-        .env("KEYTURN_DATA_DIR", dir)
-        .env("KEYTURN_DATABASE_URL", url)
-        .env("KEYTURN_LISTEN", "127.0.0.1:0")
-        .env("KEYTURN_HASH_WORKERS", threads.to_string())
-        .env("KEYTURN_RATE_LIMIT_LOGIN_PER_MINUTE", "1000000")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line)?;
-    let addr = line.split_whitespace().nth(3).filter(|a| a.starts_with("127.0.0.1:"));
-    let Some(addr) = addr else {
-        let _ = child.kill();
-        anyhow::bail!("the server did not start (see {}/server.log): {line:?}", dir.display());
-    };
-    Ok((child, format!("http://{addr}")))
 }
 
 /// `VmHWM` (peak resident memory) of a process, in MB.
@@ -118,28 +78,6 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(f64::NAN);
     kb / 1024.0
-}
-
-/// The `q`-quantile of latencies, in ms.
-fn quantile(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-fn summary(name: &str, mut v: Vec<Duration>) -> f64 {
-    v.sort();
-    let p99 = quantile(&v, 0.99);
-    println!(
-        "  {name:<34} n={:<6} p50 {:>7.1} ms   p99 {:>7.1} ms   max {:>7.1} ms",
-        v.len(),
-        quantile(&v, 0.5),
-        p99,
-        quantile(&v, 1.0)
-    );
-    p99
 }
 
 struct Login {
@@ -206,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
     seed(&url).await?;
     let raw_before = raw_rate(threads, 3.0);
     println!("login_flood: {threads} hashing thread(s), {secs} s at {factor}x capacity, SQLite");
-    let (mut child, base) = serve(dir.path(), &url, threads)?;
+    let (mut child, base) = serve(dir.path(), &url, &[("KEYTURN_HASH_WORKERS", threads.to_string())])?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(512).build()?;
 
     let first = client

@@ -1,9 +1,10 @@
 //! keyturn: turns a verified payment into a working customer account.
 //!
 //! Folders by feature (`catalog`, `orders`, `payments`, `invoices`, `accounts`, `sessions`,
-//! `admin`, `mail`, `jobs`, `sandbox`, `webhooks`), each with api/service/model roles; `http` holds the one route table;
+//! `access`, `admin`, `mail`, `jobs`, `sandbox`, `webhooks`), each with api/service/model roles; `http` holds the one route table;
 //! `audit` and `idempotency` sit below both `admin` and `payments`.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod app;

@@ -5,6 +5,7 @@ use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::accounts::access::{grants_of, AccessState};
 use crate::accounts::{model, service};
 use crate::clock::rfc3339;
 use crate::http::api_error::ApiError;
@@ -64,6 +65,13 @@ pub struct ServiceAccess {
     pub name: String,
     /// RFC 3339.
     pub active_until: String,
+    /// `active`, `grace` (the period is over but the service still opens; renew now) or
+    /// `ended` (expired, or taken back by a refund).
+    pub state: String,
+    /// RFC 3339: the last moment the service opens (the period plus its grace days).
+    pub open_until: String,
+    /// Where to use the service, when the merchant gave one.
+    pub access_url: Option<String>,
 }
 
 /// The customer's cabinet.
@@ -161,14 +169,28 @@ impl AccountsApi {
             .into());
         }
         let id = p.account.id.clone();
-        let access = state.db.read(move |c| Ok(model::access_of(c, &id)?)).await?;
+        let grants = state.db.read(move |c| Ok(grants_of(c, &id)?)).await?;
+        let now = state.clock.now();
         Ok(Json(Me {
             login: p.account.login,
             email: p.account.email,
             status: p.account.status,
-            services: access
+            services: grants
                 .into_iter()
-                .map(|(slug, name, until)| ServiceAccess { slug, name, active_until: rfc3339(until) })
+                .map(|g| {
+                    let state = match g.state(now) {
+                        AccessState::Expired => "ended",
+                        other => other.as_str(),
+                    };
+                    ServiceAccess {
+                        state: state.into(),
+                        open_until: rfc3339(g.open_until()),
+                        active_until: rfc3339(g.active_until),
+                        slug: g.slug,
+                        name: g.name,
+                        access_url: g.access_url,
+                    }
+                })
                 .collect(),
         }))
     }

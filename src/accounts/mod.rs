@@ -1,6 +1,7 @@
 //! Customer accounts: provisioning, credentials, email verification, password change and
 //! the cabinet (`/api/v1/me`).
 
+pub mod access;
 pub mod api;
 pub mod export;
 pub mod model;

@@ -241,10 +241,10 @@ pub fn extend_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32,
     let (sqlite, pg) = (
         "INSERT INTO access_grants (account_id, service_slug, active_until, updated_at) VALUES (?1, ?2, ?3 + ?4, ?3) \
          ON CONFLICT (account_id, service_slug) DO UPDATE \
-         SET active_until = MAX(access_grants.active_until, ?3) + ?4, updated_at = ?3 RETURNING active_until AS value",
+         SET active_until = MAX(access_grants.active_until, ?3) + ?4, updated_at = ?3, taken_back_at = NULL RETURNING active_until AS value",
         "INSERT INTO access_grants (account_id, service_slug, active_until, updated_at) VALUES ($1, $2, $3 + $4, $3) \
          ON CONFLICT (account_id, service_slug) DO UPDATE \
-         SET active_until = GREATEST(access_grants.active_until, $3) + $4, updated_at = $3 RETURNING active_until AS value",
+         SET active_until = GREATEST(access_grants.active_until, $3) + $4, updated_at = $3, taken_back_at = NULL RETURNING active_until AS value",
     );
     let row: BigValue = match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sqlite)
@@ -274,14 +274,19 @@ pub fn access_until(conn: &mut DbConn, account_id: &str, slug: &str) -> QueryRes
     access_grants::table.find((account_id, slug)).select(access_grants::active_until).first(conn).optional()
 }
 
-/// Takes back `days` of access to a service (a refunded period); the grant may end in the past.
+/// Takes back `days` of access to a service (a refunded period); the grant may end in the past,
+/// and then it is marked taken back: no grace days for it (a later payment clears the mark).
 pub fn shorten_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32, now: i64) -> QueryResult<usize> {
-    diesel::update(access_grants::table.find((account_id, slug)))
+    let n = diesel::update(access_grants::table.find((account_id, slug)))
         .set((
             access_grants::active_until.eq(access_grants::active_until - i64::from(days) * 86_400),
             access_grants::updated_at.eq(now),
         ))
-        .execute(conn)
+        .execute(conn)?;
+    diesel::update(access_grants::table.find((account_id, slug)).filter(access_grants::active_until.le(now)))
+        .set(access_grants::taken_back_at.eq(now))
+        .execute(conn)?;
+    Ok(n)
 }
 
 /// `(slug, name, active_until)` of every service the account has.

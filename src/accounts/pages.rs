@@ -8,12 +8,15 @@ use poem::web::{Data, Form, Query};
 use poem::{handler, Request, Response};
 use serde::Deserialize;
 
+use crate::access::returns::safe_return;
+use crate::accounts::model::ACTIVE;
 use crate::accounts::service;
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
 use crate::orders::service::guard;
+use crate::sessions::service::peek;
 use crate::state::AppState;
 
 const RESEND_FORM: &str = "<p>Enter your email address and we will send a new link and a new temporary password.</p>\
@@ -110,14 +113,31 @@ pub async fn post_resend_page(req: &Request, Form(f): Form<ResendForm>, state: D
     }
 }
 
-/// The cabinet page; `assets/cabinet.js` drives it through the JSON API.
+#[derive(Deserialize)]
+pub struct ReturnParam {
+    #[serde(default)]
+    rd: Option<String>,
+}
+
+/// The cabinet page; `assets/cabinet.js` drives it through the JSON API. With `?rd=URL` (from
+/// forward auth) a customer who is logged in already goes straight back to URL, and one who
+/// logs in here is sent there after login — when URL's host is in `return_hosts`, else never.
 #[handler]
-pub async fn get_cabinet_page(state: Data<&AppState>) -> Response {
-    let mut resp = page(
+pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state: Data<&AppState>) -> Response {
+    let target = q.rd.as_deref().and_then(|rd| safe_return(rd, &state.settings.access.return_hosts));
+    if let Some(target) = &target {
+        let ready = matches!(peek(&state, req).await, Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password);
+        if ready {
+            return Response::builder().status(StatusCode::SEE_OTHER).header("Location", target.as_str()).body(());
+        }
+    }
+    let back = target.map(|t| format!("<div id=\"return\" data-url=\"{}\" hidden></div>", esc(&t))).unwrap_or_default();
+    let resp = page(
         StatusCode::OK,
         &state.settings.product_name,
         "Your cabinet",
-        "<div id=\"login\" hidden><form id=\"login-form\"><label for=\"l\">Login</label>\
+        &format!(
+            "<div id=\"login\" hidden><form id=\"login-form\"><label for=\"l\">Login</label>\
          <input id=\"l\" name=\"login\" autocomplete=\"username\"><label for=\"p\">Password</label>\
          <input id=\"p\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
          <button type=\"submit\">Log in</button></form></div>\
@@ -128,7 +148,8 @@ pub async fn get_cabinet_page(state: Data<&AppState>) -> Response {
          <div id=\"me\" hidden><p>Logged in as <code id=\"me-login\"></code></p><table id=\"services\"></table>\
          <p><a href=\"/api/v1/me/export\" download=\"my-data.json\">Download my data</a></p>\
          <button id=\"logout\" type=\"button\">Log out</button></div>\
-         <p id=\"message\" role=\"status\"></p><script src=\"/assets/cabinet.js\"></script>",
+         <p id=\"message\" role=\"status\"></p>{back}<script src=\"/assets/cabinet.js\"></script>",
+        ),
     );
     crate::http::pages::scripted(resp)
 }

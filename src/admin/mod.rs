@@ -32,6 +32,7 @@ pub type AdminApi = (
     sales::payments_api::AdminPaymentsApi,
     outbox::api::AdminEmailsApi,
     crate::webhooks::api::AdminWebhooksApi,
+    access::api_keys_api::AdminApiKeysApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -47,6 +48,7 @@ pub fn api() -> AdminApi {
         sales::payments_api::AdminPaymentsApi,
         outbox::api::AdminEmailsApi,
         crate::webhooks::api::AdminWebhooksApi,
+        access::api_keys_api::AdminApiKeysApi,
     )
 }
 

@@ -54,7 +54,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="button" data-tab="audit" data-needs="ReadAudit">Audit log</button>
  <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
  <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button>
- <button type="button" data-tab="webhooks" data-needs="ManageSettings">Webhooks</button></nav>
+ <button type="button" data-tab="webhooks" data-needs="ManageSettings">Webhooks</button>
+ <button type="button" data-tab="api-keys" data-needs="ManageApiKeys">API keys</button></nav>
  <section id="orders" hidden>
   <div id="order-list">
   <form id="order-filter" class="row"><div><label for="f-status">Status</label>
@@ -164,6 +165,16 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div id="wh-deliveries" hidden><h3 id="wh-deliveries-title"></h3>
   <table id="delivery-table"><thead><tr><th>Created</th><th>Type</th><th>webhook-id</th><th>Status</th><th>Attempts</th>
   <th>Last code</th><th>Last error</th><th>Next attempt</th><th>Actions</th></tr></thead><tbody></tbody></table></div>
+ <section id="api-keys" hidden>
+  <table id="key-table"><thead><tr><th>Name</th><th>Key</th><th>Scopes</th><th>Created by</th><th>Created</th>
+  <th>Status</th><th>Actions</th></tr></thead><tbody></tbody></table>
+  <form id="key-form"><h2>New API key</h2>
+  <label for="key-name">Name (what the server is)</label><input id="key-name" autocomplete="off">
+  <p><label><input type="checkbox" name="scope" value="access:read" checked> access:read — look up a customer's access</label>
+  <label><input type="checkbox" name="scope" value="access:check"> access:check — check a login and password</label></p>
+  <button type="submit">Create key</button></form>
+  <div id="key-result" class="panel" hidden><label for="key-value">The key (shown once)</label>
+  <input id="key-value" readonly><button id="key-copy" class="small" type="button">Copy</button></div>
  </section>
 </div>
 <dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
@@ -176,7 +187,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <script src="/assets/admin.js"></script>
 <script src="/assets/admin-accounts.js"></script>
 <script src="/assets/admin-manage.js"></script>
-<script src="/assets/admin-webhooks.js"></script>"#;
+<script src="/assets/admin-webhooks.js"></script>
+<script src="/assets/admin-keys.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -213,6 +225,12 @@ pub fn get_admin_manage_script() -> Response {
 #[handler]
 pub fn get_admin_webhooks_script() -> Response {
     script(include_str!("../../assets/admin-webhooks.js"))
+}
+
+/// … and the API keys.
+#[handler]
+pub fn get_admin_keys_script() -> Response {
+    script(include_str!("../../assets/admin-keys.js"))
 }
 
 fn script(body: &'static str) -> Response {

@@ -25,6 +25,10 @@ pub struct ServiceView {
     pub currency: String,
     /// How many days of access one purchase gives.
     pub period_days: i32,
+    /// Days the access keeps working after its period ends (the cabinet warns meanwhile).
+    pub grace_days: i32,
+    /// Where the service is used once bought (a course site, a VPN's page), if set.
+    pub access_url: Option<String>,
 }
 
 crate::outcomes! {
@@ -52,6 +56,8 @@ impl CatalogApi {
                     price_minor: s.price_minor,
                     currency: s.currency,
                     period_days: s.period_days,
+                    grace_days: s.grace_days,
+                    access_url: s.access_url,
                 })
                 .collect(),
         ))

@@ -17,7 +17,14 @@ pub struct Service {
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Days an access keeps opening the doors after `active_until` (DESIGN §7).
+    pub grace_days: i32,
+    /// Where the customer uses the service (shown in the cabinet).
+    pub access_url: Option<String>,
 }
+
+/// Grace days of a new service.
+pub const DEFAULT_GRACE_DAYS: i32 = 3;
 
 pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Service>> {
     services::table.filter(services::active.eq(true)).order(services::slug.asc()).load(conn)
@@ -50,6 +57,8 @@ pub fn update(conn: &mut DbConn, s: &Service) -> QueryResult<usize> {
             services::period_days.eq(s.period_days),
             services::active.eq(s.active),
             services::updated_at.eq(s.updated_at),
+            services::grace_days.eq(s.grace_days),
+            services::access_url.eq(&s.access_url),
         ))
         .execute(conn)
 }

@@ -20,6 +20,8 @@ pub async fn ensure_demo_service(db: &Db, now: i64) -> DbResult<bool> {
                 active: true,
                 created_at: now,
                 updated_at: now,
+                grace_days: model::DEFAULT_GRACE_DAYS,
+                access_url: None,
             },
         )?;
         Ok(true)

@@ -3,6 +3,7 @@
 //! Every setting has one entry in [`SETTINGS`]; the TOML file, the environment and
 //! [`Settings::from_pairs`] all go through the same `apply` so they cannot drift apart.
 
+pub mod access;
 pub mod declare;
 pub mod http;
 pub mod merchant;
@@ -212,6 +213,8 @@ settings_group! {
         http: http::HttpSettings = Default::default(),
         /// Outgoing webhooks.
         webhooks: webhooks::WebhookSettings = Default::default(),
+        /// Forward auth: session cookie domain and return hosts.
+        access: access::AccessSettings = Default::default(),
     }
 }
 
@@ -224,6 +227,7 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
         .chain(merchant::MERCHANT_SETTINGS.iter())
         .chain(http::HTTP_SETTINGS.iter())
         .chain(webhooks::WEBHOOK_SETTINGS.iter())
+        .chain(access::ACCESS_SETTINGS.iter())
 }
 
 impl declare::SettingValue for GatewayId {
@@ -314,7 +318,7 @@ impl Settings {
         for (name, value) in vars {
             let Some(key) = name.strip_prefix("KEYTURN_") else { continue };
             let key = key.to_ascii_lowercase();
-            if matches!(key.as_str(), "config" | "test_database_url" | "log" | "require_browser") {
+            if matches!(key.as_str(), "config" | "test_database_url" | "log" | "require_browser" | "require_nginx") {
                 continue;
             }
             // `KEYTURN_X_FILE` reads the secret X from a file (container secrets).
@@ -345,6 +349,7 @@ impl Settings {
             && !self.merchant.apply(key, v)?
             && !self.http.apply(key, v)?
             && !self.webhooks.apply(key, v)?
+            && !self.access.apply(key, v)?
         {
             return Err(ConfigError::Unknown(key.to_string()));
         }
@@ -429,6 +434,8 @@ impl Settings {
         self.merchant.validate()?;
         self.http.validate()?;
         self.webhooks.validate()?;
+        let public_host = self.public_url.as_deref().and_then(|u| url::Url::parse(u).ok());
+        self.access.validate(public_host.as_ref().and_then(|u| u.host_str()))?;
         if mail_from_invalid(&self.mail_from) {
             return Err(invalid("mail_from", "not a valid mailbox, e.g. Shop <no-reply@shop.example>"));
         }

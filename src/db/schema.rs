@@ -10,6 +10,8 @@ diesel::table! {
         active -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        grace_days -> Integer,
+        access_url -> Nullable<Text>,
     }
 }
 
@@ -92,6 +94,7 @@ diesel::table! {
         service_slug -> Text,
         active_until -> BigInt,
         updated_at -> BigInt,
+        taken_back_at -> Nullable<BigInt>,
     }
 }
 
@@ -307,6 +310,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
@@ -317,6 +333,7 @@ diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payment_operations -> payments (payment_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(api_keys -> admins (created_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -342,4 +359,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_events,
     webhook_deliveries,
     access_notices,
+    api_keys,
 );

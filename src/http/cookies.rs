@@ -2,11 +2,20 @@
 
 use poem::Request;
 
-/// `Set-Cookie` for a host-only, script-invisible cookie; `Secure` when served over https.
-/// `max_age` 0 with an empty value removes it.
-pub fn set_cookie(name: &str, value: &str, same_site: &str, max_age: i64, secure: bool) -> String {
+/// `Set-Cookie` for a script-invisible cookie, host-only unless `domain` is given (then it
+/// reaches that domain's hosts too); `Secure` when served over https. `max_age` 0 with an
+/// empty value removes it.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    same_site: &str,
+    max_age: i64,
+    secure: bool,
+    domain: Option<&str>,
+) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
+    let domain = domain.map(|d| format!("; Domain={d}")).unwrap_or_default();
+    format!("{name}={value}; Path=/{domain}; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }
 
 /// The value of cookie `name`, if present, non-empty and at most 128 bytes (our tokens are 43).

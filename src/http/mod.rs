@@ -20,12 +20,15 @@ use poem::web::{Data, Json};
 use poem::{get, handler, post, Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::OpenApiService;
 
+use crate::access::api::AccessApi;
+use crate::access::forward::get_auth_verify;
 use crate::accounts::api::AccountsApi;
 use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accounts_script, get_admin_manage_script, get_admin_page, get_admin_script, get_admin_webhooks_script,
+    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
+    get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
@@ -40,8 +43,10 @@ use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
 /// The OpenAPI service for `/api/v1` (also used to print the document).
-pub fn api_service(public_url: &str) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, AdminApi), ()> {
-    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, crate::admin::api());
+pub fn api_service(
+    public_url: &str,
+) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, AccessApi, AdminApi), ()> {
+    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, AccessApi, crate::admin::api());
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
         .server(format!("{public_url}/api/v1"))
@@ -100,12 +105,14 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))
+        .at("/auth/verify", get(get_auth_verify))
         .at("/assets/cabinet.js", get(get_cabinet_script))
         .at("/admin", get(get_admin_page))
         .at("/assets/admin.js", get(get_admin_script))
         .at("/assets/admin-accounts.js", get(get_admin_accounts_script))
         .at("/assets/admin-manage.js", get(get_admin_manage_script))
-        .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script));
+        .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script))
+        .at("/assets/admin-keys.js", get(get_admin_keys_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

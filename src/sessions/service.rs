@@ -16,24 +16,27 @@ use crate::http::limits::Bucket;
 use crate::sessions::model::{self, Session};
 use crate::state::AppState;
 
-/// Name of the session cookie (`__Host-` prefixed when served over https).
+/// Name of the session cookie: `__Host-` prefixed when served over https, `__Secure-` instead
+/// when `cookie_domain` shares it with the services' hosts (`__Host-` forbids a Domain).
 pub fn cookie_name(state: &AppState) -> &'static str {
-    if state.settings.is_https() {
-        "__Host-keyturn_session"
-    } else {
-        "keyturn_session"
+    match (state.settings.is_https(), state.settings.access.cookie_domain.is_some()) {
+        (true, false) => "__Host-keyturn_session",
+        (true, true) => "__Secure-keyturn_session",
+        (false, _) => "keyturn_session",
     }
 }
 
 /// `Set-Cookie` value carrying a session token.
 pub fn session_cookie(state: &AppState, token: &str) -> String {
     let max_age = state.settings.session_absolute_hours * 3600;
-    set_cookie(cookie_name(state), token, "Lax", max_age, state.settings.is_https())
+    let domain = state.settings.access.domain();
+    set_cookie(cookie_name(state), token, "Lax", max_age, state.settings.is_https(), domain.as_deref())
 }
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(state: &AppState) -> String {
-    set_cookie(cookie_name(state), "", "Lax", 0, state.settings.is_https())
+    let domain = state.settings.access.domain();
+    set_cookie(cookie_name(state), "", "Lax", 0, state.settings.is_https(), domain.as_deref())
 }
 
 fn invalid_credentials() -> ApiError {
@@ -57,6 +60,16 @@ pub async fn start_session(state: &AppState, account_id: &str) -> Result<String,
 
 /// Checks a login; on success starts a session and returns `(token, must_change_password)`.
 pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<(String, bool), ApiError> {
+    let account = check_credentials(state, ip, login, password).await?;
+    let token = start_session(state, &account.id).await?;
+    tracing::info!(event = "authn_login_success", account_id = %account.id, ip = %ip, "logged in");
+    Ok((token, account.must_change_password))
+}
+
+/// The cabinet login's checks without the session (also `POST /access/check`): per-IP limit,
+/// hashing admission, per-account lockout counted in the database, the same work and answer
+/// for unknown logins, growing delays, then the account's status. Returns the account.
+pub async fn check_credentials(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<Account, ApiError> {
     state.limiters.check(Bucket::Login, ip).map_err(ApiError::rate_limited)?;
     let login = login.trim().to_lowercase();
     if login.is_empty()
@@ -138,9 +151,7 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
             Ok(())
         })
         .await?;
-    let token = start_session(state, &account.id).await?;
-    tracing::info!(event = "authn_login_success", account_id = %account.id, ip = %ip, "logged in");
-    Ok((token, account.must_change_password))
+    Ok(account)
 }
 
 /// Refusals that only a correct password may learn about.
@@ -190,14 +201,7 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
     let idle = state.settings.session_idle_minutes * 60;
     // Most requests only read; the write (expiry, or the idle clock every 30 s) is the exception,
     // so cabinet requests do not queue behind SQLite's single writer.
-    let h = hash.clone();
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(s) = model::find(c, &h)? else { return Ok(None) };
-            Ok(accounts::find_by_id(c, &s.account_id)?.map(|a| (s, a)))
-        })
-        .await?;
+    let found = find_with_account(state, &hash).await?;
     let found = match found {
         Some((s, _)) if s.absolute_expires_at <= now || s.last_seen_at + idle <= now => {
             let h = hash.clone();
@@ -219,6 +223,31 @@ pub async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, 
         accounts::SUSPENDED => Err(ApiError::forbidden("account_suspended", "This account is suspended.")),
         _ => Err(unauthenticated()),
     }
+}
+
+/// A session and its account, read only.
+async fn find_with_account(state: &AppState, hash: &str) -> Result<Option<(Session, Account)>, ApiError> {
+    let h = hash.to_string();
+    Ok(state
+        .db
+        .read(move |c| {
+            let Some(s) = model::find(c, &h)? else { return Ok(None) };
+            Ok(accounts::find_by_id(c, &s.account_id)?.map(|a| (s, a)))
+        })
+        .await?)
+}
+
+/// The account behind the request's session, WITHOUT any write (forward auth runs on every
+/// request of a protected site): an expired session is treated as none but left for the
+/// cabinet or the sweeps to delete, and the idle clock is not moved. Any status is returned.
+pub async fn peek(state: &AppState, req: &Request) -> Result<Option<Account>, ApiError> {
+    let Some(token) = presented_token(state, req) else { return Ok(None) };
+    let now = state.clock.now();
+    let idle = state.settings.session_idle_minutes * 60;
+    Ok(find_with_account(state, &token_hash(&token))
+        .await?
+        .filter(|(s, _)| s.absolute_expires_at > now && s.last_seen_at + idle > now)
+        .map(|(_, a)| a))
 }
 
 /// Ends one session server-side.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::harness::*;
 
 /// An active customer whose demo order was paid by `payment_id`; returns the order id.
-async fn paid_customer(app: &TestApp, payment_id: &str) -> (String, Customer) {
+pub(crate) async fn paid_customer(app: &TestApp, payment_id: &str) -> (String, Customer) {
     let email = unique_email();
     let order_id = app.order(&email).await;
     let body = app.success_body(&order_id, payment_id, "authenticated").await;
@@ -21,7 +21,7 @@ async fn paid_customer(app: &TestApp, payment_id: &str) -> (String, Customer) {
     (order_id, customer)
 }
 
-async fn refund(app: &TestApp, order_id: &str, payment_id: &str, amount_minor: i64) {
+pub(crate) async fn refund(app: &TestApp, order_id: &str, payment_id: &str, amount_minor: i64) {
     let demo = app.demo().await;
     let body = json!({"type": "refund.succeeded", "data": {"payment_id": payment_id, "order_id": order_id,
         "amount_minor": amount_minor, "currency": demo.currency}});

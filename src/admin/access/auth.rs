@@ -36,12 +36,12 @@ pub fn cookie_name(state: &AppState) -> &'static str {
 /// `Set-Cookie` value carrying an admin session token.
 pub fn session_cookie(state: &AppState, token: &str) -> String {
     let max_age = state.settings.admin_session_absolute_hours * 3600;
-    set_cookie(cookie_name(state), token, "Strict", max_age, state.settings.is_https())
+    set_cookie(cookie_name(state), token, "Strict", max_age, state.settings.is_https(), None)
 }
 
 /// `Set-Cookie` value that removes the admin session cookie.
 pub fn clear_cookie(state: &AppState) -> String {
-    set_cookie(cookie_name(state), "", "Strict", 0, state.settings.is_https())
+    set_cookie(cookie_name(state), "", "Strict", 0, state.settings.is_https(), None)
 }
 
 fn invalid_credentials() -> ApiError {

@@ -2,6 +2,7 @@
 //! re-authentication for high-value actions, and reading the audit log.
 
 pub mod admins_api;
+pub mod api_keys_api;
 pub mod audit_api;
 pub mod auth;
 pub mod model;

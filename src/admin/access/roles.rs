@@ -51,6 +51,8 @@ pub enum Permission {
     ReadServices,
     ManageServices,
     ReadAudit,
+    /// Server API keys for the access API.
+    ManageApiKeys,
 }
 
 impl Permission {
@@ -67,10 +69,11 @@ impl Permission {
             Permission::ReadServices => "ReadServices",
             Permission::ManageServices => "ManageServices",
             Permission::ReadAudit => "ReadAudit",
+            Permission::ManageApiKeys => "ManageApiKeys",
         }
     }
 
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ManageAdmins,
         Permission::ManageSettings,
         Permission::ReadOrders,
@@ -81,6 +84,7 @@ impl Permission {
         Permission::ReadServices,
         Permission::ManageServices,
         Permission::ReadAudit,
+        Permission::ManageApiKeys,
     ];
 }
 
@@ -122,8 +126,9 @@ mod tests {
         assert_eq!(granted(Role::Support), vec![ReadAccounts, ManageAccounts]);
         assert_eq!(granted(Role::Catalog), vec![ReadServices, ManageServices]);
         assert_eq!(granted(Role::Viewer), vec![ReadOrders, ReadAccounts, ReadServices, ReadAudit]);
-        // Only the owner manages admins and settings.
+        // Only the owner manages admins, settings and API keys.
         for r in Role::ALL {
+            assert_eq!(allows(r, ManageApiKeys), r == Role::Owner);
             assert_eq!(allows(r, ManageAdmins), r == Role::Owner);
             assert_eq!(allows(r, ManageSettings), r == Role::Owner);
         }

@@ -25,6 +25,10 @@ pub struct AdminService {
     pub period_days: i32,
     /// False: off sale (existing access is untouched).
     pub active: bool,
+    /// Days an access keeps working after `active_until`.
+    pub grace_days: i32,
+    /// Where customers use the service (shown in the cabinet).
+    pub access_url: Option<String>,
 }
 
 impl From<Service> for AdminService {
@@ -36,6 +40,8 @@ impl From<Service> for AdminService {
             currency: s.currency,
             period_days: s.period_days,
             active: s.active,
+            grace_days: s.grace_days,
+            access_url: s.access_url,
         }
     }
 }
@@ -54,6 +60,10 @@ pub struct NewService {
     pub period_days: i32,
     /// Default true.
     pub active: Option<bool>,
+    /// 0–365, default 3: days the access keeps working after its period ends.
+    pub grace_days: Option<i32>,
+    /// `http(s)://…` where customers use the service (shown in the cabinet).
+    pub access_url: Option<Str>,
 }
 
 #[derive(Object)]
@@ -64,6 +74,9 @@ pub struct ServicePatch {
     pub currency: Option<Str>,
     pub period_days: Option<i32>,
     pub active: Option<bool>,
+    pub grace_days: Option<i32>,
+    /// An empty string removes it.
+    pub access_url: Option<Str>,
 }
 
 #[derive(ApiResponse)]
@@ -127,6 +140,8 @@ impl AdminServicesApi {
             currency: Some(b.currency.0),
             period_days: Some(b.period_days),
             active: Some(b.active.unwrap_or(true)),
+            grace_days: Some(b.grace_days.unwrap_or(model::DEFAULT_GRACE_DAYS)),
+            access_url: b.access_url.map(|s| s.0),
         };
         let s = catalog::create(&state, &p, &b.slug, changes).await?;
         Ok(ServiceCreated::Created(Json(s.into())))
@@ -149,6 +164,8 @@ impl AdminServicesApi {
             currency: b.currency.map(|s| s.0),
             period_days: b.period_days,
             active: b.active,
+            grace_days: b.grace_days,
+            access_url: b.access_url.map(|s| s.0),
         };
         let s = catalog::update(&state, &p, &slug, changes).await?;
         Ok(Json(s.into()))

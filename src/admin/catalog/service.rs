@@ -17,6 +17,9 @@ pub struct Changes {
     pub currency: Option<String>,
     pub period_days: Option<i32>,
     pub active: Option<bool>,
+    pub grace_days: Option<i32>,
+    /// `Some("")` removes the URL.
+    pub access_url: Option<String>,
 }
 
 fn invalid(msg: &str) -> ApiError {
@@ -46,12 +49,23 @@ fn validate(s: &Service) -> Result<(), ApiError> {
     if !(1..=3650).contains(&s.period_days) {
         return Err(invalid("period_days must be between 1 and 3650"));
     }
+    if !(0..=365).contains(&s.grace_days) {
+        return Err(invalid("grace_days must be between 0 and 365"));
+    }
+    if let Some(u) = &s.access_url {
+        let ok = u.len() <= 2048
+            && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.username().is_empty());
+        if !ok {
+            return Err(invalid("access_url must be an http:// or https:// URL of at most 2048 characters"));
+        }
+    }
     Ok(())
 }
 
 fn snapshot(s: &Service) -> Value {
     json!({"slug": s.slug, "name": s.name, "price_minor": s.price_minor, "currency": s.currency,
-           "period_days": s.period_days, "active": s.active})
+           "period_days": s.period_days, "active": s.active, "grace_days": s.grace_days,
+           "access_url": s.access_url})
 }
 
 fn apply(s: &mut Service, ch: Changes) {
@@ -70,6 +84,13 @@ fn apply(s: &mut Service, ch: Changes) {
     if let Some(v) = ch.active {
         s.active = v;
     }
+    if let Some(v) = ch.grace_days {
+        s.grace_days = v;
+    }
+    if let Some(v) = ch.access_url {
+        let v = v.trim();
+        s.access_url = (!v.is_empty()).then(|| v.to_string());
+    }
 }
 
 /// Creates a service; 409 `service_exists` when the slug is taken.
@@ -84,6 +105,8 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
         active: true,
         created_at: now,
         updated_at: now,
+        grace_days: model::DEFAULT_GRACE_DAYS,
+        access_url: None,
     };
     apply(&mut s, ch);
     validate(&s)?;

@@ -19,11 +19,12 @@ use crate::harness::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 const SCRIPT: &str = include_str!("../../../assets/admin.js");
-const SCRIPTS: [(&str, &str); 4] = [
+const SCRIPTS: [(&str, &str); 5] = [
     ("/assets/admin.js", SCRIPT),
     ("/assets/admin-accounts.js", include_str!("../../../assets/admin-accounts.js")),
     ("/assets/admin-manage.js", include_str!("../../../assets/admin-manage.js")),
     ("/assets/admin-webhooks.js", include_str!("../../../assets/admin-webhooks.js")),
+    ("/assets/admin-keys.js", include_str!("../../../assets/admin-keys.js")),
 ];
 
 /// Opens the portal's login form (already on the page, or at `url`) and logs `admin` in.

@@ -130,3 +130,32 @@ async fn an_owner_adds_a_webhook_endpoint_and_sends_a_delivery_again() {
     browser.screenshot("admin-owner-webhooks").await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_creates_an_api_key_sees_it_once_and_revokes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(&dir.path().join("chromium-profile")).await else { return };
+    let app = TestApp::builder().start().await;
+    let owner = app.new_admin("owner").await;
+    let c = app.active().await;
+    log_in(&browser, Some(&app.public_url), &owner).await;
+    browser.wait_for_visible("button[data-tab=api-keys]", WAIT).await;
+    browser.click("button[data-tab=api-keys]").await;
+    browser.wait_for_visible("#key-form", WAIT).await;
+    browser.type_into("#key-name", "vpn-gateway").await;
+    browser.click("#key-form button[type=submit]").await;
+    browser.wait_for_text("Copy it now", WAIT).await;
+    let key = browser.script("return document.getElementById('key-value').value;", json!([])).await;
+    let key = key.as_str().unwrap().to_string();
+    assert!(key.starts_with("kt_"), "{key}");
+    let read = |key: String| {
+        let url = app.url(&format!("/api/v1/access?login={}", c.login));
+        let client = app.client.clone();
+        async move { client.get(url).bearer_auth(key).send().await.unwrap() }
+    };
+    json_status(read(key.clone()).await, 200).await;
+    browser.click("#key-table button[data-action=revoke]").await;
+    browser.wait_for_text("revoked: servers using it", WAIT).await;
+    assert_error(read(key).await, 401, "invalid_api_key").await;
+    app.stop().await;
+}

@@ -75,6 +75,7 @@ const GATES: &[Gate] = &[
     },
     Gate { tab: "admins", open: &[], ready: "", control: None, probe: (Method::GET, "/admins", "") },
     Gate { tab: "webhooks", open: &[], ready: "", control: None, probe: (Method::GET, "/webhooks", "") },
+    Gate { tab: "api-keys", open: &[], ready: "", control: None, probe: (Method::GET, "/api-keys", "") },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

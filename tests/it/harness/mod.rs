@@ -12,6 +12,7 @@ pub mod hold;
 pub mod jobs;
 pub mod ledger;
 pub mod mail;
+pub mod nginx;
 pub mod process;
 pub mod raw;
 pub mod receiver;

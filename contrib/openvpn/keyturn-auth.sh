@@ -1,0 +1,37 @@
+#!/bin/sh
+# OpenVPN auth-user-pass-verify script: checks the username and password against keyturn's
+# POST /api/v1/access/check (API key with the access:check scope).
+#
+#   auth-user-pass-verify /etc/openvpn/keyturn-auth.sh via-file
+#   setenv KEYTURN_URL https://account.shop.example
+#   setenv KEYTURN_SERVICE vpn                      # optional: any open access will do without it
+#   setenv KEYTURN_API_KEY_FILE /etc/openvpn/keyturn.key
+#
+# OpenVPN passes a file with the username on line 1 and the password on line 2. Exit 0 lets the
+# client in; anything else refuses it. Needs curl and jq. The password and the key never appear
+# on a command line and are never logged.
+set -eu
+
+creds_file="$1"
+: "${KEYTURN_URL:?set KEYTURN_URL}"
+key_file="${KEYTURN_API_KEY_FILE:?set KEYTURN_API_KEY_FILE}"
+
+# The body, built from the file itself: the password never reaches a command line.
+umask 077
+body=$(mktemp)
+trap 'rm -f "$body"' EXIT
+jq -ncR --arg s "${KEYTURN_SERVICE:-}" \
+  'input as $l | input as $p | {login: $l, password: $p} + (if $s == "" then {} else {service: $s} end)' \
+  "$creds_file" > "$body"
+
+# The key reaches curl through its config on stdin, not its arguments.
+status=$(printf 'header = "Authorization: Bearer %s"\n' "$(cat "$key_file")" |
+  curl -K - -sS -o /dev/null -w '%{http_code}' --max-time 15 \
+    -H 'Content-Type: application/json' --data-binary @"$body" \
+    "$KEYTURN_URL/api/v1/access/check") || status=000
+
+if [ "$status" = "200" ]; then
+  exit 0
+fi
+echo "keyturn: access refused (HTTP $status)" >&2
+exit 1
