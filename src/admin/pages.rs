@@ -165,6 +165,7 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div id="wh-deliveries" hidden><h3 id="wh-deliveries-title"></h3>
   <table id="delivery-table"><thead><tr><th>Created</th><th>Type</th><th>webhook-id</th><th>Status</th><th>Attempts</th>
   <th>Last code</th><th>Last error</th><th>Next attempt</th><th>Actions</th></tr></thead><tbody></tbody></table></div>
+ </section>
  <section id="api-keys" hidden>
   <table id="key-table"><thead><tr><th>Name</th><th>Key</th><th>Scopes</th><th>Created by</th><th>Created</th>
   <th>Status</th><th>Actions</th></tr></thead><tbody></tbody></table>
