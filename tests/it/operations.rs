@@ -198,5 +198,9 @@ async fn a_database_outage_is_logged_once_with_its_cause() {
     assert!(logs.contains("not currently accepting connections"), "the cause is not named:\n{logs}");
     assert!(logs.contains("db_connect_restored"), "the recovery is not logged:\n{logs}");
     assert!(!logs.contains("Invalid connection url"), "reported as a bad URL:\n{logs}");
-    assert!(logs.matches("worker_db_error").count() <= 1, "the mail worker flooded the log:\n{logs}");
+    assert!(logs.matches("event=\"worker_db_error\"").count() <= 1, "the mail worker flooded the log:\n{logs}");
+    assert!(
+        logs.matches("event=\"webhook_worker_db_error\"").count() <= 1,
+        "the webhook worker flooded the log:\n{logs}"
+    );
 }
