@@ -43,7 +43,7 @@ async fn claimed(state: &AppState, kind: &'static str, account: Option<String>, 
     state
         .db
         .write(move |c| {
-            outbox::enqueue(c, kind, account.as_deref(), None, at)?;
+            outbox::enqueue_raw(c, kind, account.as_deref(), None, at)?;
             Ok(outbox::claim(c, at, 3)?.expect("due"))
         })
         .await
@@ -61,7 +61,7 @@ async fn a_worker_that_lost_its_claim_replaces_no_credentials_and_sends_nothing(
     let now = state.clock.now();
     let account_id = insert_account(&state, accounts::PENDING_VERIFICATION).await;
     // A claims; its database is away longer than the lease; B takes over and sends P2.
-    let a = claimed(&state, outbox::CREDENTIALS, Some(account_id.clone()), now).await;
+    let a = claimed(&state, outbox::CREDENTIALS.as_str(), Some(account_id.clone()), now).await;
     let b = claim_at(&state, now + 10).await.expect("the lapsed lease is taken over");
     super::run_guarded(&state, &b, Duration::from_secs(30)).await.expect("B sends");
     let mails = emails_written(&state);
@@ -152,7 +152,7 @@ async fn a_repeated_credentials_email_has_its_own_message_id_referring_to_the_fi
     let now = state.clock.now();
     let account_id = insert_account(&state, accounts::PENDING_VERIFICATION).await;
     // The first attempt is accepted, then the process dies before recording it.
-    let first = claimed(&state, outbox::CREDENTIALS, Some(account_id), now).await;
+    let first = claimed(&state, outbox::CREDENTIALS.as_str(), Some(account_id), now).await;
     super::run_guarded(&state, &first, Duration::from_secs(30)).await.expect("sent");
     let second = claim_at(&state, now + 10).await.expect("the lapsed job runs again");
     assert!(second.handed_over_at.is_some());
@@ -175,7 +175,7 @@ async fn a_retried_activation_email_keeps_one_message_id() {
     let state = state(dir.path()).await;
     let now = state.clock.now();
     let account_id = insert_account(&state, accounts::ACTIVE).await;
-    let first = claimed(&state, outbox::ACTIVATION, Some(account_id), now).await;
+    let first = claimed(&state, outbox::ACTIVATION.as_str(), Some(account_id), now).await;
     super::run_guarded(&state, &first, Duration::from_secs(30)).await.expect("sent");
     let second = claim_at(&state, now + 10).await.expect("the lapsed job runs again");
     super::run_guarded(&state, &second, Duration::from_secs(30)).await.expect("sent again");

@@ -50,7 +50,7 @@ async fn a_panicking_job_is_retried_then_dead_lettered_and_the_worker_goes_on() 
         .db
         .write(move |c| {
             accounts::insert(c, &acc)?;
-            let id = outbox::enqueue(c, "test_panic", None, None, now - 1)?;
+            let id = outbox::enqueue_raw(c, "test_panic", None, None, now - 1)?;
             outbox::enqueue(c, outbox::ACTIVATION, Some(&acc.id), None, now)?;
             Ok(id)
         })

@@ -67,7 +67,7 @@ pub fn list(conn: &mut DbConn, status: Option<&str>, limit: i64) -> QueryResult<
     Ok(rows
         .into_iter()
         .map(|(id, kind, status, attempts, last_error, order_id, created_at, sent_at, login, email, order_email)| {
-            let merchants = kind == crate::mail::outbox::MERCHANT_COPY;
+            let merchants = kind == crate::mail::outbox::MERCHANT_COPY.as_str();
             Listed {
                 id,
                 kind,
