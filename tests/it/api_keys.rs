@@ -50,6 +50,11 @@ async fn a_key_is_shown_once_holds_its_scopes_and_stops_when_revoked() {
     let by_email = json_status(read_access(&app, Some(&key), &format!("email={}", c.email)).await, 200).await;
     assert_eq!(by_email["login"], c.login);
     assert_error(read_access(&app, Some(&key), "login=kt-nosuch").await, 404, "unknown_customer").await;
+    // Still on the temporary password: the doors refuse it, so the access is not `active`.
+    let (_, temporary) = app.verified().await;
+    let t = json_status(read_access(&app, Some(&key), &format!("login={}", temporary.login)).await, 200).await;
+    assert_eq!((t["status"].as_str(), t["services"][0]["state"].as_str()), (Some("active"), Some("active")));
+    assert_eq!(t["services"][0]["active"], false, "password_change_required at the doors: {t}");
     assert_error(read_access(&app, Some(&key), "").await, 400, "invalid_query").await;
 
     // Scopes, missing and unknown keys.
@@ -98,6 +103,20 @@ async fn a_key_of_a_disabled_admin_stops_working() {
     let resp = owner.post(&format!("/admins/{}/disable", creator.username), &json!({})).await;
     assert_eq!(resp.status(), 204);
     assert_error(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 401, "invalid_api_key").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_a_demoted_admin_stops_working() {
+    let app = TestApp::builder().start().await;
+    let creator = app.admin("owner").await;
+    let c = app.active().await;
+    let (_, key) = new_key(&creator, &["access:read"]).await;
+    json_status(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 200).await;
+    app.set_admin_role(&creator.username, "support").await;
+    assert_error(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 401, "invalid_api_key").await;
+    app.set_admin_role(&creator.username, "owner").await;
+    json_status(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 200).await;
     app.stop().await;
 }
 

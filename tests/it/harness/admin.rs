@@ -42,6 +42,24 @@ impl TestApp {
         AdminActor::new(&self.base, &username, &password, role)
     }
 
+    /// Changes an administrator's role in the database (no endpoint does it yet).
+    pub async fn set_admin_role(&self, username: &str, role: &str) {
+        use diesel::prelude::*;
+        use keyturn::db::schema::admins;
+        let (username, role) = (username.to_string(), role.to_string());
+        let n = self
+            .state()
+            .db
+            .write(move |c| {
+                Ok(diesel::update(admins::table.filter(admins::username.eq(username)))
+                    .set(admins::role.eq(role))
+                    .execute(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "one admin changed");
+    }
+
     /// Creates an administrator and logs it in.
     pub async fn admin(&self, role: &str) -> AdminActor {
         let a = self.new_admin(role).await;
