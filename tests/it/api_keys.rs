@@ -207,7 +207,8 @@ async fn access_check_tells_the_account_state_only_after_the_right_password() {
 }
 
 /// Runs contrib/openvpn/keyturn-auth.sh as OpenVPN would (`via-file`); true when it lets in.
-fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, password: &str) -> bool {
+/// `http`: opt in to the test server's plain http.
+fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, password: &str, http: bool) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let creds = dir.path().join("creds");
     std::fs::write(&creds, format!("{login}\n{password}\n")).unwrap();
@@ -216,6 +217,7 @@ fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, passwo
         .env("KEYTURN_URL", &app.base)
         .env("KEYTURN_SERVICE", "demo")
         .env("KEYTURN_API_KEY_FILE", key_file)
+        .env("KEYTURN_ALLOW_HTTP", if http { "1" } else { "" })
         .stderr(std::process::Stdio::null())
         .status()
         .unwrap()
@@ -226,6 +228,8 @@ fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, passwo
 async fn the_openvpn_script_lets_in_only_the_right_password() {
     let have = |bin: &str| std::process::Command::new(bin).arg("--version").output().is_ok();
     if !have("jq") || !have("curl") {
+        let required = ["KEYTURN_REQUIRE_TOOLS", "KEYTURN_REQUIRE_NGINX"].iter().any(|v| std::env::var_os(v).is_some());
+        assert!(!required, "KEYTURN_REQUIRE_TOOLS or KEYTURN_REQUIRE_NGINX is set but jq or curl is missing");
         eprintln!("OpenVPN script test skipped: it needs jq and curl");
         return;
     }
@@ -236,9 +240,11 @@ async fn the_openvpn_script_lets_in_only_the_right_password() {
     std::fs::write(&key_file, &key).unwrap();
     let c = app.active().await;
     let (app_ref, file, login, password) = (&app, key_file.clone(), c.login.clone(), c.password.clone());
-    let ok = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password));
+    let ok = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password, true));
     assert!(ok, "the right password lets in");
-    let wrong = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, "wrong password!"));
+    let plain = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password, false));
+    assert!(!plain, "without the opt-in the password never travels over plain http");
+    let wrong = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, "wrong password!", true));
     assert!(!wrong, "a wrong password is refused");
     app.stop().await;
 }
