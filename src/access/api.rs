@@ -27,8 +27,8 @@ pub struct AccessView {
     pub slug: String,
     /// RFC 3339: when the paid period ends (the grace days follow).
     pub active_until: String,
-    /// True while the service's doors open for this customer: the account is active and the
-    /// period (with its grace days) has not ended.
+    /// True while the service's doors open for this customer: the account is active, its
+    /// temporary password has been replaced, and the period (with its grace days) has not ended.
     pub active: bool,
     /// `active`, `grace` or `expired` (a refunded period is `expired`).
     pub state: String,
@@ -46,7 +46,8 @@ pub struct CustomerView {
 
 impl CustomerView {
     fn of(c: CustomerAccess, now: i64) -> CustomerView {
-        let open = c.account.status == accounts::ACTIVE;
+        // The doors' own rule: an active account past its temporary password.
+        let open = c.account.status == accounts::ACTIVE && !c.account.must_change_password;
         CustomerView {
             services: c
                 .grants

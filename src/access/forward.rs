@@ -7,11 +7,12 @@ use poem::web::{Data, Query};
 use poem::{handler, IntoResponse, Request, Response};
 use serde::Deserialize;
 
-use crate::access::returns::safe_return;
+use crate::access::returns::follow;
 use crate::accounts::access::{admit, grants_of, open_slugs};
 use crate::accounts::model::{self as accounts, Account};
 use crate::clock::rfc3339;
 use crate::error::json_error;
+use crate::http::client_ip::from_trusted_proxy;
 use crate::sessions::service::peek;
 use crate::state::AppState;
 
@@ -89,7 +90,8 @@ fn unauthenticated(state: &AppState, req: &Request, redirect: bool) -> Response 
         return json_error(StatusCode::UNAUTHORIZED, "unauthenticated", "Please log in.");
     }
     let mut location = state.link("/cabinet");
-    if let Some(rd) = forwarded_url(req).and_then(|u| safe_return(&u, &state.settings.access.return_hosts)) {
+    let proxied = from_trusted_proxy(req, &state.settings.trusted_proxies);
+    if let Some(rd) = forwarded_url(req).filter(|_| proxied).and_then(|u| follow(&u, &state.settings)) {
         let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("rd", &rd).finish();
         location = format!("{location}?{query}");
     }
@@ -101,7 +103,8 @@ fn unauthenticated(state: &AppState, req: &Request, redirect: bool) -> Response 
 }
 
 /// `<X-Forwarded-Proto>://<X-Forwarded-Host><X-Forwarded-Uri>` as the proxy reports it; only
-/// ever used as a return URL, which is checked against `return_hosts` before anyone follows it.
+/// read from a trusted proxy (`trusted_proxies`), and only ever used as a return URL, which is
+/// checked against `return_hosts` before anyone follows it.
 fn forwarded_url(req: &Request) -> Option<String> {
     let proto = req.header("x-forwarded-proto").unwrap_or("https").trim();
     let host = req.header("x-forwarded-host")?.trim();

@@ -41,11 +41,11 @@ pub fn insert(conn: &mut DbConn, k: &ApiKey) -> QueryResult<usize> {
 }
 
 /// A live key by hash, with its creator's status: `(key, admin_status)`.
-pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<(ApiKey, String)>> {
+pub fn find_by_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<(ApiKey, String, String)>> {
     api_keys::table
         .inner_join(admins::table)
         .filter(api_keys::key_hash.eq(hash))
-        .select((api_keys::all_columns, admins::status))
+        .select((api_keys::all_columns, admins::status, admins::role))
         .first(conn)
         .optional()
 }

@@ -50,6 +50,12 @@ pub fn safe_return(rd: &str, allowed: &[String]) -> Option<String> {
     listed.then(|| url.to_string())
 }
 
+/// `rd` when keyturn follows it: [`safe_return`] against `return_hosts`, and only an `https://`
+/// URL when keyturn itself is served over https (a session never leads to plain http).
+pub fn follow(rd: &str, settings: &crate::config::Settings) -> Option<String> {
+    safe_return(rd, &settings.access.return_hosts).filter(|u| !settings.is_https() || u.starts_with("https://"))
+}
+
 /// Where to send a customer after login: `rd` when allowed, else `/cabinet`.
 pub fn return_target(rd: Option<&str>, allowed: &[String]) -> String {
     rd.and_then(|r| safe_return(r, allowed)).unwrap_or_else(|| "/cabinet".to_string())
@@ -74,6 +80,25 @@ mod tests {
         assert!(safe_return("HTTPS://files.shop.example/", &h).is_some());
         assert!(safe_return("https://files.shop.example:444/", &h).is_some(), "an entry without a port allows any");
         assert!(safe_return("https://app.shop.example:8443/x", &h).is_some());
+    }
+
+    #[test]
+    fn an_https_keyturn_follows_only_https() {
+        let pairs = |public: &'static str| {
+            crate::config::Settings::from_pairs([
+                ("public_url", public),
+                ("cookie_domain", ".shop.example"),
+                ("return_hosts", "files.shop.example"),
+            ])
+            .unwrap()
+        };
+        let https = pairs("https://account.shop.example");
+        assert_eq!(follow("https://files.shop.example/a", &https).as_deref(), Some("https://files.shop.example/a"));
+        assert_eq!(follow("http://files.shop.example/a", &https), None);
+        assert_eq!(follow("HTTP://files.shop.example/a", &https), None);
+        let http = pairs("http://account.shop.example");
+        assert!(follow("http://files.shop.example/a", &http).is_some(), "a plain-http set-up keeps http");
+        assert_eq!(follow("https://evil.example/", &https), None);
     }
 
     #[test]

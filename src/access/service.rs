@@ -12,6 +12,7 @@ use crate::accounts::access::{admit, grants_of, Grant};
 use crate::accounts::model::{self as accounts, Account};
 use crate::admin::access::auth::AdminPrincipal;
 use crate::admin::access::model::ACTIVE as ADMIN_ACTIVE;
+use crate::admin::access::roles::{allows, Permission, Role};
 use crate::audit::Event;
 use crate::crypto::{random_id, random_token, token_hash};
 use crate::http::api_error::ApiError;
@@ -24,8 +25,15 @@ fn invalid_key() -> ApiError {
     ApiError::unauthorized("invalid_api_key", "Send a valid API key: Authorization: Bearer kt_…")
 }
 
+/// True while an admin of `role` may manage API keys: a key lives only as long as its creator
+/// could still create it (a demoted creator's keys stop at once, like a disabled one's).
+fn may_hold_keys(role: &str) -> bool {
+    Role::parse(role).is_some_and(|r| allows(r, Permission::ManageApiKeys))
+}
+
 /// The key presented by a request, if it holds `scope`: 401 `invalid_api_key` for a missing,
-/// unknown or revoked key (or one whose creator was disabled), 403 `insufficient_scope`.
+/// unknown or revoked key (or one whose creator was disabled or no longer holds
+/// `ManageApiKeys`), 403 `insufficient_scope`.
 pub async fn authorize_key(state: &AppState, req: &Request, scope: &'static str) -> Result<ApiKey, ApiError> {
     let presented = req
         .header("authorization")
@@ -36,7 +44,11 @@ pub async fn authorize_key(state: &AppState, req: &Request, scope: &'static str)
     let hash = token_hash(presented);
     let found = state.db.read(move |c| Ok(model::find_by_hash(c, &hash)?)).await?;
     let key = match found {
-        Some((k, admin_status)) if k.revoked_at.is_none() && admin_status == ADMIN_ACTIVE.as_str() => k,
+        Some((k, admin_status, role))
+            if k.revoked_at.is_none() && admin_status == ADMIN_ACTIVE.as_str() && may_hold_keys(&role) =>
+        {
+            k
+        }
         _ => {
             tracing::warn!(event = "authn_api_key_fail", "unknown, revoked or orphaned API key");
             return Err(invalid_key());

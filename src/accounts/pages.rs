@@ -8,7 +8,7 @@ use poem::web::{Data, Form, Query};
 use poem::{handler, Request, Response};
 use serde::Deserialize;
 
-use crate::access::returns::safe_return;
+use crate::access::returns::follow;
 use crate::accounts::model::ACTIVE;
 use crate::accounts::service;
 use crate::http::api_error::ApiError;
@@ -124,7 +124,7 @@ pub struct ReturnParam {
 /// logs in here is sent there after login — when URL's host is in `return_hosts`, else never.
 #[handler]
 pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state: Data<&AppState>) -> Response {
-    let target = q.rd.as_deref().and_then(|rd| safe_return(rd, &state.settings.access.return_hosts));
+    let target = q.rd.as_deref().and_then(|rd| follow(rd, &state.settings));
     if let Some(target) = &target {
         let ready = matches!(peek(&state, req).await, Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password);
         if ready {

@@ -42,14 +42,44 @@ impl AccessSettings {
             if !ok {
                 return Err(invalid("return_hosts", format!("`{h}` is not a host or host:port")));
             }
+            self.session_reaches(h, public_host)?;
         }
         Ok(())
+    }
+
+    /// A return host must see the session cookie, or forward auth there sends a logged-in
+    /// customer to the login page, which sends them back, forever: it lies within
+    /// `cookie_domain`, or without one it is the public URL's own host (cookies ignore ports).
+    fn session_reaches(&self, entry: &str, public_host: Option<&str>) -> Result<(), ConfigError> {
+        let host = host_of(entry);
+        match (self.domain(), public_host) {
+            (Some(d), _) if host == d || host.ends_with(&format!(".{d}")) => Ok(()),
+            (Some(d), _) => Err(invalid(
+                "return_hosts",
+                format!("{entry} is not within cookie_domain {d}: the session cookie never reaches it, so its logins would loop"),
+            )),
+            (None, Some(p)) if host == p.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase() => Ok(()),
+            (None, Some(p)) => Err(invalid(
+                "return_hosts",
+                format!("{entry} is not the public URL's host {p} and no cookie_domain shares the session with it: its logins would loop"),
+            )),
+            (None, None) => Ok(()),
+        }
     }
 
     /// The cookie domain without its leading dot, lower case.
     pub fn domain(&self) -> Option<String> {
         self.cookie_domain.as_deref().map(|d| d.trim_start_matches('.').to_ascii_lowercase())
     }
+}
+
+/// The host of a `host`, `host:port`, `[v6]` or `[v6]:port` entry, lower case.
+fn host_of(entry: &str) -> String {
+    let e = entry.to_ascii_lowercase();
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default().to_string();
+    }
+    e.split(':').next().unwrap_or_default().to_string()
 }
 
 #[cfg(test)]
@@ -65,6 +95,22 @@ mod tests {
             let r = Settings::from_pairs([("public_url", "https://account.shop.example"), ("cookie_domain", bad)]);
             assert!(r.is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn a_return_host_must_see_the_session_cookie() {
+        let with = |pairs: &[(&'static str, &'static str)]| Settings::from_pairs(pairs.iter().copied());
+        let shared = [("public_url", "https://account.shop.example"), ("cookie_domain", ".shop.example")];
+        assert!(with(&[shared[0], shared[1], ("return_hosts", "files.shop.example, shop.example:8443")]).is_ok());
+        let e = with(&[shared[0], shared[1], ("return_hosts", "files.other.example")]).unwrap_err().to_string();
+        assert!(e.contains("return_hosts") && e.contains("loop"), "{e}");
+        assert!(with(&[shared[0], shared[1], ("return_hosts", "evilshop.example")]).is_err());
+        // Without a cookie domain the cookie is host-only: only the public URL's host sees it.
+        let alone = ("public_url", "http://127.0.0.1:8080");
+        assert!(with(&[alone, ("return_hosts", "127.0.0.1:9000")]).is_ok(), "another port is the same host");
+        let e = with(&[alone, ("return_hosts", "files.shop.example")]).unwrap_err().to_string();
+        assert!(e.contains("return_hosts") && e.contains("loop"), "{e}");
+        assert!(with(&[("public_url", "http://[::1]:8080"), ("return_hosts", "[::1]:9000")]).is_ok());
     }
 
     #[test]

@@ -5,6 +5,12 @@ use std::net::IpAddr;
 
 use poem::Request;
 
+/// True when the socket peer is a configured trusted proxy: only then are its `X-Forwarded-*`
+/// headers believed.
+pub fn from_trusted_proxy(req: &Request, trusted: &[IpAddr]) -> bool {
+    req.remote_addr().as_socket_addr().is_some_and(|a| trusted.contains(&a.ip()))
+}
+
 /// Resolves the client IP of a request.
 pub fn client_ip(req: &Request, trusted: &[IpAddr]) -> IpAddr {
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));

@@ -50,6 +50,11 @@ async fn a_key_is_shown_once_holds_its_scopes_and_stops_when_revoked() {
     let by_email = json_status(read_access(&app, Some(&key), &format!("email={}", c.email)).await, 200).await;
     assert_eq!(by_email["login"], c.login);
     assert_error(read_access(&app, Some(&key), "login=kt-nosuch").await, 404, "unknown_customer").await;
+    // Still on the temporary password: the doors refuse it, so the access is not `active`.
+    let (_, temporary) = app.verified().await;
+    let t = json_status(read_access(&app, Some(&key), &format!("login={}", temporary.login)).await, 200).await;
+    assert_eq!((t["status"].as_str(), t["services"][0]["state"].as_str()), (Some("active"), Some("active")));
+    assert_eq!(t["services"][0]["active"], false, "password_change_required at the doors: {t}");
     assert_error(read_access(&app, Some(&key), "").await, 400, "invalid_query").await;
 
     // Scopes, missing and unknown keys.
@@ -98,6 +103,20 @@ async fn a_key_of_a_disabled_admin_stops_working() {
     let resp = owner.post(&format!("/admins/{}/disable", creator.username), &json!({})).await;
     assert_eq!(resp.status(), 204);
     assert_error(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 401, "invalid_api_key").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_a_demoted_admin_stops_working() {
+    let app = TestApp::builder().start().await;
+    let creator = app.admin("owner").await;
+    let c = app.active().await;
+    let (_, key) = new_key(&creator, &["access:read"]).await;
+    json_status(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 200).await;
+    app.set_admin_role(&creator.username, "support").await;
+    assert_error(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 401, "invalid_api_key").await;
+    app.set_admin_role(&creator.username, "owner").await;
+    json_status(read_access(&app, Some(&key), &format!("login={}", c.login)).await, 200).await;
     app.stop().await;
 }
 
@@ -188,7 +207,8 @@ async fn access_check_tells_the_account_state_only_after_the_right_password() {
 }
 
 /// Runs contrib/openvpn/keyturn-auth.sh as OpenVPN would (`via-file`); true when it lets in.
-fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, password: &str) -> bool {
+/// `http`: opt in to the test server's plain http.
+fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, password: &str, http: bool) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let creds = dir.path().join("creds");
     std::fs::write(&creds, format!("{login}\n{password}\n")).unwrap();
@@ -197,6 +217,7 @@ fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, passwo
         .env("KEYTURN_URL", &app.base)
         .env("KEYTURN_SERVICE", "demo")
         .env("KEYTURN_API_KEY_FILE", key_file)
+        .env("KEYTURN_ALLOW_HTTP", if http { "1" } else { "" })
         .stderr(std::process::Stdio::null())
         .status()
         .unwrap()
@@ -207,6 +228,8 @@ fn openvpn_script(app: &TestApp, key_file: &std::path::Path, login: &str, passwo
 async fn the_openvpn_script_lets_in_only_the_right_password() {
     let have = |bin: &str| std::process::Command::new(bin).arg("--version").output().is_ok();
     if !have("jq") || !have("curl") {
+        let required = ["KEYTURN_REQUIRE_TOOLS", "KEYTURN_REQUIRE_NGINX"].iter().any(|v| std::env::var_os(v).is_some());
+        assert!(!required, "KEYTURN_REQUIRE_TOOLS or KEYTURN_REQUIRE_NGINX is set but jq or curl is missing");
         eprintln!("OpenVPN script test skipped: it needs jq and curl");
         return;
     }
@@ -217,9 +240,11 @@ async fn the_openvpn_script_lets_in_only_the_right_password() {
     std::fs::write(&key_file, &key).unwrap();
     let c = app.active().await;
     let (app_ref, file, login, password) = (&app, key_file.clone(), c.login.clone(), c.password.clone());
-    let ok = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password));
+    let ok = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password, true));
     assert!(ok, "the right password lets in");
-    let wrong = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, "wrong password!"));
+    let plain = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, &password, false));
+    assert!(!plain, "without the opt-in the password never travels over plain http");
+    let wrong = tokio::task::block_in_place(|| openvpn_script(app_ref, &file, &login, "wrong password!", true));
     assert!(!wrong, "a wrong password is refused");
     app.stop().await;
 }

@@ -18,7 +18,11 @@ const DAY: i64 = 86_400;
 /// keyturn allowing rd to nginx's host, and nginx in front of it (None: nginx missing).
 async fn protected() -> Option<(TestApp, Nginx)> {
     let port = free_port();
-    let app = TestApp::builder().set("return_hosts", &format!("127.0.0.1:{port}")).start().await;
+    let app = TestApp::builder()
+        .set("return_hosts", &format!("127.0.0.1:{port}"))
+        .set("trusted_proxies", "127.0.0.1")
+        .start()
+        .await;
     let echo_port = echo_upstream().await;
     let nginx = Nginx::start(&Protect { keyturn: &app.base, port, service: "demo", echo_port }).await?;
     Some((app, nginx))
@@ -48,12 +52,18 @@ async fn nginx_lets_paying_customers_in_and_tells_the_app_who_they_are() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "members only: files/index.html\n");
 
-    // The app behind nginx receives the login; a header the visitor sends is overwritten.
-    let echoed = c.customer.client.get(format!("{}/app/hello", nginx.base)).header("Remote-User", "evil").send().await;
-    let echoed = json_or_text(echoed.unwrap(), 200).await.to_lowercase();
+    // The app behind nginx receives the login; headers the visitor sends are overwritten, and
+    // the keyturn session cookie is not passed on.
+    let mut forged = c.customer.client.get(format!("{}/app/hello", nginx.base));
+    for h in ["Remote-User", "Remote-Email", "Remote-Name", "Remote-Groups", "X-Keyturn-Access-State"] {
+        forged = forged.header(h, "evil");
+    }
+    let echoed = json_or_text(forged.send().await.unwrap(), 200).await.to_lowercase();
     assert!(echoed.contains(&format!("remote-user: {}", c.login)), "{echoed}");
     assert!(echoed.contains("remote-groups: demo"), "{echoed}");
+    assert!(echoed.contains("x-keyturn-access-state: active"), "{echoed}");
     assert!(!echoed.contains("evil"), "{echoed}");
+    assert!(!echoed.contains("keyturn_session"), "the session cookie stays with the proxy: {echoed}");
 
     // The answer itself, as Caddy and Traefik copy it.
     let resp = verify(&app, &c.customer, "?service=demo").await;
@@ -76,14 +86,22 @@ async fn nginx_lets_paying_customers_in_and_tells_the_app_who_they_are() {
     assert_eq!((r.status().as_u16(), header(r.headers(), "x-keyturn-reason")), (403, "password_change_required"));
     assert_eq!(get(&t, &page).await.status(), 403);
 
-    // Suspended and revoked customers are turned away at once.
+    // Suspended and revoked customers are turned away at once: both end every session, so the
+    // old cookie is no session at all (401).
     let support = app.admin("support").await;
-    let (s, r) = (app.active().await, app.active().await);
+    let (s, r, raced) = (app.active().await, app.active().await, app.active().await);
     assert_eq!(get(&s.customer, &page).await.status(), 200);
     assert_eq!(support.post(&format!("/accounts/{}/suspend", s.login), &json!({})).await.status(), 204);
-    assert!(matches!(get(&s.customer, &page).await.status().as_u16(), 401 | 403), "suspended");
+    assert_eq!(get(&s.customer, &page).await.status(), 401, "suspended");
+    assert_eq!(verify(&app, &s.customer, "?service=demo").await.status(), 401);
     assert_eq!(support.post(&format!("/accounts/{}/revoke", r.login), &json!({})).await.status(), 204);
-    assert!(matches!(get(&r.customer, &page).await.status().as_u16(), 401 | 403), "revoked");
+    assert_eq!(get(&r.customer, &page).await.status(), 401, "revoked");
+    // A session that outlived its account's suspension (a login racing it) is refused by name.
+    let n = app.execute_sql(&format!("UPDATE accounts SET status = 'suspended' WHERE login = '{}'", raced.login)).await;
+    assert_eq!(n, 1);
+    let v = verify(&app, &raced.customer, "?service=demo").await;
+    assert_eq!((v.status().as_u16(), header(v.headers(), "x-keyturn-reason")), (403, "suspended"));
+    assert_eq!(get(&raced.customer, &page).await.status(), 403);
 
     // A full refund takes the period back at once: no grace days for it.
     let (order_id, refunded) = paid_customer(&app, "pay_forward_refund").await;
@@ -175,6 +193,35 @@ async fn a_visitor_logs_in_and_comes_back_to_the_page_only_on_an_allowed_host() 
         let html = json_or_text(resp, 200).await;
         assert!(!html.contains("data-url"), "{rd} is not followed: {html}");
     }
+    app.stop().await;
+}
+
+/// `/auth/verify` with a redirect, carrying the headers a proxy sends for an allowed page.
+async fn forwarded_verify(app: &TestApp) -> String {
+    let resp = app
+        .client
+        .get(app.url("/auth/verify?service=demo&redirect=true"))
+        .header("X-Forwarded-Proto", "http")
+        .header("X-Forwarded-Host", "127.0.0.1:9")
+        .header("X-Forwarded-Uri", "/course/x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    header(resp.headers(), LOCATION.as_str()).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_return_url_is_built_only_from_a_trusted_proxys_headers() {
+    // An allowed host, but the sender is no trusted proxy: no rd.
+    let app = TestApp::builder().set("return_hosts", "127.0.0.1").start().await;
+    assert_eq!(forwarded_verify(&app).await, format!("{}/cabinet", app.public_url));
+    app.stop().await;
+
+    let app = TestApp::builder().set("return_hosts", "127.0.0.1").set("trusted_proxies", "127.0.0.1").start().await;
+    let rd: String =
+        url::form_urlencoded::Serializer::new(String::new()).append_pair("rd", "http://127.0.0.1:9/course/x").finish();
+    assert_eq!(forwarded_verify(&app).await, format!("{}/cabinet?{rd}", app.public_url));
     app.stop().await;
 }
 

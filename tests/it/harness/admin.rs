@@ -42,6 +42,20 @@ impl TestApp {
         AdminActor::new(&self.base, &username, &password, role)
     }
 
+    /// Runs one SQL statement on the app's database, for states no endpoint reaches (a demoted
+    /// admin, a suspension racing a login); returns the rows changed.
+    pub async fn execute_sql(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        let sql = sql.to_string();
+        self.state().db.write(move |c| Ok(diesel::sql_query(sql).execute(c)?)).await.unwrap()
+    }
+
+    /// Changes an administrator's role in the database (no endpoint does it yet).
+    pub async fn set_admin_role(&self, username: &str, role: &str) {
+        let n = self.execute_sql(&format!("UPDATE admins SET role = '{role}' WHERE username = '{username}'")).await;
+        assert_eq!(n, 1, "one admin changed");
+    }
+
     /// Creates an administrator and logs it in.
     pub async fn admin(&self, role: &str) -> AdminActor {
         let a = self.new_admin(role).await;

@@ -91,11 +91,24 @@ http {{
     location /app/ {{
       auth_request /_keyturn;
       auth_request_set $kt_user $upstream_http_remote_user;
+      auth_request_set $kt_email $upstream_http_remote_email;
+      auth_request_set $kt_name $upstream_http_remote_name;
       auth_request_set $kt_groups $upstream_http_remote_groups;
+      auth_request_set $kt_until $upstream_http_x_keyturn_active_until;
+      auth_request_set $kt_state $upstream_http_x_keyturn_access_state;
       proxy_set_header Remote-User $kt_user;
+      proxy_set_header Remote-Email $kt_email;
+      proxy_set_header Remote-Name $kt_name;
       proxy_set_header Remote-Groups $kt_groups;
+      proxy_set_header X-Keyturn-Active-Until $kt_until;
+      proxy_set_header X-Keyturn-Access-State $kt_state;
+      proxy_set_header Cookie $kt_app_cookie;
       proxy_pass http://127.0.0.1:{echo};
     }}
+  }}
+  map $http_cookie $kt_app_cookie {{
+    "~^(?<kt_a>.*?)(?:^|;\s*)(?:__Host-|__Secure-)?keyturn_session=[^;]*(?<kt_b>.*)$" "$kt_a$kt_b";
+    default $http_cookie;
   }}
 }}
 "#
