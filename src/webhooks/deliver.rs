@@ -65,7 +65,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     !(ip.is_private()
         || ip.is_loopback()
         || ip.is_link_local()
@@ -74,23 +74,45 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_documentation()
         || a == 0
-        // Carrier-grade NAT 100.64.0.0/10, benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
+        // This network 0.0.0.0/8, carrier-grade NAT 100.64.0.0/10, benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
         || (a == 100 && (64..128).contains(&b))
         || (a == 198 && (b == 18 || b == 19))
+        // IETF protocol assignments 192.0.0.0/24.
+        || (a == 192 && b == 0 && c == 0)
         || a >= 240)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    if let Some(v4) = embedded_v4(ip) {
+        return is_public_v4(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         // Unique local fc00::/7, link-local fe80::/10, documentation 2001:db8::/32.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // IPv4-compatible and NAT64 forms hide an IPv4 address; refuse them outright.
+        || (seg[0] & 0xfe00) == 0xfc00
+        || (seg[0] & 0xffc0) == 0xfe80
+        || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+        // Teredo 2001::/32 and local-use NAT64 64:ff9b:1::/48 hide an IPv4 address that cannot
+        // be read back reliably; IPv4-compatible ::/96 is deprecated: refuse them outright.
+        || (seg[0] == 0x2001 && seg[1] == 0)
+        || (seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2] == 1)
         || ip.to_ipv4().is_some())
+}
+
+/// The IPv4 address a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address leads to: such a target
+/// is as public as that address.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let seg = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if seg[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        Some(v4(seg[6], seg[7]))
+    } else if seg[0] == 0x2002 {
+        Some(v4(seg[1], seg[2]))
+    } else {
+        None
+    }
 }
 
 /// Resolves the URL's host and checks every address; returns the addresses to connect to.
@@ -231,10 +253,34 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "224.0.0.1",
+            "0.1.2.3",
+            "100.127.255.254",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "239.255.255.250",
+            "fc00::1",
+            "febf::1",
+            "ff02::1",
+            "::ffff:0.0.0.0",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            // NAT64 and 6to4 around a private address, Teredo, local-use NAT64.
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::5db8:d822",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:c0a8:101::1",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private} passed");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "64:ff9b::5db8:d822", "2002:5db8:d822::1"] {
             assert!(is_public(public.parse().unwrap()), "{public} refused");
         }
     }
