@@ -2,7 +2,8 @@
 //! address checked (no private, loopback, link-local, unique-local, multicast or unspecified
 //! target unless `webhook_allow_private`), then the request goes to exactly those addresses
 //! (no second lookup a rebinding DNS could answer differently), without proxies, without
-//! following redirects, within 15 seconds, reading at most a few KiB of the answer.
+//! following redirects, within 15 seconds; the outcome is the status line (at most a few KiB of the body are read,
+//! within 2 seconds, and dropped).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use url::{Host, Url};
 
 /// The whole attempt (connect, send, answer) must fit in this.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
-/// How much of a receiver's answer is read (for the delivery log).
+/// How much of a receiver's answer is read (and dropped) so the connection ends cleanly.
 const MAX_ANSWER_BYTES: usize = 4096;
 
 /// Why a URL cannot be a webhook target.
@@ -173,44 +174,50 @@ pub async fn post(url: &Url, addrs: &[SocketAddr], headers: &[(&str, String)], b
     for (name, value) in headers {
         req = req.header(*name, value);
     }
-    let sent = tokio::time::timeout(TIMEOUT, async {
-        let mut resp = req.body(body.to_string()).send().await?;
-        let status = resp.status().as_u16();
-        let mut answer = Vec::new();
-        while answer.len() < MAX_ANSWER_BYTES {
-            match resp.chunk().await? {
-                Some(chunk) => answer.extend_from_slice(&chunk),
-                None => break,
+    // The outcome is decided on the status line; the body is read (at most a few KiB, within
+    // a short limit) only so the connection ends cleanly, and never changes the outcome: a 2xx
+    // whose body stalls was still received, and counting it as a failure would send it twice.
+    let resp = match tokio::time::timeout(TIMEOUT, req.body(body.to_string()).send()).await {
+        Err(_) => return failed(format!("no answer within {} s", TIMEOUT.as_secs())),
+        Ok(Err(e)) => return failed(describe(&e).to_string()),
+        Ok(Ok(resp)) => resp,
+    };
+    let status = resp.status().as_u16();
+    drain(resp).await;
+    Answer { status: Some(status), error: classify(status) }
+}
+
+/// How long the answer's body may take to arrive after the status line.
+const BODY_LIMIT: Duration = Duration::from_secs(2);
+
+/// Reads and drops at most [`MAX_ANSWER_BYTES`] of the answer within [`BODY_LIMIT`].
+async fn drain(mut resp: reqwest::Response) {
+    let _ = tokio::time::timeout(BODY_LIMIT, async {
+        let mut read = 0;
+        while read < MAX_ANSWER_BYTES {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                _ => break,
             }
         }
-        answer.truncate(MAX_ANSWER_BYTES);
-        Ok::<_, reqwest::Error>((status, answer))
     })
     .await;
-    match sent {
-        Err(_) => failed(format!("no answer within {} s", TIMEOUT.as_secs())),
-        Ok(Err(e)) => failed(describe(&e)),
-        Ok(Ok((status, _))) if (200..300).contains(&status) => Answer { status: Some(status), error: None },
-        Ok(Ok((status, answer))) => {
-            let text: String = String::from_utf8_lossy(&answer)
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(200)
-                .collect();
-            let error = if (300..400).contains(&status) {
-                format!("HTTP {status} (redirects are not followed)")
-            } else {
-                format!("HTTP {status}: {}", text.trim())
-            };
-            Answer { status: Some(status), error: Some(error) }
-        }
+}
+
+/// The error recorded for an answer with `status` (`None`: delivered). Only the status and a
+/// fixed phrase: a receiver's own text may quote the customer and is neither stored nor logged.
+pub fn classify(status: u16) -> Option<String> {
+    match status {
+        200..=299 => None,
+        300..=399 => Some(format!("HTTP {status} (redirects are not followed)")),
+        _ => Some(format!("HTTP {status}")),
     }
 }
 
-/// A transport error without the URL (reqwest puts it in its messages; it may carry a token
-/// the merchant put in a query string).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
+/// A fixed class for a transport error (reqwest's messages carry the URL, which may hold a
+/// token the merchant put in a query string, and its causes may carry the receiver's words).
+fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
@@ -218,23 +225,20 @@ fn describe(e: &reqwest::Error) -> String {
         "the answer broke off"
     } else {
         "the request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outcome_is_the_status_alone() {
+        assert_eq!(classify(200), None);
+        assert_eq!(classify(204), None);
+        assert_eq!(classify(302).as_deref(), Some("HTTP 302 (redirects are not followed)"));
+        assert_eq!(classify(500).as_deref(), Some("HTTP 500"));
+    }
 
     #[test]
     fn only_public_addresses_pass() {

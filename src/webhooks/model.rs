@@ -168,9 +168,24 @@ pub fn find_event(conn: &mut DbConn, id: &str) -> QueryResult<Option<StoredEvent
     webhook_events::table.find(id).select(StoredEvent::as_select()).first(conn).optional()
 }
 
-/// The stored events about an account (an erasure rewrites them).
-pub fn events_of_account(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<StoredEvent>> {
-    webhook_events::table.filter(webhook_events::account_id.eq(account_id)).select(StoredEvent::as_select()).load(conn)
+/// The stored events about an account, and those about no account (an order's event may name
+/// only an order): an erasure looks through them.
+pub fn events_of_customer(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<StoredEvent>> {
+    webhook_events::table
+        .filter(webhook_events::account_id.eq(account_id).or(webhook_events::account_id.is_null()))
+        .select(StoredEvent::as_select())
+        .load(conn)
+}
+
+/// Forgets what receivers answered to these events' deliveries.
+pub fn clear_delivery_errors(conn: &mut DbConn, event_ids: &[String]) -> QueryResult<usize> {
+    let mut n = 0;
+    for ids in event_ids.chunks(500) {
+        n += diesel::update(webhook_deliveries::table.filter(webhook_deliveries::event_id.eq_any(ids)))
+            .set(webhook_deliveries::last_error.eq(None::<String>))
+            .execute(conn)?;
+    }
+    Ok(n)
 }
 
 pub fn replace_payload(conn: &mut DbConn, id: &str, payload: &str) -> QueryResult<usize> {
