@@ -94,8 +94,8 @@ pub fn emit_for(
     emit(c, kind, Some(account_id), extra(Data::account(&a)), now)
 }
 
-/// `access.granted` when the account had no running access to the service before (`before`
-/// absent or ended), else `access.extended`.
+/// `access.granted` when the account had no running access to the service before (`before`,
+/// when that access was over with its grace, absent or past), else `access.extended`.
 pub fn access_changed(
     c: &mut DbConn,
     account_id: &str,

@@ -187,8 +187,8 @@ async fn access_expiring_and_expired_are_emitted_once_by_the_sweep() {
     app.sweep().await;
     app.run_pending_jobs().await;
     assert_eq!(receiver.of_type("access.expiring").len(), 1);
-    // Past the end: expired, once.
-    app.clock.advance(7 * 86_400);
+    // Past the end and its grace (3 days for demo): expired, once.
+    app.clock.advance(9 * 86_400);
     app.sweep().await;
     app.sweep().await;
     app.run_pending_jobs().await;
@@ -351,5 +351,38 @@ async fn refunding_a_held_order_tells_receivers_nothing() {
     app.run_pending_jobs().await;
     let got: Vec<String> = receiver.received().iter().map(Received::kind).collect();
     assert!(got.is_empty(), "receivers never saw this order paid: {got:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_expired_waits_for_the_grace_and_a_renewal_in_grace_is_an_extension() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    let (_, renewing) = app.verified().await;
+    let (_, lapsing) = app.verified().await;
+    add_endpoint(&owner, &receiver, Some(&["access.expired", "access.extended", "access.granted"])).await;
+    let demo = app.demo().await;
+
+    // A day past the paid period: in grace (3 days for demo), so not expired yet.
+    app.clock.advance((demo.period_days + 1) * 86_400);
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    assert!(receiver.of_type("access.expired").is_empty(), "still in grace");
+    let support = app.admin("support").await;
+    let extend = json!({"service": "demo", "days": 10});
+    assert_eq!(support.post(&format!("/accounts/{}/extend", renewing.login), &extend).await.status(), 204);
+    app.run_pending_jobs().await;
+    let kinds: Vec<String> = receiver.received().iter().map(Received::kind).collect();
+    assert_eq!(kinds, ["access.extended"], "the doors never closed: an extension");
+
+    // Past the grace: the lapsing access expires, once.
+    app.clock.advance(2 * 86_400);
+    app.sweep().await;
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    let expired = receiver.of_type("access.expired");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].json()["data"]["login"], lapsing.login.as_str());
     app.stop().await;
 }

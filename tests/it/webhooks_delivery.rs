@@ -202,7 +202,7 @@ async fn two_instances_sweeping_at_once_emit_each_expiry_notice_once() {
         app.verified().await;
     }
     let period = app.demo().await.period_days;
-    for (advance, kind) in [((period - 3) * 86_400, "access.expiring"), (4 * 86_400, "access.expired")] {
+    for (advance, kind) in [((period - 3) * 86_400, "access.expiring"), (7 * 86_400, "access.expired")] {
         app.clock.advance(advance);
         second.clock.advance(advance);
         tokio::join!(app.sweep(), second.sweep(), app.sweep(), second.sweep());
