@@ -54,6 +54,21 @@ pub fn parse_url(raw: &str) -> Result<Url, TargetError> {
     Ok(url)
 }
 
+/// The URL as the audit log may show it (viewers read it): without userinfo, query string or
+/// fragment, where a merchant may have put a token.
+pub fn redacted(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "(unreadable URL)".into(),
+    }
+}
+
 /// True for an address a webhook may go to on the public internet.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
@@ -231,6 +246,13 @@ fn describe(e: &reqwest::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_urls_lose_tokens() {
+        assert_eq!(redacted("https://hooks.example/in?token=s3cret#x"), "https://hooks.example/in");
+        assert_eq!(redacted("https://u:pw@hooks.example:8443/a/b"), "https://hooks.example:8443/a/b");
+        assert_eq!(redacted("not a url"), "(unreadable URL)");
+    }
 
     #[test]
     fn the_outcome_is_the_status_alone() {

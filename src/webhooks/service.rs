@@ -72,7 +72,7 @@ pub async fn create(
         updated_at: now,
     };
     let (row, audit) = (endpoint.clone(), Event::new(&p.admin.username, &p.ip, "webhook.create", &endpoint.id));
-    let after = json!({"url": endpoint.url, "events": endpoint.event_filter()});
+    let after = json!({"url": deliver::redacted(&endpoint.url), "events": endpoint.event_filter()});
     state
         .db
         .write(move |c| {
@@ -118,7 +118,7 @@ pub async fn change(state: &AppState, p: &AdminPrincipal, id: &str, change: Chan
             };
             model::set_endpoint_status(c, &id, to, None, now)?;
             Event::new(&actor, &ip, action, &id)
-                .before(json!({"status": e.status, "url": e.url}))
+                .before(json!({"status": e.status, "url": deliver::redacted(&e.url)}))
                 .after(json!({"status": to}))
                 .append(c, now)?;
             Ok(Ok(()))
