@@ -207,12 +207,30 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
-/// An endpoint's deliveries, newest first.
-pub fn deliveries_of(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryResult<Vec<DeliveryRow>> {
-    webhook_deliveries::table
+/// An endpoint's deliveries, newest first: after `after` (`(created_at, id)` of the last one
+/// seen) and only with `status` when given.
+pub fn deliveries_of(
+    conn: &mut DbConn,
+    endpoint_id: &str,
+    status: Option<&str>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut q = webhook_deliveries::table
         .inner_join(webhook_events::table)
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(webhook_deliveries::status.eq(s.to_string()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            webhook_deliveries::created_at
+                .lt(at)
+                .or(webhook_deliveries::created_at.eq(at).and(webhook_deliveries::id.lt(id))),
+        );
+    }
+    q.order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
         .limit(limit)
         .select((
             webhook_deliveries::id,

@@ -20,7 +20,10 @@ async fn status_events(app: &TestApp, n: usize) {
 }
 
 async fn log(owner: &AdminActor, endpoint: &str) -> Vec<Value> {
-    json_status(owner.get(&format!("/webhooks/{endpoint}/deliveries")).await, 200).await.as_array().unwrap().clone()
+    json_status(owner.get(&format!("/webhooks/{endpoint}/deliveries")).await, 200).await["deliveries"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,5 +265,38 @@ async fn a_2xx_whose_body_stalls_is_delivered_once() {
     app.clock.advance(3600);
     app.run_pending_jobs().await;
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1, "no second delivery");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delivery_log_pages_and_filters_by_status() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    let (endpoint, _) = add_endpoint(&owner, &receiver, Some(&["account.suspended", "account.reinstated"])).await;
+    receiver.answer(&[500, 500]);
+    status_events(&app, 3).await;
+    app.run_pending_jobs().await;
+    let owner = app.admin("owner").await;
+    let path = format!("/webhooks/{endpoint}/deliveries");
+    let first = json_status(owner.get(&format!("{path}?limit=4")).await, 200).await;
+    assert_eq!(first["deliveries"].as_array().unwrap().len(), 4, "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+    let second = json_status(owner.get(&format!("{path}?limit=4&cursor={cursor}")).await, 200).await;
+    assert_eq!(second["deliveries"].as_array().unwrap().len(), 2, "{second}");
+    assert!(second["next_cursor"].is_null());
+    let ids = |v: &Value| -> Vec<String> {
+        v["deliveries"].as_array().unwrap().iter().map(|d| d["delivery_id"].as_str().unwrap().to_string()).collect()
+    };
+    let mut all = ids(&first);
+    all.extend(ids(&second));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6, "every delivery once across the pages");
+    let pending = json_status(owner.get(&format!("{path}?status=pending")).await, 200).await;
+    assert_eq!(pending["deliveries"].as_array().unwrap().len(), 2, "{pending}");
+    assert!(pending["deliveries"].as_array().unwrap().iter().all(|d| d["status"] == "pending"));
+    assert_error(owner.get(&format!("{path}?status=lost")).await, 400, "invalid_query").await;
+    assert_error(owner.get(&format!("{path}?cursor=nope")).await, 400, "invalid_query").await;
     app.stop().await;
 }
