@@ -71,6 +71,9 @@ fn claim_notice(
     Ok(n == 1)
 }
 
+/// A grant owed a notice: account, service, active_until, grace_days, taken_back_at, login, email.
+type Candidate = (String, String, i64, i32, Option<i64>, String, String);
+
 /// One pass: writes the due notices; returns how many events were written.
 pub fn sweep(c: &mut DbConn, now: i64) -> DbResult<usize> {
     // A notice already claimed for this access, period end and kind.
@@ -90,7 +93,7 @@ pub fn sweep(c: &mut DbConn, now: i64) -> DbResult<usize> {
     // the catch-up window). Rows that are owed nothing are filtered here, never skipped in the
     // loop, so they cannot fill every batch. The order is total, so two instances lock the same
     // rows in the same order (no PostgreSQL deadlock).
-    let grants: Vec<(String, String, i64, i32, Option<i64>, String, String)> = access_grants::table
+    let grants: Vec<Candidate> = access_grants::table
         .inner_join(accounts_table::table)
         .inner_join(services::table)
         .filter(accounts_table::status.ne(accounts::REVOKED))
