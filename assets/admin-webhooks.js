@@ -73,7 +73,7 @@ async function loadDeliveries(w) {
   if (r.status !== 200) { fail(r); return; }
   $("wh-deliveries").hidden = false;
   $("wh-deliveries-title").textContent = "Deliveries to " + w.url;
-  fill("delivery-table", r.data, (d) => [when(d.created_at), d.type, node("span", d.event_id, "id"), d.status,
+  fill("delivery-table", r.data.deliveries, (d) => [when(d.created_at), d.type, node("span", d.event_id, "id"), d.status,
     d.attempts, d.last_status_code ?? "", d.last_error, when(d.next_attempt_at), deliveryActions(w, d)],
   "No deliveries yet.");
 }

@@ -46,6 +46,25 @@ pub fn access_state(active_until: i64, grace_days: i32, now: i64) -> AccessState
     }
 }
 
+/// When an access running until `active_until` is over: its grace ends (DESIGN §7); a period
+/// taken back by a refund has none. The expiry sweep's query says the same in SQL.
+pub fn ends_at(active_until: i64, grace_days: i32, taken_back: bool) -> i64 {
+    let grace = if taken_back { 0 } else { grace_days.max(0) };
+    active_until + i64::from(grace) * DAY
+}
+
+/// When the account's access to `slug` is over ([`ends_at`]), if it has one.
+pub fn open_until(conn: &mut DbConn, account_id: &str, slug: &str) -> QueryResult<Option<i64>> {
+    let row: Option<(i64, i32, Option<i64>)> = access_grants::table
+        .inner_join(services::table)
+        .filter(access_grants::account_id.eq(account_id))
+        .filter(access_grants::service_slug.eq(slug))
+        .select((access_grants::active_until, services::grace_days, access_grants::taken_back_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(until, grace, back)| ends_at(until, grace, back.is_some())))
+}
+
 /// One access of an account, with what its service says about it.
 #[derive(Debug, Clone, Queryable)]
 pub struct Grant {
@@ -66,7 +85,7 @@ impl Grant {
 
     /// The last moment the doors open: the end of the period plus its grace.
     pub fn open_until(&self) -> i64 {
-        self.active_until + i64::from(self.grace()) * DAY
+        ends_at(self.active_until, self.grace_days, self.taken_back_at.is_some())
     }
 
     fn grace(&self) -> i32 {

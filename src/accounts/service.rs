@@ -15,7 +15,7 @@ pub struct Provisioned {
     pub account_id: model::AccountId,
     /// True when the account was created now (credentials must be sent).
     pub new_account: bool,
-    /// The service granted: `(slug, active_until before, active_until now)`.
+    /// The service granted: `(slug, when the access was over before (grace included), active_until now)`.
     pub access: Option<(String, Option<i64>, i64)>,
 }
 
@@ -59,7 +59,7 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
     let mut access = None;
     if let Some(slug) = order.service_slug.as_deref() {
         let period = crate::orders::model::period_of(c, order)?;
-        let before = model::access_until(c, &account_id, slug)?;
+        let before = crate::accounts::access::open_until(c, &account_id, slug)?;
         let until = model::extend_access(c, &account_id, slug, period, now)?;
         access = Some((slug.to_string(), before, until));
     }

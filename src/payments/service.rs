@@ -406,7 +406,7 @@ fn refund_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
         }
         _ => "order refunded",
     };
-    crate::webhooks::events::order_refunded(c, order, now)?;
+    crate::webhooks::events::order_refunded(c, order, false, now)?;
     Ok(detail.into())
 }
 
@@ -421,14 +421,20 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
         return Ok(format!("order was {}; nothing to cancel", order.status));
     }
     tracing::info!(event = "order_cancelled", order_id = %order.id, "authorisation voided; order cancelled");
-    let (true, Some(account_id), Some(slug), true) =
-        (was_provisioned, order.account_id.as_deref(), order.service_slug.as_deref(), policy.refund_ends_access)
-    else {
+    if !was_provisioned {
         return Ok("order cancelled".into());
+    }
+    let detail = match (order.account_id.as_deref(), order.service_slug.as_deref(), policy.refund_ends_access) {
+        (Some(account_id), Some(slug), true) => {
+            let period = orders::period_of(c, order)?;
+            crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
+            "order cancelled; access period taken back"
+        }
+        _ => "order cancelled",
     };
-    let period = orders::period_of(c, order)?;
-    crate::accounts::model::shorten_access(c, account_id, slug, period, now)?;
-    Ok("order cancelled; access period taken back".into())
+    // Receivers were told `order.paid` (and the access): they learn it was undone.
+    crate::webhooks::events::order_refunded(c, order, true, now)?;
+    Ok(detail.into())
 }
 
 /// `Some(explanation)` when the event's money does not match the order.

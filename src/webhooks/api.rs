@@ -11,6 +11,7 @@ use crate::admin::access::reauth::require_recent;
 use crate::admin::access::roles::Permission;
 use crate::admin::{paging, AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
+use crate::http::api_error::ApiError;
 use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::state::AppState;
@@ -86,6 +87,17 @@ pub struct DeliveryView {
     pub created_at: String,
     pub delivered_at: Option<String>,
 }
+
+/// One page of the delivery log.
+#[derive(Object)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryView>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The statuses the delivery log can be filtered by.
+const DELIVERY_STATUSES: [&str; 4] = ["pending", "delivered", "dead", "cancelled"];
 
 fn view(e: Endpoint, now: i64) -> WebhookView {
     WebhookView {
@@ -250,7 +262,8 @@ impl AdminWebhooksApi {
         Ok(Json(RotatedSecret { endpoint_id: endpoint_id.0, secret, previous_signs_until: rfc3339(until) }))
     }
 
-    /// The delivery log of an endpoint, newest first (owner).
+    /// The delivery log of an endpoint, newest first, a page at a time (`cursor`), optionally
+    /// only one `status` (owner).
     #[oai(path = "/admin/webhooks/:endpoint_id/deliveries", method = "get")]
     async fn list_webhook_deliveries(
         &self,
@@ -258,11 +271,22 @@ impl AdminWebhooksApi {
         req: &Request,
         endpoint_id: Path<String>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
-    ) -> Result<Json<Vec<DeliveryView>>, Fail<ListDeliveriesOutcomes>> {
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Only deliveries in this status: pending, delivered, dead or cancelled.
+        status: Query<Option<String>>,
+    ) -> Result<Json<DeliveryPage>, Fail<ListDeliveriesOutcomes>> {
         authorize(&state, req, Permission::ManageSettings).await?;
         let limit = paging::limit(limit.0)?;
-        let rows = service::deliveries(&state, &endpoint_id, limit).await?;
-        Ok(Json(rows.into_iter().map(delivery).collect()))
+        let after = paging::parse_cursor(cursor.0.as_deref())?;
+        let status = paging::text_filter("status", status.0.as_deref(), 16)?;
+        if status.as_deref().is_some_and(|s| !DELIVERY_STATUSES.contains(&s)) {
+            return Err(ApiError::bad_request("invalid_query", "status: pending, delivered, dead or cancelled").into());
+        }
+        let rows = service::deliveries(&state, &endpoint_id, status, after, limit).await?;
+        let next_cursor =
+            (rows.len() as i64 == limit).then(|| rows.last().map(|d| paging::cursor(d.created_at, &d.id))).flatten();
+        Ok(Json(DeliveryPage { deliveries: rows.into_iter().map(delivery).collect(), next_cursor }))
     }
 
     /// Send a delivery again now, with a fresh round of retries and the same `webhook-id` (owner).

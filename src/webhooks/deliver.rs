@@ -2,7 +2,8 @@
 //! address checked (no private, loopback, link-local, unique-local, multicast or unspecified
 //! target unless `webhook_allow_private`), then the request goes to exactly those addresses
 //! (no second lookup a rebinding DNS could answer differently), without proxies, without
-//! following redirects, within 15 seconds, reading at most a few KiB of the answer.
+//! following redirects, within 15 seconds; the outcome is the status line (at most a few KiB of the body are read,
+//! within 2 seconds, and dropped).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use url::{Host, Url};
 
 /// The whole attempt (connect, send, answer) must fit in this.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
-/// How much of a receiver's answer is read (for the delivery log).
+/// How much of a receiver's answer is read (and dropped) so the connection ends cleanly.
 const MAX_ANSWER_BYTES: usize = 4096;
 
 /// Why a URL cannot be a webhook target.
@@ -53,6 +54,21 @@ pub fn parse_url(raw: &str) -> Result<Url, TargetError> {
     Ok(url)
 }
 
+/// The URL as the audit log may show it (viewers read it): without userinfo, query string or
+/// fragment, where a merchant may have put a token.
+pub fn redacted(raw: &str) -> String {
+    match Url::parse(raw.trim()) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "(unreadable URL)".into(),
+    }
+}
+
 /// True for an address a webhook may go to on the public internet.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
@@ -65,7 +81,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
     !(ip.is_private()
         || ip.is_loopback()
         || ip.is_link_local()
@@ -74,23 +90,45 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || ip.is_multicast()
         || ip.is_documentation()
         || a == 0
-        // Carrier-grade NAT 100.64.0.0/10, benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
+        // This network 0.0.0.0/8, carrier-grade NAT 100.64.0.0/10, benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
         || (a == 100 && (64..128).contains(&b))
         || (a == 198 && (b == 18 || b == 19))
+        // IETF protocol assignments 192.0.0.0/24.
+        || (a == 192 && b == 0 && c == 0)
         || a >= 240)
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    if let Some(v4) = embedded_v4(ip) {
+        return is_public_v4(v4);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         // Unique local fc00::/7, link-local fe80::/10, documentation 2001:db8::/32.
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // IPv4-compatible and NAT64 forms hide an IPv4 address; refuse them outright.
+        || (seg[0] & 0xfe00) == 0xfc00
+        || (seg[0] & 0xffc0) == 0xfe80
+        || (seg[0] == 0x2001 && seg[1] == 0x0db8)
+        // Teredo 2001::/32 and local-use NAT64 64:ff9b:1::/48 hide an IPv4 address that cannot
+        // be read back reliably; IPv4-compatible ::/96 is deprecated: refuse them outright.
+        || (seg[0] == 0x2001 && seg[1] == 0)
+        || (seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2] == 1)
         || ip.to_ipv4().is_some())
+}
+
+/// The IPv4 address a NAT64 (64:ff9b::/96) or 6to4 (2002::/16) address leads to: such a target
+/// is as public as that address.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let seg = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    if seg[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        Some(v4(seg[6], seg[7]))
+    } else if seg[0] == 0x2002 {
+        Some(v4(seg[1], seg[2]))
+    } else {
+        None
+    }
 }
 
 /// Resolves the URL's host and checks every address; returns the addresses to connect to.
@@ -151,44 +189,50 @@ pub async fn post(url: &Url, addrs: &[SocketAddr], headers: &[(&str, String)], b
     for (name, value) in headers {
         req = req.header(*name, value);
     }
-    let sent = tokio::time::timeout(TIMEOUT, async {
-        let mut resp = req.body(body.to_string()).send().await?;
-        let status = resp.status().as_u16();
-        let mut answer = Vec::new();
-        while answer.len() < MAX_ANSWER_BYTES {
-            match resp.chunk().await? {
-                Some(chunk) => answer.extend_from_slice(&chunk),
-                None => break,
+    // The outcome is decided on the status line; the body is read (at most a few KiB, within
+    // a short limit) only so the connection ends cleanly, and never changes the outcome: a 2xx
+    // whose body stalls was still received, and counting it as a failure would send it twice.
+    let resp = match tokio::time::timeout(TIMEOUT, req.body(body.to_string()).send()).await {
+        Err(_) => return failed(format!("no answer within {} s", TIMEOUT.as_secs())),
+        Ok(Err(e)) => return failed(describe(&e).to_string()),
+        Ok(Ok(resp)) => resp,
+    };
+    let status = resp.status().as_u16();
+    drain(resp).await;
+    Answer { status: Some(status), error: classify(status) }
+}
+
+/// How long the answer's body may take to arrive after the status line.
+const BODY_LIMIT: Duration = Duration::from_secs(2);
+
+/// Reads and drops at most [`MAX_ANSWER_BYTES`] of the answer within [`BODY_LIMIT`].
+async fn drain(mut resp: reqwest::Response) {
+    let _ = tokio::time::timeout(BODY_LIMIT, async {
+        let mut read = 0;
+        while read < MAX_ANSWER_BYTES {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                _ => break,
             }
         }
-        answer.truncate(MAX_ANSWER_BYTES);
-        Ok::<_, reqwest::Error>((status, answer))
     })
     .await;
-    match sent {
-        Err(_) => failed(format!("no answer within {} s", TIMEOUT.as_secs())),
-        Ok(Err(e)) => failed(describe(&e)),
-        Ok(Ok((status, _))) if (200..300).contains(&status) => Answer { status: Some(status), error: None },
-        Ok(Ok((status, answer))) => {
-            let text: String = String::from_utf8_lossy(&answer)
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .take(200)
-                .collect();
-            let error = if (300..400).contains(&status) {
-                format!("HTTP {status} (redirects are not followed)")
-            } else {
-                format!("HTTP {status}: {}", text.trim())
-            };
-            Answer { status: Some(status), error: Some(error) }
-        }
+}
+
+/// The error recorded for an answer with `status` (`None`: delivered). Only the status and a
+/// fixed phrase: a receiver's own text may quote the customer and is neither stored nor logged.
+pub fn classify(status: u16) -> Option<String> {
+    match status {
+        200..=299 => None,
+        300..=399 => Some(format!("HTTP {status} (redirects are not followed)")),
+        _ => Some(format!("HTTP {status}")),
     }
 }
 
-/// A transport error without the URL (reqwest puts it in its messages; it may carry a token
-/// the merchant put in a query string).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
+/// A fixed class for a transport error (reqwest's messages carry the URL, which may hold a
+/// token the merchant put in a query string, and its causes may carry the receiver's words).
+fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "could not connect"
@@ -196,23 +240,27 @@ fn describe(e: &reqwest::Error) -> String {
         "the answer broke off"
     } else {
         "the request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_urls_lose_tokens() {
+        assert_eq!(redacted("https://hooks.example/in?token=s3cret#x"), "https://hooks.example/in");
+        assert_eq!(redacted("https://u:pw@hooks.example:8443/a/b"), "https://hooks.example:8443/a/b");
+        assert_eq!(redacted("not a url"), "(unreadable URL)");
+    }
+
+    #[test]
+    fn the_outcome_is_the_status_alone() {
+        assert_eq!(classify(200), None);
+        assert_eq!(classify(204), None);
+        assert_eq!(classify(302).as_deref(), Some("HTTP 302 (redirects are not followed)"));
+        assert_eq!(classify(500).as_deref(), Some("HTTP 500"));
+    }
 
     #[test]
     fn only_public_addresses_pass() {
@@ -231,10 +279,34 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "224.0.0.1",
+            "0.1.2.3",
+            "100.127.255.254",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "239.255.255.250",
+            "fc00::1",
+            "febf::1",
+            "ff02::1",
+            "::ffff:0.0.0.0",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            // NAT64 and 6to4 around a private address, Teredo, local-use NAT64.
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::5db8:d822",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:c0a8:101::1",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private} passed");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "64:ff9b::5db8:d822", "2002:5db8:d822::1"] {
             assert!(is_public(public.parse().unwrap()), "{public} refused");
         }
     }

@@ -94,8 +94,8 @@ pub fn emit_for(
     emit(c, kind, Some(account_id), extra(Data::account(&a)), now)
 }
 
-/// `access.granted` when the account had no running access to the service before (`before`
-/// absent or ended), else `access.extended`.
+/// `access.granted` when the account had no running access to the service before (`before`,
+/// when that access was over with its grace, absent or past), else `access.extended`.
 pub fn access_changed(
     c: &mut DbConn,
     account_id: &str,
@@ -149,18 +149,32 @@ pub fn access_revoked(
     Ok(())
 }
 
-/// An erasure: stored events about the account lose the address (a delivery still waiting
-/// then carries the erased placeholder, never the address).
-pub fn forget_account(c: &mut DbConn, account_id: &str, email: &str, placeholder: &str) -> diesel::QueryResult<()> {
-    for e in model::events_of_account(c, account_id)? {
+/// An erasure: stored events about the account, or about one of its orders (`order_ids`),
+/// lose the address (a delivery still waiting then carries the erased placeholder, never the
+/// address), and their deliveries forget what the receivers answered.
+pub fn forget_account(
+    c: &mut DbConn,
+    account_id: &str,
+    order_ids: &[String],
+    email: &str,
+    placeholder: &str,
+) -> diesel::QueryResult<()> {
+    let mut theirs = Vec::new();
+    for e in model::events_of_customer(c, account_id)? {
         let Ok(mut body) = serde_json::from_str::<Value>(&e.payload) else { continue };
-        if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {
-            if data.get("email").and_then(Value::as_str) == Some(email) {
-                data.insert("email".into(), placeholder.into());
-                model::replace_payload(c, &e.id, &body.to_string())?;
-            }
+        let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) else { continue };
+        let about_order =
+            data.get("order_id").and_then(Value::as_str).is_some_and(|o| order_ids.iter().any(|m| m == o));
+        if e.account_id.as_deref() != Some(account_id) && !about_order {
+            continue;
         }
+        if data.get("email").and_then(Value::as_str) == Some(email) {
+            data.insert("email".into(), placeholder.into());
+            model::replace_payload(c, &e.id, &body.to_string())?;
+        }
+        theirs.push(e.id);
     }
+    model::clear_delivery_errors(c, &theirs)?;
     Ok(())
 }
 
@@ -185,29 +199,31 @@ pub fn order_paid(c: &mut DbConn, order: &Order, p: &Provisioned, now: i64) -> d
     Ok(())
 }
 
-/// A fully refunded order: `order.refunded`, with the access as it stands after the refund.
-pub fn order_refunded(c: &mut DbConn, order: &Order, now: i64) -> diesel::QueryResult<()> {
-    let account = match order.account_id.as_deref() {
+/// A fully refunded order, or a voided authorisation that had provisioned it (`cancelled`):
+/// `order.refunded`, with the access as it stands after the change. Nothing for an order
+/// receivers never saw paid (held, or never linked to an account).
+pub fn order_refunded(c: &mut DbConn, order: &Order, cancelled: bool, now: i64) -> diesel::QueryResult<()> {
+    if order.hold_reason.is_some() {
+        return Ok(());
+    }
+    let Some(a) = (match order.account_id.as_deref() {
         Some(id) => accounts::find_by_id(c, id)?,
         None => None,
+    }) else {
+        return Ok(());
     };
-    let mut data = match &account {
-        Some(a) => Data::account(a),
-        None => Data::default().with("email", order.email.as_str()),
-    };
-    data = data
+    let mut data = Data::account(&a)
         .with("order_id", order.id.as_str())
         .with("amount_minor", order.amount_minor)
         .with("currency", order.currency.as_str());
+    if cancelled {
+        data = data.with("reason", "cancelled");
+    }
     if let Some(slug) = &order.service_slug {
-        let until = match &account {
-            Some(a) => accounts::access_until(c, &a.id, slug)?,
-            None => None,
-        };
-        data = match until {
+        data = match accounts::access_until(c, &a.id, slug)? {
             Some(u) => data.access(slug, u),
             None => data.with("service", slug.as_str()),
         };
     }
-    emit(c, ORDER_REFUNDED, order.account_id.as_deref(), data, now)
+    emit(c, ORDER_REFUNDED, Some(&a.id), data, now)
 }

@@ -168,9 +168,24 @@ pub fn find_event(conn: &mut DbConn, id: &str) -> QueryResult<Option<StoredEvent
     webhook_events::table.find(id).select(StoredEvent::as_select()).first(conn).optional()
 }
 
-/// The stored events about an account (an erasure rewrites them).
-pub fn events_of_account(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<StoredEvent>> {
-    webhook_events::table.filter(webhook_events::account_id.eq(account_id)).select(StoredEvent::as_select()).load(conn)
+/// The stored events about an account, and those about no account (an order's event may name
+/// only an order): an erasure looks through them.
+pub fn events_of_customer(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<StoredEvent>> {
+    webhook_events::table
+        .filter(webhook_events::account_id.eq(account_id).or(webhook_events::account_id.is_null()))
+        .select(StoredEvent::as_select())
+        .load(conn)
+}
+
+/// Forgets what receivers answered to these events' deliveries.
+pub fn clear_delivery_errors(conn: &mut DbConn, event_ids: &[String]) -> QueryResult<usize> {
+    let mut n = 0;
+    for ids in event_ids.chunks(500) {
+        n += diesel::update(webhook_deliveries::table.filter(webhook_deliveries::event_id.eq_any(ids)))
+            .set(webhook_deliveries::last_error.eq(None::<String>))
+            .execute(conn)?;
+    }
+    Ok(n)
 }
 
 pub fn replace_payload(conn: &mut DbConn, id: &str, payload: &str) -> QueryResult<usize> {
@@ -192,12 +207,30 @@ pub struct DeliveryRow {
     pub delivered_at: Option<i64>,
 }
 
-/// An endpoint's deliveries, newest first.
-pub fn deliveries_of(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryResult<Vec<DeliveryRow>> {
-    webhook_deliveries::table
+/// An endpoint's deliveries, newest first: after `after` (`(created_at, id)` of the last one
+/// seen) and only with `status` when given.
+pub fn deliveries_of(
+    conn: &mut DbConn,
+    endpoint_id: &str,
+    status: Option<&str>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let mut q = webhook_deliveries::table
         .inner_join(webhook_events::table)
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-        .order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(webhook_deliveries::status.eq(s.to_string()));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            webhook_deliveries::created_at
+                .lt(at)
+                .or(webhook_deliveries::created_at.eq(at).and(webhook_deliveries::id.lt(id))),
+        );
+    }
+    q.order((webhook_deliveries::created_at.desc(), webhook_deliveries::id.desc()))
         .limit(limit)
         .select((
             webhook_deliveries::id,

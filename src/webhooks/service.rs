@@ -72,7 +72,7 @@ pub async fn create(
         updated_at: now,
     };
     let (row, audit) = (endpoint.clone(), Event::new(&p.admin.username, &p.ip, "webhook.create", &endpoint.id));
-    let after = json!({"url": endpoint.url, "events": endpoint.event_filter()});
+    let after = json!({"url": deliver::redacted(&endpoint.url), "events": endpoint.event_filter()});
     state
         .db
         .write(move |c| {
@@ -118,7 +118,7 @@ pub async fn change(state: &AppState, p: &AdminPrincipal, id: &str, change: Chan
             };
             model::set_endpoint_status(c, &id, to, None, now)?;
             Event::new(&actor, &ip, action, &id)
-                .before(json!({"status": e.status, "url": e.url}))
+                .before(json!({"status": e.status, "url": deliver::redacted(&e.url)}))
                 .after(json!({"status": to}))
                 .append(c, now)?;
             Ok(Ok(()))
@@ -149,8 +149,14 @@ pub async fn rotate(state: &AppState, p: &AdminPrincipal, id: &str) -> Result<(S
     Ok((secret, until))
 }
 
-/// An endpoint's deliveries, newest first.
-pub async fn deliveries(state: &AppState, id: &str, limit: i64) -> Result<Vec<DeliveryRow>, ApiError> {
+/// One page of an endpoint's deliveries, newest first (see [`model::deliveries_of`]).
+pub async fn deliveries(
+    state: &AppState,
+    id: &str,
+    status: Option<String>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, ApiError> {
     if !crate::crypto::is_key(id) {
         return Err(not_found());
     }
@@ -161,7 +167,7 @@ pub async fn deliveries(state: &AppState, id: &str, limit: i64) -> Result<Vec<De
             if model::find_endpoint(c, &id)?.is_none() {
                 return Ok(Err(not_found()));
             }
-            Ok(Ok(model::deliveries_of(c, &id, limit)?))
+            Ok(Ok(model::deliveries_of(c, &id, status.as_deref(), after, limit)?))
         })
         .await?
 }

@@ -187,8 +187,8 @@ async fn access_expiring_and_expired_are_emitted_once_by_the_sweep() {
     app.sweep().await;
     app.run_pending_jobs().await;
     assert_eq!(receiver.of_type("access.expiring").len(), 1);
-    // Past the end: expired, once.
-    app.clock.advance(7 * 86_400);
+    // Past the end and its grace (3 days for demo): expired, once.
+    app.clock.advance(9 * 86_400);
     app.sweep().await;
     app.sweep().await;
     app.run_pending_jobs().await;
@@ -299,5 +299,90 @@ async fn an_erasure_revokes_access_and_no_later_message_carries_the_address() {
     assert_eq!(revoked["data"]["reason"], "erased");
     assert_eq!(revoked["data"]["login"], creds.login.as_str());
     assert!(revoked["data"].get("email").is_none(), "{revoked}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voided_authorisation_that_had_provisioned_tells_receivers_it_was_cancelled() {
+    let app = TestApp::builder()
+        .set("webhook_allow_private", "true")
+        .set("capture", "manual")
+        .set("provision_on_authorization", "true")
+        .start()
+        .await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    add_endpoint(&owner, &receiver, Some(&["order.paid", "access.granted", "order.refunded"])).await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    app.pay_with_card(&order_id, "4242424242424242", "").await;
+    let operator = app.admin("operator").await;
+    let pay_id = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+    app.run_pending_jobs().await;
+    let granted = receiver.of_type("access.granted");
+    assert_eq!((receiver.of_type("order.paid").len(), granted.len()), (1, 1));
+
+    json_status(operator.operate(&pay_id, "cancel", json!({}), None).await, 200).await;
+    app.callbacks_applied(&order_id, "cancelled", 2).await;
+    app.run_pending_jobs().await;
+    let undone = receiver.of_type("order.refunded");
+    assert_eq!(undone.len(), 1, "the void is told once");
+    let data = undone[0].json()["data"].clone();
+    assert_eq!((data["order_id"].as_str(), data["reason"].as_str()), (Some(order_id.as_str()), Some("cancelled")));
+    assert_eq!(data["service"], "demo");
+    let before = granted[0].json()["data"]["active_until"].as_str().unwrap().to_string();
+    assert!(data["active_until"].as_str().unwrap() < before.as_str(), "the access after the void: {data}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunding_a_held_order_tells_receivers_nothing() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    let c = app.active().await;
+    assert_eq!(owner.post(&format!("/accounts/{}/revoke", c.login), &json!({})).await.status(), 204);
+    add_endpoint(&owner, &receiver, None).await;
+    let order_id = app.order(&c.email).await;
+    app.pay_with_card(&order_id, "4242424242424242", "").await;
+    let pay_id = owner.payment_reaching(&order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
+    json_status(owner.operate(&pay_id, "refund", json!({}), None).await, 200).await;
+    assert_eq!(app.order_status(&order_id).await, "refunded");
+    app.run_pending_jobs().await;
+    let got: Vec<String> = receiver.received().iter().map(Received::kind).collect();
+    assert!(got.is_empty(), "receivers never saw this order paid: {got:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_expired_waits_for_the_grace_and_a_renewal_in_grace_is_an_extension() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    let (_, renewing) = app.verified().await;
+    let (_, lapsing) = app.verified().await;
+    add_endpoint(&owner, &receiver, Some(&["access.expired", "access.extended", "access.granted"])).await;
+    let demo = app.demo().await;
+
+    // A day past the paid period: in grace (3 days for demo), so not expired yet.
+    app.clock.advance((demo.period_days + 1) * 86_400);
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    assert!(receiver.of_type("access.expired").is_empty(), "still in grace");
+    let support = app.admin("support").await;
+    let extend = json!({"service": "demo", "days": 10});
+    assert_eq!(support.post(&format!("/accounts/{}/extend", renewing.login), &extend).await.status(), 204);
+    app.run_pending_jobs().await;
+    let kinds: Vec<String> = receiver.received().iter().map(Received::kind).collect();
+    assert_eq!(kinds, ["access.extended"], "the doors never closed: an extension");
+
+    // Past the grace: the lapsing access expires, once.
+    app.clock.advance(2 * 86_400);
+    app.sweep().await;
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    let expired = receiver.of_type("access.expired");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0].json()["data"]["login"], lapsing.login.as_str());
     app.stop().await;
 }

@@ -77,7 +77,7 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
                 ))
                 .execute(c)?;
             // Receivers learn that the access ended; no stored or new event keeps the address.
-            crate::webhooks::events::forget_account(c, &a.id, &a.email, &placeholder)?;
+            crate::webhooks::events::forget_account(c, &a.id, &mine, &a.email, &placeholder)?;
             crate::webhooks::events::access_revoked(c, &a, "erased", false, now)?;
             crate::sessions::model::delete_all_for_account(c, &a.id)?;
             diesel::delete(email_tokens::table.filter(email_tokens::account_id.eq(&a.id))).execute(c)?;

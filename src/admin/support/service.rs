@@ -188,8 +188,9 @@ pub async fn extend_access(
                 return Ok(Err(ApiError::unprocessable("unknown_service", "No such service.")));
             }
             let before = accounts::access_of(c, &account.id)?.into_iter().find(|(s, _, _)| *s == slug).map(|a| a.2);
+            let open_until = crate::accounts::access::open_until(c, &account.id, &slug)?;
             let until = accounts::extend_access(c, &account.id, &slug, days, now)?;
-            webhooks::access_changed(c, &account.id, &slug, before, until, None, now)?;
+            webhooks::access_changed(c, &account.id, &slug, open_until, until, None, now)?;
             Event::new(&actor, &ip, "account.extend", &account.login)
                 .before(json!({"service": slug, "active_until": before}))
                 .after(json!({"service": slug, "active_until": until, "days": days}))
