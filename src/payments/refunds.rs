@@ -24,7 +24,10 @@ pub(super) fn judge(
     let outside = !ev.event_id.starts_with("op:");
     // Notices that each report one refund: what they gave back with this one counted.
     let summed = match previous {
-        Some(p) if outside && notices_add_up => Some(refunded_with_notice(p, order, ev)),
+        Some(p) if outside && notices_add_up => {
+            let captured = Some(p.captured_minor).filter(|c| *c > 0).unwrap_or(order.amount_minor);
+            Some((refunded_with_notice(p.refunded_minor, captured, &order.currency, ev), captured))
+        }
         _ => None,
     };
     // Otherwise a gateway that says the refund is partial is believed whatever the amount it reports.
@@ -64,18 +67,52 @@ fn refund_is_partial(previous: Option<&Payment>, order: &Order, ev: &VerifiedEve
 }
 
 /// For a gateway whose refund notices each report one refund (2Checkout): the money given back
-/// once this notice is counted (at most what was captured), and what was captured. A notice in
-/// another currency adds nothing (it cannot be compared), one without an amount gives back
-/// everything, and one that calls itself partial counts only an amount below what was captured.
+/// once this notice is added to `refunded_before` (at most `captured`). A notice in another
+/// currency than the order's adds nothing (it cannot be compared); one that calls itself partial
+/// counts only an amount below what was captured, and nothing when it names no amount; one
+/// without an amount that does not call itself partial gives back everything.
 /// Each notice is counted once: a repeat is a duplicate event and never gets here.
-fn refunded_with_notice(p: &Payment, order: &Order, ev: &VerifiedEvent) -> (i64, i64) {
-    let captured = Some(p.captured_minor).filter(|c| *c > 0).unwrap_or(order.amount_minor);
-    let foreign = ev.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(&order.currency));
+fn refunded_with_notice(refunded_before: i64, captured: i64, currency: &str, ev: &VerifiedEvent) -> i64 {
+    let foreign = ev.currency.as_deref().is_some_and(|c| !c.eq_ignore_ascii_case(currency));
+    let partial = ev.kind == EventKind::PartiallyRefunded;
     let amount = match ev.amount_minor {
         _ if foreign => 0,
-        Some(a) if ev.kind == EventKind::PartiallyRefunded && a >= captured => 0,
+        Some(a) if partial && a >= captured => 0,
         Some(a) => a.max(0),
+        // "Partial" without saying how much: nothing is counted (never ends the order).
+        None if partial => 0,
         None => captured,
     };
-    (p.refunded_minor.saturating_add(amount).min(captured), captured)
+    refunded_before.saturating_add(amount).min(captured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(kind: EventKind, amount_minor: Option<i64>, currency: &str) -> VerifiedEvent {
+        VerifiedEvent {
+            event_id: "1000037:REFUND:x".into(),
+            kind,
+            order_id: None,
+            payment_id: "1000037".into(),
+            amount_minor,
+            currency: Some(currency.into()),
+            three_ds: None,
+        }
+    }
+
+    #[test]
+    fn a_notice_adds_its_own_refund_up_to_what_was_captured() {
+        let partial = |amount| notice(EventKind::PartiallyRefunded, amount, "USD");
+        assert_eq!(refunded_with_notice(400, 1000, "USD", &partial(Some(100))), 500);
+        assert_eq!(refunded_with_notice(400, 1000, "usd", &partial(Some(600))), 1000);
+        assert_eq!(refunded_with_notice(400, 1000, "USD", &partial(Some(1000))), 400, "partial for everything");
+        assert_eq!(refunded_with_notice(400, 1000, "USD", &partial(None)), 400, "partial without an amount");
+        assert_eq!(refunded_with_notice(0, 1000, "USD", &partial(None)), 0);
+        assert_eq!(refunded_with_notice(400, 1000, "EUR", &partial(Some(100))), 400, "another currency");
+        let untyped = |amount| notice(EventKind::Refunded, amount, "USD");
+        assert_eq!(refunded_with_notice(400, 1000, "USD", &untyped(Some(100))), 500);
+        assert_eq!(refunded_with_notice(400, 1000, "USD", &untyped(None)), 1000, "full without an amount");
+    }
 }

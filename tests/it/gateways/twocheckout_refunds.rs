@@ -79,7 +79,7 @@ impl Paid {
 /// is not a duplicate of the first and their amounts add up, each notice counted once (a repeat,
 /// however dated, is a duplicate); partial refunds that together give back the whole payment end
 /// it `refunded` and the order with it. A notice that says `REFUND_TYPE=PARTIAL` for the whole
-/// amount, one in another currency, adds nothing.
+/// amount or without an amount, and one in another currency, add nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twocheckout_partial_refund_notices_add_up_and_together_end_the_order() {
     let p = Paid::start().await;
@@ -95,6 +95,8 @@ async fn twocheckout_partial_refund_notices_add_up_and_together_end_the_order() 
         (first, false, 100),
         // No type, below the total: counted.
         (p.notice(None, p.part(200), now + 180), true, 300),
+        // "Partial" without an amount: nothing counted (the order is not ended).
+        (p.notice(Some("PARTIAL"), None, now + 210), true, 300),
         // "Partial" for the whole amount, and an amount in another currency: nothing to add.
         (p.notice(Some("PARTIAL"), Some(format!("-{full}")), now + 240), true, 300),
         (p.notice_in(other, None, Some(format!("-{full}")), now + 270), true, 300),
