@@ -304,11 +304,8 @@ fn decide(
     let stale =
         previous.as_ref().is_some_and(|p| matches!(p.status, PaymentStatus::Refunded | PaymentStatus::Cancelled));
     let refund = matches!(ev.kind, EventKind::Refunded | EventKind::PartiallyRefunded);
-    let judged = if refund {
-        Some(refunds::judge(c, previous.as_ref(), &order, ev, policy.refund_notices_add_up)?)
-    } else {
-        None
-    };
+    let add_up = policy.refund_notices_add_up;
+    let judged = refund.then(|| refunds::judge(c, previous.as_ref(), &order, ev, add_up)).transpose()?;
     let partial = judged.is_some_and(|j| j.partial);
     let status = match (refund, partial) {
         (true, true) => PaymentStatus::PartiallyRefunded,
@@ -323,8 +320,7 @@ fn decide(
         }
         _ => false,
     };
-    let refunded_minor = judged.map_or(0, |j| j.refunded_minor);
-    save_payment(c, gateway, &order, ev, previous, (status, refunded_minor), now)?;
+    save_payment(c, gateway, &order, ev, previous, (status, judged.map_or(0, |j| j.refunded_minor)), now)?;
     if refund && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
     }
