@@ -222,19 +222,13 @@ pub fn provisioned_by(conn: &mut DbConn, p: &Payment) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
-/// A refund we did not start (the gateway's dashboard, a chargeback): what it gave back is
-/// counted so our own refunds stay within what is left (`full`: everything).
-pub fn note_outside_refund(conn: &mut DbConn, id: &str, amount: i64, full: bool) -> QueryResult<usize> {
-    let target = diesel::update(payments::table.find(id));
-    if full {
-        target.set(payments::refunded_minor.eq(payments::captured_minor)).execute(conn)
-    } else {
-        target
-            .filter(payments::refunded_minor.lt(amount))
-            .filter(payments::captured_minor.ge(amount))
-            .set(payments::refunded_minor.eq(amount))
-            .execute(conn)
-    }
+/// A refund we did not start (the gateway's dashboard, a chargeback): the payment has given back
+/// `refunded` in all (at most what was captured, as judged by the caller), so our own refunds
+/// stay within what is left. Never lowers what was counted before.
+pub fn note_outside_refund(conn: &mut DbConn, id: &str, refunded: i64) -> QueryResult<usize> {
+    diesel::update(payments::table.find(id).filter(payments::refunded_minor.lt(refunded)))
+        .set(payments::refunded_minor.eq(refunded))
+        .execute(conn)
 }
 
 /// Authorisations of the order waiting for an admin's capture or cancel.

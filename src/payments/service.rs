@@ -304,7 +304,9 @@ fn decide(
     let stale =
         previous.as_ref().is_some_and(|p| matches!(p.status, PaymentStatus::Refunded | PaymentStatus::Cancelled));
     let refund = matches!(ev.kind, EventKind::Refunded | EventKind::PartiallyRefunded);
-    let partial = refund && refunds::judge(c, previous.as_ref(), &order, ev, policy.refund_notices_add_up)?;
+    let add_up = policy.refund_notices_add_up;
+    let judged = refund.then(|| refunds::judge(c, previous.as_ref(), &order, ev, add_up)).transpose()?;
+    let partial = judged.is_some_and(|j| j.partial);
     let status = match (refund, partial) {
         (true, true) => PaymentStatus::PartiallyRefunded,
         // Partial refunds that together gave back everything.
@@ -318,7 +320,7 @@ fn decide(
         }
         _ => false,
     };
-    save_payment(c, gateway, &order, ev, previous, status, now)?;
+    save_payment(c, gateway, &order, ev, previous, (status, judged.map_or(0, |j| j.refunded_minor)), now)?;
     if refund && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
     }
@@ -458,7 +460,7 @@ fn save_payment(
     order: &Order,
     ev: &VerifiedEvent,
     previous: Option<Payment>,
-    status: PaymentStatus,
+    (status, refunded_minor): (PaymentStatus, i64),
     now: i64,
 ) -> Result<(), TxError> {
     let three_ds = ev.three_ds.map(|t| t.as_str());
@@ -492,7 +494,8 @@ fn save_payment(
                         PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => order.amount_minor,
                         _ => 0,
                     },
-                    refunded_minor: 0,
+                    // A refund we had not seen paid gave back this much already.
+                    refunded_minor,
                 },
             )?;
         }

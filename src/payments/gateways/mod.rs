@@ -201,7 +201,9 @@ pub trait Gateway: Send + Sync {
     }
     /// True when each refund notice reports that one refund's amount (2Checkout sends one notice
     /// per refund), so the amounts of its notices add up; otherwise a notice's amount is taken as
-    /// the total given back so far.
+    /// the total given back so far. Never true for a gateway that refunds through us
+    /// (`capabilities().refund`): the echo of our own refund, already reserved in
+    /// `refunded_minor`, would be counted again (the registry refuses that at start).
     fn refund_notices_add_up(&self) -> bool {
         false
     }

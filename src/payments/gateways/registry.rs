@@ -146,14 +146,30 @@ pub fn from_settings(s: &Settings, sandbox_keys: Arc<Vec<Vec<u8>>>) -> anyhow::R
     for id in GatewayId::ALL {
         if let Some(g) = id.build(s, &sandbox_keys)? {
             debug_assert_eq!(g.id(), *id, "the registry line and the adapter name the same gateway");
+            check_refund_sources(g.as_ref())?;
             gateways.add(g);
         }
     }
     check_sandbox_dialect(s, &gateways, &sandbox_keys)?;
     if let Some(adapter) = sandbox_adapter(s, &sandbox_keys)? {
+        check_refund_sources(adapter.as_ref())?;
         gateways.set_sandbox_dialect(adapter);
     }
     Ok(gateways)
+}
+
+/// A gateway whose refund notices add up ([`Gateway::refund_notices_add_up`]) must not refund
+/// through us: our own refunds are reserved in `refunded_minor` before the gateway is asked, and
+/// the gateway's notice of that same refund (its echo) would be added on top — counted twice,
+/// the order ended and access taken back for half the money. Refused at start.
+fn check_refund_sources(g: &dyn Gateway) -> anyhow::Result<()> {
+    if g.refund_notices_add_up() && g.capabilities().refund {
+        anyhow::bail!(
+            "{}: refund notices that add up and refunds through keyturn cannot be combined (a refund would count twice)",
+            g.name()
+        );
+    }
+    Ok(())
 }
 
 /// The sandbox can speak a gateway's dialect only when that gateway is configured (the sandbox
@@ -183,6 +199,39 @@ fn check_sandbox_dialect(s: &Settings, gateways: &Gateways, sandbox_keys: &[Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A gateway that could refund through us while its refund notices add up is refused;
+    /// 2Checkout (notices add up, no refunds through us) passes.
+    #[test]
+    fn refund_notices_that_add_up_exclude_refunds_through_keyturn() {
+        struct Both;
+        impl Gateway for Both {
+            fn from_settings(_: &Settings, _: &Arc<Vec<Vec<u8>>>) -> anyhow::Result<Option<Self>> {
+                Ok(None)
+            }
+            fn id(&self) -> GatewayId {
+                GatewayId::Stripe
+            }
+            fn verify(
+                &self,
+                _: &crate::payments::gateways::RawCallback<'_>,
+                _: i64,
+            ) -> Result<crate::payments::gateways::VerifiedEvent, crate::payments::gateways::VerifyError> {
+                Err(crate::payments::gateways::VerifyError::UnsupportedMediaType)
+            }
+            fn capabilities(&self) -> crate::payments::gateways::Capabilities {
+                crate::payments::gateways::Capabilities::ALL
+            }
+            fn refund_notices_add_up(&self) -> bool {
+                true
+            }
+        }
+        let err = check_refund_sources(&Both).unwrap_err().to_string();
+        assert!(err.contains("count twice"), "{err}");
+        let twocheckout = twocheckout::TwoCheckout { merchant_code: "KT".into(), secret_keys: vec!["k".into()] };
+        assert!(twocheckout.refund_notices_add_up());
+        check_refund_sources(&twocheckout).unwrap();
+    }
 
     #[test]
     fn ids_round_trip_through_their_names() {

@@ -24,6 +24,7 @@ use crate::harness::*;
 
 mod calls;
 mod sandbox_secret;
+mod twocheckout_refunds;
 
 use calls::{paid, tampered, Call};
 
@@ -459,98 +460,6 @@ async fn freedompay_is_told_to_reject_a_payment_for_a_revoked_account() {
     assert_eq!((held["status"].as_str(), held["hold_reason"].as_str()), (Some("paid"), Some("account_revoked")));
     assert_eq!(held["payments"][0]["status"], "succeeded", "{held}");
     assert_eq!(held["events"][0]["outcome"], "held_account", "{held}");
-    app.stop().await;
-}
-
-/// A 2Checkout IPN with `fields` in this order, signed with `secret`.
-fn twocheckout_ipn(secret: &str, fields: &[(&str, String)]) -> Call {
-    let values: Vec<&str> = fields.iter().map(|(_, v)| v.as_str()).collect();
-    let mut signed = fields.to_vec();
-    signed.push(("SIGNATURE_SHA2_256", twocheckout::hmac_sha256_hex(secret, &values)));
-    Call { content_type: "application/x-www-form-urlencoded", headers: vec![], body: calls::form(&signed) }
-}
-
-/// 2Checkout refund notices each report one refund: a second partial refund is not a duplicate
-/// of the first and their amounts add up, each notice counted once (a repeat is a duplicate);
-/// partial refunds that together give back the whole payment end it `refunded` and the order
-/// with it. A notice that says `REFUND_TYPE=PARTIAL` for the whole amount, or one in another
-/// currency, adds nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twocheckout_partial_refund_notices_add_up_and_together_end_the_order() {
-    let acct = Account::new(Gw::TwoCheckout);
-    let app = acct.start_direct().await;
-    let operator = app.admin("operator").await;
-    let demo = app.demo().await;
-    let (email, order) = new_order(&app).await;
-    let now = app.clock.now();
-    let call = paid(Gw::TwoCheckout, &acct.secret, &order, demo.price_minor, &demo.currency, now);
-    check_reply(&acct, &call, send(&app, Gw::TwoCheckout, &call).await, false).await;
-    app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
-    app.wait_for_status(&order, "provisioned").await;
-    let refno = url::form_urlencoded::parse(&call.body).find(|(k, _)| k == "REFNO").unwrap().1.into_owned();
-
-    let notice_in = |currency: &str, refund_type: Option<&str>, amount: String, at: i64| {
-        let mut fields = vec![
-            ("SALEDATE", calls::utc(now, "%Y-%m-%d %H:%M:%S")),
-            ("REFNO", refno.clone()),
-            ("REFNOEXT", order.clone()),
-            ("ORDERSTATUS", "REFUND".to_string()),
-            ("IPN_PID[]", "1".into()),
-            ("IPN_PNAME[]", "Demo service".into()),
-            ("IPN_TOTALGENERAL", amount),
-            ("CURRENCY", currency.to_string()),
-            ("IPN_DATE", calls::utc(at, "%Y%m%d%H%M%S")),
-        ];
-        if let Some(t) = refund_type {
-            fields.push(("REFUND_TYPE", t.to_string()));
-        }
-        twocheckout_ipn(&acct.secret, &fields)
-    };
-    let notice =
-        |refund_type: Option<&str>, amount: String, at: i64| notice_in(&demo.currency, refund_type, amount, at);
-    let part = |minor: i64| format!("-{}", format_minor(minor, &demo.currency));
-    let full = format_minor(demo.price_minor, &demo.currency);
-    let other = if demo.currency == "USD" { "EUR" } else { "USD" };
-    let first = notice(Some("PARTIAL"), part(100), now + 60);
-    // (notice, new event, refunded so far)
-    for (call, new_event, refunded) in [
-        (first.clone(), true, 100),
-        // Another refund of the same amount, sent later: its own notice, counted.
-        (notice(Some("PARTIAL"), part(100), now + 120), true, 200),
-        // The first notice again: a duplicate, not counted twice.
-        (first, false, 200),
-        // No type, below the total: counted.
-        (notice(None, part(200), now + 180), true, 400),
-        // "Partial" for the whole amount, and an amount in another currency: nothing to add.
-        (notice(Some("PARTIAL"), format!("-{full}"), now + 240), true, 400),
-        (notice_in(other, None, format!("-{full}"), now + 270), true, 400),
-    ] {
-        let before = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
-        let events_before = before["events"].as_array().unwrap().len();
-        check_reply(&acct, &call, send(&app, Gw::TwoCheckout, &call).await, false).await;
-        let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
-        let events = v["events"].as_array().unwrap().len();
-        assert_eq!(events, events_before + usize::from(new_event), "{v}");
-        assert_eq!(v["payments"][0]["status"], "partially_refunded", "{v}");
-        assert_eq!(v["payments"][0]["refunded_minor"], refunded, "{v}");
-        assert_eq!(v["status"], "provisioned", "a partial refund keeps the order: {v}");
-    }
-    // The last partial refund gives back the rest: the payment is refunded and access ends.
-    let owner = app.admin("owner").await;
-    let before = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
-    let last = notice(Some("PARTIAL"), part(demo.price_minor - 400), now + 300);
-    check_reply(&acct, &last, send(&app, Gw::TwoCheckout, &last).await, false).await;
-    let v = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
-    assert_eq!(v["payments"][0]["status"], "refunded", "{v}");
-    assert_eq!(v["payments"][0]["refunded_minor"], demo.price_minor, "{v}");
-    let after = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
-    assert_ne!(before[0]["services"], after[0]["services"], "the access period is taken back");
-    app.wait_for_status(&order, "refunded").await;
-    // Its repeat changes nothing.
-    check_reply(&acct, &last, send(&app, Gw::TwoCheckout, &last).await, false).await;
-    let again = json_status(operator.get(&format!("/orders/{order}")).await, 200).await;
-    assert_eq!(again["events"], v["events"], "{again}");
-    assert_eq!(again["payments"][0]["refunded_minor"], demo.price_minor, "{again}");
     app.stop().await;
 }
 

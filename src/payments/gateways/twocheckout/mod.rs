@@ -143,15 +143,25 @@ fn kind(status: &str, fraud: Option<&str>, refund_type: Option<&str>) -> EventKi
     }
 }
 
-/// The dedupe key. A payment reaches each of its other states once (`REFNO:ORDERSTATUS`), but
-/// may be refunded several times: a refund notice is keyed by everything it signs, so a repeat
-/// of one notice is a duplicate while a second refund (sent later, so with another `IPN_DATE`)
-/// is its own event, whose amount adds to the earlier ones ([`Gateway::refund_notices_add_up`]).
+/// What a refund notice's dedupe key is made of besides `REFNO` and `ORDERSTATUS`: what says
+/// which refund it is. Never `IPN_DATE` (2Checkout re-dates a notice it sends again — retries
+/// until acknowledged, "resend IPN" — and a re-dated repeat must not count the refund twice) nor
+/// the signature fields (they sign the date). 2Checkout's public documentation names no refund
+/// id, so two genuine refunds of the same type, amount and currency collide: the second is taken
+/// for a repeat and not counted (under-counting keeps the customer's access; an admin sees both
+/// notices in the gateway's dashboard).
+const REFUND_KEY_FIELDS: [&str; 3] = ["REFUND_TYPE", "IPN_TOTALGENERAL", "CURRENCY"];
+
+/// The dedupe key. A payment reaches each of its other states once (`REFNO:ORDERSTATUS`, which
+/// holds no date, so a re-sent notice is a duplicate); a refund notice (which may come several
+/// times per payment, [`Gateway::refund_notices_add_up`]) adds [`REFUND_KEY_FIELDS`], so a
+/// repeat — however dated — is a duplicate while a refund of another amount is its own event.
 fn event_id(payment_id: &str, status: &str, fields: &[(String, String)]) -> String {
     if !matches!(status, "REFUND" | "REVERSED") {
         return format!("{payment_id}:{status}");
     }
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(source(&signed_values(fields)).as_bytes());
+    let values = REFUND_KEY_FIELDS.map(|name| field(fields, name).unwrap_or_default());
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(source(&values).as_bytes());
     format!("{payment_id}:{status}:{}", hex::encode(&digest[..16]))
 }
 
@@ -374,26 +384,35 @@ mod tests {
     }
 
     #[test]
-    fn refund_notices_are_partial_when_they_say_so_and_each_is_its_own_event() {
+    fn refund_notices_are_partial_when_they_say_so_and_keyed_by_the_refund_not_its_date() {
         let g = gw(&[KEY]);
         let ev = |body: Vec<u8>| call(&g, FORM, &body).unwrap();
         let partial = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[("REFUND_TYPE", "PARTIAL")]));
         assert_eq!((partial.kind.clone(), partial.amount_minor), (EventKind::PartiallyRefunded, Some(500)));
         // No REFUND_TYPE: the amount decides (applying it compares it with what was captured).
         let untyped = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[]));
-        assert_eq!((untyped.kind, untyped.amount_minor), (EventKind::Refunded, Some(500)));
+        assert_eq!((untyped.kind.clone(), untyped.amount_minor), (EventKind::Refunded, Some(500)));
         let full = ev(refund(&[("IPN_TOTALGENERAL", "-19.99")], &[("REFUND_TYPE", "FULL")]));
         assert_eq!((full.kind, full.amount_minor), (EventKind::Refunded, Some(1999)));
         assert_eq!(ev(refund(&[("ORDERSTATUS", "REVERSED")], &[])).kind, EventKind::Refunded);
-        // The same notice twice is one event; a second refund, sent later, is another.
+        // The same notice twice is one event, and so is the same notice re-sent later (a new
+        // IPN_DATE, so a new signature).
         let again = ev(refund(&[("IPN_TOTALGENERAL", "-5.00")], &[("REFUND_TYPE", "PARTIAL")]));
         assert_eq!(again.event_id, partial.event_id);
-        let later =
+        let resent =
             ev(refund(&[("IPN_TOTALGENERAL", "-5.00"), ("IPN_DATE", "20050303133434")], &[("REFUND_TYPE", "PARTIAL")]));
-        assert_ne!(later.event_id, partial.event_id);
-        assert!(later.event_id.starts_with("1000037:REFUND:"), "{}", later.event_id);
-        // Other states keep their one event per payment.
+        assert_eq!(resent.event_id, partial.event_id);
+        assert!(resent.event_id.starts_with("1000037:REFUND:"), "{}", resent.event_id);
+        // Another amount, type or currency is another refund.
+        let other_amount = ev(refund(&[("IPN_TOTALGENERAL", "-6.00")], &[("REFUND_TYPE", "PARTIAL")]));
+        let other_currency =
+            ev(refund(&[("IPN_TOTALGENERAL", "-5.00"), ("CURRENCY", "EUR")], &[("REFUND_TYPE", "PARTIAL")]));
+        let ids = [&partial, &untyped, &other_amount, &other_currency].map(|e| e.event_id.clone());
+        assert_eq!(ids.iter().collect::<std::collections::HashSet<_>>().len(), 4, "{ids:?}");
+        // Other states keep their one event per payment, whatever the date.
         assert_eq!(ev(with(&[], ("SIGNATURE_SHA2_256", SHA256))).event_id, "1000037:COMPLETE");
+        let redated = signed(&[("IPN_DATE", "20050303133434")], KEY);
+        assert_eq!(ev(redated).event_id, "1000037:COMPLETE");
     }
 
     async fn reply(g: &TwoCheckout, body: &[u8]) -> String {
