@@ -26,6 +26,7 @@ pub mod mail;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod renewals;
 pub mod sandbox;
 pub mod sessions;
 pub mod state;

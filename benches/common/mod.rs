@@ -73,5 +73,6 @@ pub fn account(login: &str, password_hash: Option<String>, now: i64) -> Account 
         failed_window_start: 0,
         created_at: now,
         updated_at: now,
+        renewal_reminders: true,
     }
 }

@@ -46,6 +46,8 @@ pub struct Account {
     pub failed_window_start: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whether renewal reminders are sent (the customer can turn them off in the cabinet).
+    pub renewal_reminders: bool,
 }
 
 /// A stored link token (only its hash).

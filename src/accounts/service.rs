@@ -51,6 +51,7 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
                 failed_window_start: 0,
                 created_at: now,
                 updated_at: now,
+                renewal_reminders: true,
             };
             model::insert(c, &account)?;
             (account.id, true)

@@ -21,10 +21,15 @@ pub struct Service {
     pub grace_days: i32,
     /// Where the customer uses the service (shown in the cabinet).
     pub access_url: Option<String>,
+    /// Days before `active_until` at which a renewal reminder goes out: a JSON array of
+    /// distinct positive integers, largest first (DESIGN §7; default `[7,1]`).
+    pub reminder_days: String,
 }
 
 /// Grace days of a new service.
 pub const DEFAULT_GRACE_DAYS: i32 = 3;
+/// Reminder days of a new service (stored as JSON text).
+pub const DEFAULT_REMINDER_DAYS: &str = "[7,1]";
 
 pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Service>> {
     services::table.filter(services::active.eq(true)).order(services::slug.asc()).load(conn)

@@ -22,6 +22,7 @@ pub async fn ensure_demo_service(db: &Db, now: i64) -> DbResult<bool> {
                 updated_at: now,
                 grace_days: model::DEFAULT_GRACE_DAYS,
                 access_url: None,
+                reminder_days: model::DEFAULT_REMINDER_DAYS.into(),
             },
         )?;
         Ok(true)

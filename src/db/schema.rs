@@ -12,6 +12,7 @@ diesel::table! {
         updated_at -> BigInt,
         grace_days -> Integer,
         access_url -> Nullable<Text>,
+        reminder_days -> Text,
     }
 }
 
@@ -30,6 +31,7 @@ diesel::table! {
         failed_window_start -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        renewal_reminders -> Bool,
     }
 }
 
@@ -311,6 +313,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    renewal_tokens (token_hash) {
+        token_hash -> Text,
+        account_id -> Text,
+        service_slug -> Text,
+        period_end -> BigInt,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         name -> Text,
@@ -334,6 +347,7 @@ diesel::joinable!(payment_operations -> payments (payment_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(api_keys -> admins (created_by));
+diesel::joinable!(renewal_tokens -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -360,4 +374,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     access_notices,
     api_keys,
+    renewal_tokens,
 );

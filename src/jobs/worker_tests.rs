@@ -31,6 +31,7 @@ pub(super) fn account(now: i64) -> Account {
         failed_window_start: 0,
         created_at: now,
         updated_at: now,
+        renewal_reminders: true,
     }
 }
 

@@ -107,6 +107,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
         updated_at: now,
         grace_days: model::DEFAULT_GRACE_DAYS,
         access_url: None,
+        reminder_days: model::DEFAULT_REMINDER_DAYS.into(),
     };
     apply(&mut s, ch);
     validate(&s)?;

@@ -1,0 +1,80 @@
+//! Renewal links: `<public_url>/renew/<token>`. Only the token's SHA-256 is stored; a link
+//! belongs to one account and one service and works until it expires (the end of the grace of
+//! the period it was issued for).
+
+use diesel::prelude::*;
+
+use crate::crypto::{random_token, token_hash};
+use crate::db::schema::renewal_tokens;
+use crate::db::DbConn;
+
+/// A stored renewal link (only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Insertable)]
+#[diesel(table_name = renewal_tokens)]
+pub struct RenewalToken {
+    pub token_hash: String,
+    pub account_id: String,
+    pub service_slug: String,
+    /// The `active_until` the link was issued for.
+    pub period_end: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// What a presented token turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A live link.
+    Valid(RenewalToken),
+    /// A link we issued that has expired.
+    Expired,
+    /// Not a link we issued.
+    Unknown,
+}
+
+/// Issues a renewal link for `(account, service)`; returns the plaintext token, which exists
+/// only in the email that carries it.
+pub fn issue(
+    c: &mut DbConn,
+    account_id: &str,
+    slug: &str,
+    period_end: i64,
+    expires_at: i64,
+    now: i64,
+) -> QueryResult<String> {
+    let token = random_token();
+    diesel::insert_into(renewal_tokens::table)
+        .values(RenewalToken {
+            token_hash: token_hash(&token),
+            account_id: account_id.to_string(),
+            service_slug: slug.to_string(),
+            period_end,
+            expires_at,
+            created_at: now,
+        })
+        .execute(c)?;
+    Ok(token)
+}
+
+/// Looks a presented token up (by its hash; the plaintext is never compared).
+pub fn lookup(c: &mut DbConn, token: &str, now: i64) -> QueryResult<Lookup> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(Lookup::Unknown);
+    }
+    let found: Option<RenewalToken> = renewal_tokens::table.find(token_hash(token)).first(c).optional()?;
+    Ok(match found {
+        None => Lookup::Unknown,
+        Some(t) if now >= t.expires_at => Lookup::Expired,
+        Some(t) => Lookup::Valid(t),
+    })
+}
+
+/// The link as it appears in an email.
+pub fn url(public_url: &str, token: &str) -> String {
+    format!("{}/renew/{token}", public_url.trim_end_matches('/'))
+}
+
+/// Deletes links that expired before `before` (housekeeping); returns how many.
+pub fn purge_expired(c: &mut DbConn, before: i64) -> QueryResult<usize> {
+    diesel::delete(renewal_tokens::table.filter(renewal_tokens::expires_at.lt(before))).execute(c)
+}
