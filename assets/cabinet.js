@@ -70,6 +70,9 @@ $("login-form").addEventListener("submit", async (e) => {
     if (r.data.must_change_password) $("c").value = $("p").value;
     say("", true);
     await load();
+  } else if (r.data && r.data.error === "temporary_password_expired") {
+    say("Your temporary password has expired. Use \u201cForgot password?\u201d below to get a link and choose a new one.");
+    $("forgot").focus();
   } else {
     say(r.data ? r.data.message : "Login failed.");
   }

@@ -25,6 +25,7 @@ pub mod logging;
 pub mod mail;
 pub mod money;
 pub mod orders;
+pub mod password_reset;
 pub mod payments;
 pub mod renewals;
 pub mod sandbox;

@@ -53,7 +53,9 @@ pub struct Accepted {
 
 #[derive(ApiResponse)]
 pub enum ResendResponse {
-    /// If the address belongs to an unverified account, a new email is on its way.
+    /// If the address belongs to an account, the email it needs is on its way: a new
+    /// verification link and temporary password (unverified), new temporary credentials (active,
+    /// never chose a password) or a password-reset link (active).
     #[oai(status = 202)]
     Accepted(Json<Accepted>),
 }

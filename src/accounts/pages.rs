@@ -104,7 +104,8 @@ pub async fn post_resend_page(req: &Request, Form(f): Form<ResendForm>, state: D
             StatusCode::OK,
             product,
             "Check your email",
-            "<p>If this address belongs to an account waiting for confirmation, a new email is on its way.</p>",
+            "<p>If this address belongs to an account, an email is on its way with what it needs: a new \
+             confirmation link, new temporary credentials, or a link to choose a new password.</p>",
         ),
         Err(e) => {
             let (status, body) = e.parts();
@@ -137,10 +138,12 @@ pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state
         &state.settings.product_name,
         "Your cabinet",
         &format!(
-            "<div id=\"login\" hidden><form id=\"login-form\"><label for=\"l\">Login</label>\
+            "<div id=\"login\" hidden><form id=\"login-form\"><label for=\"l\">Login or email</label>\
          <input id=\"l\" name=\"login\" autocomplete=\"username\"><label for=\"p\">Password</label>\
          <input id=\"p\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
-         <button type=\"submit\">Log in</button></form></div>\
+         <button type=\"submit\">Log in</button></form>\
+         <p><a id=\"forgot\" href=\"/forgot-password\">Forgot password?</a> \
+         <span class=\"muted\">Also when your temporary password has expired.</span></p></div>\
          <div id=\"change\" hidden><p>Choose your own password (at least 12 characters; a few unrelated words work well).</p>\
          <form id=\"change-form\"><label for=\"c\">Temporary password</label>\
          <input id=\"c\" type=\"password\" autocomplete=\"current-password\"><label for=\"n\">New password</label>\

@@ -251,7 +251,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
 }
 
 /// Queues fresh credentials for an unverified account, at most `resend_per_hour` per address.
-/// Says nothing about whether the address exists.
+/// An active account gets what helps it instead: new temporary credentials while it never
+/// chose its own password (the first ones may have expired unused), else a password-reset
+/// link. Says nothing about whether the address exists.
 pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
     let Ok(email) = crate::orders::service::validate_email(email) else {
         return Ok(());
@@ -269,6 +271,11 @@ pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
             match model::find_by_email(c, &email)? {
                 Some(a) if a.status == model::PENDING_VERIFICATION => {
                     outbox::enqueue(c, outbox::CREDENTIALS, Some(&a.id), None, now)?;
+                    Ok(true)
+                }
+                Some(a) if a.status == model::ACTIVE => {
+                    let kind = if a.must_change_password { outbox::CREDENTIALS_RESET } else { outbox::PASSWORD_RESET };
+                    outbox::enqueue(c, kind, Some(&a.id), None, now)?;
                     Ok(true)
                 }
                 _ => Ok(false),
@@ -300,11 +307,13 @@ pub fn weak_password_error(w: Weak) -> ApiError {
 }
 
 /// Replaces the password after checking the current one; ends every session of the account.
+/// Replacing the customer's own password (not the temporary one) queues a "password changed"
+/// email in the same transaction.
 pub async fn change_password(state: &AppState, account: &Account, current: &str, new: &str) -> Result<(), ApiError> {
     if account.must_change_password && account.temp_password_expires_at.is_some_and(|t| t <= state.clock.now()) {
         return Err(ApiError::unauthorized(
             "temporary_password_expired",
-            "The temporary password has expired; ask for new credentials.",
+            "The temporary password has expired; ask for a new one at /forgot-password.",
         ));
     }
     if current.len() > password::MAX_BYTES {
@@ -324,15 +333,22 @@ pub async fn change_password(state: &AppState, account: &Account, current: &str,
     drop(hashing);
     let id = account.id.clone();
     let now = state.clock.now();
+    let was_own = !account.must_change_password;
     state
         .db
         .write(move |c| {
             model::set_password(c, &id, &hash, now)?;
             crate::sessions::model::delete_all_for_account(c, &id)?;
+            if was_own {
+                outbox::enqueue(c, outbox::PASSWORD_CHANGED, Some(&id), None, now)?;
+            }
             Ok(())
         })
         .await?;
     tracing::info!(event = "password_changed", account_id = %account.id, "password changed; sessions ended");
+    if was_own {
+        state.worker_wake.notify_one();
+    }
     Ok(())
 }
 

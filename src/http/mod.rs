@@ -35,6 +35,8 @@ use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
+use crate::password_reset::api::PasswordResetApi;
+use crate::password_reset::pages::{get_forgot_page, get_reset_page, post_forgot_page, post_reset_page};
 use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::gateways::paypal::start::get_paypal_return;
 use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
@@ -45,8 +47,8 @@ use crate::state::AppState;
 /// The OpenAPI service for `/api/v1` (also used to print the document).
 pub fn api_service(
     public_url: &str,
-) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, AccessApi, AdminApi), ()> {
-    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, AccessApi, crate::admin::api());
+) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, AdminApi), ()> {
+    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, crate::admin::api());
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
         .server(format!("{public_url}/api/v1"))
@@ -105,6 +107,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))
+        .at("/forgot-password", get(get_forgot_page).post(post_forgot_page))
+        .at("/reset-password", get(get_reset_page).post(post_reset_page))
         .at("/auth/verify", get(get_auth_verify))
         .at("/assets/cabinet.js", get(get_cabinet_script))
         .at("/admin", get(get_admin_page))

@@ -40,7 +40,7 @@ pub fn root_message_id(job_id: &str, domain: &str) -> String {
 
 /// Kinds whose content changes on every attempt (a new password and link).
 fn fresh_each_attempt(kind: &str) -> bool {
-    matches!(kind.parse(), Ok(outbox::CREDENTIALS | outbox::CREDENTIALS_RESET))
+    matches!(kind.parse(), Ok(outbox::CREDENTIALS | outbox::CREDENTIALS_RESET | outbox::PASSWORD_RESET))
 }
 
 /// `(Message-ID, References)`: the root id for a stable kind; for a credentials kind an id of
@@ -116,6 +116,8 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<Sent, SendError> {
         MailKind::Activation => none(send_activation(state, job).await),
         MailKind::MerchantCopy => none(send_merchant_copy(state, job).await),
         MailKind::InvoiceLink => none(send_invoice_link(state, job).await),
+        MailKind::PasswordReset => none(send_password_reset(state, job).await),
+        MailKind::PasswordChanged => none(send_password_changed(state, job).await),
     }
 }
 
@@ -265,5 +267,40 @@ async fn send_invoice_link(state: &AppState, job: &Job) -> Result<(), SendError>
         "expires": human(invoice.expires_at),
     });
     let message = compose(state, job, &order.customer_name, &order.email, outbox::INVOICE_LINK.as_str(), ctx)?;
+    deliver(state, job, message).await
+}
+
+/// A forgot-password link, made here (only its hash is stored) and mailed; nothing is sent
+/// when the account may no longer reset (suspended, revoked or erased meanwhile).
+async fn send_password_reset(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
+    let issued = crate::password_reset::service::issue_link(state, &account_id, job).await;
+    let Some(link) = issued.map_err(credentials_error)? else { return Ok(()) };
+    let ctx = serde_json::json!({
+        "name": link.account.name,
+        "login": link.account.login,
+        "reset_url": state.link(&format!("/reset-password?token={}", link.token)),
+        "link_expires": human(link.expires_at),
+    });
+    let kind = outbox::PASSWORD_RESET.as_str();
+    let message = compose(state, job, &link.account.name, &link.account.email, kind, ctx)?;
+    deliver(state, job, message).await
+}
+
+/// "Your password was changed" (a reset, or a change in the cabinet), with what to do if it
+/// was not the customer.
+async fn send_password_changed(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
+    let found = state.db.read(move |c| Ok(accounts::find_by_id(c, &account_id)?)).await.map_err(transient)?;
+    let Some(account) = found else { return Ok(()) };
+    let ctx = serde_json::json!({
+        "name": account.name,
+        "login": account.login,
+        "changed_at": human(account.updated_at),
+        "login_url": state.link("/cabinet"),
+        "forgot_url": state.link("/forgot-password"),
+    });
+    let kind = outbox::PASSWORD_CHANGED.as_str();
+    let message = compose(state, job, &account.name, &account.email, kind, ctx)?;
     deliver(state, job, message).await
 }

@@ -22,6 +22,10 @@ crate::text_enum! {
         MerchantCopy = "merchant_copy",
         /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
         InvoiceLink = "invoice_link",
+        /// A single-use link to choose a new password (forgot password); the token is made in the job.
+        PasswordReset = "password_reset",
+        /// "Your password was changed" (after a reset or a change in the cabinet).
+        PasswordChanged = "password_changed",
     }
 }
 
@@ -32,6 +36,8 @@ pub const ACCESS_EXTENDED: MailKind = MailKind::AccessExtended;
 pub const CREDENTIALS_RESET: MailKind = MailKind::CredentialsReset;
 pub const MERCHANT_COPY: MailKind = MailKind::MerchantCopy;
 pub const INVOICE_LINK: MailKind = MailKind::InvoiceLink;
+pub const PASSWORD_RESET: MailKind = MailKind::PasswordReset;
+pub const PASSWORD_CHANGED: MailKind = MailKind::PasswordChanged;
 
 crate::text_enum! {
     /// Where an outbox job stands (`outbox.status`).

@@ -35,6 +35,12 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "merchant_copy/subject.txt.j2",
     "merchant_copy/body.txt.j2",
     "merchant_copy/body.html.j2",
+    "password_reset/subject.txt.j2",
+    "password_reset/body.txt.j2",
+    "password_reset/body.html.j2",
+    "password_changed/subject.txt.j2",
+    "password_changed/body.txt.j2",
+    "password_changed/body.html.j2",
 ];
 
 /// A rendered email.

@@ -172,7 +172,7 @@ fn check_status(a: &Account, now: i64) -> Result<(), ApiError> {
     if a.must_change_password && a.temp_password_expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::unauthorized(
             "temporary_password_expired",
-            "The temporary password has expired; ask for new credentials.",
+            "The temporary password has expired; ask for a new one at /forgot-password.",
         ));
     }
     Ok(())

@@ -1,0 +1,26 @@
+//! Reset links live in `email_tokens` with their own purpose (only the SHA-256 of the token).
+
+use diesel::prelude::*;
+
+use crate::db::schema::email_tokens;
+use crate::db::DbConn;
+
+/// `email_tokens.purpose` of a password-reset link.
+pub const PASSWORD_RESET: &str = "password_reset";
+
+/// How long a reset link works.
+pub const LINK_TTL_SECS: i64 = 3600;
+
+/// Ends the account's unused reset links because a newer email carries a fresh one (they then
+/// answer `token_replaced`); the account's verification link is left alone.
+pub fn replace_links(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        email_tokens::table
+            .filter(email_tokens::account_id.eq(account_id))
+            .filter(email_tokens::purpose.eq(PASSWORD_RESET))
+            .filter(email_tokens::used_at.is_null())
+            .filter(email_tokens::expires_at.gt(now)),
+    )
+    .set((email_tokens::expires_at.eq(now), email_tokens::replaced_at.eq(Some(now))))
+    .execute(conn)
+}
