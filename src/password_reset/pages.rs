@@ -16,25 +16,55 @@ use crate::orders::service::guard;
 use crate::password_reset::service;
 use crate::state::AppState;
 
-/// The form asking for a link, shown on its page and after a link failed.
-pub const FORGOT_FORM: &str = "<form method=\"post\" action=\"/forgot-password\">\
-    <label for=\"email\">Email address or login</label>\
-    <input id=\"email\" name=\"email\" autocomplete=\"username\" required>\
-    <button type=\"submit\">Send me a link</button></form>";
+/// The page CSP when the form carries hCaptcha's widget: the sources hCaptcha documents, on
+/// these pages only; still no inline script.
+const CAPTCHA_CSP: &str = "default-src 'none'; script-src https://hcaptcha.com https://*.hcaptcha.com; \
+     frame-src https://hcaptcha.com https://*.hcaptcha.com; style-src 'unsafe-inline' https://hcaptcha.com https://*.hcaptcha.com; \
+     connect-src https://hcaptcha.com https://*.hcaptcha.com; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// The form asking for a link (shown on its page and after a link failed), with hCaptcha's
+/// widget when a captcha is configured.
+fn forgot_form(state: &AppState) -> String {
+    let widget = match (&state.captcha, &state.settings.hcaptcha_sitekey) {
+        (Some(_), Some(key)) => format!(
+            "<div class=\"h-captcha\" data-sitekey=\"{}\"></div>\
+             <script src=\"https://js.hcaptcha.com/1/api.js\" async defer></script>",
+            esc(key)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "<form method=\"post\" action=\"/forgot-password\">\
+         <label for=\"email\">Email address or login</label>\
+         <input id=\"email\" name=\"email\" autocomplete=\"username\" required>{widget}\
+         <button type=\"submit\">Send me a link</button></form>"
+    )
+}
+
+/// `resp` (a page showing [`forgot_form`]) allowed to load the captcha widget when there is one.
+fn with_form(state: &AppState, mut resp: Response) -> Response {
+    if state.captcha.is_some() && state.settings.hcaptcha_sitekey.is_some() {
+        resp.headers_mut().insert("Content-Security-Policy", poem::http::HeaderValue::from_static(CAPTCHA_CSP));
+    }
+    resp
+}
 
 /// `GET /forgot-password`.
 #[handler]
 pub fn get_forgot_page(state: Data<&AppState>) -> Response {
-    page(
+    let resp = page(
         StatusCode::OK,
         &state.settings.product_name,
         "Forgot your password?",
         &format!(
             "<p>Enter the email address of your account (or its login). We will email you a link to choose a new \
              password; it works once, for one hour. This also helps when your temporary password has expired.</p>\
-             {FORGOT_FORM}<p><a href=\"/cabinet\">Back to log in</a></p>"
+             {}<p><a href=\"/cabinet\">Back to log in</a></p>",
+            forgot_form(&state)
         ),
-    )
+    );
+    with_form(&state, resp)
 }
 
 #[derive(Deserialize)]
@@ -65,7 +95,8 @@ pub async fn post_forgot_page(req: &Request, Form(f): Form<ForgotForm>, state: D
         ),
         Err(e) => {
             let (status, body) = e.parts();
-            page(status, product, "Could not send", &format!("<p class=\"error\">{}</p>{FORGOT_FORM}", esc(&body.message)))
+            let text = format!("<p class=\"error\">{}</p>{}", esc(&body.message), forgot_form(&state));
+            with_form(&state, page(status, product, "Could not send", &text))
         }
     }
 }
@@ -96,10 +127,11 @@ fn reset_form(product: &str, status: StatusCode, token: &str, error: Option<&str
 }
 
 /// The page for a link that cannot be used, offering a new one.
-fn link_failed(product: &str, e: ApiError) -> Response {
+fn link_failed(state: &AppState, e: ApiError) -> Response {
     let (status, body) = e.parts();
-    let offer = if body.error == "account_suspended" { "" } else { FORGOT_FORM };
-    page(status, product, "This link does not work", &format!("<p class=\"error\">{}</p>{offer}", esc(&body.message)))
+    let offer = if body.error == "account_suspended" { String::new() } else { forgot_form(state) };
+    let text = format!("<p class=\"error\">{}</p>{offer}", esc(&body.message));
+    with_form(state, page(status, &state.settings.product_name, "This link does not work", &text))
 }
 
 /// `GET /reset-password?token=…`: the form, or why the link does not work. Uses nothing.
@@ -108,7 +140,7 @@ pub async fn get_reset_page(Query(q): Query<TokenParam>, state: Data<&AppState>)
     let product = &state.settings.product_name;
     match service::check_link(&state, q.token.trim()).await {
         Ok(()) => reset_form(product, StatusCode::OK, q.token.trim(), None),
-        Err(e) => link_failed(product, e),
+        Err(e) => link_failed(&state, e),
     }
 }
 
@@ -136,6 +168,6 @@ pub async fn post_reset_page(Form(f): Form<ResetForm>, state: Data<&AppState>) -
         Err(e) if e.parts().0 == StatusCode::UNPROCESSABLE_ENTITY => {
             reset_form(product, StatusCode::UNPROCESSABLE_ENTITY, f.token.trim(), Some(&e.parts().1.message))
         }
-        Err(e) => link_failed(product, e),
+        Err(e) => link_failed(&state, e),
     }
 }

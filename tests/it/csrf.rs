@@ -13,8 +13,15 @@ use crate::harness::*;
 /// Writes that no session cookie authorises (sent without cookies they do not answer
 /// 401 `unauthenticated`); `access/check` is authorised by an API key header, which no other
 /// site can make a browser send.
-const PUBLIC_WRITES: [&str; 5] =
-    ["POST /access/check", "POST /orders", "POST /session", "POST /verify-email", "POST /verify-email/resend"];
+const PUBLIC_WRITES: [&str; 7] = [
+    "POST /access/check",
+    "POST /orders",
+    "POST /password-reset",
+    "POST /password-reset/confirm",
+    "POST /session",
+    "POST /verify-email",
+    "POST /verify-email/resend",
+];
 
 /// Follows a `$ref` into `components`.
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {

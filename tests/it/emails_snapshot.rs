@@ -148,3 +148,26 @@ async fn invoice_and_renewal_emails_snapshot() {
     app.assert_no_pending_jobs().await;
     app.stop().await;
 }
+
+/// The forgot-password emails: the reset link, and "your password was changed" after using it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_emails_snapshot() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    json_status(app.post_json("/api/v1/password-reset", &json!({"email": a.email})).await, 202).await;
+    let reset = app.mail.wait_for(&a.email, Kind::PasswordReset, 1, MAIL_TIMEOUT).await;
+    let link = reset.link_to("/reset-password?token=").unwrap();
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let body = json!({"token": token, "new_password": strong_password()});
+    assert_eq!(app.post_json("/api/v1/password-reset/confirm", &body).await.status(), 204);
+    let changed = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
+
+    let values: Vec<(&str, &str)> =
+        vec![("TOKEN", &token), ("LOGIN", &a.login), ("EMAIL", &a.email), ("URL", &app.public_url)];
+    for (name, mail) in [("password_reset", &reset), ("password_changed", &changed)] {
+        check(name, &render(mail, &values));
+    }
+    app.run_pending_jobs().await;
+    app.assert_no_pending_jobs().await;
+    app.stop().await;
+}

@@ -29,6 +29,7 @@ mod invoices;
 mod mail_transport;
 mod operations;
 mod outbound;
+mod password_reset;
 mod passwords;
 mod payment_ops;
 mod payment_ops_gateways;

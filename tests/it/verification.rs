@@ -108,10 +108,11 @@ async fn resend_answers_202_for_unknown_and_known_addresses() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resend_for_an_active_account_sends_no_new_password() {
+async fn resend_for_an_active_account_sends_a_reset_link_not_a_new_password() {
     let app = TestApp::builder().start().await;
     let active = app.active().await;
     assert_eq!(app.resend(&active.email).await.status(), 202);
+    app.mail.wait_for(&active.email, Kind::PasswordReset, 1, MAIL_TIMEOUT).await;
     app.assert_mail_count(&active.email, Kind::Credentials, 1).await;
     let again = app.customer();
     json_status(again.login(&active.login, &active.password).await, 200).await;

@@ -39,6 +39,10 @@ pub enum Kind {
     Confirmation,
     /// "your account is active".
     Activation,
+    /// "choose a new password": a forgot-password link.
+    PasswordReset,
+    /// "your password was changed".
+    PasswordChanged,
     /// Anything else.
     Other,
     Any,
@@ -63,6 +67,10 @@ impl Mail {
             Kind::Confirmation
         } else if subject.contains("account is active") {
             Kind::Activation
+        } else if subject.contains("choose a new password") {
+            Kind::PasswordReset
+        } else if subject.contains("password was changed") {
+            Kind::PasswordChanged
         } else {
             Kind::Other
         }
@@ -71,6 +79,12 @@ impl Mail {
     pub fn header(&self, name: &str) -> Option<String> {
         let raw = String::from_utf8_lossy(&self.raw);
         header(split_head(&raw).0, name)
+    }
+
+    /// The first link in the text part whose path starts with `path` (e.g. `/reset-password?token=`).
+    pub fn link_to(&self, path: &str) -> Option<String> {
+        let word = self.text.split_whitespace().find(|w| w.contains(path))?;
+        Some(word.trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | '"')).to_string())
     }
 
     /// Login, password and verification link from the text part.
