@@ -44,10 +44,11 @@ use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_ch
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
+/// Every JSON API under `/api/v1`.
+pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, AdminApi);
+
 /// The OpenAPI service for `/api/v1` (also used to print the document).
-pub fn api_service(
-    public_url: &str,
-) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, AdminApi), ()> {
+pub fn api_service(public_url: &str) -> OpenApiService<Apis, ()> {
     let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, crate::admin::api());
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
