@@ -363,5 +363,23 @@ async fn forgot_password_through_the_pages_in_a_real_browser() {
     assert_eq!(browser.script(fits, json!([])).await, true, "the cabinet scrolls sideways at 390 px");
     browser.screenshot("reset-2-cabinet").await;
     assert_error(a.customer.me().await, 401, "unauthenticated").await;
+
+    // An expired temporary password: the login says so and points to the way back in.
+    let (_, expired) = app.verified().await;
+    app.clock.advance(73 * 3600);
+    browser.click("#logout").await;
+    browser.wait_for_visible("#login-form", WAIT).await;
+    browser.clear("#l").await;
+    browser.clear("#p").await;
+    browser.type_into("#l", &expired.login).await;
+    browser.type_into("#p", &expired.password).await;
+    browser.click("#login-form button").await;
+    // (The page's own hint mentions expired temporary passwords too: wait for the answer's words.)
+    let said = browser.wait_for_text("below to get a link", WAIT).await;
+    assert!(said.contains("Your temporary password has expired."), "{said}");
+    let focused = browser.script("return document.activeElement && document.activeElement.id;", json!([])).await;
+    assert_eq!(focused, "forgot", "the \"Forgot password?\" link is offered");
+    browser.click("#forgot").await;
+    browser.wait_for_text("Forgot your password?", WAIT).await;
     app.stop().await;
 }
