@@ -102,13 +102,8 @@ impl StorefrontSettings {
         let configured = self.tilda_fields.iter().filter_map(|p| p.split_once('=')).find_map(|(role, name)| {
             name.trim().eq_ignore_ascii_case(field).then(|| role_of(role)).flatten()
         });
-        configured.or_else(|| match field.to_ascii_lowercase().as_str() {
-            "name" => Some(TildaRole::Name),
-            "email" => Some(TildaRole::Email),
-            "phone" => Some(TildaRole::Phone),
-            "service" => Some(TildaRole::Service),
-            _ => None,
-        })
+        // The standard names are the roles' own: Name, Email, Phone, service.
+        configured.or_else(|| role_of(field))
     }
 }
 

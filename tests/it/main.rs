@@ -39,6 +39,8 @@ mod reconcile;
 mod recovery;
 mod refunds;
 mod secrets;
+mod storefront;
+mod storefront_browser;
 mod sessions;
 mod verification;
 mod webhooks;
