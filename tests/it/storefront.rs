@@ -257,16 +257,16 @@ async fn the_admin_types_prices_as_people_write_them() {
     let app = TestApp::builder().start().await;
     let admin = app.admin("owner").await;
     let body = serde_json::json!({"slug": "course", "name": "Course", "price": "12 990,00", "currency": "RUB", "period_days": 30});
-    let v = json_status(admin.post("/admin/services", &body).await, 201).await;
+    let v = json_status(admin.post("/services", &body).await, 201).await;
     assert_eq!(v["price_minor"], 1_299_000);
     for (typed, minor) in [("12,990.00", 1_299_000), ("12990", 1_299_000), ("12 990.5", 1_299_050)] {
-        let v = json_status(admin.patch("/admin/services/course", serde_json::json!({"price": typed})).await, 200).await;
+        let v = json_status(admin.patch("/services/course", serde_json::json!({"price": typed})).await, 200).await;
         assert_eq!(v["price_minor"], minor, "{typed}");
     }
-    let refused = assert_error(admin.patch("/admin/services/course", serde_json::json!({"price": "1,500"})).await, 422, "validation_failed").await;
+    let refused = assert_error(admin.patch("/services/course", serde_json::json!({"price": "1,500"})).await, 422, "validation_failed").await;
     assert!(refused["message"].as_str().unwrap().contains("ambiguous"), "{refused}");
     let missing = serde_json::json!({"slug": "free", "name": "Free", "currency": "EUR", "period_days": 30});
-    assert_error(admin.post("/admin/services", &missing).await, 422, "validation_failed").await;
+    assert_error(admin.post("/services", &missing).await, 422, "validation_failed").await;
     // The order page shows the new price.
     let page = text(app.get("/buy/course").await, 200).await;
     assert!(page.contains("12990.50 RUB"), "{page}");
