@@ -59,7 +59,9 @@ pub fn parse_price(text: &str, currency: &str) -> Result<i64, String> {
         return Err("Enter an amount, e.g. 12 990,00.".into());
     }
     if !s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | ',')) {
-        return Err(format!("`{s}` is not an amount: use digits, spaces and one decimal point or comma (no sign, no currency)."));
+        return Err(format!(
+            "`{s}` is not an amount: use digits, spaces and one decimal point or comma (no sign, no currency)."
+        ));
     }
     let (dots, commas) = (s.matches('.').count(), s.matches(',').count());
     let last_mark = s.rfind(['.', ',']).map(|i| (i, s.as_bytes()[i] as char));
@@ -94,9 +96,10 @@ pub fn parse_price(text: &str, currency: &str) -> Result<i64, String> {
     }
     let groups: Vec<&str> = int.split([' ', '.', ',']).collect();
     let grouped = groups.len() > 1;
-    let bad_group = groups.iter().enumerate().any(|(i, g)| {
-        g.is_empty() || (grouped && ((i == 0 && g.len() > 3) || (i > 0 && g.len() != 3)))
-    });
+    let bad_group = groups
+        .iter()
+        .enumerate()
+        .any(|(i, g)| g.is_empty() || (grouped && ((i == 0 && g.len() > 3) || (i > 0 && g.len() != 3))));
     if bad_group {
         return Err(format!("`{s}`: thousands are grouped by three digits, as in 12 990,00 or 12,990.00."));
     }
@@ -173,7 +176,9 @@ mod tests {
         let ambiguous = parse_price("1,500", "EUR").unwrap_err();
         assert!(ambiguous.contains("ambiguous") && ambiguous.contains("1500"), "{ambiguous}");
         assert!(parse_price("1.500", "EUR").unwrap_err().contains("ambiguous"));
-        for bad in ["", "-5", "€5", "1,2,3.4,5", "12 99,00", "1 2345", "1.", ",5 0", "1..2", "1,,2", "5e3", "12.990.00,5.0"] {
+        for bad in
+            ["", "-5", "€5", "1,2,3.4,5", "12 99,00", "1 2345", "1.", ",5 0", "1..2", "1,,2", "5e3", "12.990.00,5.0"]
+        {
             assert!(parse_price(bad, "EUR").is_err(), "{bad:?} was accepted");
         }
         assert!(parse_price("19.999", "EUR").unwrap_err().contains("ambiguous"));

@@ -89,8 +89,15 @@ impl StorefrontSettings {
             }
         }
         for pair in &self.tilda_fields {
-            if pair.split_once('=').and_then(|(role, field)| role_of(role).filter(|_| !field.trim().is_empty())).is_none() {
-                return Err(invalid("tilda_fields", format!("`{pair}` is not role=FieldName (roles: name, email, phone, service)")));
+            if pair
+                .split_once('=')
+                .and_then(|(role, field)| role_of(role).filter(|_| !field.trim().is_empty()))
+                .is_none()
+            {
+                return Err(invalid(
+                    "tilda_fields",
+                    format!("`{pair}` is not role=FieldName (roles: name, email, phone, service)"),
+                ));
             }
         }
         Ok(())
@@ -99,9 +106,11 @@ impl StorefrontSettings {
     /// The role of a Tilda form field named `field`: the merchant's names first, then the
     /// standard ones (case-insensitive).
     pub fn tilda_role(&self, field: &str) -> Option<TildaRole> {
-        let configured = self.tilda_fields.iter().filter_map(|p| p.split_once('=')).find_map(|(role, name)| {
-            name.trim().eq_ignore_ascii_case(field).then(|| role_of(role)).flatten()
-        });
+        let configured = self
+            .tilda_fields
+            .iter()
+            .filter_map(|p| p.split_once('='))
+            .find_map(|(role, name)| name.trim().eq_ignore_ascii_case(field).then(|| role_of(role)).flatten());
         // The standard names are the roles' own: Name, Email, Phone, service.
         configured.or_else(|| role_of(field))
     }

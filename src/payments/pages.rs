@@ -215,12 +215,7 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
                 esc(&order.id)
             ),
         ),
-        orders::PAID if order.hold_reason.is_some() => page(
-            StatusCode::OK,
-            product,
-            "Payment received",
-            HELD_TEXT,
-        ),
+        orders::PAID if order.hold_reason.is_some() => page(StatusCode::OK, product, "Payment received", HELD_TEXT),
         orders::PAID | orders::PROVISIONED => {
             let paid = order.clone();
             let step = match state.db.read(move |c| Ok(next_steps::next_step(c, &paid)?)).await {
@@ -230,7 +225,12 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
                     return error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
                 }
             };
-            page(StatusCode::OK, product, "Payment received", &next_steps::paid_text(&step, &mask_email(&order.email), &item))
+            page(
+                StatusCode::OK,
+                product,
+                "Payment received",
+                &next_steps::paid_text(&step, &mask_email(&order.email), &item),
+            )
         }
         other => page(
             StatusCode::OK,

@@ -56,9 +56,7 @@ async fn fields(req: &Request, body: Body) -> Result<Vec<(String, String)>, Resp
     } else if ct.starts_with("application/json") {
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&bytes).map_err(|_| unreadable())?;
-        map.into_iter()
-            .map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
-            .collect()
+        map.into_iter().map(|(k, v)| (k, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))).collect()
     } else {
         return Err(json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -101,7 +99,11 @@ pub async fn post_tilda_webhook(
     state: Data<&AppState>,
 ) -> Response {
     let Some(expected) = state.settings.storefront.tilda_key.as_deref() else {
-        return json_error(StatusCode::NOT_FOUND, "not_found", "The Tilda webhook is not configured (KEYTURN_TILDA_KEY).");
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "The Tilda webhook is not configured (KEYTURN_TILDA_KEY).",
+        );
     };
     let pairs = match fields(req, body).await {
         Ok(p) => p,
@@ -191,7 +193,11 @@ pub async fn get_tilda_continue(Query(q): Query<ContinueQuery>, state: Data<&App
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "continue page could not look up the order");
-            return crate::http::pages::error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
+            return crate::http::pages::error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                product,
+                "Please try again in a moment.",
+            );
         }
     };
     let attempt = q.attempt.unwrap_or(0);
@@ -211,7 +217,8 @@ pub async fn get_tilda_continue(Query(q): Query<ContinueQuery>, state: Data<&App
             ),
         ),
         None if attempt < RELOADS => {
-            let (name, value) = key.split_once(':').map(|(p, v)| (if p == "ref" { "ref" } else { "tranid" }, v)).unwrap_or(("ref", ""));
+            let (name, value) =
+                key.split_once(':').map(|(p, v)| (if p == "ref" { "ref" } else { "tranid" }, v)).unwrap_or(("ref", ""));
             let next = format!("/forms/tilda/continue?{name}={}&try={}", urlencoding(value), attempt + 1);
             page_with_head(
                 StatusCode::OK,

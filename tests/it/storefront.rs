@@ -52,11 +52,15 @@ async fn the_order_page_sells_one_service_and_keeps_the_fields_when_it_refuses()
     let resp = buy(&app, "demo", &[("name", "Ann <O'Neil>"), ("email", "not-an-address"), ("phone", "+7 777")]).await;
     let page = text(resp, 422).await;
     assert!(page.contains("Email is not a valid address."), "{page}");
-    assert!(page.contains("value=\"Ann &lt;O&#x27;Neil&gt;\"") || page.contains("value=\"Ann &lt;O&#39;Neil&gt;\""), "{page}");
+    assert!(
+        page.contains("value=\"Ann &lt;O&#x27;Neil&gt;\"") || page.contains("value=\"Ann &lt;O&#39;Neil&gt;\""),
+        "{page}"
+    );
     assert!(page.contains("value=\"not-an-address\"") && page.contains("value=\"+7 777\""), "{page}");
     let page = text(buy(&app, "demo", &[("name", ""), ("email", "a@example.test")]).await, 422).await;
     assert!(page.contains("Please enter your name.") && page.contains("value=\"a@example.test\""), "{page}");
-    let page = text(buy(&app, "demo", &[("name", "Ann"), ("email", "a@example.test"), ("phone", "call me")]).await, 422).await;
+    let page =
+        text(buy(&app, "demo", &[("name", "Ann"), ("email", "a@example.test"), ("phone", "call me")]).await, 422).await;
     assert!(page.contains("Phone may hold digits"), "{page}");
 
     // A good one: 303 to the payment page of a new order for this service.
@@ -70,7 +74,14 @@ async fn the_order_page_sells_one_service_and_keeps_the_fields_when_it_refuses()
     assert!(pay.contains("19.90 EUR"), "{pay}");
 
     // Not a form post: the form again, never a 500.
-    let resp = app.client.post(app.url("/buy/demo")).body("{}").header("content-type", "application/json").send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/buy/demo"))
+        .body("{}")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert!(text(resp, 415).await.contains("could not be read"));
 
     // Unknown or off-sale items: a 404 page.
@@ -94,7 +105,8 @@ async fn the_merchant_decides_which_fields_the_order_page_asks_for() {
     assert!(page.contains("class=\"h-captcha\"") && page.contains("name=\"lang\" value=\"pl\""), "{page}");
 
     let email = unique_email();
-    let page = text(buy(&app, "demo", &[("email", &email), ("h-captcha-response", captcha::GOOD_TOKEN)]).await, 422).await;
+    let page =
+        text(buy(&app, "demo", &[("email", &email), ("h-captcha-response", captcha::GOOD_TOKEN)]).await, 422).await;
     assert!(page.contains("Please enter your phone number."), "{page}");
     // The same captcha rules as /forms/order: no token, no order.
     let page = text(buy(&app, "demo", &[("email", &email), ("phone", "+48 600 100 200")]).await, 400).await;
@@ -124,7 +136,7 @@ async fn error_pages_go_back_without_inline_script() {
     let app = TestApp::builder().start().await;
     let resp = app.get("/pay/ord_unknown").await;
     let csp = header(&resp, "content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; script") , "{csp}");
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; script"), "{csp}");
     let page = text(resp, 404).await;
     assert!(page.contains("<a href=\"/\" data-back>Go back</a>"), "{page}");
     assert!(page.contains("<script src=\"/assets/back.js\"></script>") && !page.contains("javascript:"), "{page}");
@@ -167,7 +179,8 @@ fn multipart(fields: &[(&str, &str)]) -> (String, Vec<u8>) {
 }
 
 async fn tilda(app: &TestApp, query: &str, content_type: &str, body: Vec<u8>, key: Option<&str>) -> reqwest::Response {
-    let mut req = app.client.post(app.url(&format!("/forms/tilda{query}"))).header("content-type", content_type).body(body);
+    let mut req =
+        app.client.post(app.url(&format!("/forms/tilda{query}"))).header("content-type", content_type).body(body);
     if let Some(k) = key {
         req = req.header("Api-Key", k);
     }
@@ -191,8 +204,15 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     // Form-encoded, the key as a form field, Tilda's standard names and technical fields.
     let email = unique_email();
     let tranid = "3862245:4582716532";
-    let fields = [("Name", "Tilda Buyer"), ("Email", email.as_str()), ("Phone", "+7 (777) 123-45-67"),
-        ("tranid", tranid), ("formid", "form123456789"), ("utm_source", "ads"), ("api_key", TILDA_KEY)];
+    let fields = [
+        ("Name", "Tilda Buyer"),
+        ("Email", email.as_str()),
+        ("Phone", "+7 (777) 123-45-67"),
+        ("tranid", tranid),
+        ("formid", "form123456789"),
+        ("utm_source", "ads"),
+        ("api_key", TILDA_KEY),
+    ];
     let resp = tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await;
     assert_eq!(text(resp, 200).await, "ok", "Tilda gets its 200 and no redirect");
     // Tilda repeats a call it got no answer to in time: still one order.
@@ -210,8 +230,13 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     // Multipart, the merchant's own field name, the key in a header, the embed snippet's token.
     let second = unique_email();
     let reference = "0123456789abcdef0123456789abcdef";
-    let (ct, body) = multipart(&[("Your_name", "Multi Part"), ("Email", &second), ("tranid", "3862245:4582716533"),
-        ("keyturn_ref", reference), ("service", "demo")]);
+    let (ct, body) = multipart(&[
+        ("Your_name", "Multi Part"),
+        ("Email", &second),
+        ("tranid", "3862245:4582716533"),
+        ("keyturn_ref", reference),
+        ("service", "demo"),
+    ]);
     let resp = tilda(&app, "", &ct, body, Some(TILDA_KEY)).await;
     assert_eq!(text(resp, 200).await, "ok");
     let resp = app.get(&format!("/forms/tilda/continue?ref={reference}")).await;
@@ -223,7 +248,12 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     let stranger = [("Email", "x@example.test"), ("tranid", "999:1"), ("api_key", "tilda-key-0123456789abcdeX")];
     assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&stranger), None).await, 401, "invalid_key").await;
     assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&stranger[..2]), None).await, 401, "invalid_key").await;
-    assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&stranger[..2]), Some("wrong")).await, 401, "invalid_key").await;
+    assert_error(
+        tilda(&app, "?service=demo", FORM, urlencoded(&stranger[..2]), Some("wrong")).await,
+        401,
+        "invalid_key",
+    )
+    .await;
     let page = text(app.get("/forms/tilda/continue?tranid=999%3A1&try=5").await, 404).await;
     assert!(page.contains("could not find this order"), "{page}");
     // Before Tilda's call arrives, the page waits a little instead of failing at once.
@@ -235,7 +265,8 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&bad), None).await, 422, "validation_failed").await;
     let nameless = [("Email", "a@example.test"), ("tranid", "5:6"), ("api_key", TILDA_KEY)];
     assert_error(tilda(&app, "", FORM, urlencoded(&nameless), None).await, 422, "unknown_service").await;
-    assert_error(tilda(&app, "", "text/plain", b"x".to_vec(), Some(TILDA_KEY)).await, 415, "unsupported_media_type").await;
+    assert_error(tilda(&app, "", "text/plain", b"x".to_vec(), Some(TILDA_KEY)).await, 415, "unsupported_media_type")
+        .await;
 
     // A paid order's link no longer leads to payment.
     app.pay_by_callback(&order, "authenticated").await;
@@ -263,7 +294,12 @@ async fn the_admin_types_prices_as_people_write_them() {
         let v = json_status(admin.patch("/services/course", serde_json::json!({"price": typed})).await, 200).await;
         assert_eq!(v["price_minor"], minor, "{typed}");
     }
-    let refused = assert_error(admin.patch("/services/course", serde_json::json!({"price": "1,500"})).await, 422, "validation_failed").await;
+    let refused = assert_error(
+        admin.patch("/services/course", serde_json::json!({"price": "1,500"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert!(refused["message"].as_str().unwrap().contains("ambiguous"), "{refused}");
     let missing = serde_json::json!({"slug": "free", "name": "Free", "currency": "EUR", "period_days": 30});
     assert_error(admin.post("/services", &missing).await, 422, "validation_failed").await;

@@ -127,7 +127,9 @@ async fn a_buyer_goes_from_a_merchant_page_with_the_snippet_to_the_cabinet_on_a_
     fits(&browser, "the cabinet").await;
 
     // The other pages a customer may meet.
-    for (path, shows) in [("/", "Demo service"), ("/pay/ord_unknown", "Go back"), ("/forms/tilda/continue?tranid=1%3A2", "Preparing")] {
+    for (path, shows) in
+        [("/", "Demo service"), ("/pay/ord_unknown", "Go back"), ("/forms/tilda/continue?tranid=1%3A2", "Preparing")]
+    {
         browser.goto(&format!("{base}{path}")).await;
         browser.wait_for_text(shows, WAIT).await;
         fits(&browser, path).await;

@@ -141,7 +141,10 @@ impl AdminServicesApi {
         let p = authorize_write(&state, req, Permission::ManageServices).await?;
         let b = body.0;
         if b.price_minor.is_none() && b.price.is_none() {
-            let missing = ApiError::unprocessable("validation_failed", "price (as typed, e.g. 12 990,00) or price_minor is required");
+            let missing = ApiError::unprocessable(
+                "validation_failed",
+                "price (as typed, e.g. 12 990,00) or price_minor is required",
+            );
             return Err(missing.into());
         }
         let changes = Changes {
