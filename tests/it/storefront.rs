@@ -308,3 +308,19 @@ async fn the_admin_types_prices_as_people_write_them() {
     assert!(page.contains("12990.50 RUB"), "{page}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_amount_is_read_as_typed() {
+    let app = TestApp::builder().start().await;
+    let admin = app.admin("owner").await;
+    let body = serde_json::json!({"name": "Ann", "email": unique_email(), "description": "Consulting",
+        "amount": "12 990,50", "currency": "RUB"});
+    let v = json_status(admin.post("/invoices", &body).await, 201).await;
+    let page = text(app.get(&format!("/invoice/{}", v["invoice_id"].as_str().unwrap())).await, 200).await;
+    assert!(page.contains("12990.50"), "{page}");
+    let ambiguous = serde_json::json!({"name": "Ann", "email": unique_email(), "description": "Consulting",
+        "amount": "1.500", "currency": "EUR"});
+    let refused = assert_error(admin.post("/invoices", &ambiguous).await, 422, "validation_failed").await;
+    assert!(refused["message"].as_str().unwrap().contains("ambiguous"), "{refused}");
+    app.stop().await;
+}
