@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::storefront::TildaRole;
 use crate::error::json_error;
+use crate::http::api_error::ApiError;
 use crate::http::pages::{page, page_with_head};
 use crate::orders::model as orders;
 use crate::orders::service::{create_form_order, OrderInput};
@@ -90,6 +91,49 @@ fn reference(prefix: &str, value: &str, min: usize) -> Option<String> {
     ok.then(|| format!("{prefix}:{v}"))
 }
 
+/// The order a submission asks for, and the references it will be found by again.
+fn submission(
+    state: &AppState,
+    service: Option<String>,
+    pairs: &[(String, String)],
+) -> Result<(OrderInput, Vec<String>), ApiError> {
+    let get = |name: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let mut input = OrderInput::default();
+    let mut service = service.filter(|s| !s.trim().is_empty());
+    for (k, v) in pairs {
+        match state.settings.storefront.tilda_role(k) {
+            Some(TildaRole::Name) => input.name = v.clone(),
+            Some(TildaRole::Email) => input.email = v.clone(),
+            Some(TildaRole::Phone) => input.phone = Some(v.clone()).filter(|p| !p.trim().is_empty()),
+            Some(TildaRole::Service) => service = service.or_else(|| Some(v.clone())),
+            None => {} // tranid, formid, utm_*, the merchant's own fields
+        }
+    }
+    let Some(slug) = service.or_else(|| state.settings.storefront.tilda_service.clone()) else {
+        return Err(ApiError::unprocessable(
+            "unknown_service",
+            "Name the service: ?service=SLUG on the webhook URL, a `service` field, or KEYTURN_TILDA_SERVICE.",
+        ));
+    };
+    input.service = slug;
+    input.name = super::name_or_local(&input.name, &input.email);
+    input.locale = super::locale_of(get("lang").or(get("locale")), None);
+    let refs: Vec<String> = [
+        get("tranid").and_then(|t| reference("tilda", t, 1)),
+        get("keyturn_ref").and_then(|t| reference("ref", t, 16)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if refs.is_empty() {
+        return Err(ApiError::unprocessable(
+            "validation_failed",
+            "The submission has no tranid: the customer could not be sent on to payment.",
+        ));
+    }
+    Ok((input, refs))
+}
+
 /// Tilda's form webhook: 200 `ok` to the test ping and to every stored submission.
 #[handler]
 pub async fn post_tilda_webhook(
@@ -118,41 +162,10 @@ pub async fn post_tilda_webhook(
         tracing::warn!(event = "authn_tilda_key_fail", "Tilda webhook with a missing or wrong key");
         return json_error(StatusCode::UNAUTHORIZED, "invalid_key", "The webhook's API key is missing or wrong.");
     }
-    let mut input = OrderInput::default();
-    let mut service = q.service.filter(|s| !s.trim().is_empty());
-    for (k, v) in &pairs {
-        match state.settings.storefront.tilda_role(k) {
-            Some(TildaRole::Name) => input.name = v.clone(),
-            Some(TildaRole::Email) => input.email = v.clone(),
-            Some(TildaRole::Phone) => input.phone = Some(v.clone()).filter(|p| !p.trim().is_empty()),
-            Some(TildaRole::Service) => service = service.or_else(|| Some(v.clone())),
-            None => {} // tranid, formid, utm_*, the merchant's own fields
-        }
-    }
-    let Some(slug) = service.or_else(|| state.settings.storefront.tilda_service.clone()) else {
-        return json_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_service",
-            "Name the service: ?service=SLUG on the webhook URL, a `service` field, or KEYTURN_TILDA_SERVICE.",
-        );
+    let (input, refs) = match submission(&state, q.service, &pairs) {
+        Ok(found) => found,
+        Err(e) => return e.into_response(),
     };
-    input.service = slug;
-    input.name = super::name_or_local(&input.name, &input.email);
-    input.locale = super::locale_of(get("lang").or(get("locale")), None);
-    let refs: Vec<String> = [
-        get("tranid").and_then(|t| reference("tilda", t, 1)),
-        get("keyturn_ref").and_then(|t| reference("ref", t, 16)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if refs.is_empty() {
-        return json_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "The submission has no tranid: the customer could not be sent on to payment.",
-        );
-    }
     match create_form_order(&state, input, refs).await {
         Ok(order) => {
             tracing::info!(event = "tilda_order", order_id = %order.id, formid = get("formid").unwrap_or("-"), "Tilda submission stored");
