@@ -55,12 +55,34 @@ async function loadCatalog() {
 
 function serviceActions(s) {
   const span = node("span");
+  span.append(button("Buy link", () => shareService(s), { "data-service": s.slug, "data-action": "share" }));
   if (!can("ManageServices")) return span;
   span.append(button("Edit", () => editService(s), { "data-service": s.slug, "data-action": "edit" }));
   const toggle = s.active ? "Take off sale" : "Put on sale";
   span.append(button(toggle, () => saveService(s.slug, { active: !s.active }), { "data-service": s.slug,
     "data-action": s.active ? "deactivate" : "activate" }));
   return span;
+}
+
+// The order page of `s` and the snippet that opens it from the merchant's own site.
+function shareService(s) {
+  const base = window.location.origin;
+  $("share-title").textContent = s.name + (s.active ? "" : " (off sale: the page answers 404 until it is on sale)");
+  $("share-url").value = base + "/buy/" + s.slug;
+  $("share-snippet").value = '<script src="' + base + '/embed.js" data-service="' + s.slug + '" async></script>';
+  $("service-share").hidden = false;
+}
+for (const id of ["share-url", "share-snippet"]) {
+  $(id + "-copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($(id).value);
+      say("Copied.", true);
+    } catch (_) {
+      $(id).focus();
+      $(id).select();
+      say("Press Ctrl+C (⌘C) to copy the selected text.", true);
+    }
+  });
 }
 
 // Fills the form with `s` to change it, or (null) empties it for a new service.
@@ -94,10 +116,9 @@ async function saveService(slug, body) {
 $("service-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const currency = $("s-currency").value.trim().toUpperCase();
-  const price = parseMinor($("s-price").value, currency);
-  if (price === null) { say("Enter the price in " + (currency || "the currency") + ", e.g. 19.90."); return; }
-  const body = { name: $("s-name").value, price_minor: price, currency, period_days: Number($("s-days").value),
-    active: $("s-active").value === "true" };
+  // Sent as typed ("12 990,00"): the server reads it by the currency and explains a refusal.
+  const body = { name: $("s-name").value, price: $("s-price").value, currency,
+    period_days: Number($("s-days").value), active: $("s-active").value === "true" };
   const slug = state.serviceSlug;
   if (!slug) body.slug = $("s-slug").value.trim();
   if (await saveService(slug, body)) editService(null);

@@ -459,12 +459,8 @@ $("invoice-form").addEventListener("submit", async (e) => {
   if ($("inv-service").value) body.service = $("inv-service").value;
   else body.description = $("inv-description").value;
   if (amount || !body.service) {
-    const minor = parseMinor(amount, currency);
-    if (minor === null || minor <= 0) {
-      say("Enter the amount in " + (currency || "the currency") + ", e.g. 19.90.");
-      return;
-    }
-    body.amount_minor = minor;
+    // Sent as typed ("12 990,00"): the server reads it by the currency and explains a refusal.
+    body.amount = amount;
     body.currency = currency;
   }
   if ($("inv-days").value) body.expires_in_days = Number($("inv-days").value);

@@ -31,4 +31,5 @@ pub mod renewals;
 pub mod sandbox;
 pub mod sessions;
 pub mod state;
+pub mod storefront;
 pub mod webhooks;

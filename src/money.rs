@@ -43,6 +43,77 @@ pub fn parse_decimal(amount: &str, currency: &str) -> Option<i64> {
     digits.try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')))
 }
 
+/// A price as people type it (`"12 990,00"`, `"12,990.00"`, `"12990"`, `"12 990.5"`), in minor
+/// units of `currency`. Spaces (also no-break and thin ones) and apostrophes group thousands;
+/// with both `.` and `,` the last one is the decimal mark; a mark used twice groups thousands;
+/// one mark followed by exactly three digits (`"1,500"`: 1500 or 1.5?) is refused as ambiguous
+/// unless the currency has no decimals. `Err` is a sentence to show the person who typed it.
+pub fn parse_price(text: &str, currency: &str) -> Result<i64, String> {
+    let exp = exponent(currency) as usize;
+    let s: String = text
+        .trim()
+        .chars()
+        .map(|c| if matches!(c, '\u{a0}' | '\u{202f}' | '\u{2009}' | '\'' | '\u{2019}') { ' ' } else { c })
+        .collect();
+    if s.is_empty() {
+        return Err("Enter an amount, e.g. 12 990,00.".into());
+    }
+    if !s.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | ',')) {
+        return Err(format!(
+            "`{s}` is not an amount: use digits, spaces and one decimal point or comma (no sign, no currency)."
+        ));
+    }
+    let (dots, commas) = (s.matches('.').count(), s.matches(',').count());
+    let last_mark = s.rfind(['.', ',']).map(|i| (i, s.as_bytes()[i] as char));
+    let decimal = match (dots, commas, last_mark) {
+        (0, 0, _) | (_, _, None) => None,
+        (d, c, Some((i, mark))) if d > 0 && c > 0 => {
+            if s.matches(mark).count() > 1 {
+                return Err(format!("`{s}` has more than one decimal mark."));
+            }
+            Some(i)
+        }
+        (n, 0, _) | (0, n, _) if n > 1 => None, // "1.234.567": thousands
+        (_, _, Some((i, _))) => {
+            let after = s.len() - i - 1;
+            if after == 3 && exp != 0 {
+                let (int, frac) = (&s[..i], &s[i + 1..]);
+                return Err(format!(
+                    "`{s}` is ambiguous: {}{frac} or {int}.{frac}? Write it without the separator ({}{frac}) or with {exp} decimals.",
+                    int.replace(' ', ""),
+                    int.replace(' ', ""),
+                ));
+            }
+            (after != 3).then_some(i)
+        }
+    };
+    let (int, frac) = match decimal {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s.as_str(), ""),
+    };
+    if decimal.is_some() && (frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!("`{s}` has no digits after its decimal mark."));
+    }
+    let groups: Vec<&str> = int.split([' ', '.', ',']).collect();
+    let grouped = groups.len() > 1;
+    let bad_group = groups
+        .iter()
+        .enumerate()
+        .any(|(i, g)| g.is_empty() || (grouped && ((i == 0 && g.len() > 3) || (i > 0 && g.len() != 3))));
+    if bad_group {
+        return Err(format!("`{s}`: thousands are grouped by three digits, as in 12 990,00 or 12,990.00."));
+    }
+    let digits = groups.concat();
+    let plain = if frac.is_empty() { digits } else { format!("{digits}.{frac}") };
+    parse_decimal(&plain, currency).ok_or_else(|| {
+        if frac.trim_end_matches('0').len() > exp {
+            format!("{} amounts have {exp} decimal places at most.", currency.to_ascii_uppercase())
+        } else {
+            format!("`{s}` is too large.")
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +149,40 @@ mod tests {
         assert_eq!(parse_decimal("9223372036854775807", "JPY"), Some(i64::MAX));
         assert_eq!(parse_decimal("99999999999999999999999", "JPY"), None);
         assert_eq!(parse_decimal("0000000000000000000000001", "JPY"), Some(1));
+    }
+
+    #[test]
+    fn prices_are_read_as_people_type_them() {
+        for (typed, minor) in [
+            ("12 990,00", 1_299_000),
+            ("12,990.00", 1_299_000),
+            ("12990", 1_299_000),
+            ("12 990.5", 1_299_050),
+            ("12.990,00", 1_299_000),
+            ("1 234 567", 123_456_700),
+            ("1,234,567.89", 123_456_789),
+            ("1.234.567", 123_456_700),
+            ("19,9", 1990),
+            ("19.90", 1990),
+            ("0,05", 5),
+            ("12\u{a0}990,00", 1_299_000),
+            ("12'990.00", 1_299_000),
+            (" 7 ", 700),
+        ] {
+            assert_eq!(parse_price(typed, "EUR"), Ok(minor), "{typed:?}");
+        }
+        assert_eq!(parse_price("12,990", "JPY"), Ok(12_990), "no decimals: the comma groups thousands");
+        assert_eq!(parse_price("1 500", "RUB"), Ok(150_000));
+        let ambiguous = parse_price("1,500", "EUR").unwrap_err();
+        assert!(ambiguous.contains("ambiguous") && ambiguous.contains("1500"), "{ambiguous}");
+        assert!(parse_price("1.500", "EUR").unwrap_err().contains("ambiguous"));
+        for bad in
+            ["", "-5", "€5", "1,2,3.4,5", "12 99,00", "1 2345", "1.", ",5 0", "1..2", "1,,2", "5e3", "12.990.00,5.0"]
+        {
+            assert!(parse_price(bad, "EUR").is_err(), "{bad:?} was accepted");
+        }
+        assert!(parse_price("19.999", "EUR").unwrap_err().contains("ambiguous"));
+        assert!(parse_price("19.9999", "EUR").unwrap_err().contains("2 decimal places"));
+        assert!(parse_price("99999999999999999999", "EUR").unwrap_err().contains("too large"));
     }
 }

@@ -131,6 +131,11 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <section id="services" hidden>
   <table id="service-table"><thead><tr><th>Slug</th><th>Name</th><th>Price</th><th>Period</th><th>Active</th>
   <th>Actions</th></tr></thead><tbody></tbody></table>
+  <div id="service-share" class="panel" hidden><p id="share-title"></p>
+  <label for="share-url">Order page (link a site builder's button here)</label><input id="share-url" readonly>
+  <button id="share-url-copy" class="small" type="button">Copy</button>
+  <label for="share-snippet">Snippet for any page (a Buy button; or data-keyturn-buy="slug" on your own)</label>
+  <input id="share-snippet" readonly><button id="share-snippet-copy" class="small" type="button">Copy</button></div>
   <form id="service-form" data-needs="ManageServices" hidden><h2 id="s-title">New service</h2>
   <div class="row"><div><label for="s-slug">Slug</label><input id="s-slug" autocomplete="off"></div>
   <div><label for="s-name">Name</label><input id="s-name" autocomplete="off"></div></div>

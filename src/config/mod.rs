@@ -7,6 +7,7 @@ pub mod access;
 pub mod declare;
 pub mod http;
 pub mod merchant;
+pub mod storefront;
 pub mod webhooks;
 
 use crate::payments::gateways::{GatewayId, GatewaySettings};
@@ -215,6 +216,8 @@ settings_group! {
         webhooks: webhooks::WebhookSettings = Default::default(),
         /// Forward auth: session cookie domain and return hosts.
         access: access::AccessSettings = Default::default(),
+        /// The hosted order page, the embed snippet and the Tilda webhook.
+        storefront: storefront::StorefrontSettings = Default::default(),
     }
 }
 
@@ -228,6 +231,7 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
         .chain(http::HTTP_SETTINGS.iter())
         .chain(webhooks::WEBHOOK_SETTINGS.iter())
         .chain(access::ACCESS_SETTINGS.iter())
+        .chain(storefront::STOREFRONT_SETTINGS.iter())
 }
 
 impl declare::SettingValue for GatewayId {
@@ -350,6 +354,7 @@ impl Settings {
             && !self.http.apply(key, v)?
             && !self.webhooks.apply(key, v)?
             && !self.access.apply(key, v)?
+            && !self.storefront.apply(key, v)?
         {
             return Err(ConfigError::Unknown(key.to_string()));
         }
@@ -434,6 +439,7 @@ impl Settings {
         self.merchant.validate()?;
         self.http.validate()?;
         self.webhooks.validate()?;
+        self.storefront.validate()?;
         let public_host = self.public_url.as_deref().and_then(|u| url::Url::parse(u).ok());
         self.access.validate(public_host.as_ref().and_then(|u| u.host_str()))?;
         if mail_from_invalid(&self.mail_from) {
@@ -449,6 +455,7 @@ impl Settings {
             .or_else(|| self.gateways.is_set(key))
             .or_else(|| self.merchant.is_set(key))
             .or_else(|| self.http.is_set(key))
+            .or_else(|| self.storefront.is_set(key))
             .unwrap_or(true)
     }
 

@@ -336,6 +336,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    form_refs (ref_) {
+        #[sql_name = "ref"]
+        ref_ -> Text,
+        order_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
@@ -348,6 +357,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(api_keys -> admins (created_by));
 diesel::joinable!(renewal_tokens -> accounts (account_id));
+diesel::joinable!(form_refs -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -375,4 +385,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_notices,
     api_keys,
     renewal_tokens,
+    form_refs,
 );

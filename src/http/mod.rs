@@ -43,6 +43,7 @@ use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
+use crate::storefront;
 
 /// Every JSON API under `/api/v1`.
 pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, AdminApi);
@@ -69,18 +70,6 @@ async fn readyz(state: Data<&AppState>) -> Response {
     }
 }
 
-#[handler]
-fn index(state: Data<&AppState>) -> Response {
-    pages::page(
-        StatusCode::OK,
-        &state.settings.product_name,
-        "Welcome",
-        "<p>This is the account service of the shop. Orders start on the shop's page.</p>\
-         <p><a class=\"button\" href=\"/cabinet\">Log in to your cabinet</a></p>\
-         <p class=\"muted\">API documentation: <a href=\"/docs\">/docs</a></p>",
-    )
-}
-
 /// Every route of the service, with its middleware.
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service(&state.public_url);
@@ -91,7 +80,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     });
     let docs = api.swagger_ui();
     let mut route = Route::new()
-        .at("/", get(index))
+        .at("/", get(storefront::buy::index))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/api/v1/openapi.json", get(spec))
@@ -100,6 +89,11 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/api/v1", api)
         .nest("/docs", docs)
         .at("/forms/order", post(post_order_form))
+        .at("/buy/:slug", get(storefront::buy::get_buy_page).post(storefront::buy::post_buy_page))
+        .at("/embed.js", get(storefront::embed::get_embed_script))
+        .at("/assets/back.js", get(storefront::embed::get_back_script))
+        .at("/forms/tilda", post(storefront::tilda::post_tilda_webhook))
+        .at("/forms/tilda/continue", get(storefront::tilda::get_tilda_continue))
         .at("/pay/:order_id", get(get_pay_page))
         .at("/pay/:order_id/paypal/return", get(get_paypal_return))
         .at("/pay/:order_id/:gateway", get(get_start_payment))

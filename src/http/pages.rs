@@ -13,7 +13,8 @@ main{max-width:520px;margin:0 auto;background:#fff;border-radius:8px;padding:24p
 h1{font-size:22px;margin-top:0}label{display:block;margin:12px 0 4px}\
 input{width:100%;box-sizing:border-box;padding:10px;font-size:16px;border:1px solid #d0d7de;border-radius:6px}\
 button,.button{display:inline-block;margin-top:16px;padding:12px 20px;font-size:16px;border:0;border-radius:6px;background:#1f6feb;color:#fff;text-decoration:none;cursor:pointer}\
-.muted{color:#6a737d;font-size:14px}.error{color:#cf222e}.ok{color:#1a7f37}code{background:#f6f8fa;padding:2px 4px}";
+.muted{color:#6a737d;font-size:14px}.error{color:#cf222e}.ok{color:#1a7f37}code{background:#f6f8fa;padding:2px 4px}\
+main{overflow-wrap:anywhere}@media(max-width:480px){body{padding:8px}main{padding:16px}}";
 
 /// A full page with the shared layout.
 pub fn page(status: StatusCode, product: &str, title: &str, body_html: &str) -> Response {
@@ -53,12 +54,22 @@ pub fn scripted(mut resp: Response) -> Response {
     resp
 }
 
-/// An error page for browser-facing routes.
+/// The CSP of a page whose only script is our own `back.js`.
+const BACK_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// An error page for browser-facing routes. "Go back" leads home by itself and back through the
+/// history with our external `back.js` (inline code would be blocked by the CSP).
 pub fn error_page(status: StatusCode, product: &str, message: &str) -> Response {
-    page(
+    let mut resp = page(
         status,
         product,
         "Something is not right",
-        &format!("<p class=\"error\">{}</p><p><a href=\"javascript:history.back()\">Go back</a></p>", esc(message)),
-    )
+        &format!(
+            "<p class=\"error\">{}</p><p><a href=\"/\" data-back>Go back</a></p><script src=\"/assets/back.js\"></script>",
+            esc(message)
+        ),
+    );
+    resp.headers_mut().insert("Content-Security-Policy", poem::http::HeaderValue::from_static(BACK_CSP));
+    resp
 }

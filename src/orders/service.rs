@@ -88,32 +88,80 @@ pub async fn guard(state: &AppState, bucket: Bucket, ip: IpAddr, token: Option<&
     }
 }
 
-/// Validates and stores a new order in `pending_payment`.
-pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Result<Order, ApiError> {
+/// An order request whose fields passed validation.
+struct Valid {
+    slug: String,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    locale: String,
+}
+
+fn validated(input: &OrderInput) -> Result<Valid, ApiError> {
     let name = validate_name(&input.name)?;
     let email = validate_email(&input.email)?;
-    let phone = validate_phone(input.phone)?;
-    let locale = validate_locale(input.locale)?;
+    let phone = validate_phone(input.phone.clone())?;
+    let locale = validate_locale(input.locale.clone())?;
     let slug = input.service.trim().to_string();
     if !crate::crypto::is_key(&slug) {
         return Err(ApiError::unprocessable("unknown_service", "No such service."));
     }
+    Ok(Valid { slug, name, email, phone, locale })
+}
+
+/// Validates and stores a new order in `pending_payment`.
+pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Result<Order, ApiError> {
+    let valid = validated(&input)?;
     guard(state, Bucket::Orders, ip, input.captcha_token.as_deref()).await?;
+    store(state, valid, Vec::new()).await
+}
+
+/// An order from a site builder's server (authenticated by its key, so neither the per-IP
+/// limit nor a captcha applies), remembered under `refs`: when one of them is known already
+/// (the site builder repeated its call), that earlier order is the answer and nothing is stored.
+pub async fn create_form_order(state: &AppState, input: OrderInput, refs: Vec<String>) -> Result<Order, ApiError> {
+    let valid = validated(&input)?;
+    match store(state, valid, refs.clone()).await {
+        Err(e) if e.parts().0 == poem::http::StatusCode::CONFLICT => {
+            // Two deliveries of one submission raced: the other one stored it.
+            let found = state
+                .db
+                .read(move |c| {
+                    for r in &refs {
+                        if let Some(o) = crate::storefront::model::find_order(c, r)? {
+                            return Ok(Some(o));
+                        }
+                    }
+                    Ok(None)
+                })
+                .await?;
+            found.ok_or(e)
+        }
+        other => other,
+    }
+}
+
+async fn store(state: &AppState, v: Valid, refs: Vec<String>) -> Result<Order, ApiError> {
     let now = state.clock.now();
     let ttl = state.settings.order_ttl_hours * 3600;
-    let order = state
+    let stored = state
         .db
         .write(move |c| {
-            let Some(service) = catalog::find_by_slug(c, &slug)?.filter(|s| s.active) else {
+            for r in &refs {
+                if let Some(earlier) = crate::storefront::model::find_order(c, r)? {
+                    return Ok(Some((earlier, false)));
+                }
+            }
+            let Some(service) = catalog::find_by_slug(c, &v.slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
             let order = Order {
                 id: random_id("ord").into(),
                 service_slug: Some(service.slug),
-                customer_name: name,
-                email,
-                phone,
-                locale,
+                customer_name: v.name,
+                email: v.email,
+                phone: v.phone,
+                locale: v.locale,
                 amount_minor: service.price_minor,
                 currency: service.currency,
                 status: model::PENDING_PAYMENT,
@@ -127,11 +175,23 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
                 hold_reason: None,
             };
             model::insert(c, &order)?;
-            Ok(Some(order))
+            for r in &refs {
+                crate::storefront::model::insert(c, r, &order.id, now)?;
+            }
+            Ok(Some((order, true)))
         })
-        .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_service", "No such service."))?;
-    tracing::info!(event = "order_created", order_id = %order.id, email = %mask_email(&order.email), service = order.service_slug.as_deref().unwrap_or("-"), "order created");
+        .await;
+    let (order, new) = match stored {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(ApiError::unprocessable("unknown_service", "No such service.")),
+        Err(e) if e.is_unique_violation() => {
+            return Err(ApiError::conflict("duplicate", "This submission is being stored already."))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if new {
+        tracing::info!(event = "order_created", order_id = %order.id, email = %mask_email(&order.email), service = order.service_slug.as_deref().unwrap_or("-"), "order created");
+    }
     Ok(order)
 }
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod gateways;
 pub mod model;
+pub mod next_steps;
 pub mod ops;
 pub mod pages;
 pub mod reconcile;

@@ -10,6 +10,7 @@ use crate::http::pages::{error_page, esc, page, page_with_head};
 use crate::money::format_minor;
 use crate::orders::model::{self as orders, Order};
 use crate::payments::gateways::GatewayId;
+use crate::payments::next_steps;
 use crate::payments::start::Checkout;
 use crate::payments::starts::{self, PaymentStart};
 use crate::state::AppState;
@@ -188,12 +189,11 @@ async fn record_start(state: &AppState, gateway: GatewayId, order_id: &str, refe
 #[handler]
 pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    let (order, _) = match load(&state, order_id).await {
+    let (order, item) = match load(&state, order_id).await {
         Ok(Some(found)) => found,
         Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
         Err(resp) => return resp,
     };
-    let email = esc(&mask_email(&order.email));
     match order.status {
         // A payment the shop refused and the gateway reversed (see payments::service).
         orders::PENDING_PAYMENT | orders::EXPIRED if order.hold_reason.is_some() => page(
@@ -215,22 +215,23 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
                 esc(&order.id)
             ),
         ),
-        orders::PAID if order.hold_reason.is_some() => page(
-            StatusCode::OK,
-            product,
-            "Payment received",
-            HELD_TEXT,
-        ),
-        orders::PAID | orders::PROVISIONED => page(
-            StatusCode::OK,
-            product,
-            "Payment received",
-            &format!(
-                "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
-                 <p>We are sending your login, a temporary password and a confirmation link to <strong>{email}</strong>. \
-                 Confirm the address, log in and choose your own password, and you are in.</p>"
-            ),
-        ),
+        orders::PAID if order.hold_reason.is_some() => page(StatusCode::OK, product, "Payment received", HELD_TEXT),
+        orders::PAID | orders::PROVISIONED => {
+            let paid = order.clone();
+            let step = match state.db.read(move |c| Ok(next_steps::next_step(c, &paid)?)).await {
+                Ok(step) => step,
+                Err(e) => {
+                    tracing::warn!(event = "db_unavailable", error = %e, "return page could not read the next step");
+                    return error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
+                }
+            };
+            page(
+                StatusCode::OK,
+                product,
+                "Payment received",
+                &next_steps::paid_text(&step, &mask_email(&order.email), &item),
+            )
+        }
         other => page(
             StatusCode::OK,
             product,

@@ -41,6 +41,8 @@ mod recovery;
 mod refunds;
 mod secrets;
 mod sessions;
+mod storefront;
+mod storefront_browser;
 mod verification;
 mod webhooks;
 mod webhooks_delivery;

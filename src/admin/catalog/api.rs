@@ -11,6 +11,7 @@ use crate::admin::access::roles::Permission;
 use crate::admin::catalog::service::{self as catalog, Changes};
 use crate::admin::{AdminTag, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::catalog::model::{self as model, Service};
+use crate::http::api_error::ApiError;
 use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::state::AppState;
@@ -52,8 +53,11 @@ pub struct NewService {
     /// `[a-z0-9-]{1,64}`.
     pub slug: Str,
     pub name: Str,
-    /// Minor units, ≥ 0.
-    pub price_minor: i64,
+    /// Minor units, ≥ 0 (or give `price`).
+    pub price_minor: Option<i64>,
+    /// The price as typed, read by `currency`: `12 990,00`, `12,990.00`, `12990`, `12 990.5`
+    /// (ambiguous forms like `1,500` are refused); instead of `price_minor`.
+    pub price: Option<Str>,
     /// ISO 4217, three letters.
     pub currency: Str,
     /// ≥ 1.
@@ -71,6 +75,8 @@ pub struct NewService {
 pub struct ServicePatch {
     pub name: Option<Str>,
     pub price_minor: Option<i64>,
+    /// The price as typed (see `NewService.price`); wins over `price_minor`.
+    pub price: Option<Str>,
     pub currency: Option<Str>,
     pub period_days: Option<i32>,
     pub active: Option<bool>,
@@ -134,9 +140,17 @@ impl AdminServicesApi {
     ) -> Result<ServiceCreated, Fail<CreateServiceOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageServices).await?;
         let b = body.0;
+        if b.price_minor.is_none() && b.price.is_none() {
+            let missing = ApiError::unprocessable(
+                "validation_failed",
+                "price (as typed, e.g. 12 990,00) or price_minor is required",
+            );
+            return Err(missing.into());
+        }
         let changes = Changes {
             name: Some(b.name.0),
-            price_minor: Some(b.price_minor),
+            price_minor: b.price_minor,
+            price: b.price.map(|s| s.0),
             currency: Some(b.currency.0),
             period_days: Some(b.period_days),
             active: Some(b.active.unwrap_or(true)),
@@ -161,6 +175,7 @@ impl AdminServicesApi {
         let changes = Changes {
             name: b.name.map(|s| s.0),
             price_minor: b.price_minor,
+            price: b.price.map(|s| s.0),
             currency: b.currency.map(|s| s.0),
             period_days: b.period_days,
             active: b.active,

@@ -20,6 +20,9 @@ pub struct Changes {
     pub grace_days: Option<i32>,
     /// `Some("")` removes the URL.
     pub access_url: Option<String>,
+    /// The price as the admin typed it (`"12 990,00"`), read by the service's currency
+    /// ([`crate::money::parse_price`]); wins over `price_minor`.
+    pub price: Option<String>,
 }
 
 fn invalid(msg: &str) -> ApiError {
@@ -68,7 +71,7 @@ fn snapshot(s: &Service) -> Value {
            "access_url": s.access_url})
 }
 
-fn apply(s: &mut Service, ch: Changes) {
+fn apply(s: &mut Service, ch: Changes) -> Result<(), ApiError> {
     if let Some(v) = ch.name {
         s.name = v.trim().to_string();
     }
@@ -91,6 +94,10 @@ fn apply(s: &mut Service, ch: Changes) {
         let v = v.trim();
         s.access_url = (!v.is_empty()).then(|| v.to_string());
     }
+    if let Some(typed) = ch.price {
+        s.price_minor = crate::money::parse_price(&typed, &s.currency).map_err(|m| invalid(&m))?;
+    }
+    Ok(())
 }
 
 /// Creates a service; 409 `service_exists` when the slug is taken.
@@ -109,7 +116,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
         access_url: None,
         reminder_days: model::DEFAULT_REMINDER_DAYS.into(),
     };
-    apply(&mut s, ch);
+    apply(&mut s, ch)?;
     validate(&s)?;
     let event = Event::new(&p.admin.username, &p.ip, "service.create", &s.slug).after(snapshot(&s));
     let stored = s.clone();
@@ -143,9 +150,8 @@ pub async fn update(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
                 return Ok(Err(ApiError::not_found("No such service.")));
             };
             let mut after = before.clone();
-            apply(&mut after, ch);
             after.updated_at = now;
-            if let Err(e) = validate(&after) {
+            if let Err(e) = apply(&mut after, ch).and_then(|()| validate(&after)) {
                 return Ok(Err(e));
             }
             model::update(c, &after)?;

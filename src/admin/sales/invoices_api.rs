@@ -12,6 +12,7 @@ use crate::admin::access::roles::Permission;
 use crate::admin::paging;
 use crate::admin::{AdminTag, BAD_QUERY, REFUSED, REFUSED_WRITE, UNAUTHENTICATED};
 use crate::clock::rfc3339;
+use crate::http::api_error::ApiError;
 use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::idempotency;
@@ -34,6 +35,9 @@ pub struct NewInvoice {
     pub description: Option<Str>,
     /// Minor units, 1–10000000000.
     pub amount_minor: Option<i64>,
+    /// The amount as typed, read by `currency`: `12 990,00`, `12,990.00`, `12990` (ambiguous forms
+    /// like `1,500` are refused); instead of `amount_minor`.
+    pub amount: Option<Str>,
     /// ISO 4217, three letters.
     pub currency: Option<Str>,
     /// 1–90; default the `invoice_days` setting.
@@ -56,6 +60,16 @@ impl From<NewInvoice> for InvoiceInput {
             send_email: b.send_email.unwrap_or(false),
         }
     }
+}
+
+/// `amount` as typed, in minor units of `currency` ([`crate::money::parse_price`]).
+fn typed_amount(typed: &str, minor: Option<i64>, currency: Option<&str>) -> Result<i64, ApiError> {
+    let invalid = |m: &str| ApiError::unprocessable("validation_failed", m);
+    if minor.is_some() {
+        return Err(invalid("give amount or amount_minor, not both"));
+    }
+    let currency = currency.ok_or_else(|| invalid("amount and currency go together"))?;
+    crate::money::parse_price(typed, currency.trim()).map_err(|m| invalid(&m))
 }
 
 /// The link to send to the customer.
@@ -170,7 +184,11 @@ impl AdminInvoicesApi {
         body: Json<NewInvoice>,
     ) -> Result<InvoiceCreated, Fail<CreateInvoiceOutcomes>> {
         let p = authorize_write(&state, req, Permission::ManageInvoices).await?;
-        let input: InvoiceInput = body.0.into();
+        let mut b = body.0;
+        if let Some(typed) = b.amount.take() {
+            b.amount_minor = Some(typed_amount(&typed.0, b.amount_minor, b.currency.as_ref().map(|c| c.0.as_str()))?);
+        }
+        let input: InvoiceInput = b.into();
         // A repeated click (same Idempotency-Key) gets the first invoice, not a second one.
         let fingerprint = format!("invoice {input:?}");
         let state = &*state;

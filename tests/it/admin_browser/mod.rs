@@ -5,6 +5,7 @@
 //! page and its scripts are served under the strict CSP, and the script's currency table agrees
 //! with the server's.
 
+mod buy_links;
 mod operators;
 mod owners;
 mod roles;
