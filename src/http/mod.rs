@@ -39,6 +39,9 @@ use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::gateways::paypal::start::get_paypal_return;
 use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
+use crate::oidc::authorize::{get_authorize, post_authorize};
+use crate::oidc::endpoints::{get_discovery, get_jwks, get_logout, get_userinfo};
+use crate::oidc::token::post_token;
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
@@ -106,6 +109,12 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))
         .at("/auth/verify", get(get_auth_verify))
+        .at("/.well-known/openid-configuration", get(get_discovery))
+        .at("/oauth2/authorize", get(get_authorize).post(post_authorize))
+        .at("/oauth2/token", post(post_token))
+        .at("/oauth2/userinfo", get(get_userinfo).post(get_userinfo))
+        .at("/oauth2/jwks", get(get_jwks))
+        .at("/oauth2/logout", get(get_logout))
         .at("/assets/cabinet.js", get(get_cabinet_script))
         .at("/admin", get(get_admin_page))
         .at("/assets/admin.js", get(get_admin_script))
