@@ -27,21 +27,21 @@ use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
-    get_admin_webhooks_script,
+    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_oidc_script, get_admin_page,
+    get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
+use crate::oidc::authorize::{get_authorize, post_authorize};
+use crate::oidc::endpoints::{get_discovery, get_jwks, get_logout, get_userinfo};
+use crate::oidc::token::post_token;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
 use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::gateways::paypal::start::get_paypal_return;
 use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
-use crate::oidc::authorize::{get_authorize, post_authorize};
-use crate::oidc::endpoints::{get_discovery, get_jwks, get_logout, get_userinfo};
-use crate::oidc::token::post_token;
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
@@ -121,7 +121,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/assets/admin-accounts.js", get(get_admin_accounts_script))
         .at("/assets/admin-manage.js", get(get_admin_manage_script))
         .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script))
-        .at("/assets/admin-keys.js", get(get_admin_keys_script));
+        .at("/assets/admin-keys.js", get(get_admin_keys_script))
+        .at("/assets/admin-oidc.js", get(get_admin_oidc_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

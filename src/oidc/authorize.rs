@@ -72,6 +72,9 @@ pub fn own_return(rd: &str, state: &AppState) -> Option<String> {
 
 /// `uri` with `pairs` added to its query.
 pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    if pairs.is_empty() {
+        return uri.to_string();
+    }
     match url::Url::parse(uri) {
         Ok(mut u) => {
             {
@@ -168,7 +171,9 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
     }
     let account = match peek(state, req).await {
         Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password => a,
-        Ok(_) if p.prompt.as_deref() == Some("none") => return back("login_required", "The customer is not logged in."),
+        Ok(_) if p.prompt.as_deref() == Some("none") => {
+            return back("login_required", "The customer is not logged in.")
+        }
         Ok(_) => {
             let here = format!("{}{PATH}?{}", issuer(state), serde_urlencoded::to_string(&p).unwrap_or_default());
             return see_other(&with_query(&state.link("/cabinet"), &[("rd", &here)]));
@@ -200,11 +205,7 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
 }
 
 /// Why the account may not enter `slug`'s service now, if it may not.
-async fn turned_away(
-    state: &AppState,
-    account: &Account,
-    slug: &str,
-) -> Result<Option<Refusal>, ApiError> {
+async fn turned_away(state: &AppState, account: &Account, slug: &str) -> Result<Option<Refusal>, ApiError> {
     let id = account.id.to_string();
     let grants = state.db.read(move |c| Ok(grants_of(c, &id)?)).await?;
     Ok(admit(&grants, Some(slug), state.clock.now()).err())

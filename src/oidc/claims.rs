@@ -33,7 +33,8 @@ pub fn user_claims(account: &Account, grants: &[Grant], scope: &str, now: i64) -
     }
     if has_scope(scope, "entitlements") {
         m.insert("entitlements".into(), json!(open_slugs(grants, now)));
-        let until: Map<String, Value> = grants.iter().map(|g| (g.slug.clone(), json!(rfc3339(g.active_until)))).collect();
+        let until: Map<String, Value> =
+            grants.iter().map(|g| (g.slug.clone(), json!(rfc3339(g.active_until)))).collect();
         m.insert("active_until".into(), Value::Object(until));
     }
     m

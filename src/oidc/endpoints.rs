@@ -134,7 +134,8 @@ fn logout_page(state: &AppState, status: StatusCode, title: &str, text: &str) ->
 }
 
 /// RP-initiated logout: ends the keyturn session; returns to `post_logout_redirect_uri` only
-/// when it is registered for the client named by a valid `id_token_hint` (signed by us, RS256).
+/// when it is registered for the client named by a valid `id_token_hint` (signed by us, RS256)
+/// or, without a hint, by `client_id`. A hint we did not sign is refused on a page, session kept.
 #[handler]
 pub async fn get_logout(req: &Request, Query(p): Query<LogoutParams>, state: Data<&AppState>) -> Response {
     let now = state.clock.now();
@@ -143,19 +144,33 @@ pub async fn get_logout(req: &Request, Query(p): Query<LogoutParams>, state: Dat
             Ok(Some(hint)) => Some(hint),
             Ok(None) => {
                 tracing::warn!(event = "oidc_logout_bad_hint", "logout with an id_token_hint we did not issue");
-                return logout_page(&state, StatusCode::BAD_REQUEST, "Sign-out request not valid", "The sign-out request was not issued by this service; you are still signed in.");
+                return logout_page(
+                    &state,
+                    StatusCode::BAD_REQUEST,
+                    "Sign-out request not valid",
+                    "The sign-out request was not issued by this service; you are still signed in.",
+                );
             }
             Err(_) => return unavailable(),
         },
         None => None,
     };
-    let client_id = hint.as_ref().and_then(|h| match &h.aud {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(a) => a.first().and_then(Value::as_str).map(String::from),
-        _ => None,
-    });
-    if p.client_id.is_some() && client_id.is_some() && p.client_id != client_id {
-        return logout_page(&state, StatusCode::BAD_REQUEST, "Sign-out request not valid", "The sign-out request does not match its app.");
+    // The client: the hint's audience, or (without a hint) the `client_id` parameter.
+    let client_id = match &hint {
+        Some(h) => match &h.aud {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(a) => a.first().and_then(Value::as_str).map(String::from),
+            _ => None,
+        },
+        None => p.client_id.clone(),
+    };
+    if hint.is_some() && p.client_id.is_some() && p.client_id != client_id {
+        return logout_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Sign-out request not valid",
+            "The sign-out request does not match its app.",
+        );
     }
     let client = match client_id.filter(|c| is_key(c)) {
         Some(id) => state.db.read(move |c| Ok(model::find_client(c, &id)?)).await.ok().flatten(),
@@ -183,7 +198,12 @@ pub async fn get_logout(req: &Request, Query(p): Query<LogoutParams>, state: Dat
             Some(with_query(uri, &pairs))
         }
         (_, Some(_)) => {
-            return logout_page(&state, StatusCode::BAD_REQUEST, "Signed out", "You are signed out. The address to return to is not registered, so you stay here.")
+            return logout_page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "Signed out",
+                "You are signed out. The address to return to is not registered, so you stay here.",
+            )
         }
         _ => None,
     };

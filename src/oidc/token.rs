@@ -107,7 +107,8 @@ async fn token(state: &AppState, req: &Request, body: &[u8]) -> Result<Value, OA
         return Err(OAuthError::new("invalid_request", "Send the request as application/x-www-form-urlencoded."));
     }
     let fields = Fields(
-        serde_urlencoded::from_bytes(body).map_err(|_| OAuthError::new("invalid_request", "The form could not be read."))?,
+        serde_urlencoded::from_bytes(body)
+            .map_err(|_| OAuthError::new("invalid_request", "The form could not be read."))?,
     );
     if fields.repeated() {
         return Err(OAuthError::new("invalid_request", "A parameter is repeated."));
@@ -126,7 +127,8 @@ fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let encoded = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let unescape =
+        |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
     Some((unescape(id)?, unescape(secret)?))
 }
 

@@ -25,11 +25,17 @@ async fn discovery_describes_what_a_generic_client_needs() {
     assert_eq!(d["response_types_supported"], json!(["code"]));
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(d["id_token_signing_alg_values_supported"], json!(["RS256"]));
-    assert_eq!(d["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post", "none"]));
+    assert_eq!(
+        d["token_endpoint_auth_methods_supported"],
+        json!(["client_secret_basic", "client_secret_post", "none"])
+    );
     assert_eq!(d["scopes_supported"], json!(["openid", "email", "profile", "entitlements"]));
     let jwks: Value = json_status(app.get("/oauth2/jwks").await, 200).await;
     let key = &jwks["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     assert!(key["kid"].as_str().is_some_and(|k| !k.is_empty()) && key.get("d").is_none(), "public only: {key}");
     app.stop().await;
 }
@@ -81,7 +87,10 @@ async fn the_whole_flow_from_login_to_refresh() {
 
     let access = t["access_token"].as_str().unwrap();
     let info = json_status(app.userinfo(access).await, 200).await;
-    assert_eq!((info["sub"].as_str(), info["preferred_username"].as_str()), (Some(sub.as_str()), Some(c.login.as_str())));
+    assert_eq!(
+        (info["sub"].as_str(), info["preferred_username"].as_str()),
+        (Some(sub.as_str()), Some(c.login.as_str()))
+    );
     assert_eq!(info["entitlements"], json!(["demo"]));
 
     // The same customer signs in again: the same subject.
@@ -91,7 +100,8 @@ async fn the_whole_flow_from_login_to_refresh() {
 
     // Refresh rotates; the rotated token presented again revokes the family.
     let r1 = t["refresh_token"].as_str().unwrap();
-    let t2 = json_status(app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await, 200).await;
+    let t2 =
+        json_status(app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r1)]).await, 200).await;
     let r2 = t2["refresh_token"].as_str().unwrap();
     assert_ne!(r1, r2);
     let a2 = t2["access_token"].as_str().unwrap();
@@ -180,7 +190,10 @@ async fn a_bound_client_turns_away_a_customer_without_access() {
 
     // Paying for the demo service opens the client bound to it.
     let t = app.sign_in(&c.customer, &demo_bound).await;
-    assert_eq!(app.verify_id_token(t["id_token"].as_str().unwrap(), &demo_bound.id).await.unwrap()["entitlements"], json!(["demo"]));
+    assert_eq!(
+        app.verify_id_token(t["id_token"].as_str().unwrap(), &demo_bound.id).await.unwrap()["entitlements"],
+        json!(["demo"])
+    );
     app.stop().await;
 }
 
@@ -195,7 +208,8 @@ async fn the_temporary_password_and_suspension_come_first() {
     let resp = browser.client.get(app.authorize_url(&client, &Pkce::new(), &[])).send().await.unwrap();
     assert_eq!(resp.status(), 303);
     assert!(location(&resp).unwrap().contains("/cabinet?rd="), "password change first");
-    let none = browser.client.get(app.authorize_url(&client, &Pkce::new(), &[("prompt", Some("none"))])).send().await.unwrap();
+    let none =
+        browser.client.get(app.authorize_url(&client, &Pkce::new(), &[("prompt", Some("none"))])).send().await.unwrap();
     assert_eq!(param(&location(&none).unwrap(), "error").as_deref(), Some("login_required"));
 
     let c = app.active().await;
@@ -205,7 +219,9 @@ async fn the_temporary_password_and_suspension_come_first() {
     let resp = c.customer.client.get(app.authorize_url(&client, &Pkce::new(), &[])).send().await.unwrap();
     assert!(location(&resp).unwrap().contains("/cabinet?rd="), "no code for a suspended account");
     assert_eq!(app.userinfo(t["access_token"].as_str().unwrap()).await.status(), 401);
-    let r = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap())]).await;
+    let r = app
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap())])
+        .await;
     assert_oauth_error(r, 400, "invalid_grant").await;
     app.stop().await;
 }
@@ -246,7 +262,8 @@ async fn rp_initiated_logout_returns_only_to_a_registered_uri() {
     let hint = t["id_token"].as_str().unwrap();
 
     let bye = format!("{}/bye", client.redirect);
-    let evil = format!("/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}", urlencode("https://evil.example/"));
+    let evil =
+        format!("/oauth2/logout?id_token_hint={hint}&post_logout_redirect_uri={}", urlencode("https://evil.example/"));
     let resp = c.customer.client.get(app.url(&evil)).send().await.unwrap();
     assert_eq!(resp.status(), 400);
     assert!(location(&resp).is_none(), "never to an unregistered address");
@@ -263,6 +280,19 @@ async fn rp_initiated_logout_returns_only_to_a_registered_uri() {
     assert_eq!(location(&resp).unwrap(), format!("{bye}?state=s-9"));
     assert_eq!(c2.customer.me().await.status(), 401, "the keyturn session ended");
     assert_eq!(app.userinfo(t2["access_token"].as_str().unwrap()).await.status(), 401, "the client's tokens too");
+
+    // Without a hint (Grafana's sign-out URL): client_id names the client whose URIs count.
+    let c3 = app.active().await;
+    let path = format!("/oauth2/logout?client_id={}&post_logout_redirect_uri={}", client.id, urlencode(&bye));
+    let resp = c3.customer.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(location(&resp).as_deref(), Some(bye.as_str()));
+    assert_eq!(c3.customer.me().await.status(), 401);
+    let path = format!(
+        "/oauth2/logout?client_id={}&post_logout_redirect_uri={}",
+        client.id,
+        urlencode("https://evil.example/")
+    );
+    assert!(location(&c3.customer.client.get(app.url(&path)).send().await.unwrap()).is_none());
     app.stop().await;
 }
 

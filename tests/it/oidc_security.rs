@@ -77,7 +77,8 @@ async fn pkce_is_required_with_s256_and_checked_at_the_exchange() {
     // A verifier from another flow, and none at all: refused; the code is burnt by the wrong one.
     let code = app.code_for(&c.customer, &client, &pkce).await;
     let other = Pkce::new();
-    let missing = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", client.redirect.as_str())];
+    let missing =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", client.redirect.as_str())];
     assert_oauth_error(app.token(&client, &missing).await, 400, "invalid_request").await;
     assert_oauth_error(app.exchange(&client, &code, &other.verifier).await, 400, "invalid_grant").await;
     assert_oauth_error(app.exchange(&client, &code, &pkce.verifier).await, 400, "invalid_grant").await;
@@ -111,7 +112,9 @@ async fn a_code_works_once_for_its_own_client_and_redirect_uri() {
     let t = json_status(app.exchange(&a, &code, &pkce.verifier).await, 200).await;
     assert_oauth_error(app.exchange(&a, &code, &pkce.verifier).await, 400, "invalid_grant").await;
     assert_eq!(app.userinfo(t["access_token"].as_str().unwrap()).await.status(), 401);
-    let r = app.token(&a, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap())]).await;
+    let r = app
+        .token(&a, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap())])
+        .await;
     assert_oauth_error(r, 400, "invalid_grant").await;
 
     // Expired after 60 s.
@@ -121,7 +124,12 @@ async fn a_code_works_once_for_its_own_client_and_redirect_uri() {
 
     // Unknown grant types and garbage.
     assert_oauth_error(app.token(&a, &[("grant_type", "password")]).await, 400, "unsupported_grant_type").await;
-    assert_oauth_error(app.token(&a, &[("grant_type", "authorization_code"), ("code", "x\0y")]).await, 400, "invalid_request").await;
+    assert_oauth_error(
+        app.token(&a, &[("grant_type", "authorization_code"), ("code", "x\0y")]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
     let json_body = app.client.post(app.url("/oauth2/token")).json(&json!({"grant_type": "x"})).send().await.unwrap();
     assert_oauth_error(json_body, 400, "invalid_request").await;
     app.stop().await;
@@ -176,7 +184,8 @@ async fn forged_id_token_hints_are_refused_at_logout() {
     let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     hs.kid = Some(kid.clone());
     let hs_jwk =
-        jsonwebtoken::encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(jwk.to_string().as_bytes())).unwrap();
+        jsonwebtoken::encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(jwk.to_string().as_bytes()))
+            .unwrap();
     let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
     let hs_n = jsonwebtoken::encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(&n)).unwrap();
     // A signature over other claims (the payload swapped under a genuine header and signature).

@@ -140,7 +140,8 @@ impl TestApp {
         let jwks: Value = self.get("/oauth2/jwks").await.json().await.unwrap();
         let header = decode_header(token).map_err(|e| e.to_string())?;
         let kid = header.kid.ok_or("no kid")?;
-        let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).ok_or("kid not published")?;
+        let key =
+            jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).ok_or("kid not published")?;
         let decoding = DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap())
             .map_err(|e| e.to_string())?;
         let mut v = Validation::new(Algorithm::RS256);
