@@ -132,3 +132,30 @@ pub async fn delete_client(state: &AppState, p: &AdminPrincipal, client_id: &str
     tracing::info!(event = "oidc_client_deleted", client_id, admin_id = %p.admin.id, "OIDC client deleted");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_uri;
+
+    #[test]
+    fn redirect_uris_are_absolute_and_have_nothing_to_normalise() {
+        for ok in ["https://app.example/cb", "https://app.example:8443/cb?x=1", "http://localhost:3000/cb"] {
+            assert!(check_uri(ok, true).is_ok(), "{ok}");
+        }
+        assert!(check_uri("http://app.example/cb", false).is_ok(), "plain http while keyturn is plain http");
+        for bad in [
+            "http://app.example/cb",
+            "https://app.example/cb#f",
+            "https://user@app.example/cb",
+            "https://app.example/a/../cb",
+            "https://APP.example/cb",
+            "javascript:alert(1)",
+            "/cb",
+            "https://app.example/c b",
+            "https://app.example\\@evil.example/",
+            "",
+        ] {
+            assert!(check_uri(bad, true).is_err(), "{bad}");
+        }
+    }
+}

@@ -352,3 +352,25 @@ async fn answer(state: &AppState, client: &Client, i: Issued) -> Result<Value, O
         "scope": i.scope,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b_and_nothing_else() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_ok(verifier, challenge));
+        assert!(!pkce_ok(verifier, verifier), "plain is not S256");
+        assert!(!pkce_ok("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj", challenge));
+        assert!(!pkce_ok("short", &URL_SAFE_NO_PAD.encode(Sha256::digest(b"short"))), "43 characters at least");
+        let spaced = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX k";
+        assert!(!pkce_ok(spaced, &URL_SAFE_NO_PAD.encode(Sha256::digest(spaced.as_bytes()))), "unreserved only");
+    }
+
+    #[test]
+    fn at_hash_is_the_left_half_of_the_sha256() {
+        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y").len(), 22);
+    }
+}
