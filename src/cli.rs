@@ -1,4 +1,4 @@
-//! Subcommands: `serve`, `migrate`, `admin create`, `check-config`, `demo`.
+//! Subcommands: `serve`, `migrate`, `admin create`, `oidc rotate-keys`, `check-config`, `demo`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +29,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Sign in with keyturn (the OpenID Connect provider).
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
     /// Validate the settings, show what is in force, and exit.
     CheckConfig {
         /// List every setting with its default instead.
@@ -49,6 +54,13 @@ enum Command {
               value_parser = clap::builder::PossibleValuesParser::new(crate::payments::gateways::GatewayId::ALL.iter().map(|d| d.as_str())))]
         gateway: String,
     },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Start signing with a new key; the previous keys stay published until their tokens expire,
+    /// keys retired longer ago are deleted. Run it on a schedule (e.g. every 90 days).
+    RotateKeys,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +109,7 @@ pub fn main() -> ExitCode {
                     Command::Admin { command: AdminCommand::Create { username, role, .. } } => {
                         admin_create(settings, &username, &role).await
                     }
+                    Command::Oidc { command: OidcCommand::RotateKeys } => rotate_keys(settings).await,
                     Command::CheckConfig { .. } => check_config(settings).await,
                     Command::Demo { .. } => unreachable!("handled above"),
                 }
@@ -114,6 +127,8 @@ pub fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::app::start(settings, Clock::system()).await?;
+    // The first start generates the OpenID Connect signing key (tests generate it on first use).
+    crate::oidc::keys::signing_key(&app.state.db, Clock::system().now()).await?;
     println!("keyturn listening on {} (public URL {})", app.addr, app.public_url());
     shutdown_signal().await;
     tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
@@ -143,6 +158,14 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     })
     .await??;
     println!("database is up to date ({applied} migrations applied now)");
+    Ok(())
+}
+
+async fn rotate_keys(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database_url();
+    let db = tokio::task::spawn_blocking(move || crate::db::Db::connect(&url, 1)).await??;
+    let kid = crate::oidc::keys::rotate(&db, Clock::system().now()).await?;
+    println!("OpenID Connect keys rotated: {kid} signs from now on");
     Ok(())
 }
 

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod logging;
 pub mod mail;
 pub mod money;
+pub mod oidc;
 pub mod orders;
 pub mod password_reset;
 pub mod payments;

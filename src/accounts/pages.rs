@@ -15,6 +15,7 @@ use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
+use crate::oidc::authorize::own_return;
 use crate::orders::service::guard;
 use crate::sessions::service::peek;
 use crate::state::AppState;
@@ -125,7 +126,7 @@ pub struct ReturnParam {
 /// logs in here is sent there after login — when URL's host is in `return_hosts`, else never.
 #[handler]
 pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state: Data<&AppState>) -> Response {
-    let target = q.rd.as_deref().and_then(|rd| follow(rd, &state.settings));
+    let target = q.rd.as_deref().and_then(|rd| follow(rd, &state.settings).or_else(|| own_return(rd, &state)));
     if let Some(target) = &target {
         let ready = matches!(peek(&state, req).await, Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password);
         if ready {

@@ -55,7 +55,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
  <button type="button" data-tab="admins" data-needs="ManageAdmins">Admins</button>
  <button type="button" data-tab="webhooks" data-needs="ManageSettings">Webhooks</button>
- <button type="button" data-tab="api-keys" data-needs="ManageApiKeys">API keys</button></nav>
+ <button type="button" data-tab="api-keys" data-needs="ManageApiKeys">API keys</button>
+ <button type="button" data-tab="oidc-clients" data-needs="ManageSettings">Sign in with keyturn</button></nav>
  <section id="orders" hidden>
   <div id="order-list">
   <form id="order-filter" class="row"><div><label for="f-status">Status</label>
@@ -182,6 +183,20 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div id="key-result" class="panel" hidden><label for="key-value">The key (shown once)</label>
   <input id="key-value" readonly><button id="key-copy" class="small" type="button">Copy</button></div>
  </section>
+ <section id="oidc-clients" hidden>
+  <table id="oidc-table"><thead><tr><th>Name</th><th>Client ID</th><th>Redirect URIs</th><th>Service</th><th>Type</th>
+  <th>Created</th><th>Actions</th></tr></thead><tbody></tbody></table>
+  <form id="oidc-form"><h2>New app</h2>
+  <label for="oidc-name">Name</label><input id="oidc-name" autocomplete="off" placeholder="Grafana">
+  <label for="oidc-redirects">Redirect URIs (one per line, matched exactly)</label>
+  <textarea id="oidc-redirects" rows="2" placeholder="https://grafana.shop.example/login/generic_oauth"></textarea>
+  <label for="oidc-logouts">Post-logout redirect URIs (optional)</label><textarea id="oidc-logouts" rows="1"></textarea>
+  <label for="oidc-service">Only for customers of the service (slug, optional)</label><input id="oidc-service" autocomplete="off">
+  <p><label><input id="oidc-public" type="checkbox"> Public client (no secret: single-page or native app)</label></p>
+  <button type="submit">Register app</button></form>
+  <div id="oidc-result" class="panel" hidden><label for="oidc-id">Client ID</label><input id="oidc-id" readonly>
+  <label for="oidc-secret">Client secret (shown once)</label><input id="oidc-secret" readonly></div>
+ </section>
 </div>
 <dialog id="reauth"><form id="reauth-form"><p>Confirm your password to continue.</p>
  <label for="reauth-password">Password</label>
@@ -194,7 +209,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <script src="/assets/admin-accounts.js"></script>
 <script src="/assets/admin-manage.js"></script>
 <script src="/assets/admin-webhooks.js"></script>
-<script src="/assets/admin-keys.js"></script>"#;
+<script src="/assets/admin-keys.js"></script>
+<script src="/assets/admin-oidc.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -237,6 +253,12 @@ pub fn get_admin_webhooks_script() -> Response {
 #[handler]
 pub fn get_admin_keys_script() -> Response {
     script(include_str!("../../assets/admin-keys.js"))
+}
+
+/// … and the apps that sign in with keyturn.
+#[handler]
+pub fn get_admin_oidc_script() -> Response {
+    script(include_str!("../../assets/admin-oidc.js"))
 }
 
 fn script(body: &'static str) -> Response {

@@ -337,6 +337,63 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_keys (kid) {
+        kid -> Text,
+        private_pem -> Text,
+        n -> Text,
+        e -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    oidc_clients (client_id) {
+        client_id -> Text,
+        name -> Text,
+        secret_hash -> Nullable<Text>,
+        redirect_uris -> Text,
+        post_logout_redirect_uris -> Text,
+        service_slug -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oidc_codes (code_hash) {
+        code_hash -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        redirect_uri -> Text,
+        code_challenge -> Text,
+        nonce -> Nullable<Text>,
+        scope -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    oidc_tokens (token_hash) {
+        token_hash -> Text,
+        kind -> Text,
+        client_id -> Text,
+        account_id -> Text,
+        scope -> Text,
+        family -> Text,
+        code_hash -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     form_refs (ref_) {
         #[sql_name = "ref"]
         ref_ -> Text,
@@ -358,6 +415,8 @@ diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(api_keys -> admins (created_by));
 diesel::joinable!(renewal_tokens -> accounts (account_id));
 diesel::joinable!(form_refs -> orders (order_id));
+diesel::joinable!(oidc_codes -> accounts (account_id));
+diesel::joinable!(oidc_tokens -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -386,4 +445,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     renewal_tokens,
     form_refs,
+    oidc_keys,
+    oidc_clients,
+    oidc_codes,
+    oidc_tokens,
 );

@@ -27,12 +27,15 @@ use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
-    get_admin_webhooks_script,
+    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_oidc_script, get_admin_page,
+    get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
+use crate::oidc::authorize::{get_authorize, post_authorize};
+use crate::oidc::endpoints::{get_discovery, get_jwks, get_logout, get_userinfo};
+use crate::oidc::token::post_token;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
 use crate::password_reset::api::PasswordResetApi;
@@ -105,13 +108,20 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/forgot-password", get(get_forgot_page).post(post_forgot_page))
         .at("/reset-password", get(get_reset_page).post(post_reset_page))
         .at("/auth/verify", get(get_auth_verify))
+        .at("/.well-known/openid-configuration", get(get_discovery))
+        .at("/oauth2/authorize", get(get_authorize).post(post_authorize))
+        .at("/oauth2/token", post(post_token))
+        .at("/oauth2/userinfo", get(get_userinfo).post(get_userinfo))
+        .at("/oauth2/jwks", get(get_jwks))
+        .at("/oauth2/logout", get(get_logout))
         .at("/assets/cabinet.js", get(get_cabinet_script))
         .at("/admin", get(get_admin_page))
         .at("/assets/admin.js", get(get_admin_script))
         .at("/assets/admin-accounts.js", get(get_admin_accounts_script))
         .at("/assets/admin-manage.js", get(get_admin_manage_script))
         .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script))
-        .at("/assets/admin-keys.js", get(get_admin_keys_script));
+        .at("/assets/admin-keys.js", get(get_admin_keys_script))
+        .at("/assets/admin-oidc.js", get(get_admin_oidc_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

@@ -159,3 +159,34 @@ async fn an_owner_creates_an_api_key_sees_it_once_and_revokes_it() {
     assert_error(read(key).await, 401, "invalid_api_key").await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_registers_an_oidc_app_sees_its_secret_once_and_deletes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(&dir.path().join("chromium-profile")).await else { return };
+    let app = TestApp::builder().start().await;
+    let owner = app.new_admin("owner").await;
+    log_in(&browser, Some(&app.public_url), &owner).await;
+    browser.wait_for_visible("button[data-tab=oidc-clients]", WAIT).await;
+    browser.click("button[data-tab=oidc-clients]").await;
+    browser.wait_for_visible("#oidc-form", WAIT).await;
+    browser.type_into("#oidc-name", "Grafana").await;
+    browser.type_into("#oidc-redirects", "https://grafana.shop.example/login/generic_oauth").await;
+    browser.click("#oidc-form button[type=submit]").await;
+    browser.wait_for_text("Copy the secret now", WAIT).await;
+    let id = browser.script("return document.getElementById('oidc-id').value;", json!([])).await;
+    let secret = browser.script("return document.getElementById('oidc-secret').value;", json!([])).await;
+    let client = RpClient {
+        id: id.as_str().unwrap().to_string(),
+        secret: secret.as_str().map(String::from),
+        redirect: "https://grafana.shop.example/login/generic_oauth".into(),
+    };
+    assert!(client.secret.as_deref().is_some_and(|s| s.starts_with("kts_")), "{client:?}");
+    // The secret works at the token endpoint (an unknown code, but the client is authenticated).
+    let r = app.exchange(&client, "nosuch", &Pkce::new().verifier).await;
+    assert_eq!(r.status(), 400, "invalid_grant, not invalid_client");
+    browser.click("#oidc-table button[data-action=delete]").await;
+    browser.wait_for_text("its tokens stop working", WAIT).await;
+    assert_eq!(app.exchange(&client, "nosuch", &Pkce::new().verifier).await.status(), 401);
+    app.stop().await;
+}

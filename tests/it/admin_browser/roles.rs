@@ -76,6 +76,7 @@ const GATES: &[Gate] = &[
     Gate { tab: "admins", open: &[], ready: "", control: None, probe: (Method::GET, "/admins", "") },
     Gate { tab: "webhooks", open: &[], ready: "", control: None, probe: (Method::GET, "/webhooks", "") },
     Gate { tab: "api-keys", open: &[], ready: "", control: None, probe: (Method::GET, "/api-keys", "") },
+    Gate { tab: "oidc-clients", open: &[], ready: "", control: None, probe: (Method::GET, "/oidc-clients", "") },
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

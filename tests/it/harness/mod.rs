@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod mail;
 pub mod nginx;
+pub mod oidc;
 pub mod process;
 pub mod raw;
 pub mod receiver;
@@ -35,6 +36,7 @@ use serde_json::Value;
 pub use admin::AdminActor;
 pub use customer::Customer;
 pub use mail::{Credentials, Kind, Mail, MailBox};
+pub use oidc::{location, param, Pkce, RpClient};
 pub use util::*;
 pub use webhook::{random_id, Event};
 

@@ -1,0 +1,209 @@
+//! Sign in with keyturn under attack (security.md 44, 48): open redirects through
+//! `redirect_uri`, PKCE missing, `plain` or wrong, a code replayed (with its state) or injected
+//! into another client, tokens substituted for one another, and forged `id_token_hint`s
+//! (`alg: none`, HS256 keyed with our public key, another issuer's RS256 key).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::harness::*;
+use crate::oidc::{assert_oauth_error, urlencode};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_uri_that_is_not_registered_exactly_is_never_redirected_to() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let pkce = Pkce::new();
+    let host = client.redirect.trim_start_matches("https://").split('/').next().unwrap().to_string();
+    let variants = [
+        "https://evil.example/callback".to_string(),
+        format!("{}/", client.redirect),
+        format!("{}?x=1", client.redirect),
+        format!("{}/../evil", client.redirect),
+        format!("{}#f", client.redirect),
+        client.redirect.replace("https://", "http://"),
+        client.redirect.to_uppercase(),
+        format!("https://{host}.evil.example/callback"),
+        format!("https://{host}@evil.example/callback"),
+        "//evil.example/callback".to_string(),
+        String::new(),
+    ];
+    for v in &variants {
+        let url = app.authorize_url(&client, &pkce, &[("redirect_uri", Some(v))]);
+        let resp = c.customer.client.get(&url).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{v}");
+        assert!(location(&resp).is_none(), "redirected to {v}");
+        assert!(resp.text().await.unwrap().contains("not registered"));
+    }
+    // A missing redirect_uri and an unknown client: our page too, even with errors to report.
+    for overrides in [
+        vec![("redirect_uri", None), ("code_challenge", None)],
+        vec![("client_id", Some("ktc_nosuch")), ("response_type", Some("token"))],
+    ] {
+        let resp = c.customer.client.get(app.authorize_url(&client, &pkce, &overrides)).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(location(&resp).is_none());
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pkce_is_required_with_s256_and_checked_at_the_exchange() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({"public": true})).await;
+    let c = app.active().await;
+    let pkce = Pkce::new();
+    let plain = pkce.verifier.clone();
+    for (overrides, want) in [
+        (vec![("code_challenge", None), ("code_challenge_method", None)], "invalid_request"),
+        (vec![("code_challenge_method", Some("plain")), ("code_challenge", Some(plain.as_str()))], "invalid_request"),
+        (vec![("code_challenge_method", None)], "invalid_request"),
+        (vec![("response_type", Some("token"))], "unsupported_response_type"),
+        (vec![("scope", Some("email"))], "invalid_scope"),
+    ] {
+        let resp = c.customer.client.get(app.authorize_url(&client, &pkce, &overrides)).send().await.unwrap();
+        assert_eq!(resp.status(), 303, "{overrides:?}");
+        let to = location(&resp).unwrap();
+        assert!(to.starts_with(&format!("{}?", client.redirect)));
+        assert_eq!(param(&to, "error").as_deref(), Some(want), "{overrides:?}");
+        assert_eq!(param(&to, "state").as_deref(), Some("st-123"));
+        assert!(param(&to, "code").is_none());
+    }
+
+    // A verifier from another flow, and none at all: refused; the code is burnt by the wrong one.
+    let code = app.code_for(&c.customer, &client, &pkce).await;
+    let other = Pkce::new();
+    let missing =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", client.redirect.as_str())];
+    assert_oauth_error(app.token(&client, &missing).await, 400, "invalid_request").await;
+    assert_oauth_error(app.exchange(&client, &code, &other.verifier).await, 400, "invalid_grant").await;
+    assert_oauth_error(app.exchange(&client, &code, &pkce.verifier).await, 400, "invalid_grant").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_works_once_for_its_own_client_and_redirect_uri() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let a = app.oidc_client(&owner, json!({})).await;
+    let b = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let pkce = Pkce::new();
+    let code = app.code_for(&c.customer, &a, &pkce).await;
+
+    // Injected into another client (with that client's own valid credentials): refused.
+    assert_oauth_error(app.exchange(&b, &code, &pkce.verifier).await, 400, "invalid_grant").await;
+    // Another redirect URI than the one the code was issued for: refused.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://evil.example/callback"),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    assert_oauth_error(app.token(&a, &form).await, 400, "invalid_grant").await;
+
+    // A fresh code works once; the replayed authorization response (code + state) is refused
+    // and revokes what the code issued.
+    let code = app.code_for(&c.customer, &a, &pkce).await;
+    let t = json_status(app.exchange(&a, &code, &pkce.verifier).await, 200).await;
+    assert_oauth_error(app.exchange(&a, &code, &pkce.verifier).await, 400, "invalid_grant").await;
+    assert_eq!(app.userinfo(t["access_token"].as_str().unwrap()).await.status(), 401);
+    let r = app
+        .token(&a, &[("grant_type", "refresh_token"), ("refresh_token", t["refresh_token"].as_str().unwrap())])
+        .await;
+    assert_oauth_error(r, 400, "invalid_grant").await;
+
+    // Expired after 60 s.
+    let code = app.code_for(&c.customer, &a, &pkce).await;
+    app.clock.advance(61);
+    assert_oauth_error(app.exchange(&a, &code, &pkce.verifier).await, 400, "invalid_grant").await;
+
+    // Unknown grant types and garbage.
+    assert_oauth_error(app.token(&a, &[("grant_type", "password")]).await, 400, "unsupported_grant_type").await;
+    assert_oauth_error(
+        app.token(&a, &[("grant_type", "authorization_code"), ("code", "x\0y")]).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let json_body = app.client.post(app.url("/oauth2/token")).json(&json!({"grant_type": "x"})).send().await.unwrap();
+    assert_oauth_error(json_body, 400, "invalid_request").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_cannot_stand_in_for_one_another() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let a = app.oidc_client(&owner, json!({})).await;
+    let b = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let t = app.sign_in(&c.customer, &a).await;
+    let (access, refresh, id) =
+        (t["access_token"].as_str().unwrap(), t["refresh_token"].as_str().unwrap(), t["id_token"].as_str().unwrap());
+    assert_eq!(app.userinfo(id).await.status(), 401, "an ID token is not an access token");
+    assert_eq!(app.userinfo(refresh).await.status(), 401, "a refresh token is not an access token");
+    assert_eq!(app.userinfo("kta_forged").await.status(), 401);
+    let as_refresh = app.token(&a, &[("grant_type", "refresh_token"), ("refresh_token", access)]).await;
+    assert_oauth_error(as_refresh, 400, "invalid_grant").await;
+    let other_client = app.token(&b, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_oauth_error(other_client, 400, "invalid_grant").await;
+    // The ID token is for client a only.
+    assert!(app.verify_id_token(id, &b.id).await.is_err());
+    assert!(app.verify_id_token(id, &a.id).await.is_ok());
+    // After all that, a's refresh token still works (b's attempt did not consume it).
+    json_status(app.token(&a, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await, 200).await;
+    app.stop().await;
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_id_token_hints_are_refused_at_logout() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let t = app.sign_in(&c.customer, &client).await;
+    let genuine = t["id_token"].as_str().unwrap();
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(genuine.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let kid = jsonwebtoken::decode_header(genuine).unwrap().kid.unwrap();
+    let jwks: Value = app.get("/oauth2/jwks").await.json().await.unwrap();
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid.as_str()).unwrap().clone();
+
+    // alg none.
+    let none = format!("{}.{}.", b64(&json!({"alg": "none", "kid": kid})), b64(&claims));
+    // HS256 keyed with our public key (as JWK JSON, and as the modulus bytes).
+    let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    hs.kid = Some(kid.clone());
+    let hs_jwk =
+        jsonwebtoken::encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(jwk.to_string().as_bytes()))
+            .unwrap();
+    let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+    let hs_n = jsonwebtoken::encode(&hs, &claims, &jsonwebtoken::EncodingKey::from_secret(&n)).unwrap();
+    // A signature over other claims (the payload swapped under a genuine header and signature).
+    let mut tampered_claims = claims.clone();
+    tampered_claims["sub"] = json!("someone-else");
+    let parts: Vec<&str> = genuine.split('.').collect();
+    let swapped = format!("{}.{}.{}", parts[0], b64(&tampered_claims), parts[2]);
+
+    let bye = urlencode(&format!("{}/bye", client.redirect));
+    for forged in [none, hs_jwk, hs_n, swapped, "not-a-jwt".to_string()] {
+        let path = format!("/oauth2/logout?id_token_hint={forged}&post_logout_redirect_uri={bye}");
+        let resp = c.customer.client.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{forged}");
+        assert!(location(&resp).is_none());
+        assert_eq!(c.customer.me().await.status(), 200, "the session survives a forged hint");
+    }
+    // The genuine hint works.
+    let path = format!("/oauth2/logout?id_token_hint={genuine}&post_logout_redirect_uri={bye}");
+    assert_eq!(c.customer.client.get(app.url(&path)).send().await.unwrap().status(), 303);
+    app.stop().await;
+}
