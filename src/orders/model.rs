@@ -179,3 +179,33 @@ pub fn expire_stale(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
         .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// The unpaid renewal order of an account for a service, if one is open (at most one is: a
+/// unique index on `(account_id, service_slug)` of `pending_payment` orders with an account).
+pub fn find_open_renewal(conn: &mut DbConn, account_id: &str, slug: &str) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::account_id.eq(account_id))
+        .filter(orders::service_slug.eq(slug))
+        .filter(orders::status.eq(PENDING_PAYMENT))
+        .first(conn)
+        .optional()
+}
+
+/// `pending_payment` → `expired` for one order (a renewal order that can no longer be offered:
+/// past its TTL, or priced before the service's price changed). A late payment is still honoured.
+pub fn expire_one(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq(PENDING_PAYMENT)))
+        .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// The locale of the account's latest order (an account keeps none of its own), else `en`.
+pub fn latest_locale(conn: &mut DbConn, account_id: &str) -> QueryResult<String> {
+    let found: Option<String> = orders::table
+        .filter(orders::account_id.eq(account_id))
+        .order(orders::created_at.desc())
+        .select(orders::locale)
+        .first(conn)
+        .optional()?;
+    Ok(found.unwrap_or_else(|| "en".into()))
+}

@@ -184,11 +184,29 @@ async fn record_start(state: &AppState, gateway: GatewayId, order_id: &str, refe
     }
 }
 
+/// For a paid order that went to an account which existed before it (no credentials email was
+/// queued for it): `Some(the access's active_until now, if it grants one)`. `None` when paying
+/// it created the account (or on a storage error: the page then says what a new customer gets).
+async fn paid_for_existing_account(state: &AppState, order: &Order) -> Option<Option<i64>> {
+    let (id, account, slug) = (order.id.to_string(), order.account_id.clone()?, order.service_slug.clone());
+    let read = state.db.read(move |c| {
+        if crate::mail::outbox::queued_for_order(c, &id, crate::mail::outbox::CREDENTIALS)? {
+            return Ok(None);
+        }
+        let until = match slug {
+            Some(s) => crate::accounts::model::access_until(c, &account, &s)?,
+            None => None,
+        };
+        Ok(Some(until))
+    });
+    read.await.ok().flatten()
+}
+
 /// Where gateways send the customer back. Shows the status; never changes the order.
 #[handler]
 pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    let (order, _) = match load(&state, order_id).await {
+    let (order, service_name) = match load(&state, order_id).await {
         Ok(Some(found)) => found,
         Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
         Err(resp) => return resp,
@@ -221,16 +239,32 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
             "Payment received",
             HELD_TEXT,
         ),
-        orders::PAID | orders::PROVISIONED => page(
-            StatusCode::OK,
-            product,
-            "Payment received",
-            &format!(
-                "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
-                 <p>We are sending your login, a temporary password and a confirmation link to <strong>{email}</strong>. \
-                 Confirm the address, log in and choose your own password, and you are in.</p>"
-            ),
-        ),
+        orders::PAID | orders::PROVISIONED => {
+            let next = match paid_for_existing_account(&state, &order).await {
+                // A renewal, or a second service for a customer who has an account: nothing new
+                // to log in with (no credentials are sent again).
+                Some(until) => format!(
+                    "<p>{}The confirmation is on its way to <strong>{email}</strong>. \
+                     Log in with your usual login and password.</p>\
+                     <p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>",
+                    until.map_or(String::new(), |u| format!(
+                        "{} is now active until <strong>{}</strong>. ",
+                        esc(&service_name),
+                        esc(&crate::clock::human(u))
+                    )),
+                ),
+                None => format!(
+                    "<p>We are sending your login, a temporary password and a confirmation link to <strong>{email}</strong>. \
+                     Confirm the address, log in and choose your own password, and you are in.</p>"
+                ),
+            };
+            page(
+                StatusCode::OK,
+                product,
+                "Payment received",
+                &format!("<p class=\"ok\">Thank you! Your payment is confirmed.</p>{next}"),
+            )
+        }
         other => page(
             StatusCode::OK,
             product,
