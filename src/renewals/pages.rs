@@ -15,7 +15,6 @@ use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
 use crate::money::format_minor;
 use crate::renewals::service::{self, LinkRefusal, Offer, Refused};
-use crate::sessions::service::check_origin;
 use crate::state::AppState;
 
 const CABINET: &str = "<p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>";
@@ -111,13 +110,13 @@ pub async fn get_renew_page(Path(token): Path<String>, state: Data<&AppState>) -
 }
 
 /// `POST /renew/{token}`: the renewal order (one per account and service while unpaid), then
-/// 303 to its payment page. Refused from another site's page, like the cabinet's own writes.
+/// 303 to its payment page. Like the other form posts of customer pages (`/verify-email`,
+/// `/invoice/…`) it needs no session and checks no `Origin` (our pages send no referrer, so a
+/// browser posts them with `Origin: null`): the unguessable token in the path is what allows
+/// it, and all it can do is make the order that the link's owner would pay.
 #[handler]
 pub async fn post_renew_page(req: &Request, Path(token): Path<String>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    if let Err(e) = check_origin(&state, req) {
-        return page(StatusCode::FORBIDDEN, product, "Not allowed", &format!("<p class=\"error\">{}</p>", esc(&e.parts().1.message)));
-    }
     let ip = client_ip(req, &state.settings.trusted_proxies);
     if state.limiters.check(Bucket::Orders, ip).is_err() {
         let msg = "<p class=\"error\">Too many attempts; please wait a minute and try again.</p>";

@@ -16,6 +16,7 @@ pub mod nginx;
 pub mod process;
 pub mod raw;
 pub mod receiver;
+pub mod renewals;
 pub mod sandbox;
 pub mod smtp;
 pub mod stored;
