@@ -26,8 +26,11 @@ async fn a_renewal_link_shows_the_offer_then_one_order_whose_payment_extends_the
     }
     assert_eq!(orders_of(&owner, &a.email).await.len(), 1, "GET made an order");
 
-    // The button: one order for this account, reused by a second press.
-    let order_id = post_renew(&app, &link).await;
+    // The button: one order for this account, even for presses at the same moment, reused by
+    // a later press.
+    let (one, two, three) = tokio::join!(post_renew(&app, &link), post_renew(&app, &link), post_renew(&app, &link));
+    assert!(one == two && two == three, "simultaneous presses made several orders: {one} {two} {three}");
+    let order_id = one;
     assert_eq!(post_renew(&app, &link).await, order_id, "a second press made a second order");
     let orders = orders_of(&owner, &a.email).await;
     assert_eq!(orders.len(), 2);
@@ -149,14 +152,23 @@ async fn a_link_renews_only_its_own_account_and_is_refused_when_unknown_expired_
     assert_eq!(post_renew_raw(&app, &link).await.status(), 409);
     assert_eq!(owner.patch("/services/demo", json!({"active": true})).await.status(), 200);
 
-    // A suspended account: refused until support reinstates it.
+    // A suspended account: refused until support reinstates it; a renewal order made before the
+    // suspension and paid after it extends nothing (held for an admin, like any such payment).
+    let pending = post_renew(&app, &link).await;
+    let a_until = until_of(&a.customer, "demo").await;
     let orders_before = orders_of(&owner, &a.email).await.len();
     assert_eq!(owner.post(&format!("/accounts/{}/suspend", a.login), &json!({})).await.status(), 204);
+    app.pay_by_callback(&pending, "authenticated").await;
+    let held = orders_of(&owner, &a.email).await.into_iter().find(|o| o["order_id"] == pending.as_str()).unwrap();
+    assert_eq!(held["hold_reason"], "account_suspended", "{held}");
     let page = app.get(&link).await;
     assert_eq!(page.status(), 403);
     assert!(page.text().await.unwrap().contains("suspended"));
     assert_eq!(post_renew_raw(&app, &link).await.status(), 403);
     assert_eq!(orders_of(&owner, &a.email).await.len(), orders_before);
+    assert_eq!(owner.post(&format!("/accounts/{}/reinstate", a.login), &json!({})).await.status(), 204);
+    relogin(&a).await;
+    assert_eq!(until_of(&a.customer, "demo").await, a_until, "a held renewal extended the access");
     assert_eq!(owner.post(&format!("/accounts/{}/revoke", a.login), &json!({})).await.status(), 204);
     assert_eq!(app.get(&link).await.status(), 403);
     app.stop().await;
