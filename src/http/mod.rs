@@ -27,8 +27,8 @@ use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accesses_script, get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
-    get_admin_webhooks_script,
+    get_admin_accesses_script, get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script,
+    get_admin_page, get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
@@ -44,10 +44,11 @@ use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_ch
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 
+/// Every API mounted under `/api/v1`.
+pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, RenewalsApi, AccessApi, AdminApi);
+
 /// The OpenAPI service for `/api/v1` (also used to print the document).
-pub fn api_service(
-    public_url: &str,
-) -> OpenApiService<(CatalogApi, OrdersApi, SessionApi, AccountsApi, RenewalsApi, AccessApi, AdminApi), ()> {
+pub fn api_service(public_url: &str) -> OpenApiService<Apis, ()> {
     let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, RenewalsApi, AccessApi, crate::admin::api());
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")

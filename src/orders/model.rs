@@ -61,6 +61,42 @@ pub struct Order {
     pub hold_reason: Option<String>,
 }
 
+/// Who a new order is for.
+pub struct Buyer {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub locale: String,
+    /// Set for a renewal: the account whose access the payment extends.
+    pub account_id: Option<String>,
+}
+
+impl Order {
+    /// A new `pending_payment` order for a catalog service at its current price and period,
+    /// payable for `ttl` seconds.
+    pub fn for_service(service: crate::catalog::model::Service, buyer: Buyer, now: i64, ttl: i64) -> Order {
+        Order {
+            id: crate::crypto::random_id("ord").into(),
+            service_slug: Some(service.slug),
+            customer_name: buyer.name,
+            email: buyer.email,
+            phone: buyer.phone,
+            locale: buyer.locale,
+            amount_minor: service.price_minor,
+            currency: service.currency,
+            status: PENDING_PAYMENT,
+            account_id: buyer.account_id,
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            expires_at: now + ttl,
+            item_name: None,
+            period_days: Some(service.period_days),
+            hold_reason: None,
+        }
+    }
+}
+
 /// What the customer sees as the item: the invoice's description, else the service's name.
 pub fn item_label(conn: &mut DbConn, o: &Order) -> QueryResult<String> {
     if let Some(name) = &o.item_name {

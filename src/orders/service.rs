@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use crate::catalog::model as catalog;
-use crate::crypto::{mask_email, random_id};
+use crate::crypto::mask_email;
 use crate::http::api_error::ApiError;
 use crate::http::captcha::CaptchaOutcome;
 use crate::http::limits::Bucket;
@@ -107,25 +107,8 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
             let Some(service) = catalog::find_by_slug(c, &slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
-            let order = Order {
-                id: random_id("ord").into(),
-                service_slug: Some(service.slug),
-                customer_name: name,
-                email,
-                phone,
-                locale,
-                amount_minor: service.price_minor,
-                currency: service.currency,
-                status: model::PENDING_PAYMENT,
-                account_id: None,
-                created_at: now,
-                updated_at: now,
-                paid_at: None,
-                expires_at: now + ttl,
-                item_name: None,
-                period_days: Some(service.period_days),
-                hold_reason: None,
-            };
+            let buyer = model::Buyer { name, email, phone, locale, account_id: None };
+            let order = Order::for_service(service, buyer, now, ttl);
             model::insert(c, &order)?;
             Ok(Some(order))
         })

@@ -233,12 +233,7 @@ pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState
                 esc(&order.id)
             ),
         ),
-        orders::PAID if order.hold_reason.is_some() => page(
-            StatusCode::OK,
-            product,
-            "Payment received",
-            HELD_TEXT,
-        ),
+        orders::PAID if order.hold_reason.is_some() => page(StatusCode::OK, product, "Payment received", HELD_TEXT),
         orders::PAID | orders::PROVISIONED => {
             let next = match paid_for_existing_account(&state, &order).await {
                 // A renewal, or a second service for a customer who has an account: nothing new

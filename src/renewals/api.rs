@@ -69,7 +69,10 @@ impl RenewalsApi {
         let p = authenticate(&state, req).await?;
         require_own_password(&p.account)?;
         let ip = crate::http::client_ip::client_ip(req, &state.settings.trusted_proxies);
-        state.limiters.check(crate::http::limits::Bucket::Orders, ip).map_err(crate::http::api_error::ApiError::rate_limited)?;
+        state
+            .limiters
+            .check(crate::http::limits::Bucket::Orders, ip)
+            .map_err(crate::http::api_error::ApiError::rate_limited)?;
         let order = service::renew_in_cabinet(&state, &p.account.id, body.service.trim()).await?;
         Ok(RenewalResponse::Created(Json(RenewalCreated {
             payment_url: state.link(&format!("/pay/{}", order.id)),

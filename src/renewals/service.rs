@@ -6,7 +6,6 @@
 use crate::accounts::access::{grants_of, AccessState};
 use crate::accounts::model::{self as accounts, Account};
 use crate::catalog::model::{self as catalog, Service};
-use crate::crypto::random_id;
 use crate::db::{DbConn, DbError, DbResult};
 use crate::http::api_error::ApiError;
 use crate::orders::model::{self as orders, Order};
@@ -107,31 +106,25 @@ fn order_in_tx(
         }
         orders::expire_one(c, &open.id, now)?;
     }
-    let order = Order {
-        id: random_id("ord").into(),
-        service_slug: Some(service.slug),
-        customer_name: offer.account.name.clone(),
+    let buyer = orders::Buyer {
+        name: offer.account.name.clone(),
         email: offer.account.email.clone(),
         phone: None,
         locale: orders::latest_locale(c, account_id)?,
-        amount_minor: service.price_minor,
-        currency: service.currency,
-        status: orders::PENDING_PAYMENT,
         account_id: Some(account_id.to_string()),
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
-        expires_at: now + ttl,
-        item_name: None,
-        period_days: Some(service.period_days),
-        hold_reason: None,
     };
+    let order = Order::for_service(service, buyer, now, ttl);
     orders::insert(c, &order)?;
     Ok(Ok((order, false)))
 }
 
 /// [`order_in_tx`] in its own transaction, logged.
-async fn make_order(state: &AppState, account_id: String, slug: String, require_grant: bool) -> DbResult<Result<Order, Refused>> {
+async fn make_order(
+    state: &AppState,
+    account_id: String,
+    slug: String,
+    require_grant: bool,
+) -> DbResult<Result<Order, Refused>> {
     let now = state.clock.now();
     let ttl = state.settings.order_ttl_hours * 3600;
     let made = state.db.write(move |c| order_in_tx(c, &account_id, &slug, require_grant, now, ttl)).await?;

@@ -11,7 +11,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::accounts::access::Grant;
+use crate::accounts::access::{Grant, GRANT_COLUMNS};
 use crate::admin::access::auth::authorize;
 use crate::admin::access::roles::Permission;
 use crate::admin::paging;
@@ -69,27 +69,10 @@ pub fn list(c: &mut DbConn, f: &Filter, now: i64) -> QueryResult<Vec<Row>> {
             )),
         );
     }
-    let rows: Vec<(String, String, String, String, String, Option<String>, i64, i32, Option<i64>)> = q
-        .select((
-            accounts::id,
-            accounts::login,
-            accounts::email,
-            services::slug,
-            services::name,
-            services::access_url,
-            access_grants::active_until,
-            services::grace_days,
-            access_grants::taken_back_at,
-        ))
+    q.select((accounts::id, accounts::login, accounts::email, GRANT_COLUMNS))
         .order((access_grants::active_until.asc(), access_grants::account_id.asc(), access_grants::service_slug.asc()))
         .limit(f.limit)
-        .load(c)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, login, email, slug, name, access_url, active_until, grace_days, taken_back_at)| {
-            (id, login, email, Grant { slug, name, access_url, active_until, grace_days, taken_back_at })
-        })
-        .collect())
+        .load(c)
 }
 
 /// `<active_until>.<account_id>.<slug>`.

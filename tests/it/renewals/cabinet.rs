@@ -41,7 +41,10 @@ async fn the_cabinet_renews_one_of_the_customers_services_for_the_same_account()
     let orders = orders_of(&owner, &a.email).await;
     let find = |id: &str| orders.iter().find(|o| o["order_id"] == id).cloned().unwrap();
     assert_eq!(find(&order_id)["status"], "expired");
-    assert_eq!((find(&new_id)["amount_minor"].as_i64(), find(&new_id)["status"].as_str()), (Some(2490), Some("pending_payment")));
+    assert_eq!(
+        (find(&new_id)["amount_minor"].as_i64(), find(&new_id)["status"].as_str()),
+        (Some(2490), Some("pending_payment"))
+    );
 
     let body = Event {
         kind: "payment.succeeded",

@@ -20,7 +20,9 @@ async fn a_renewal_link_shows_the_offer_then_one_order_whose_payment_extends_the
         let page = app.get(&link).await;
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        for shown in ["Demo service (30 days)", "30 days", "19.90 EUR", &a.login, &human(before + 30 * DAY), "Pay with:"] {
+        for shown in
+            ["Demo service (30 days)", "30 days", "19.90 EUR", &a.login, &human(before + 30 * DAY), "Pay with:"]
+        {
             assert!(html.contains(shown), "renewal page lacks {shown:?}: {html}");
         }
     }
