@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
 use crate::harness::browser::browser_or_skip;
 
 use super::*;
@@ -47,5 +49,22 @@ async fn in_a_real_browser_the_cabinet_warns_in_grace_and_renew_leads_to_the_pay
     browser.click("form button[type=submit]").await;
     browser.wait_for_text("Pay for your order", WAIT).await;
     assert_eq!(browser.url().await, from_cabinet, "the link and the cabinet share the open renewal order");
+
+    // Support sees the customer among the accesses in grace in the admin portal.
+    let support = app.new_admin("support").await;
+    browser.goto(&format!("{}/admin", app.public_url)).await;
+    browser.wait_for_visible("#login-form", WAIT).await;
+    browser.type_into("#u", &support.username).await;
+    browser.type_into("#pw", &support.password).await;
+    browser.click("#login-form button[type=submit]").await;
+    browser.wait_for_visible("button[data-tab=accesses]", WAIT).await;
+    browser.click("button[data-tab=accesses]").await;
+    browser.wait_for_visible("#access-filter", WAIT).await;
+    browser.script("document.getElementById('ac-state').value = 'grace';", json!([])).await;
+    browser.click("#access-filter button[type=submit]").await;
+    let script = "const t = document.querySelector('#access-table tbody'); \
+                  return !!t && t.textContent.includes(arguments[0]) && t.textContent.includes('in grace');";
+    browser.wait_until_with(script, json!([a.login]), WAIT).await;
+    browser.screenshot("renew-4-admin-accesses").await;
     app.stop().await;
 }
