@@ -31,7 +31,7 @@ async function load() {
     const table = $("services");
     table.replaceChildren();
     const head = table.createTHead().insertRow();
-    ["Service", "Where to use it", "Access"].forEach((t) => { head.appendChild(document.createElement("th")).textContent = t; });
+    ["Service", "Where to use it", "Access", ""].forEach((t) => { head.appendChild(document.createElement("th")).textContent = t; });
     for (const s of r.data.services) {
       const row = table.insertRow();
       row.className = "service-" + s.state;
@@ -46,11 +46,24 @@ async function load() {
         where.textContent = "—";
       }
       const until = new Date(s.active_until).toLocaleString();
-      row.insertCell().textContent =
+      const access = row.insertCell();
+      access.textContent =
         s.state === "active" ? "active until " + until
-        : s.state === "grace" ? "period ended " + until + "; still open until " + new Date(s.open_until).toLocaleString() + " — renew to keep it"
+        : s.state === "grace" ? "period ended " + until + "; access ends " + new Date(s.open_until).toLocaleString() + " — renew to keep it"
         : "ended " + until;
+      if (s.state === "grace") access.className = "error";
+      const action = row.insertCell();
+      if (s.renewable) {
+        const b = action.appendChild(document.createElement("button"));
+        b.type = "button";
+        b.textContent = "Renew";
+        b.dataset.renew = s.slug;
+        b.addEventListener("click", () => renew(s.slug));
+      } else if (s.state !== "active") {
+        action.textContent = "no longer on sale";
+      }
     }
+    $("reminders").checked = !!r.data.renewal_reminders;
     show("me");
     if (goBack()) return;
   } else if (r.status === 403 && r.data && r.data.error === "password_change_required") {
@@ -83,6 +96,20 @@ $("change-form").addEventListener("submit", async (e) => {
   const r = await api("POST", "/me/password", { current_password: $("c").value, new_password: $("n").value });
   if (r.status === 204) { say("Password saved. Welcome!", true); await load(); }
   else say(r.data ? r.data.message : "Could not change the password.");
+});
+
+// Renew: the server makes (or reuses) the renewal order for this account; pay it on /pay.
+async function renew(slug) {
+  const r = await api("POST", "/me/renewals", { service: slug });
+  if (r.status === 201) window.location.assign(r.data.payment_url);
+  else say(r.data ? r.data.message : "Could not start the renewal.");
+}
+
+$("reminders").addEventListener("change", async () => {
+  const on = $("reminders").checked;
+  const r = await api("PUT", "/me/preferences", { renewal_reminders: on });
+  if (r.status === 200) say(on ? "Renewal reminders are on." : "Renewal reminders are off.", true);
+  else { $("reminders").checked = !on; say(r.data ? r.data.message : "Could not save."); }
 });
 
 $("logout").addEventListener("click", async () => {

@@ -97,19 +97,32 @@ impl Grant {
     }
 }
 
+/// The columns a [`Grant`] is loaded from (`access_grants` joined with `services`).
+pub type GrantColumns = (
+    services::slug,
+    services::name,
+    services::access_url,
+    access_grants::active_until,
+    services::grace_days,
+    access_grants::taken_back_at,
+);
+
+/// Select these (in a query joining `access_grants` with `services`) to load a [`Grant`].
+pub const GRANT_COLUMNS: GrantColumns = (
+    services::slug,
+    services::name,
+    services::access_url,
+    access_grants::active_until,
+    services::grace_days,
+    access_grants::taken_back_at,
+);
+
 /// Every access of an account, by service slug (one read).
 pub fn grants_of(conn: &mut DbConn, account_id: &str) -> QueryResult<Vec<Grant>> {
     access_grants::table
         .inner_join(services::table)
         .filter(access_grants::account_id.eq(account_id))
-        .select((
-            services::slug,
-            services::name,
-            services::access_url,
-            access_grants::active_until,
-            services::grace_days,
-            access_grants::taken_back_at,
-        ))
+        .select(GRANT_COLUMNS)
         .order(services::slug.asc())
         .load(conn)
 }

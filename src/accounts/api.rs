@@ -74,6 +74,8 @@ pub struct ServiceAccess {
     pub open_until: String,
     /// Where to use the service, when the merchant gave one.
     pub access_url: Option<String>,
+    /// The service is on sale: it can be renewed (`POST /me/renewals`).
+    pub renewable: bool,
 }
 
 /// The customer's cabinet.
@@ -83,6 +85,16 @@ pub struct Me {
     pub email: String,
     pub status: model::AccountStatus,
     pub services: Vec<ServiceAccess>,
+    /// Renewal reminder emails are on (`PUT /me/preferences`); transactional emails always are.
+    pub renewal_reminders: bool,
+}
+
+/// The customer's choices about the emails they get.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct Preferences {
+    /// Send renewal reminders before a service's period ends.
+    pub renewal_reminders: bool,
 }
 
 #[derive(Object)]
@@ -119,6 +131,11 @@ crate::outcomes! {
         401: "No valid session (`unauthenticated`).",
         403: "The temporary password must be changed first (`password_change_required`) or the account is suspended (`account_suspended`).",
     }
+    /// `PUT /me/preferences`.
+    pub PreferencesOutcomes(json) {
+        401: "No valid session (`unauthenticated`).",
+        403: "The temporary password must be changed first (`password_change_required`), the account is suspended (`account_suspended`), or the request came from another origin (`csrf_rejected`).",
+    }
     /// `POST /me/password`.
     pub PasswordOutcomes(json) {
         401: "No valid session (`unauthenticated`) or the temporary password expired (`temporary_password_expired`).",
@@ -126,6 +143,17 @@ crate::outcomes! {
         422: "The new password is too weak, too long or unchanged (`weak_password`, `password_too_long`).",
         503: "Password checks are saturated (`server_busy`) or the database does not answer (`unavailable`).",
     }
+}
+
+/// Refuses what needs the customer's own password while the temporary one is in force.
+pub fn require_own_password(account: &model::Account) -> Result<(), ApiError> {
+    if account.must_change_password {
+        return Err(ApiError::forbidden(
+            "password_change_required",
+            "Choose your own password first (POST /api/v1/me/password).",
+        ));
+    }
+    Ok(())
 }
 
 pub struct AccountsApi;
@@ -163,20 +191,21 @@ impl AccountsApi {
     #[oai(path = "/me", method = "get", tag = "Tag::Cabinet")]
     async fn get_me(&self, state: Data<&AppState>, req: &Request) -> Result<Json<Me>, Fail<MeOutcomes>> {
         let p = authenticate(&state, req).await?;
-        if p.account.must_change_password {
-            return Err(ApiError::forbidden(
-                "password_change_required",
-                "Choose your own password first (POST /api/v1/me/password).",
-            )
-            .into());
-        }
+        require_own_password(&p.account)?;
         let id = p.account.id.clone();
-        let grants = state.db.read(move |c| Ok(grants_of(c, &id)?)).await?;
+        let (grants, on_sale) = state
+            .db
+            .read(move |c| {
+                let on_sale: Vec<String> = crate::catalog::model::list_active(c)?.into_iter().map(|s| s.slug).collect();
+                Ok((grants_of(c, &id)?, on_sale))
+            })
+            .await?;
         let now = state.clock.now();
         Ok(Json(Me {
             login: p.account.login,
             email: p.account.email,
             status: p.account.status,
+            renewal_reminders: p.account.renewal_reminders,
             services: grants
                 .into_iter()
                 .map(|g| {
@@ -185,6 +214,7 @@ impl AccountsApi {
                         other => other.as_str(),
                     };
                     ServiceAccess {
+                        renewable: on_sale.contains(&g.slug),
                         state: state.into(),
                         open_until: rfc3339(g.open_until()),
                         active_until: rfc3339(g.active_until),
@@ -195,6 +225,23 @@ impl AccountsApi {
                 })
                 .collect(),
         }))
+    }
+
+    /// Turn renewal reminders off or on (transactional emails stay on).
+    #[oai(path = "/me/preferences", method = "put", tag = "Tag::Cabinet")]
+    async fn put_preferences(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: Json<Preferences>,
+    ) -> Result<Json<Preferences>, Fail<PreferencesOutcomes>> {
+        check_origin(&state, req)?;
+        let p = authenticate(&state, req).await?;
+        require_own_password(&p.account)?;
+        let (id, on, now) = (p.account.id.clone(), body.renewal_reminders, state.clock.now());
+        state.db.write(move |c| Ok(model::set_renewal_reminders(c, &id, on, now)?)).await?;
+        tracing::info!(event = "preferences_changed", account_id = %p.account.id, renewal_reminders = on, "preferences saved");
+        Ok(Json(Preferences { renewal_reminders: on }))
     }
 
     /// Replace the (temporary) password.
@@ -220,13 +267,7 @@ impl AccountsApi {
         req: &Request,
     ) -> Result<Json<serde_json::Value>, Fail<MeOutcomes>> {
         let p = authenticate(&state, req).await?;
-        if p.account.must_change_password {
-            return Err(ApiError::forbidden(
-                "password_change_required",
-                "Choose your own password first (POST /api/v1/me/password).",
-            )
-            .into());
-        }
+        require_own_password(&p.account)?;
         let account = p.account;
         Ok(Json(state.db.read(move |c| Ok(crate::accounts::export::gather(c, &account)?)).await?))
     }

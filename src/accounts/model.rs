@@ -118,6 +118,13 @@ pub fn set_temporary_password(
         .execute(conn)
 }
 
+/// Turns the account's renewal reminders on or off.
+pub fn set_renewal_reminders(conn: &mut DbConn, id: &str, on: bool, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::renewal_reminders.eq(on), accounts::updated_at.eq(now)))
+        .execute(conn)
+}
+
 /// Stores the customer's own password; the temporary one is gone with it.
 pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))

@@ -150,6 +150,8 @@ pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state
          <input id=\"c\" type=\"password\" autocomplete=\"current-password\"><label for=\"n\">New password</label>\
          <input id=\"n\" type=\"password\" autocomplete=\"new-password\"><button type=\"submit\">Save password</button></form></div>\
          <div id=\"me\" hidden><p>Logged in as <code id=\"me-login\"></code></p><table id=\"services\"></table>\
+         <p><label><input id=\"reminders\" type=\"checkbox\" style=\"width:auto;margin-right:8px\">\
+         Email me a reminder before a service runs out</label></p>\
          <p><a href=\"/api/v1/me/export\" download=\"my-data.json\">Download my data</a></p>\
          <button id=\"logout\" type=\"button\">Log out</button></div>\
          <p id=\"message\" role=\"status\"></p>{back}<script src=\"/assets/cabinet.js\"></script>",

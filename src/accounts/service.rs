@@ -19,12 +19,17 @@ pub struct Provisioned {
     pub access: Option<(String, Option<i64>, i64)>,
 }
 
-/// Why a payment for `email` must not be provisioned: its account can never use it
-/// (`account_revoked`; erasure revokes too) or not now (`account_suspended`: an admin decides,
-/// refunding it or reinstating the account and granting the access). Locks the account's row
-/// so a concurrent suspension or revocation is either seen here or comes after.
-pub fn hold_reason(c: &mut DbConn, email: &str) -> DbResult<Option<&'static str>> {
-    Ok(match model::find_by_email_locked(c, email)?.map(|a| a.status) {
+/// Why a payment for `order` must not be provisioned: its account (the order's own, for a
+/// renewal; else the one of its email address) can never use it (`account_revoked`; erasure
+/// revokes too) or not now (`account_suspended`: an admin decides, refunding it or reinstating
+/// the account and granting the access). Locks the account's row so a concurrent suspension or
+/// revocation is either seen here or comes after.
+pub fn hold_reason(c: &mut DbConn, order: &Order) -> DbResult<Option<&'static str>> {
+    let account = match order.account_id.as_deref() {
+        Some(id) => model::find_by_id_locked(c, id)?,
+        None => model::find_by_email_locked(c, &order.email)?,
+    };
+    Ok(match account.map(|a| a.status) {
         Some(s) if s == model::REVOKED => Some("account_revoked"),
         Some(s) if s == model::SUSPENDED => Some("account_suspended"),
         _ => None,
@@ -33,8 +38,14 @@ pub fn hold_reason(c: &mut DbConn, email: &str) -> DbResult<Option<&'static str>
 
 /// Finds or creates the customer's account and grants the ordered service; runs inside the
 /// payment transaction. A new account has no password yet: the credentials job makes one.
+/// A renewal order names its account from the start (`account_id`): that account is extended,
+/// whatever its address is now, and no account is ever created for it.
 pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Provisioned> {
-    let (account_id, new_account) = match model::find_by_email(c, &order.email)? {
+    let existing = match order.account_id.as_deref() {
+        Some(id) => Some(model::find_by_id(c, id)?.ok_or(diesel::result::Error::NotFound)?),
+        None => model::find_by_email(c, &order.email)?,
+    };
+    let (account_id, new_account) = match existing {
         Some(a) => (a.id, false),
         None => {
             let account = Account {

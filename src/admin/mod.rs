@@ -34,6 +34,7 @@ pub type AdminApi = (
     crate::webhooks::api::AdminWebhooksApi,
     access::api_keys_api::AdminApiKeysApi,
     crate::oidc::api::AdminOidcClientsApi,
+    support::accesses::AdminAccessesApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -51,6 +52,7 @@ pub fn api() -> AdminApi {
         crate::webhooks::api::AdminWebhooksApi,
         access::api_keys_api::AdminApiKeysApi,
         crate::oidc::api::AdminOidcClientsApi,
+        support::accesses::AdminAccessesApi,
     )
 }
 

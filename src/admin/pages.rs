@@ -50,6 +50,7 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <nav id="tabs"><button type="button" data-tab="orders" data-needs="ReadOrders">Orders</button>
  <button type="button" data-tab="invoices" data-needs="ReadOrders">Invoices</button>
  <button type="button" data-tab="accounts" data-needs="ReadAccounts">Accounts</button>
+ <button type="button" data-tab="accesses" data-needs="ReadAccounts">Accesses</button>
  <button type="button" data-tab="emails" data-needs="ReadAccounts">Emails</button>
  <button type="button" data-tab="audit" data-needs="ReadAudit">Audit log</button>
  <button type="button" data-tab="services" data-needs="ReadServices">Services</button>
@@ -112,6 +113,16 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <table id="account-table"><thead><tr><th>Login</th><th>Email</th><th>Status</th><th>Services</th><th>Actions</th>
   </tr></thead>
   <tbody></tbody></table>
+ </section>
+ <section id="accesses" hidden>
+  <form id="access-filter" class="row"><div><label for="ac-state">State</label>
+  <select id="ac-state"><option value="">any</option><option value="active">active</option>
+  <option value="grace">in grace</option><option value="expired">expired</option></select></div>
+  <div><label for="ac-days">Period ends within (days)</label><input id="ac-days" type="number" min="0" max="3650"></div>
+  <button type="submit">Show</button></form>
+  <table id="access-table"><thead><tr><th>Login</th><th>Email</th><th>Service</th><th>Active until</th><th>State</th>
+  <th>Access ends</th></tr></thead><tbody></tbody></table>
+  <button id="access-more" class="small" type="button" hidden>More</button>
  </section>
  <section id="emails" hidden>
   <form id="email-filter" class="row"><div><label for="e-status">Status</label>
@@ -210,7 +221,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <script src="/assets/admin-manage.js"></script>
 <script src="/assets/admin-webhooks.js"></script>
 <script src="/assets/admin-keys.js"></script>
-<script src="/assets/admin-oidc.js"></script>"#;
+<script src="/assets/admin-oidc.js"></script>
+<script src="/assets/admin-accesses.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -249,7 +261,7 @@ pub fn get_admin_webhooks_script() -> Response {
     script(include_str!("../../assets/admin-webhooks.js"))
 }
 
-/// … and the API keys.
+/// … the API keys…
 #[handler]
 pub fn get_admin_keys_script() -> Response {
     script(include_str!("../../assets/admin-keys.js"))
@@ -259,6 +271,12 @@ pub fn get_admin_keys_script() -> Response {
 #[handler]
 pub fn get_admin_oidc_script() -> Response {
     script(include_str!("../../assets/admin-oidc.js"))
+}
+
+/// … and the customers' accesses by state.
+#[handler]
+pub fn get_admin_accesses_script() -> Response {
+    script(include_str!("../../assets/admin-accesses.js"))
 }
 
 fn script(body: &'static str) -> Response {

@@ -27,8 +27,8 @@ use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_oidc_script, get_admin_page,
-    get_admin_script, get_admin_webhooks_script,
+    get_admin_accesses_script, get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script,
+    get_admin_oidc_script, get_admin_page, get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
@@ -43,17 +43,28 @@ use crate::password_reset::pages::{get_forgot_page, get_reset_page, post_forgot_
 use crate::payments::api::{post_callback, post_sandbox_callback};
 use crate::payments::gateways::paypal::start::get_paypal_return;
 use crate::payments::pages::{get_pay_page, get_return_page, get_start_payment};
+use crate::renewals::api::RenewalsApi;
+use crate::renewals::pages::{get_renew_page, post_renew_page};
 use crate::sandbox::pages::{get_challenge, get_checkout, post_challenge, post_checkout};
 use crate::sessions::api::SessionApi;
 use crate::state::AppState;
 use crate::storefront;
 
 /// Every JSON API under `/api/v1`.
-pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, AdminApi);
+pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, RenewalsApi, AccessApi, AdminApi);
 
 /// The OpenAPI service for `/api/v1` (also used to print the document).
 pub fn api_service(public_url: &str) -> OpenApiService<Apis, ()> {
-    let apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, AccessApi, crate::admin::api());
+    let apis = (
+        CatalogApi,
+        OrdersApi,
+        SessionApi,
+        AccountsApi,
+        PasswordResetApi,
+        RenewalsApi,
+        AccessApi,
+        crate::admin::api(),
+    );
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
         .server(format!("{public_url}/api/v1"))
@@ -102,6 +113,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/pay/:order_id/:gateway", get(get_start_payment))
         .at("/orders/:order_id/return", get(get_return_page))
         .at("/invoice/:invoice_id", get(get_invoice_page).post(post_invoice_page))
+        .at("/renew/:token", get(get_renew_page).post(post_renew_page))
         .at("/verify-email", get(get_verify_page).post(post_verify_page))
         .at("/verify-email/resend", post(post_resend_page))
         .at("/cabinet", get(get_cabinet_page))
@@ -121,7 +133,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/assets/admin-manage.js", get(get_admin_manage_script))
         .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script))
         .at("/assets/admin-keys.js", get(get_admin_keys_script))
-        .at("/assets/admin-oidc.js", get(get_admin_oidc_script));
+        .at("/assets/admin-oidc.js", get(get_admin_oidc_script))
+        .at("/assets/admin-accesses.js", get(get_admin_accesses_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

@@ -266,6 +266,14 @@ pub fn due_count(conn: &mut DbConn, now: i64) -> QueryResult<i64> {
     outbox::table.filter(outbox::status.eq(MailStatus::Pending)).filter(outbox::run_at.le(now)).count().get_result(conn)
 }
 
+/// True when an email of `kind` was queued for the order (whatever became of it): e.g. whether
+/// paying it created an account (credentials) or extended one.
+pub fn queued_for_order(conn: &mut DbConn, order_id: &str, kind: MailKind) -> QueryResult<bool> {
+    let n: i64 =
+        outbox::table.filter(outbox::order_id.eq(order_id)).filter(outbox::kind.eq(kind)).count().get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Backoff before attempt `attempts + 1`: 30 s doubling, capped at one hour.
 pub fn backoff_secs(attempts: i32) -> i64 {
     let exp = attempts.clamp(1, 8) as u32 - 1;

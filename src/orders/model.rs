@@ -61,6 +61,42 @@ pub struct Order {
     pub hold_reason: Option<String>,
 }
 
+/// Who a new order is for.
+pub struct Buyer {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub locale: String,
+    /// Set for a renewal: the account whose access the payment extends.
+    pub account_id: Option<String>,
+}
+
+impl Order {
+    /// A new `pending_payment` order for a catalog service at its current price and period,
+    /// payable for `ttl` seconds.
+    pub fn for_service(service: crate::catalog::model::Service, buyer: Buyer, now: i64, ttl: i64) -> Order {
+        Order {
+            id: crate::crypto::random_id("ord").into(),
+            service_slug: Some(service.slug),
+            customer_name: buyer.name,
+            email: buyer.email,
+            phone: buyer.phone,
+            locale: buyer.locale,
+            amount_minor: service.price_minor,
+            currency: service.currency,
+            status: PENDING_PAYMENT,
+            account_id: buyer.account_id,
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            expires_at: now + ttl,
+            item_name: None,
+            period_days: Some(service.period_days),
+            hold_reason: None,
+        }
+    }
+}
+
 /// What the customer sees as the item: the invoice's description, else the service's name.
 pub fn item_label(conn: &mut DbConn, o: &Order) -> QueryResult<String> {
     if let Some(name) = &o.item_name {
@@ -178,4 +214,34 @@ pub fn expire_stale(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
     diesel::update(orders::table.filter(orders::status.eq(PENDING_PAYMENT)).filter(orders::expires_at.lt(now)))
         .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
         .execute(conn)
+}
+
+/// The unpaid renewal order of an account for a service, if one is open (at most one is: a
+/// unique index on `(account_id, service_slug)` of `pending_payment` orders with an account).
+pub fn find_open_renewal(conn: &mut DbConn, account_id: &str, slug: &str) -> QueryResult<Option<Order>> {
+    orders::table
+        .filter(orders::account_id.eq(account_id))
+        .filter(orders::service_slug.eq(slug))
+        .filter(orders::status.eq(PENDING_PAYMENT))
+        .first(conn)
+        .optional()
+}
+
+/// `pending_payment` → `expired` for one order (a renewal order that can no longer be offered:
+/// past its TTL, or priced before the service's price changed). A late payment is still honoured.
+pub fn expire_one(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(orders::table.filter(orders::id.eq(id)).filter(orders::status.eq(PENDING_PAYMENT)))
+        .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// The locale of the account's latest order (an account keeps none of its own), else `en`.
+pub fn latest_locale(conn: &mut DbConn, account_id: &str) -> QueryResult<String> {
+    let found: Option<String> = orders::table
+        .filter(orders::account_id.eq(account_id))
+        .order(orders::created_at.desc())
+        .select(orders::locale)
+        .first(conn)
+        .optional()?;
+    Ok(found.unwrap_or_else(|| "en".into()))
 }

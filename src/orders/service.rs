@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use crate::catalog::model as catalog;
-use crate::crypto::{mask_email, random_id};
+use crate::crypto::mask_email;
 use crate::http::api_error::ApiError;
 use crate::http::captcha::CaptchaOutcome;
 use crate::http::limits::Bucket;
@@ -155,25 +155,8 @@ async fn store(state: &AppState, v: Valid, refs: Vec<String>) -> Result<Order, A
             let Some(service) = catalog::find_by_slug(c, &v.slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
-            let order = Order {
-                id: random_id("ord").into(),
-                service_slug: Some(service.slug),
-                customer_name: v.name,
-                email: v.email,
-                phone: v.phone,
-                locale: v.locale,
-                amount_minor: service.price_minor,
-                currency: service.currency,
-                status: model::PENDING_PAYMENT,
-                account_id: None,
-                created_at: now,
-                updated_at: now,
-                paid_at: None,
-                expires_at: now + ttl,
-                item_name: None,
-                period_days: Some(service.period_days),
-                hold_reason: None,
-            };
+            let buyer = model::Buyer { name: v.name, email: v.email, phone: v.phone, locale: v.locale, account_id: None };
+            let order = Order::for_service(service, buyer, now, ttl);
             model::insert(c, &order)?;
             for r in &refs {
                 crate::storefront::model::insert(c, r, &order.id, now)?;

@@ -355,7 +355,7 @@ fn decide(
     }
     // The conditional update takes the order's row lock first: of two concurrent events
     // for one order, exactly one moves it; the other sees it paid.
-    if let Some(reason) = crate::accounts::service::hold_reason(c, &order.email)? {
+    if let Some(reason) = crate::accounts::service::hold_reason(c, &order)? {
         if policy.can_refuse {
             // The gateway is told `rejected` and gives the money back: nothing was taken.
             model::mark_refused(c, gateway, &ev.payment_id, now)?;

@@ -42,6 +42,7 @@ mod privacy;
 mod reconcile;
 mod recovery;
 mod refunds;
+mod renewals;
 mod secrets;
 mod sessions;
 mod storefront;

@@ -20,12 +20,13 @@ use crate::harness::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 const SCRIPT: &str = include_str!("../../../assets/admin.js");
-const SCRIPTS: [(&str, &str); 5] = [
+const SCRIPTS: [(&str, &str); 6] = [
     ("/assets/admin.js", SCRIPT),
     ("/assets/admin-accounts.js", include_str!("../../../assets/admin-accounts.js")),
     ("/assets/admin-manage.js", include_str!("../../../assets/admin-manage.js")),
     ("/assets/admin-webhooks.js", include_str!("../../../assets/admin-webhooks.js")),
     ("/assets/admin-keys.js", include_str!("../../../assets/admin-keys.js")),
+    ("/assets/admin-accesses.js", include_str!("../../../assets/admin-accesses.js")),
 ];
 
 /// Opens the portal's login form (already on the page, or at `url`) and logs `admin` in.

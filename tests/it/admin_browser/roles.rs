@@ -56,6 +56,7 @@ const GATES: &[Gate] = &[
         control: Some("button[data-action=export]"),
         probe: (Method::GET, "/accounts/kt-nosuch/export", ""),
     },
+    Gate { tab: "accesses", open: &[], ready: "", control: None, probe: (Method::GET, "/accesses", "") },
     Gate { tab: "emails", open: &[], ready: "", control: None, probe: (Method::GET, "/emails", "") },
     Gate {
         tab: "emails",

@@ -17,6 +17,7 @@ pub mod oidc;
 pub mod process;
 pub mod raw;
 pub mod receiver;
+pub mod renewals;
 pub mod sandbox;
 pub mod smtp;
 pub mod stored;
