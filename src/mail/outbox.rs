@@ -22,6 +22,11 @@ crate::text_enum! {
         MerchantCopy = "merchant_copy",
         /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
         InvoiceLink = "invoice_link",
+        /// A renewal reminder a service's reminder day before the period ends, with a renewal
+        /// link the job issues when it sends (the access and period: the job's `access_notices` row).
+        RenewalReminder = "renewal_reminder",
+        /// The access ended (its grace is over); points to the cabinet.
+        AccessExpired = "access_expired",
     }
 }
 
@@ -32,6 +37,8 @@ pub const ACCESS_EXTENDED: MailKind = MailKind::AccessExtended;
 pub const CREDENTIALS_RESET: MailKind = MailKind::CredentialsReset;
 pub const MERCHANT_COPY: MailKind = MailKind::MerchantCopy;
 pub const INVOICE_LINK: MailKind = MailKind::InvoiceLink;
+pub const RENEWAL_REMINDER: MailKind = MailKind::RenewalReminder;
+pub const ACCESS_EXPIRED: MailKind = MailKind::AccessExpired;
 
 crate::text_enum! {
     /// Where an outbox job stands (`outbox.status`).

@@ -35,6 +35,12 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "merchant_copy/subject.txt.j2",
     "merchant_copy/body.txt.j2",
     "merchant_copy/body.html.j2",
+    "renewal_reminder/subject.txt.j2",
+    "renewal_reminder/body.txt.j2",
+    "renewal_reminder/body.html.j2",
+    "access_expired/subject.txt.j2",
+    "access_expired/body.txt.j2",
+    "access_expired/body.html.j2",
 ];
 
 /// A rendered email.

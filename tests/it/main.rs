@@ -38,6 +38,7 @@ mod privacy;
 mod reconcile;
 mod recovery;
 mod refunds;
+mod reminders;
 mod secrets;
 mod sessions;
 mod verification;
