@@ -239,3 +239,37 @@ async fn opted_out_and_suspended_accounts_get_no_reminder_emails() {
     assert!(expiry_emails(&app, &suspended).await.is_empty());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminder_days_are_set_per_service_checked_and_followed() {
+    let app = TestApp::builder().start().await;
+    let catalog = app.admin("catalog").await;
+    let listed = json_status(catalog.get("/services").await, 200).await;
+    let demo = listed.as_array().unwrap().iter().find(|s| s["slug"] == "demo").unwrap().clone();
+    assert_eq!((demo["reminder_days"].clone(), demo["grace_days"].clone()), (json!([7, 1]), json!(3)), "defaults");
+
+    for bad in [json!([0]), json!([366]), json!([-1]), json!([3, 3]), json!((1..=11).collect::<Vec<i32>>())] {
+        let resp = catalog.patch("/services/demo", json!({"reminder_days": bad})).await;
+        assert_error(resp, 422, "validation_failed").await;
+    }
+    assert_error(catalog.patch("/services/demo", json!({"grace_days": 366})).await, 422, "validation_failed").await;
+    let changed = json_status(catalog.patch("/services/demo", json!({"reminder_days": [1, 3]})).await, 200).await;
+    assert_eq!(changed["reminder_days"], json!([3, 1]), "stored largest first");
+    let public = json_status(app.get("/api/v1/services").await, 200).await;
+    let shown = public.as_array().unwrap().iter().find(|s| s["slug"] == "demo").unwrap().clone();
+    assert_eq!(shown["reminder_days"], json!([3, 1]));
+    let new = json!({"slug": "quiet", "name": "Quiet", "price_minor": 100, "currency": "EUR", "period_days": 30,
+                     "reminder_days": []});
+    let created = json_status(catalog.post("/services", &new).await, 201).await;
+    assert_eq!((created["reminder_days"].clone(), created["grace_days"].clone()), (json!([]), json!(3)));
+
+    // The sweep follows the service's days: nothing at 6 days before the end, one at 3.
+    let (email, _) = app.verified().await;
+    to_before_end(&app, 6 * DAY).await;
+    sweep_twice(&app).await;
+    assert!(reminders(&app, &email).await.is_empty(), "7 is no longer a reminder day");
+    app.clock.advance(3 * DAY + 60);
+    sweep_twice(&app).await;
+    assert_eq!(reminders(&app, &email).await.len(), 1);
+    app.stop().await;
+}
