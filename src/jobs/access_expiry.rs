@@ -111,11 +111,9 @@ impl Notice<'_> {
     /// where the job finds the access and period it is about.
     fn enqueue(&self, c: &mut DbConn, kind: MailKind, now: i64) -> QueryResult<()> {
         let job = outbox::enqueue(c, kind, Some(self.account_id), None, now)?;
-        diesel::update(
-            access_notices::table.find((self.account_id, self.slug, self.period_end, self.kind)),
-        )
-        .set(access_notices::outbox_id.eq(job))
-        .execute(c)?;
+        diesel::update(access_notices::table.find((self.account_id, self.slug, self.period_end, self.kind)))
+            .set(access_notices::outbox_id.eq(job))
+            .execute(c)?;
         Ok(())
     }
 }

@@ -13,11 +13,11 @@ use lettre::Message;
 use crate::accounts::model as accounts;
 use crate::accounts::service::{issue_credentials, reset_credentials};
 use crate::clock::human;
+use crate::jobs::renewal_emails;
 use crate::mail::outbox::{self, Job, MailKind};
 use crate::mail::transport::SendError;
 use crate::money::format_minor;
 use crate::orders::model as orders;
-use crate::jobs::renewal_emails;
 use crate::state::AppState;
 
 pub(crate) fn transient(e: impl std::fmt::Display) -> SendError {

@@ -10,19 +10,35 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 say() { printf '[faketime] %s\n' "$*"; }
-fail() { printf '[faketime] FAILED: %s\n' "$*" >&2; [ -f "${LOG:-/dev/null}" ] && tail -n 30 "$LOG" >&2; exit 1; }
+fail() { printf '[faketime] FAILED: %s\n' "$*" >&2; exit 1; }
 for tool in faketime curl jq openssl xxd python3; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed"
 done
 
-say "cargo build --release"
-cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-target}/release/keyturn"
+# FAKETIME_KEYTURN_BIN: a release binary built already (skips the build).
+if [ -n "${FAKETIME_KEYTURN_BIN:-}" ]; then
+  BIN="$FAKETIME_KEYTURN_BIN"
+else
+  say "cargo build --release"
+  cargo build --release --quiet
+  BIN="${CARGO_TARGET_DIR:-target}/release/keyturn"
+fi
 [ -x "$BIN" ] || fail "no binary at $BIN"
 
+# The library the `faketime` command preloads (the multi-threaded variant: keyturn runs threads).
+LIBFAKETIME=$( (dpkg -L libfaketime 2>/dev/null || true; ls /usr/lib/*/faketime/* 2>/dev/null || true) \
+  | grep -m1 'libfaketimeMT\.so' || true)
+[ -n "$LIBFAKETIME" ] && [ -f "$LIBFAKETIME" ] || fail "libfaketimeMT.so not found (Debian package faketime)"
+
 WORK=$(mktemp -d)
+LOG="$WORK/keyturn.log"
 PID=""
 cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
+    printf '[faketime] FAILED (exit %s); the log ends with:\n' "$rc" >&2
+    tail -n 40 "$LOG" >&2
+  fi
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" || true; fi
   rm -rf "$WORK"
 }
@@ -34,13 +50,14 @@ KEY_HEX=$(openssl rand -hex 32)
 export KEYTURN_DATA_DIR="$WORK/data" KEYTURN_MAIL_DIR="$WORK/mail" KEYTURN_LISTEN="127.0.0.1:$PORT"
 export KEYTURN_SANDBOX_ENABLED=true KEYTURN_SANDBOX_SECRET="whsec_$(printf '%s' "$KEY_HEX" | xxd -r -p | base64 -w0)"
 unset KEYTURN_DATABASE_URL KEYTURN_SMTP_URL
-LOG="$WORK/keyturn.log"
 mkdir -p "$KEYTURN_DATA_DIR" "$KEYTURN_MAIL_DIR"
 
 # start [faketime offset]: runs the binary (shifted when an offset is given) until /healthz answers.
 start() {
   if [ -n "${1:-}" ]; then
-    faketime -f "$1" "$BIN" serve >>"$LOG" 2>&1 &
+    # libfaketime preloaded straight into keyturn (the `faketime` wrapper would stand between
+    # this script and the process it must stop).
+    FAKETIME="$1" LD_PRELOAD="$LIBFAKETIME" "$BIN" serve >>"$LOG" 2>&1 &
   else
     "$BIN" serve >>"$LOG" 2>&1 &
   fi
@@ -52,7 +69,12 @@ start() {
   done
   fail "keyturn did not answer /healthz (offset ${1:-none})"
 }
-stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
+stop() {
+  kill -0 "$PID" 2>/dev/null || fail "keyturn (pid $PID) had exited before it was stopped"
+  kill -TERM "$PID"
+  wait "$PID" || true
+  PID=""
+}
 
 # Emails to the customer that carry a renewal link (the reminders).
 reminders() { grep -l -- "/renew/" "$KEYTURN_MAIL_DIR"/*.eml 2>/dev/null | wc -l; }

@@ -32,6 +32,15 @@ fn renewal_link(mail: &Mail) -> String {
     mail.text[from..].split_whitespace().next().unwrap().to_string()
 }
 
+/// An app whose `access.expiring` webhooks go to the returned receiver.
+async fn app_hooked_to_expiring() -> (TestApp, Receiver) {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    add_endpoint(&owner, &receiver, Some(&["access.expiring"])).await;
+    (app, receiver)
+}
+
 /// Sweeps twice (the second pass must find nothing new).
 async fn sweep_twice(app: &TestApp) {
     app.sweep().await;
@@ -190,10 +199,7 @@ async fn a_renewed_access_is_reminded_of_its_new_period_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_downtime_only_the_latest_due_reminder_is_sent() {
-    let app = app_with_local_hooks().await;
-    let receiver = Receiver::start().await;
-    let owner = app.admin("owner").await;
-    add_endpoint(&owner, &receiver, Some(&["access.expiring"])).await;
+    let (app, receiver) = app_hooked_to_expiring().await;
     let (email, _) = app.verified().await;
 
     // Nobody swept for the 7-day moment; twelve hours before the end both days are past.
@@ -212,10 +218,7 @@ async fn after_downtime_only_the_latest_due_reminder_is_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opted_out_and_suspended_accounts_get_no_reminder_emails() {
-    let app = app_with_local_hooks().await;
-    let receiver = Receiver::start().await;
-    let owner = app.admin("owner").await;
-    add_endpoint(&owner, &receiver, Some(&["access.expiring"])).await;
+    let (app, receiver) = app_hooked_to_expiring().await;
     let (opted_out, opted_out_creds) = app.verified().await;
     let (suspended, suspended_creds) = app.verified().await;
     let (reminded, _) = app.verified().await;

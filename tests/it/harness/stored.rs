@@ -47,10 +47,7 @@ impl TestApp {
         use keyturn::db::schema::accounts;
         let login = login.to_string();
         let changed = self
-            .app
-            .as_ref()
-            .expect("app running")
-            .state
+            .app_state()
             .db
             .write(move |c| {
                 Ok(diesel::update(accounts::table.filter(accounts::login.eq(&login)))
