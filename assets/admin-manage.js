@@ -50,7 +50,20 @@ async function loadCatalog() {
   const r = await api("GET", "/admin/services");
   if (r.status !== 200) { fail(r); return; }
   fill("service-table", r.data, (s) => [node("code", s.slug), s.name, money(s.price_minor, s.currency),
-    s.period_days + " days", s.active ? "on sale" : "off sale", serviceActions(s)], "No services yet.");
+    s.period_days + " days", s.grace_days + " days", reminderText(s.reminder_days), s.active ? "on sale" : "off sale",
+    serviceActions(s)], "No services yet.");
+}
+
+// `[7, 1]` → "7, 1 days before"; none → "none".
+function reminderText(days) {
+  return days && days.length ? days.join(", ") + " days before" : "none";
+}
+
+// "7, 1" → [7, 1]; null when a part is not a whole number (the server checks the rest).
+function parseReminders(text) {
+  const parts = text.split(/[\s,;]+/).filter((p) => p);
+  if (!parts.every((p) => /^[0-9]+$/.test(p))) return null;
+  return parts.map(Number);
 }
 
 function serviceActions(s) {
@@ -99,6 +112,8 @@ function editService(s) {
   $("s-price").value = decimal(s.price_minor, s.currency);
   $("s-currency").value = s.currency;
   $("s-days").value = s.period_days;
+  $("s-grace").value = s.grace_days;
+  $("s-reminders").value = (s.reminder_days || []).join(", ");
   $("s-active").value = String(s.active);
   $("s-name").focus();
 }
@@ -116,9 +131,11 @@ async function saveService(slug, body) {
 $("service-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const currency = $("s-currency").value.trim().toUpperCase();
+  const reminders = parseReminders($("s-reminders").value);
+  if (reminders === null) { say("Reminders: whole numbers of days before the end, e.g. 7, 1 (empty: none)."); return; }
   // Sent as typed ("12 990,00"): the server reads it by the currency and explains a refusal.
-  const body = { name: $("s-name").value, price: $("s-price").value, currency,
-    period_days: Number($("s-days").value), active: $("s-active").value === "true" };
+  const body = { name: $("s-name").value, price: $("s-price").value, currency, period_days: Number($("s-days").value),
+    grace_days: Number($("s-grace").value), reminder_days: reminders, active: $("s-active").value === "true" };
   const slug = state.serviceSlug;
   if (!slug) body.slug = $("s-slug").value.trim();
   if (await saveService(slug, body)) editService(null);

@@ -141,8 +141,8 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <button id="audit-more" class="small" type="button" hidden>More</button>
  </section>
  <section id="services" hidden>
-  <table id="service-table"><thead><tr><th>Slug</th><th>Name</th><th>Price</th><th>Period</th><th>Active</th>
-  <th>Actions</th></tr></thead><tbody></tbody></table>
+  <table id="service-table"><thead><tr><th>Slug</th><th>Name</th><th>Price</th><th>Period</th><th>Grace</th>
+  <th>Reminders</th><th>Active</th><th>Actions</th></tr></thead><tbody></tbody></table>
   <div id="service-share" class="panel" hidden><p id="share-title"></p>
   <label for="share-url">Order page (link a site builder's button here)</label><input id="share-url" readonly>
   <button id="share-url-copy" class="small" type="button">Copy</button>
@@ -154,6 +154,9 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div class="row"><div><label for="s-price">Price</label><input id="s-price" inputmode="decimal"></div>
   <div><label for="s-currency">Currency</label><input id="s-currency" maxlength="3" value="EUR"></div>
   <div><label for="s-days">Period (days)</label><input id="s-days" type="number" min="1" value="30"></div>
+  <div><label for="s-grace">Grace (days)</label><input id="s-grace" type="number" min="0" max="365" value="3"></div>
+  <div><label for="s-reminders">Reminders (days before the end)</label><input id="s-reminders" autocomplete="off"
+  value="7, 1" placeholder="e.g. 7, 1 (empty: none)"></div>
   <div><label for="s-active">On sale</label><select id="s-active"><option value="true">yes</option>
   <option value="false">no</option></select></div></div>
   <button type="submit" id="s-submit">Create service</button>

@@ -27,6 +27,8 @@ pub struct ServiceView {
     pub period_days: i32,
     /// Days the access keeps working after its period ends (the cabinet warns meanwhile).
     pub grace_days: i32,
+    /// Days before the period ends at which a renewal reminder email goes out, largest first.
+    pub reminder_days: Vec<i32>,
     /// Where the service is used once bought (a course site, a VPN's page), if set.
     pub access_url: Option<String>,
 }
@@ -51,6 +53,7 @@ impl CatalogApi {
             services
                 .into_iter()
                 .map(|s| ServiceView {
+                    reminder_days: s.reminder_day_list(),
                     slug: s.slug,
                     name: s.name,
                     price_minor: s.price_minor,

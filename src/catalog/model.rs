@@ -26,6 +26,51 @@ pub struct Service {
     pub reminder_days: String,
 }
 
+impl Service {
+    /// The reminder days, largest first ([`parse_reminder_days`]).
+    pub fn reminder_day_list(&self) -> Vec<i32> {
+        parse_reminder_days(&self.reminder_days)
+    }
+}
+
+/// Most reminder days a service may have.
+pub const MAX_REMINDER_DAYS: usize = 10;
+/// The longest a reminder may go out before the period ends.
+pub const MAX_REMINDER_DAY: i32 = 365;
+
+/// The stored reminder days, largest first. Text that is not a JSON array of integers (only
+/// writable by hand in the database) gives no reminders rather than a failing sweep; values
+/// out of range are dropped.
+pub fn parse_reminder_days(text: &str) -> Vec<i32> {
+    let mut days: Vec<i32> = serde_json::from_str::<Vec<i64>>(text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|d| i32::try_from(d).ok())
+        .filter(|d| (1..=MAX_REMINDER_DAY).contains(d))
+        .collect();
+    days.sort_unstable_by(|a, b| b.cmp(a));
+    days.dedup();
+    days
+}
+
+/// Checks reminder days given by an admin (distinct integers 1–365, at most 10; empty: no
+/// reminders) and returns them as stored: a JSON array, largest first.
+pub fn reminder_days_text(days: &[i32]) -> Result<String, &'static str> {
+    if days.len() > MAX_REMINDER_DAYS {
+        return Err("reminder_days may list at most 10 days");
+    }
+    if days.iter().any(|d| !(1..=MAX_REMINDER_DAY).contains(d)) {
+        return Err("reminder_days must be between 1 and 365");
+    }
+    let mut sorted = days.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    if sorted.len() != days.len() {
+        return Err("reminder_days must not repeat a day");
+    }
+    Ok(serde_json::to_string(&sorted).unwrap_or_else(|_| "[]".into()))
+}
+
 /// Grace days of a new service.
 pub const DEFAULT_GRACE_DAYS: i32 = 3;
 /// Reminder days of a new service (stored as JSON text).
@@ -64,6 +109,34 @@ pub fn update(conn: &mut DbConn, s: &Service) -> QueryResult<usize> {
             services::updated_at.eq(s.updated_at),
             services::grace_days.eq(s.grace_days),
             services::access_url.eq(&s.access_url),
+            services::reminder_days.eq(&s.reminder_days),
         ))
         .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminder_days_are_checked_and_stored_largest_first() {
+        assert_eq!(reminder_days_text(&[1, 7]).unwrap(), "[7,1]");
+        assert_eq!(reminder_days_text(&[]).unwrap(), "[]");
+        assert_eq!(reminder_days_text(&[365, 1]).unwrap(), "[365,1]");
+        assert!(reminder_days_text(&[0]).is_err());
+        assert!(reminder_days_text(&[366]).is_err());
+        assert!(reminder_days_text(&[-1]).is_err());
+        assert!(reminder_days_text(&[7, 7]).is_err());
+        assert!(reminder_days_text(&(1..=11).collect::<Vec<_>>()).is_err());
+        assert!(reminder_days_text(&(1..=10).collect::<Vec<_>>()).is_ok());
+    }
+
+    #[test]
+    fn stored_reminder_days_are_read_leniently() {
+        assert_eq!(parse_reminder_days("[7,1]"), vec![7, 1]);
+        assert_eq!(parse_reminder_days("[1,7,7]"), vec![7, 1]);
+        assert_eq!(parse_reminder_days("[]"), Vec::<i32>::new());
+        assert_eq!(parse_reminder_days("not json"), Vec::<i32>::new());
+        assert_eq!(parse_reminder_days("[0,3,9999999999]"), vec![3]);
+    }
 }

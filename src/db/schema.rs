@@ -309,6 +309,8 @@ diesel::table! {
         period_end -> BigInt,
         kind -> Text,
         created_at -> BigInt,
+        outbox_id -> Nullable<Text>,
+        skipped -> Bool,
     }
 }
 

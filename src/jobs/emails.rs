@@ -13,13 +13,14 @@ use lettre::Message;
 use crate::accounts::model as accounts;
 use crate::accounts::service::{issue_credentials, reset_credentials};
 use crate::clock::human;
+use crate::jobs::renewal_emails;
 use crate::mail::outbox::{self, Job, MailKind};
 use crate::mail::transport::SendError;
 use crate::money::format_minor;
 use crate::orders::model as orders;
 use crate::state::AppState;
 
-fn transient(e: impl std::fmt::Display) -> SendError {
+pub(crate) fn transient(e: impl std::fmt::Display) -> SendError {
     SendError::Transient(e.to_string())
 }
 
@@ -38,9 +39,12 @@ pub fn root_message_id(job_id: &str, domain: &str) -> String {
     format!("<{job_id}@{domain}>")
 }
 
-/// Kinds whose content changes on every attempt (a new password and link).
+/// Kinds whose content changes on every attempt (a new password or link).
 fn fresh_each_attempt(kind: &str) -> bool {
-    matches!(kind.parse(), Ok(outbox::CREDENTIALS | outbox::CREDENTIALS_RESET | outbox::PASSWORD_RESET))
+    matches!(
+        kind.parse(),
+        Ok(outbox::CREDENTIALS | outbox::CREDENTIALS_RESET | outbox::PASSWORD_RESET | outbox::RENEWAL_REMINDER)
+    )
 }
 
 /// `(Message-ID, References)`: the root id for a stable kind; for a credentials kind an id of
@@ -56,7 +60,7 @@ fn message_ids(state: &AppState, job: &Job) -> (String, Option<String>) {
 }
 
 /// Builds a multipart message of `job` from a template.
-fn compose(
+pub(crate) fn compose(
     state: &AppState,
     job: &Job,
     to_name: &str,
@@ -84,7 +88,7 @@ fn compose(
 
 /// Hands `message` to the transport once the hand-over is recorded under the job's claim; a
 /// worker that lost its claim sends nothing.
-async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), SendError> {
+pub(crate) async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), SendError> {
     let (now, lease, held) = (state.clock.now(), state.settings.outbox_lease_secs, job.clone());
     let ours = state.db.write(move |c| Ok(outbox::record_handover(c, &held, now, lease)?)).await.map_err(transient)?;
     if !ours {
@@ -118,6 +122,8 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<Sent, SendError> {
         MailKind::InvoiceLink => none(send_invoice_link(state, job).await),
         MailKind::PasswordReset => none(send_password_reset(state, job).await),
         MailKind::PasswordChanged => none(send_password_changed(state, job).await),
+        MailKind::RenewalReminder => none(renewal_emails::send_renewal_reminder(state, job).await),
+        MailKind::AccessExpired => none(renewal_emails::send_access_expired(state, job).await),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Periodic housekeeping: ask gateways about stale payments (lost callbacks), expire unpaid
-//! orders, drop dead sessions, shrink rate-limit maps, write `access.expiring` / `access.expired`
-//! webhook events.
+//! orders, drop dead sessions, shrink rate-limit maps, send the renewal reminders and expiry
+//! notices (`access.expiring` / `access.expired` webhook events and their emails), purge
+//! expired renewal links.
 
 use std::time::Duration;
 
@@ -9,6 +10,9 @@ use tokio::sync::watch;
 use crate::orders::model as orders;
 use crate::sessions::model as sessions;
 use crate::state::AppState;
+
+/// How long an expired renewal link is kept (its page can still say "expired" rather than "unknown").
+const PURGE_AFTER_SECS: i64 = 30 * 86_400;
 
 /// One pass of every sweep; returns (orders expired, sessions deleted).
 pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::DbError> {
@@ -24,6 +28,7 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
             crate::idempotency::delete_old(c, now)?;
             let abandoned = crate::payments::ops::model::mark_abandoned(c, now)?;
             crate::jobs::access_expiry::sweep(c, now)?;
+            crate::renewals::model::purge_expired(c, now - PURGE_AFTER_SECS)?;
             Ok(((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?), abandoned))
         })
         .await?;
@@ -41,13 +46,16 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
     Ok(result)
 }
 
-/// Runs the sweeps every minute until shutdown.
+/// Runs the sweeps at start (an instance that was down catches up at once) and then every
+/// minute until shutdown.
 pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let mut wait = Duration::ZERO;
     loop {
         tokio::select! {
             _ = shutdown.changed() => return,
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = tokio::time::sleep(wait) => {}
         }
+        wait = Duration::from_secs(60);
         if let Err(e) = sweep_once(&state).await {
             tracing::warn!(event = "sweep_failed", error = %e, "sweep could not run");
         }

@@ -26,6 +26,11 @@ crate::text_enum! {
         PasswordReset = "password_reset",
         /// "Your password was changed" (after a reset or a change in the cabinet).
         PasswordChanged = "password_changed",
+        /// A renewal reminder a service's reminder day before the period ends, with a renewal
+        /// link the job issues when it sends (the access and period: the job's `access_notices` row).
+        RenewalReminder = "renewal_reminder",
+        /// The access ended (its grace is over); points to the cabinet.
+        AccessExpired = "access_expired",
     }
 }
 
@@ -38,6 +43,8 @@ pub const MERCHANT_COPY: MailKind = MailKind::MerchantCopy;
 pub const INVOICE_LINK: MailKind = MailKind::InvoiceLink;
 pub const PASSWORD_RESET: MailKind = MailKind::PasswordReset;
 pub const PASSWORD_CHANGED: MailKind = MailKind::PasswordChanged;
+pub const RENEWAL_REMINDER: MailKind = MailKind::RenewalReminder;
+pub const ACCESS_EXPIRED: MailKind = MailKind::AccessExpired;
 
 crate::text_enum! {
     /// Where an outbox job stands (`outbox.status`).

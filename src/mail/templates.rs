@@ -41,6 +41,12 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "password_changed/subject.txt.j2",
     "password_changed/body.txt.j2",
     "password_changed/body.html.j2",
+    "renewal_reminder/subject.txt.j2",
+    "renewal_reminder/body.txt.j2",
+    "renewal_reminder/body.html.j2",
+    "access_expired/subject.txt.j2",
+    "access_expired/body.txt.j2",
+    "access_expired/body.html.j2",
 ];
 
 /// A rendered email.

@@ -171,3 +171,36 @@ async fn password_reset_emails_snapshot() {
     app.assert_no_pending_jobs().await;
     app.stop().await;
 }
+
+/// The expiry sweep's emails: the renewal reminder (with its renewal link) a week before the
+/// end, and "access ended" when the grace is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminder_and_expiry_emails_snapshot() {
+    let app = TestApp::builder().start().await;
+    let email = unique_email();
+    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": "en"});
+    let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+    app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
+    let creds = app.mail.credentials(&email, 1).await;
+    json_status(app.verify(&creds.token).await, 200).await;
+    let demo = app.demo().await;
+
+    app.clock.advance((demo.period_days - 7) * 86_400 + 60);
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    let reminder = app.mail.to(&email).into_iter().find(|m| m.text.contains("/renew/")).expect("a reminder");
+    let link_at = reminder.text.find("/renew/").unwrap() + "/renew/".len();
+    let token: String = reminder.text[link_at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    app.clock.advance(11 * 86_400);
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    let expired = app.mail.to(&email).into_iter().find(|m| m.subject.contains("has ended")).expect("an expiry email");
+
+    let values: Vec<(&str, &str)> =
+        vec![("TOKEN", &token), ("LOGIN", &creds.login), ("EMAIL", &email), ("URL", &app.public_url)];
+    for (name, mail) in [("renewal_reminder", &reminder), ("access_expired", &expired)] {
+        check(name, &render(mail, &values));
+    }
+    app.assert_no_pending_jobs().await;
+    app.stop().await;
+}

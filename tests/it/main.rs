@@ -43,6 +43,7 @@ mod reconcile;
 mod recovery;
 mod refunds;
 mod renewals;
+mod reminders;
 mod secrets;
 mod sessions;
 mod storefront;

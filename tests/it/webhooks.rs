@@ -181,19 +181,28 @@ async fn access_expiring_and_expired_are_emitted_once_by_the_sweep() {
     app.run_pending_jobs().await;
     assert!(receiver.received().is_empty(), "a fresh access is neither expiring nor expired");
 
-    // Six days before the end: expiring, once however often the sweep runs.
+    // At each of the service's reminder days (demo: 7 and 1) before the end: expiring, once
+    // however often the sweep runs.
     app.clock.advance((demo.period_days - 6) * 86_400);
     app.sweep().await;
     app.sweep().await;
     app.run_pending_jobs().await;
     assert_eq!(receiver.of_type("access.expiring").len(), 1);
+    app.clock.advance(5 * 86_400 + 43_200);
+    app.sweep().await;
+    app.sweep().await;
+    app.run_pending_jobs().await;
+    let expiring = receiver.of_type("access.expiring");
+    let days: Vec<Value> = expiring.iter().map(|r| r.json()["data"]["days_before"].clone()).collect();
+    assert_eq!(days, [json!(7), json!(1)]);
     // Past the end and its grace (3 days for demo): expired, once.
-    app.clock.advance(9 * 86_400);
+    app.clock.advance(3 * 86_400 + 43_200);
     app.sweep().await;
     app.sweep().await;
     app.run_pending_jobs().await;
     let got = receiver.received();
-    assert_eq!(got.iter().map(Received::kind).collect::<Vec<_>>(), ["access.expiring", "access.expired"]);
+    let kinds = got.iter().map(Received::kind).collect::<Vec<_>>();
+    assert_eq!(kinds, ["access.expiring", "access.expiring", "access.expired"]);
     for r in &got {
         assert!(signed_with(&secret, r), "{}", r.kind());
         let data = r.json()["data"].clone();

@@ -28,6 +28,9 @@ pub struct AdminService {
     pub active: bool,
     /// Days an access keeps working after `active_until`.
     pub grace_days: i32,
+    /// Days before `active_until` at which the renewal reminder goes out, largest first
+    /// (empty: no reminders).
+    pub reminder_days: Vec<i32>,
     /// Where customers use the service (shown in the cabinet).
     pub access_url: Option<String>,
 }
@@ -35,6 +38,7 @@ pub struct AdminService {
 impl From<Service> for AdminService {
     fn from(s: Service) -> Self {
         AdminService {
+            reminder_days: s.reminder_day_list(),
             slug: s.slug,
             name: s.name,
             price_minor: s.price_minor,
@@ -66,6 +70,9 @@ pub struct NewService {
     pub active: Option<bool>,
     /// 0–365, default 3: days the access keeps working after its period ends.
     pub grace_days: Option<i32>,
+    /// Days before the period ends at which a renewal reminder goes out: distinct integers
+    /// 1–365, at most 10, any order (stored largest first); `[]` sends none. Default `[7, 1]`.
+    pub reminder_days: Option<Vec<i32>>,
     /// `http(s)://…` where customers use the service (shown in the cabinet).
     pub access_url: Option<Str>,
 }
@@ -80,7 +87,10 @@ pub struct ServicePatch {
     pub currency: Option<Str>,
     pub period_days: Option<i32>,
     pub active: Option<bool>,
+    /// 0–365.
     pub grace_days: Option<i32>,
+    /// Distinct integers 1–365, at most 10 (`[]`: no reminders).
+    pub reminder_days: Option<Vec<i32>>,
     /// An empty string removes it.
     pub access_url: Option<Str>,
 }
@@ -103,14 +113,14 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         409: "A service with this slug exists (`service_exists`).",
-        422: "A field breaks a rule (`validation_failed`).",
+        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
     }
     /// `PATCH /admin/services/{slug}`.
     pub UpdateServiceOutcomes(json) {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         404: "No such service (`not_found`).",
-        422: "A field breaks a rule (`validation_failed`).",
+        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
     }
 }
 
@@ -155,6 +165,7 @@ impl AdminServicesApi {
             period_days: Some(b.period_days),
             active: Some(b.active.unwrap_or(true)),
             grace_days: Some(b.grace_days.unwrap_or(model::DEFAULT_GRACE_DAYS)),
+            reminder_days: b.reminder_days,
             access_url: b.access_url.map(|s| s.0),
         };
         let s = catalog::create(&state, &p, &b.slug, changes).await?;
@@ -180,6 +191,7 @@ impl AdminServicesApi {
             period_days: b.period_days,
             active: b.active,
             grace_days: b.grace_days,
+            reminder_days: b.reminder_days,
             access_url: b.access_url.map(|s| s.0),
         };
         let s = catalog::update(&state, &p, &slug, changes).await?;

@@ -18,6 +18,8 @@ pub struct Changes {
     pub period_days: Option<i32>,
     pub active: Option<bool>,
     pub grace_days: Option<i32>,
+    /// Days before the end at which a renewal reminder goes out (any order; stored largest first).
+    pub reminder_days: Option<Vec<i32>>,
     /// `Some("")` removes the URL.
     pub access_url: Option<String>,
     /// The price as the admin typed it (`"12 990,00"`), read by the service's currency
@@ -55,6 +57,8 @@ fn validate(s: &Service) -> Result<(), ApiError> {
     if !(0..=365).contains(&s.grace_days) {
         return Err(invalid("grace_days must be between 0 and 365"));
     }
+    model::reminder_days_text(&serde_json::from_str::<Vec<i32>>(&s.reminder_days).unwrap_or_default())
+        .map_err(invalid)?;
     if let Some(u) = &s.access_url {
         let ok = u.len() <= 2048
             && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.username().is_empty());
@@ -68,7 +72,7 @@ fn validate(s: &Service) -> Result<(), ApiError> {
 fn snapshot(s: &Service) -> Value {
     json!({"slug": s.slug, "name": s.name, "price_minor": s.price_minor, "currency": s.currency,
            "period_days": s.period_days, "active": s.active, "grace_days": s.grace_days,
-           "access_url": s.access_url})
+           "access_url": s.access_url, "reminder_days": s.reminder_day_list()})
 }
 
 fn apply(s: &mut Service, ch: Changes) -> Result<(), ApiError> {
@@ -89,6 +93,12 @@ fn apply(s: &mut Service, ch: Changes) -> Result<(), ApiError> {
     }
     if let Some(v) = ch.grace_days {
         s.grace_days = v;
+    }
+    if let Some(v) = ch.reminder_days {
+        // Kept as given (not deduplicated) so that `validate` can refuse a repeated day.
+        let mut v = v;
+        v.sort_unstable_by(|a, b| b.cmp(a));
+        s.reminder_days = serde_json::to_string(&v).unwrap_or_else(|_| "[]".into());
     }
     if let Some(v) = ch.access_url {
         let v = v.trim();

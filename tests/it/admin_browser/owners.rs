@@ -40,9 +40,14 @@ async fn an_owner_manages_services_and_admins_and_pages_through_the_audit_log() 
     browser.wait_until_with(editing, json!([slug]), WAIT).await;
     browser.clear("#s-price").await;
     browser.type_into("#s-price", "5").await;
+    browser.clear("#s-grace").await;
+    browser.type_into("#s-grace", "5").await;
+    browser.clear("#s-reminders").await;
+    browser.type_into("#s-reminders", "3, 14").await;
     browser.click("#service-form button[type=submit]").await;
     browser.wait_for_text(&format!("Service {slug} saved"), WAIT).await;
     browser.wait_for_text("5.00 EUR", WAIT).await;
+    browser.wait_for_text("14, 3 days before", WAIT).await;
     browser.click(&format!("button[data-service='{slug}'][data-action=deactivate]")).await;
     browser.wait_for_visible(&format!("button[data-service='{slug}'][data-action=activate]"), WAIT).await;
     let services = json_status(api.get("/services").await, 200).await;
@@ -52,6 +57,7 @@ async fn an_owner_manages_services_and_admins_and_pages_through_the_audit_log() 
         (Some("Extra <i>support</i>"), Some(500), Some(90))
     );
     assert_eq!(service["active"], false);
+    assert_eq!((service["grace_days"].clone(), service["reminder_days"].clone()), (json!(5), json!([14, 3])));
     browser.screenshot("admin-owner-1-services").await;
 
     // A new administrator, disabled (their logins refused), then enabled again.

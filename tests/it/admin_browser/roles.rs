@@ -70,7 +70,7 @@ const GATES: &[Gate] = &[
     Gate {
         tab: "services",
         open: &[],
-        ready: "#service-table tbody td:nth-child(6)",
+        ready: "#service-table tbody td:nth-child(8)",
         control: Some("#service-form"),
         probe: (Method::PATCH, "/services/nosuch", "{}"),
     },

@@ -9,7 +9,7 @@ use keyturn::mail::outbox;
 use super::{Kind, TestApp, MAIL_TIMEOUT};
 
 impl TestApp {
-    fn app_state(&self) -> &keyturn::state::AppState {
+    pub(super) fn app_state(&self) -> &keyturn::state::AppState {
         &self.app.as_ref().expect("an in-process app").state
     }
 

@@ -230,10 +230,8 @@ async fn launch(
     mail: MailBox,
     keys: Vec<Vec<u8>>,
 ) -> TestApp {
-    let settings = Settings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
     let clock = Clock::system();
-    let app = keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts");
+    let app = start_app(&pairs, &clock).await;
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp {
         base: format!("http://{}", app.addr),
@@ -251,7 +249,23 @@ async fn launch(
     }
 }
 
+async fn start_app(pairs: &[(String, String)], clock: &Clock) -> RunningApp {
+    let settings = Settings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
+    keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts")
+}
+
 impl TestApp {
+    /// Stops the app and starts it again on the same data dir, database, settings and clock
+    /// (a restart; it listens on a new port, so actors made before it are stale).
+    pub async fn restart(&mut self) {
+        self.shutdown().await;
+        let app = start_app(&self.pairs, &self.clock).await;
+        self.base = format!("http://{}", app.addr);
+        self.public_url = app.public_url();
+        self.app = Some(app);
+    }
+
     /// Another instance on the same database, secrets and mail server (scale-out).
     /// Stop it before the first one: the first owns the test database.
     pub async fn second_instance(&self) -> TestApp {

@@ -39,3 +39,23 @@ impl TestApp {
         assert_eq!(changed, 1);
     }
 }
+
+impl TestApp {
+    /// Turns the renewal reminders of the account `login` on or off, as the cabinet's setting does.
+    pub async fn set_renewal_reminders(&self, login: &str, on: bool) {
+        use diesel::prelude::*;
+        use keyturn::db::schema::accounts;
+        let login = login.to_string();
+        let changed = self
+            .app_state()
+            .db
+            .write(move |c| {
+                Ok(diesel::update(accounts::table.filter(accounts::login.eq(&login)))
+                    .set(accounts::renewal_reminders.eq(on))
+                    .execute(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(changed, 1);
+    }
+}

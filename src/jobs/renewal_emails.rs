@@ -1,0 +1,122 @@
+//! The expiry sweep's emails (DESIGN §7): `renewal_reminder` and `access_expired`. A job holds
+//! ids only; the access and period it is about are on its claim in `access_notices`. The
+//! reminder's renewal link is issued here, when the email is sent, under the job's claim (like
+//! the credentials email's password): its token exists only in the message, and a retried send
+//! issues a new one. A job whose subject changed since it was queued (the access was renewed,
+//! the account suspended or revoked, reminders turned off) is done without sending.
+
+use crate::accounts::access::ends_at;
+use crate::accounts::model::{self as accounts, Account};
+use crate::catalog::model::{self as catalog, Service};
+use crate::clock::human;
+use crate::db::schema::access_grants;
+use crate::jobs::access_expiry::{notice_of_job, reminder_day, NoticeOfJob};
+use crate::jobs::emails::{compose, deliver, transient};
+use crate::mail::outbox::{self, Job};
+use crate::mail::transport::SendError;
+use crate::money::format_minor;
+use crate::renewals::model as renewals;
+use crate::state::AppState;
+
+use diesel::prelude::*;
+
+/// What a notice's email is about, as it stands now.
+struct Subject {
+    notice: NoticeOfJob,
+    account: Account,
+    service: Service,
+    /// The access's `active_until` and `taken_back_at` now (`None`: the access is gone).
+    grant: Option<(i64, Option<i64>)>,
+}
+
+impl Subject {
+    /// The notice's period is still the access's current one (no renewal since).
+    fn same_period(&self) -> bool {
+        self.grant.is_some_and(|(until, _)| until == self.notice.period_end)
+    }
+
+    /// When the period's access is over: its end plus the service's grace.
+    fn ends(&self) -> i64 {
+        let taken_back = self.grant.is_some_and(|(_, back)| back.is_some());
+        ends_at(self.notice.period_end, self.service.grace_days, taken_back)
+    }
+
+    fn live(&self) -> bool {
+        self.account.status == accounts::ACTIVE || self.account.status == accounts::PENDING_VERIFICATION
+    }
+}
+
+async fn subject_of(state: &AppState, job: &Job) -> Result<Option<Subject>, SendError> {
+    let job_id = job.id.clone();
+    state
+        .db
+        .read(move |c| {
+            let Some(notice) = notice_of_job(c, &job_id)? else { return Ok(None) };
+            let Some(account) = accounts::find_by_id(c, &notice.account_id)? else { return Ok(None) };
+            let Some(service) = catalog::find_by_slug(c, &notice.service_slug)? else { return Ok(None) };
+            let grant = access_grants::table
+                .find((&notice.account_id, &notice.service_slug))
+                .select((access_grants::active_until, access_grants::taken_back_at))
+                .first(c)
+                .optional()?;
+            Ok(Some(Subject { notice, account, service, grant }))
+        })
+        .await
+        .map_err(transient)
+}
+
+/// The context both emails share.
+fn context(s: &Subject) -> serde_json::Value {
+    serde_json::json!({
+        "name": s.account.name,
+        "login": s.account.login,
+        "service_name": s.service.name,
+        "active_until": human(s.notice.period_end),
+        "ends": human(s.ends()),
+        "grace_days": s.service.grace_days,
+        "amount": format_minor(s.service.price_minor, &s.service.currency),
+        "currency": s.service.currency,
+        "period_days": s.service.period_days,
+    })
+}
+
+/// The reminder, with a renewal link valid until the period's grace ends.
+pub async fn send_renewal_reminder(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let Some(s) = subject_of(state, job).await? else { return Ok(()) };
+    let now = state.clock.now();
+    if !s.live() || !s.account.renewal_reminders || !s.same_period() || now >= s.ends() {
+        return Ok(());
+    }
+    let (held, notice, expires_at) = (job.clone(), s.notice.clone(), s.ends());
+    let token = state
+        .db
+        .write(move |c| {
+            // Only under the job's claim: a worker that lost it leaves no link behind.
+            if !outbox::still_held(c, &held)? {
+                return Ok(None);
+            }
+            let (account, slug, end) = (&notice.account_id, &notice.service_slug, notice.period_end);
+            Ok(Some(renewals::issue(c, account, slug, end, expires_at, now)?))
+        })
+        .await
+        .map_err(transient)?;
+    let Some(token) = token else { return Err(SendError::ClaimLost) };
+    let mut ctx = context(&s);
+    ctx["renew_url"] = renewals::url(&state.public_url, &token).into();
+    ctx["days_before"] = reminder_day(&s.notice.kind).unwrap_or_default().into();
+    ctx["cabinet_url"] = state.link("/cabinet").into();
+    let message = compose(state, job, &s.account.name, &s.account.email, outbox::RENEWAL_REMINDER.as_str(), ctx)?;
+    deliver(state, job, message).await
+}
+
+/// The access ended: where to renew (the cabinet; the link in the reminder has expired too).
+pub async fn send_access_expired(state: &AppState, job: &Job) -> Result<(), SendError> {
+    let Some(s) = subject_of(state, job).await? else { return Ok(()) };
+    if !s.live() || !s.same_period() {
+        return Ok(());
+    }
+    let mut ctx = context(&s);
+    ctx["cabinet_url"] = state.link("/cabinet").into();
+    let message = compose(state, job, &s.account.name, &s.account.email, outbox::ACCESS_EXPIRED.as_str(), ctx)?;
+    deliver(state, job, message).await
+}
