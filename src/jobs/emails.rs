@@ -56,7 +56,7 @@ fn message_ids(state: &AppState, job: &Job) -> (String, Option<String>) {
 }
 
 /// Builds a multipart message of `job` from a template.
-fn compose(
+pub(crate) fn compose(
     state: &AppState,
     job: &Job,
     to_name: &str,
@@ -84,7 +84,7 @@ fn compose(
 
 /// Hands `message` to the transport once the hand-over is recorded under the job's claim; a
 /// worker that lost its claim sends nothing.
-async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), SendError> {
+pub(crate) async fn deliver(state: &AppState, job: &Job, message: Message) -> Result<(), SendError> {
     let (now, lease, held) = (state.clock.now(), state.settings.outbox_lease_secs, job.clone());
     let ours = state.db.write(move |c| Ok(outbox::record_handover(c, &held, now, lease)?)).await.map_err(transient)?;
     if !ours {
@@ -116,6 +116,7 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<Sent, SendError> {
         MailKind::Activation => none(send_activation(state, job).await),
         MailKind::MerchantCopy => none(send_merchant_copy(state, job).await),
         MailKind::InvoiceLink => none(send_invoice_link(state, job).await),
+        MailKind::Refund | MailKind::Cancellation => none(super::order_notices::send(state, job, kind).await),
     }
 }
 

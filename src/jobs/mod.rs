@@ -2,6 +2,7 @@
 
 pub mod access_expiry;
 pub mod emails;
+pub mod order_notices;
 pub mod sweeps;
 pub mod webhook_worker;
 pub mod worker;

@@ -22,6 +22,10 @@ crate::text_enum! {
         MerchantCopy = "merchant_copy",
         /// A pay-by-link invoice's link, sent to the customer when the admin asks for it.
         InvoiceLink = "invoice_link",
+        /// A refund landed (our own or the gateway's): how much, and what became of the access.
+        Refund = "refund",
+        /// An authorisation was voided and the order cancelled.
+        Cancellation = "cancellation",
     }
 }
 
@@ -32,6 +36,8 @@ pub const ACCESS_EXTENDED: MailKind = MailKind::AccessExtended;
 pub const CREDENTIALS_RESET: MailKind = MailKind::CredentialsReset;
 pub const MERCHANT_COPY: MailKind = MailKind::MerchantCopy;
 pub const INVOICE_LINK: MailKind = MailKind::InvoiceLink;
+pub const REFUND: MailKind = MailKind::Refund;
+pub const CANCELLATION: MailKind = MailKind::Cancellation;
 
 crate::text_enum! {
     /// Where an outbox job stands (`outbox.status`).

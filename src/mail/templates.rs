@@ -35,6 +35,12 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "merchant_copy/subject.txt.j2",
     "merchant_copy/body.txt.j2",
     "merchant_copy/body.html.j2",
+    "refund/subject.txt.j2",
+    "refund/body.txt.j2",
+    "refund/body.html.j2",
+    "cancellation/subject.txt.j2",
+    "cancellation/body.txt.j2",
+    "cancellation/body.html.j2",
 ];
 
 /// A rendered email.

@@ -5,6 +5,7 @@
 //! page and its scripts are served under the strict CSP, and the script's currency table agrees
 //! with the server's.
 
+mod confirmations;
 mod operators;
 mod owners;
 mod roles;
@@ -19,12 +20,13 @@ use crate::harness::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 const SCRIPT: &str = include_str!("../../../assets/admin.js");
-const SCRIPTS: [(&str, &str); 5] = [
+const SCRIPTS: [(&str, &str); 6] = [
     ("/assets/admin.js", SCRIPT),
     ("/assets/admin-accounts.js", include_str!("../../../assets/admin-accounts.js")),
     ("/assets/admin-manage.js", include_str!("../../../assets/admin-manage.js")),
     ("/assets/admin-webhooks.js", include_str!("../../../assets/admin-webhooks.js")),
     ("/assets/admin-keys.js", include_str!("../../../assets/admin-keys.js")),
+    ("/assets/admin-sales.js", include_str!("../../../assets/admin-sales.js")),
 ];
 
 /// Opens the portal's login form (already on the page, or at `url`) and logs `admin` in.
@@ -85,6 +87,14 @@ fn has_inline_handler(html: &str) -> bool {
         let tag = tag.split('>').next().unwrap_or_default();
         tag.split_whitespace().skip(1).any(|attr| attr.starts_with("on") && attr.contains('='))
     })
+}
+
+/// Says yes in the confirmation a payment operation asks for; returns what it showed.
+async fn confirm_operation(browser: &Driver) -> String {
+    browser.wait_for_visible("#op-confirm-yes", WAIT).await;
+    let shown = browser.script("return document.getElementById('op-confirm').textContent;", json!([])).await;
+    browser.click("#op-confirm-yes").await;
+    shown.as_str().unwrap_or_default().to_string()
 }
 
 /// Whether an element matching `css` is on the page and shown.
