@@ -2,7 +2,6 @@
 
 use std::net::IpAddr;
 
-use crate::catalog::model as catalog;
 use crate::crypto::{mask_email, random_id};
 use crate::http::api_error::ApiError;
 use crate::http::captcha::CaptchaOutcome;
@@ -104,7 +103,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
     let order = state
         .db
         .write(move |c| {
-            let Some(service) = catalog::find_by_slug(c, &slug)?.filter(|s| s.active) else {
+            let Some(service) = crate::catalog::service::resolve_slug(c, &slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
             let order = Order {

@@ -231,6 +231,8 @@ async fn launch(
         .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
     let clock = Clock::system();
     let app = keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts");
+    // Only the embedded SQLite default seeds the demo service; the tests sell it on PostgreSQL too.
+    keyturn::catalog::service::ensure_demo_service(&app.state.db, clock.now()).await.expect("demo service");
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     TestApp {
         base: format!("http://{}", app.addr),
