@@ -38,7 +38,9 @@ pub fn db_problems(c: &mut DbConn, backend: Backend) -> diesel::QueryResult<Vec<
     }
     let admins = crate::admin::access::model::list(c)?;
     if !admins.iter().any(|a| a.status == crate::admin::access::model::ACTIVE) {
-        out.push("no administrator (create one: keyturn admin create --username … --role owner --password-stdin)".into());
+        out.push(
+            "no administrator (create one: keyturn admin create --username … --role owner --password-stdin)".into(),
+        );
     }
     Ok(out)
 }

@@ -27,8 +27,8 @@ use crate::accounts::pages::{
     get_cabinet_page, get_cabinet_script, get_verify_page, post_resend_page, post_verify_page,
 };
 use crate::admin::pages::{
-    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_script,
-    get_admin_sales_script, get_admin_webhooks_script,
+    get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script, get_admin_page, get_admin_sales_script,
+    get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;

@@ -113,7 +113,10 @@ async fn a_renamed_service_keeps_its_old_slug_as_an_alias() {
     let password = strong_password();
     assert_eq!(customer.change_password(&creds.password, &password).await.status(), 204);
     let me = json_status(customer.me().await, 200).await;
-    assert_eq!((me["services"][0]["slug"].as_str(), me["services"][0]["state"].as_str()), (Some("pro"), Some("active")));
+    assert_eq!(
+        (me["services"][0]["slug"].as_str(), me["services"][0]["state"].as_str()),
+        (Some("pro"), Some("active"))
+    );
     // The alias is not free: neither for another service's rename nor for a new service.
     assert_error(owner.post("/services/other/rename", &json!({"new_slug": "demo"})).await, 409, "slug_taken").await;
     let again = json!({"slug": "demo", "name": "Again", "price_minor": 500, "currency": "EUR", "period_days": 30});
@@ -146,9 +149,15 @@ fn check_config_production_names_each_problem() {
     let out = keyturn(&["check-config", "--production"], &[("KEYTURN_DATA_DIR", &data)]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "a fresh install is ready for production: {stdout}");
-    for problem in ["sandbox on", "captcha off", "no public URL", "demo service is on sale", "no merchant name",
-        "SMTP not set", "no administrator"]
-    {
+    for problem in [
+        "sandbox on",
+        "captcha off",
+        "no public URL",
+        "demo service is on sale",
+        "no merchant name",
+        "SMTP not set",
+        "no administrator",
+    ] {
         assert!(stdout.contains(problem), "check-config --production does not name {problem:?}:\n{stdout}");
     }
     let http = [("KEYTURN_DATA_DIR", data.as_str()), ("KEYTURN_PUBLIC_URL", "http://shop.example")];
