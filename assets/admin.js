@@ -2,14 +2,14 @@
 // inline code). Names, emails and every other value from the server are attacker-controlled:
 // they are inserted with textContent only. This script holds what every part shares (log-in,
 // re-authentication, the tabs) and the orders and invoices; admin-accounts.js and
-// admin-manage.js add their tabs to `tabs`.
+// admin-manage.js add their tabs to `tabs`; admin-sales.js confirms payment operations.
 "use strict";
 const $ = (id) => document.getElementById(id);
 // Currencies whose minor unit is not a hundredth, as in src/money.rs (a test keeps them equal).
 const EXPONENT_0 = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
 const EXPONENT_3 = "BHD IQD JOD KWD LYD OMR TND";
 
-const state = { me: null, orderId: null, onReauth: null };
+const state = { me: null, orderId: null, order: null, onReauth: null, onConfirm: null };
 // Idempotency keys of intended actions: kept while the same action is retried after an error
 // (through a page reload or a new login too), so a retry never moves money (or creates an
 // invoice) twice; dropped after success and at logout.
@@ -356,6 +356,7 @@ async function openOrder(id) {
   if (r.status !== 200) { fail(r); return; }
   const o = r.data;
   state.orderId = o.order_id;
+  state.order = o;
   $("d-title").textContent = "Order " + o.order_id;
   const facts = [["Status", o.status], ["Held", o.hold_reason], ["Customer", o.customer_name], ["Email", o.email], ["Item", o.item || o.service],
     ["Amount", money(o.amount_minor, o.currency)], ["Created", when(o.created_at)], ["Paid", when(o.paid_at)],
@@ -406,6 +407,12 @@ async function operate(p, kind, amountText) {
     }
     body.amount_minor = minor;
   }
+  body.expected_amount_minor = kind === "refund" ? body.amount_minor : p.amount_minor;
+  // admin-sales.js asks first; only its "Yes" sends.
+  confirmOperation(p, kind, body.expected_amount_minor, state.order, () => sendOperation(p, kind, body));
+}
+
+async function sendOperation(p, kind, body) {
   const orderId = state.orderId;
   const path = "/admin/payments/" + encodeURIComponent(p.payment_id) + "/" + kind;
   const memo = { kind, amount_minor: body.amount_minor };
@@ -489,8 +496,7 @@ $("inv-copy").addEventListener("click", copyLink);
 
 function loadInvoices(more) {
   return loadPage(invoiceList, more ? null : {}, (i) => [when(i.created_at), i.name + " <" + i.email + ">", i.item,
-    money(i.amount_minor, i.currency), i.status, when(i.expires_at),
-    button("Copy link", () => { showLink(i.link); copyLink(); }, { "data-invoice": i.invoice_id })]);
+    money(i.amount_minor, i.currency), i.status, when(i.expires_at), invoiceActions(i)]);
 }
 $("invoice-more").addEventListener("click", () => loadInvoices(true));
 

@@ -66,7 +66,11 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         sandbox_keys,
         gateways,
     };
-    crate::catalog::service::ensure_demo_service(&state.db, state.clock.now()).await?;
+    // Only the embedded default gets a demo service to try the flow with: a PostgreSQL
+    // install is a real one (`keyturn demo` and the tests seed it there themselves).
+    if state.db.backend() == crate::db::Backend::Sqlite {
+        crate::catalog::service::ensure_demo_service(&state.db, state.clock.now()).await?;
+    }
     Ok(state)
 }
 

@@ -39,6 +39,10 @@ enum Command {
         /// List every setting with its default instead.
         #[arg(long)]
         list: bool,
+        /// Also check that the instance is ready for real customers (reads the database): exits
+        /// non-zero naming each problem.
+        #[arg(long)]
+        production: bool,
     },
     /// Run the whole flow against a throwaway instance and print each step.
     Demo {
@@ -91,7 +95,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Demo { keep, database_url, gateway } => crate::demo::run(keep, database_url, &gateway).await,
-            Command::CheckConfig { list: true } => {
+            Command::CheckConfig { list: true, .. } => {
                 for s in all_settings() {
                     println!("KEYTURN_{:<32} default {:<40} {}", s.name.to_uppercase(), s.default, s.doc);
                 }
@@ -110,7 +114,7 @@ pub fn main() -> ExitCode {
                         admin_create(settings, &username, &role).await
                     }
                     Command::Oidc { command: OidcCommand::RotateKeys } => rotate_keys(settings).await,
-                    Command::CheckConfig { .. } => check_config(settings).await,
+                    Command::CheckConfig { production, .. } => check_config(settings, production).await,
                     Command::Demo { .. } => unreachable!("handled above"),
                 }
             }
@@ -129,6 +133,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::app::start(settings, Clock::system()).await?;
     // The first start generates the OpenID Connect signing key (tests generate it on first use).
     crate::oidc::keys::signing_key(&app.state.db, Clock::system().now()).await?;
+    match crate::config::golive::problems(&app.state.settings, &app.state.db).await {
+        Ok(problems) => {
+            for p in problems {
+                tracing::warn!(event = "not_ready_for_production", "{p}");
+            }
+        }
+        Err(e) => tracing::warn!(event = "not_ready_for_production", error = %e, "could not check"),
+    }
     println!("keyturn listening on {} (public URL {})", app.addr, app.public_url());
     shutdown_signal().await;
     tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
@@ -188,7 +200,7 @@ async fn admin_create(settings: Settings, username: &str, role: &str) -> anyhow:
     }
 }
 
-async fn check_config(settings: Settings) -> anyhow::Result<()> {
+async fn check_config(settings: Settings, production: bool) -> anyhow::Result<()> {
     let mailer = crate::mail::transport::Mailer::from_settings(&settings)?;
     crate::mail::templates::Templates::load(settings.templates_dir.as_deref())?;
     println!("settings are valid");
@@ -215,5 +227,18 @@ async fn check_config(settings: Settings) -> anyhow::Result<()> {
             crate::app::new_webhook_secret()
         );
     }
-    Ok(())
+    if !production {
+        return Ok(());
+    }
+    let url = settings.database_url();
+    let db = tokio::task::spawn_blocking(move || crate::db::Db::connect(&url, 1)).await??;
+    let problems = crate::config::golive::problems(&settings, &db).await?;
+    if problems.is_empty() {
+        println!("ready for production");
+        return Ok(());
+    }
+    for p in &problems {
+        println!("  NOT READY     {p}");
+    }
+    anyhow::bail!("not ready for production: {} problem(s)", problems.len())
 }

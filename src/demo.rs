@@ -132,6 +132,8 @@ async fn flow(dir: &Path, database_url: Option<String>, dialect: GatewayId) -> a
     let settings = Settings::from_pairs(pairs)?;
     let mail_dir = settings.mail_dir();
     let app = crate::app::start(settings, Clock::system()).await?;
+    // A scratch PostgreSQL database gets no demo service at start: the demo brings its own.
+    crate::catalog::service::ensure_demo_service(&app.state.db, app.state.clock.now()).await?;
     let base = app.public_url();
     println!(
         "keyturn demo — throwaway instance at {base} ({:?} database, data in {})",

@@ -9,7 +9,8 @@ use poem::{handler, Response};
 use crate::http::pages::page_with_head;
 use crate::state::AppState;
 
-/// Wider than the customer pages: the portal shows tables. `[hidden]` must beat the layout's
+/// Wider than the customer pages: the portal shows tables; on a phone each table scrolls
+/// sideways inside itself, never the page. `[hidden]` must beat the layout's
 /// `button{display:inline-block}`, or hidden buttons would show.
 const HEAD: &str = "<style>main{max-width:1040px}[hidden]{display:none!important}\
     table{border-collapse:collapse;width:100%;margin:12px 0;font-size:14px}\
@@ -23,7 +24,9 @@ const HEAD: &str = "<style>main{max-width:1040px}[hidden]{display:none!important
     td input{width:110px;padding:6px;font-size:14px}dialog{border:1px solid #d0d7de;border-radius:8px;max-width:360px}\
     dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{color:#6a737d}dd{margin:0}\
     code{word-break:break-all}.panel{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:12px 0}\
-    button.danger{background:#cf222e}.id,.change{overflow-wrap:anywhere}.change{font-size:12px;min-width:200px}</style>";
+    button.danger{background:#cf222e}.id,.change{overflow-wrap:anywhere}.change{font-size:12px;min-width:200px}\
+    dd,h2,h3{min-width:0;overflow-wrap:anywhere}\
+    @media (max-width:640px){body{padding:8px}main{padding:12px}table{display:block;overflow-x:auto}}</style>";
 
 const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <noscript><p class="error">The admin portal needs JavaScript.</p></noscript>
@@ -219,13 +222,19 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
  <input id="reauth-totp" inputmode="numeric" autocomplete="one-time-code"></div>
  <p id="reauth-message" class="error" role="status"></p>
  <button type="submit">Confirm</button> <button id="reauth-cancel" type="button">Cancel</button></form></dialog>
+<dialog id="op-confirm" aria-labelledby="op-confirm-title"><p><strong id="op-confirm-title"></strong></p>
+ <dl id="op-confirm-facts"></dl><p id="op-confirm-effect" class="muted"></p>
+ <button id="op-confirm-yes" class="small danger" type="button"></button>
+ <button id="op-confirm-no" class="small" type="button">No, keep it</button></dialog>
 <script src="/assets/admin.js"></script>
 <script src="/assets/admin-accounts.js"></script>
 <script src="/assets/admin-manage.js"></script>
 <script src="/assets/admin-webhooks.js"></script>
 <script src="/assets/admin-keys.js"></script>
 <script src="/assets/admin-oidc.js"></script>
-<script src="/assets/admin-accesses.js"></script>"#;
+<script src="/assets/admin-accesses.js"></script>
+
+<script src="/assets/admin-sales.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.
 #[handler]
@@ -280,6 +289,12 @@ pub fn get_admin_oidc_script() -> Response {
 #[handler]
 pub fn get_admin_accesses_script() -> Response {
     script(include_str!("../../assets/admin-accesses.js"))
+}
+
+/// … and the confirmations before money moves, with "send by email" for invoices.
+#[handler]
+pub fn get_admin_sales_script() -> Response {
+    script(include_str!("../../assets/admin-sales.js"))
 }
 
 fn script(body: &'static str) -> Response {

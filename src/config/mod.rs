@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod declare;
+pub mod golive;
 pub mod http;
 pub mod merchant;
 pub mod storefront;

@@ -404,6 +404,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    slug_aliases (alias) {
+        alias -> Text,
+        service_slug -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(orders -> services (service_slug));
 diesel::joinable!(access_grants -> services (service_slug));
 diesel::joinable!(access_grants -> accounts (account_id));
@@ -422,6 +430,7 @@ diesel::joinable!(oidc_tokens -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
+    slug_aliases,
     accounts,
     orders,
     payments,

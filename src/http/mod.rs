@@ -28,7 +28,7 @@ use crate::accounts::pages::{
 };
 use crate::admin::pages::{
     get_admin_accesses_script, get_admin_accounts_script, get_admin_keys_script, get_admin_manage_script,
-    get_admin_oidc_script, get_admin_page, get_admin_script, get_admin_webhooks_script,
+    get_admin_oidc_script, get_admin_page, get_admin_sales_script, get_admin_script, get_admin_webhooks_script,
 };
 use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
@@ -134,7 +134,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/assets/admin-webhooks.js", get(get_admin_webhooks_script))
         .at("/assets/admin-keys.js", get(get_admin_keys_script))
         .at("/assets/admin-oidc.js", get(get_admin_oidc_script))
-        .at("/assets/admin-accesses.js", get(get_admin_accesses_script));
+        .at("/assets/admin-accesses.js", get(get_admin_accesses_script))
+        .at("/assets/admin-sales.js", get(get_admin_sales_script));
     if state.settings.sandbox_enabled {
         route = route
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))

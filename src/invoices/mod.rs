@@ -7,4 +7,5 @@
 
 pub mod model;
 pub mod pages;
+pub mod send;
 pub mod service;

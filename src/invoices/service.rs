@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::admin::access::auth::AdminPrincipal;
 use crate::audit::Event;
-use crate::catalog::model as catalog;
 use crate::crypto::{is_key, mask_email, random_id};
 use crate::http::api_error::ApiError;
 use crate::invoices::model::{self, Invoice};
@@ -154,7 +153,7 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
         .write(move |c| {
             let (service_slug, item_name, period_days, (amount_minor, currency)) = match item {
                 Item::Service { slug, price } => {
-                    let Some(s) = catalog::find_by_slug(c, &slug)?.filter(|s| s.active) else {
+                    let Some(s) = crate::catalog::service::resolve_slug(c, &slug)?.filter(|s| s.active) else {
                         return Ok(Err(unknown_service()));
                     };
                     let price = price.unwrap_or((s.price_minor, s.currency));

@@ -124,6 +124,7 @@ pub async fn send_job(state: &AppState, job: &Job) -> Result<Sent, SendError> {
         MailKind::PasswordChanged => none(send_password_changed(state, job).await),
         MailKind::RenewalReminder => none(renewal_emails::send_renewal_reminder(state, job).await),
         MailKind::AccessExpired => none(renewal_emails::send_access_expired(state, job).await),
+        MailKind::Refund | MailKind::Cancellation => none(super::order_notices::send(state, job, kind).await),
     }
 }
 

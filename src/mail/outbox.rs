@@ -31,6 +31,10 @@ crate::text_enum! {
         RenewalReminder = "renewal_reminder",
         /// The access ended (its grace is over); points to the cabinet.
         AccessExpired = "access_expired",
+        /// A refund landed (our own or the gateway's): how much, and what became of the access.
+        Refund = "refund",
+        /// An authorisation was voided and the order cancelled.
+        Cancellation = "cancellation",
     }
 }
 
@@ -45,6 +49,8 @@ pub const PASSWORD_RESET: MailKind = MailKind::PasswordReset;
 pub const PASSWORD_CHANGED: MailKind = MailKind::PasswordChanged;
 pub const RENEWAL_REMINDER: MailKind = MailKind::RenewalReminder;
 pub const ACCESS_EXPIRED: MailKind = MailKind::AccessExpired;
+pub const REFUND: MailKind = MailKind::Refund;
+pub const CANCELLATION: MailKind = MailKind::Cancellation;
 
 crate::text_enum! {
     /// Where an outbox job stands (`outbox.status`).

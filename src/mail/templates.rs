@@ -47,6 +47,12 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "access_expired/subject.txt.j2",
     "access_expired/body.txt.j2",
     "access_expired/body.html.j2",
+    "refund/subject.txt.j2",
+    "refund/body.txt.j2",
+    "refund/body.html.j2",
+    "cancellation/subject.txt.j2",
+    "cancellation/body.txt.j2",
+    "cancellation/body.html.j2",
 ];
 
 /// A rendered email.

@@ -2,7 +2,6 @@
 
 use std::net::IpAddr;
 
-use crate::catalog::model as catalog;
 use crate::crypto::mask_email;
 use crate::http::api_error::ApiError;
 use crate::http::captcha::CaptchaOutcome;
@@ -152,7 +151,7 @@ async fn store(state: &AppState, v: Valid, refs: Vec<String>) -> Result<Order, A
                     return Ok(Some((earlier, false)));
                 }
             }
-            let Some(service) = catalog::find_by_slug(c, &v.slug)?.filter(|s| s.active) else {
+            let Some(service) = crate::catalog::service::resolve_slug(c, &v.slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
             let buyer = model::Buyer { name: v.name, email: v.email, phone: v.phone, locale: v.locale, account_id: None };

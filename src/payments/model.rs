@@ -231,6 +231,13 @@ pub fn note_outside_refund(conn: &mut DbConn, id: &str, refunded: i64) -> QueryR
         .execute(conn)
 }
 
+/// What the order's payments have given back so far (minor units).
+pub fn refunded_for_order(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
+    let all: Vec<i64> =
+        payments::table.filter(payments::order_id.eq(order_id)).select(payments::refunded_minor).load(conn)?;
+    Ok(all.into_iter().sum())
+}
+
 /// Authorisations of the order waiting for an admin's capture or cancel.
 pub fn authorized_count(conn: &mut DbConn, order_id: &str) -> QueryResult<i64> {
     payments::table

@@ -2,8 +2,9 @@
 //! payment so that our own refunds stay within what is left.
 
 use crate::db::DbConn;
+use crate::mail::outbox;
 use crate::orders::model::Order;
-use crate::payments::gateways::{EventKind, VerifiedEvent};
+use crate::payments::gateways::{EventKind, GatewayId, VerifiedEvent};
 use crate::payments::model::{self, Payment};
 
 /// A refund event, judged.
@@ -55,6 +56,25 @@ pub(super) fn judge(
         model::note_outside_refund(c, &p.id, refunded)?;
     }
     Ok(Judged { partial, refunded_minor: if outside { refunded } else { 0 } })
+}
+
+/// Queues the customer's `refund` email, in the transaction that recorded the refund: for each
+/// refund we made (`op:` event), and for a refund we did not start once it gave back more than
+/// was known before (so the gateway's echo of one of ours sends nothing twice).
+pub(super) fn notify_customer(
+    c: &mut DbConn,
+    gateway: GatewayId,
+    order: &Order,
+    ev: &VerifiedEvent,
+    refunded_before: i64,
+    now: i64,
+) -> diesel::QueryResult<()> {
+    let ours = ev.event_id.starts_with("op:");
+    let after = model::find_by_gateway_id(c, gateway, &ev.payment_id)?.map_or(0, |p| p.refunded_minor);
+    if ours || after > refunded_before {
+        outbox::enqueue(c, outbox::REFUND, order.account_id.as_deref(), Some(&order.id), now)?;
+    }
+    Ok(())
 }
 
 /// What the payment captured; the order's amount when it recorded nothing.

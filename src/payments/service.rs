@@ -320,7 +320,11 @@ fn decide(
         }
         _ => false,
     };
+    let refunded_before = previous.as_ref().map_or(0, |p| p.refunded_minor);
     save_payment(c, gateway, &order, ev, previous, (status, judged.map_or(0, |j| j.refunded_minor)), now)?;
+    if refund {
+        refunds::notify_customer(c, gateway, &order, ev, refunded_before, now)?;
+    }
     if refund && !partial {
         return Ok((Outcome::Recorded, refund_order(c, &order, policy, now)?));
     }
@@ -423,6 +427,7 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
         return Ok(format!("order was {}; nothing to cancel", order.status));
     }
     tracing::info!(event = "order_cancelled", order_id = %order.id, "authorisation voided; order cancelled");
+    outbox::enqueue(c, outbox::CANCELLATION, order.account_id.as_deref(), Some(&order.id), now)?;
     if !was_provisioned {
         return Ok("order cancelled".into());
     }

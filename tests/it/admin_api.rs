@@ -86,6 +86,14 @@ fn endpoints() -> Vec<Endpoint> {
             &["owner", "catalog"],
         ),
         e(Method::PATCH, "/admin/services/{slug}", "/services/demo", Some(json!({})), &["owner", "catalog"]),
+        e(
+            Method::POST,
+            "/admin/services/{slug}/rename",
+            "/services/nosuch/rename",
+            Some(json!({"new_slug": "renamed"})),
+            &["owner", "catalog"],
+        ),
+        e(Method::POST, "/admin/invoices/{invoice_id}/send", "/invoices/inv_nosuch/send", None, &["owner", "operator"]),
         e(Method::GET, "/admin/audit", "/audit", None, &["owner", "viewer"]),
         e(Method::GET, "/admin/invoices", "/invoices", None, &["owner", "operator", "viewer"]),
         e(

@@ -204,3 +204,30 @@ async fn reminder_and_expiry_emails_snapshot() {
     app.assert_no_pending_jobs().await;
     app.stop().await;
 }
+
+/// The emails about money given back: `refund` (a full refund ends the access) and
+/// `cancellation` (a voided authorisation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refund_and_cancellation_emails_snapshot() {
+    let app = TestApp::builder().set("capture", "manual").start().await;
+    let operator = app.admin("operator").await;
+    let (refunded, voided) = (unique_email(), unique_email());
+    let mut orders = Vec::new();
+    for email in [&refunded, &voided] {
+        let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email});
+        let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+        let order_id = order["order_id"].as_str().unwrap().to_string();
+        app.pay_with_card(&order_id, "4242424242424242", "").await;
+        let pay = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+        orders.push((order_id, pay));
+    }
+    json_status(operator.operate(&orders[0].1, "capture", json!({}), None).await, 200).await;
+    json_status(operator.operate(&orders[0].1, "refund", json!({}), None).await, 200).await;
+    json_status(operator.operate(&orders[1].1, "cancel", json!({}), None).await, 200).await;
+    let refund = app.mail.wait_for(&refunded, Kind::Other, 1, MAIL_TIMEOUT).await;
+    let cancellation = app.mail.wait_for(&voided, Kind::Other, 1, MAIL_TIMEOUT).await;
+    let values: Vec<(&str, &str)> = vec![("ORDER", &orders[0].0), ("ORDER", &orders[1].0), ("URL", &app.public_url)];
+    check("refund", &render(&refund, &values));
+    check("cancellation", &render(&cancellation, &values));
+    app.stop().await;
+}

@@ -23,6 +23,7 @@ mod expiry;
 mod flow;
 mod forward_auth;
 mod gateways;
+mod going_live;
 mod holds;
 mod interop;
 mod invoices;

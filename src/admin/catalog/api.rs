@@ -115,6 +115,14 @@ crate::outcomes! {
         409: "A service with this slug exists (`service_exists`).",
         422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
     }
+    /// `POST /admin/services/{slug}/rename`.
+    pub RenameServiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such service (`not_found`).",
+        409: "Another service has this slug, or had it before a rename (`slug_taken`).",
+        422: "The new slug breaks a rule or is the current one (`validation_failed`).",
+    }
     /// `PATCH /admin/services/{slug}`.
     pub UpdateServiceOutcomes(json) {
         401: UNAUTHENTICATED,
@@ -122,6 +130,14 @@ crate::outcomes! {
         404: "No such service (`not_found`).",
         422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
     }
+}
+
+/// A service's new slug.
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ServiceRename {
+    /// `[a-z0-9-]{1,64}`, not used by another service (nor kept by one as an old slug).
+    pub new_slug: Str,
 }
 
 pub struct AdminServicesApi;
@@ -195,6 +211,21 @@ impl AdminServicesApi {
             access_url: b.access_url.map(|s| s.0),
         };
         let s = catalog::update(&state, &p, &slug, changes).await?;
+        Ok(Json(s.into()))
+    }
+
+    /// Rename a service's slug: orders, accesses and links move with it in one transaction, and
+    /// the old slug stays as an alias (`/buy/{old}` and `service=old` still reach the service).
+    #[oai(path = "/admin/services/:slug/rename", method = "post")]
+    async fn rename_service(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        slug: Path<String>,
+        body: Json<ServiceRename>,
+    ) -> Result<Json<AdminService>, Fail<RenameServiceOutcomes>> {
+        let p = authorize_write(&state, req, Permission::ManageServices).await?;
+        let s = catalog::rename(&state, &p, &slug, &body.0.new_slug.0).await?;
         Ok(Json(s.into()))
     }
 }

@@ -133,7 +133,8 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
     let created = state
         .db
         .write(move |c| {
-            if model::find_by_slug(c, &stored.slug)?.is_some() {
+            // An old slug of a renamed service still names it: not free either.
+            if crate::catalog::service::resolve_slug(c, &stored.slug)?.is_some() {
                 return Ok(false);
             }
             model::insert(c, &stored)?;
@@ -168,6 +169,39 @@ pub async fn update(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
             Event::new(&actor, &ip, "service.update", &slug)
                 .before(snapshot(&before))
                 .after(snapshot(&after))
+                .append(c, now)?;
+            Ok(Ok(after))
+        })
+        .await?
+}
+
+/// Renames service `slug` to `new_slug` everywhere it is stored, keeping `slug` as an alias
+/// (old links and forms still reach the service); audited as `service.rename`.
+/// 404 unknown; 409 `slug_taken` when another service has the new slug or has it as an alias.
+pub async fn rename(state: &AppState, p: &AdminPrincipal, slug: &str, new_slug: &str) -> Result<Service, ApiError> {
+    validate_slug(slug).map_err(|_| ApiError::not_found("No such service."))?;
+    let new_slug = new_slug.trim().to_string();
+    validate_slug(&new_slug)?;
+    let now = state.clock.now();
+    let (slug, actor, ip) = (slug.to_string(), p.admin.username.clone(), p.ip.clone());
+    state
+        .db
+        .write(move |c| {
+            use crate::catalog::aliases::{self, Refused};
+            if slug == new_slug {
+                return Ok(Err(invalid("new_slug is the service's slug already")));
+            }
+            let after = match aliases::rename(c, &slug, &new_slug, now)? {
+                Ok(after) => after,
+                Err(Refused::NoSuchService) => return Ok(Err(ApiError::not_found("No such service."))),
+                Err(Refused::Taken) => {
+                    let msg = "Another service has this slug, or had it before a rename.";
+                    return Ok(Err(ApiError::conflict("slug_taken", msg)));
+                }
+            };
+            Event::new(&actor, &ip, "service.rename", &new_slug)
+                .before(json!({"slug": slug}))
+                .after(json!({"slug": new_slug}))
                 .append(c, now)?;
             Ok(Ok(after))
         })

@@ -3,7 +3,7 @@
 
 use poem::web::Data;
 use poem::Request;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -94,6 +94,20 @@ pub enum InvoiceCreated {
     Created(Json<InvoiceLink>),
 }
 
+/// Where the invoice's link was sent.
+#[derive(Object)]
+pub struct InvoiceSent {
+    /// The customer's address, masked (`a***@example.com`).
+    pub to: String,
+}
+
+#[derive(ApiResponse)]
+pub enum InvoiceSendQueued {
+    /// The `invoice_link` email is queued; the worker sends it now.
+    #[oai(status = 202)]
+    Accepted(Json<InvoiceSent>),
+}
+
 /// An invoice in the listing.
 #[derive(Object)]
 pub struct AdminInvoice {
@@ -162,6 +176,14 @@ crate::outcomes! {
         409: "The same `Idempotency-Key` is still being processed (`idempotency_in_progress`).",
         422: "A field breaks a rule (`validation_failed`), the service does not exist (`unknown_service`), or the `Idempotency-Key` was used for another request (`idempotency_key_reused`).",
     }
+    /// `POST /admin/invoices/{invoice_id}/send`.
+    pub SendInvoiceOutcomes(json) {
+        401: UNAUTHENTICATED,
+        403: REFUSED_WRITE,
+        404: "No such invoice (`not_found`).",
+        409: "The invoice is paid, expired or cancelled: nothing to pay (`invoice_not_payable`).",
+        429: "This invoice's link was emailed too often in the last hour (`rate_limited`); retry after `Retry-After` seconds.",
+    }
     /// `GET /admin/invoices`.
     pub ListInvoicesOutcomes() {
         400: BAD_QUERY,
@@ -197,6 +219,20 @@ impl AdminInvoicesApi {
         })
         .await?;
         Ok(InvoiceCreated::Created(Json(link)))
+    }
+
+    /// Email the invoice's link to its customer (again), e.g. from the portal's "Send by email".
+    /// At most three times an hour per invoice; audited as `invoice.send`.
+    #[oai(path = "/admin/invoices/:invoice_id/send", method = "post")]
+    async fn send_invoice(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        invoice_id: Path<String>,
+    ) -> Result<InvoiceSendQueued, Fail<SendInvoiceOutcomes>> {
+        let p = authorize_write(&state, req, Permission::ManageInvoices).await?;
+        let to = crate::invoices::send::send_link(&state, &p, &invoice_id.0).await?;
+        Ok(InvoiceSendQueued::Accepted(Json(InvoiceSent { to })))
     }
 
     /// List invoices, newest first.

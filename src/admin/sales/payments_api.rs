@@ -26,6 +26,10 @@ pub struct OperationInput {
     /// Minor units. Capture: the whole authorised amount (the default). Refund: defaults to
     /// everything not refunded yet; never more than was captured.
     pub amount_minor: Option<i64>,
+    /// The amount the admin was shown for this operation (minor units): capture and cancel —
+    /// the authorised amount; refund — `amount_minor`, or what is left to refund. When given
+    /// and the operation would now move another amount, nothing happens: 409 `amount_changed`.
+    pub expected_amount_minor: Option<i64>,
 }
 
 /// A done operation and the payment afterwards.
@@ -50,7 +54,7 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: "As for every admin write (`forbidden`, `totp_enrolment_required`, `csrf_rejected`); a refund also needs a recent password confirmation (`reauthentication_required`).",
         404: "No such payment (`not_found`).",
-        409: "The payment is not in a state that allows this, the gateway declined, or the same `Idempotency-Key` is still being processed.",
+        409: "The payment is not in a state that allows this (`payment_not_authorized`, `payment_not_refundable`, `operation_in_progress`, `order_not_payable`, `three_ds_refused`), the gateway declined (`gateway_declined`), the amount is not the one the admin was shown (`amount_changed`), or the same `Idempotency-Key` is still being processed.",
         422: "The amount breaks a rule, the gateway cannot do this operation (`operation_unsupported`), or the `Idempotency-Key` was used for another request.",
         502: "The gateway could not be reached or answered nonsense; nothing is known to have happened there: retry with the same `Idempotency-Key`.",
     }
@@ -70,9 +74,9 @@ impl AdminPaymentsApi {
         if kind == OpKind::Refund {
             reauth::require_recent(state, &p)?;
         }
-        let amount = body.and_then(|b| b.amount_minor);
+        let (amount, expected) = body.map_or((None, None), |b| (b.amount_minor, b.expected_amount_minor));
         let actor = Actor { username: p.admin.username.clone(), ip: p.ip.clone() };
-        let fingerprint = format!("{} {payment_id} {amount:?}", kind.as_str());
+        let fingerprint = format!("{} {payment_id} {amount:?} {expected:?}", kind.as_str());
         let key = idempotency::header_key(req)?;
         // Detached from the request: a client that goes away mid-way cannot cut an operation
         // off between the gateway's answer and its bookkeeping.
@@ -80,7 +84,7 @@ impl AdminPaymentsApi {
         let task = tokio::spawn(async move {
             let state = &state;
             idempotency::once_with_key(state, key, &admin_id, fingerprint, 200, |gateway_key| async move {
-                let done = service::perform(state, &actor, &payment_id, kind, amount, gateway_key).await?;
+                let done = service::perform(state, &actor, &payment_id, kind, amount, expected, gateway_key).await?;
                 Ok(OperationResult {
                     operation_id: done.operation_id,
                     payment_id: done.payment.id.into(),

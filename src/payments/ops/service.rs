@@ -114,6 +114,16 @@ fn check_capture(
     Ok(Ok(()))
 }
 
+fn amount_changed(amount: i64, currency: &str) -> ApiError {
+    ApiError::conflict(
+        "amount_changed",
+        format!(
+            "This operation would now move {} {currency}, not the amount you were shown: reload the order and check again.",
+            crate::money::format_minor(amount, currency)
+        ),
+    )
+}
+
 fn refund_exceeds(left: i64) -> ApiError {
     ApiError::unprocessable(
         "refund_exceeds_captured",
@@ -134,7 +144,9 @@ async fn audit_refusal(state: &AppState, actor: &Actor, kind: OpKind, payment_id
     }
 }
 
-/// Performs `kind` on our payment `payment_id`. `gateway_key` (derived from the client's
+/// Performs `kind` on our payment `payment_id`. `expected`, when given, is the amount the admin
+/// was shown for it (409 `amount_changed` when the operation would now move another amount: a
+/// stale page never refunds what it did not show). `gateway_key` (derived from the client's
 /// Idempotency-Key) is what the gateway sees as its idempotency key, so a retry after a
 /// timeout cannot move money twice there either.
 pub async fn perform(
@@ -143,9 +155,10 @@ pub async fn perform(
     payment_id: &str,
     kind: OpKind,
     amount: Option<i64>,
+    expected: Option<i64>,
     gateway_key: Option<String>,
 ) -> Result<Performed, ApiError> {
-    match run(state, actor, payment_id, kind, amount, gateway_key).await {
+    match run(state, actor, payment_id, kind, (amount, expected), gateway_key).await {
         Ok(done) => Ok(done),
         Err(Failure::Refused(e)) => {
             audit_refusal(state, actor, kind, payment_id, &e).await;
@@ -180,7 +193,7 @@ async fn run(
     actor: &Actor,
     payment_id: &str,
     kind: OpKind,
-    amount: Option<i64>,
+    (amount, expected): (Option<i64>, Option<i64>),
     gateway_key: Option<String>,
 ) -> Result<Performed, Failure> {
     if !is_key(payment_id) {
@@ -206,6 +219,9 @@ async fn run(
                 Ok(a) => a,
                 Err(e) => return Ok(Err(e)),
             };
+            if expected.is_some_and(|e| e != amount) {
+                return Ok(Err(amount_changed(amount, &p.currency)));
+            }
             if kind == OpKind::Capture {
                 if let Err(e) = check_capture(c, &p, reject_unauthenticated)? {
                     return Ok(Err(e));

@@ -6,6 +6,7 @@
 //! with the server's.
 
 mod buy_links;
+mod confirmations;
 mod operators;
 mod owners;
 mod roles;
@@ -27,6 +28,7 @@ const SCRIPTS: [(&str, &str); 6] = [
     ("/assets/admin-webhooks.js", include_str!("../../../assets/admin-webhooks.js")),
     ("/assets/admin-keys.js", include_str!("../../../assets/admin-keys.js")),
     ("/assets/admin-accesses.js", include_str!("../../../assets/admin-accesses.js")),
+    ("/assets/admin-sales.js", include_str!("../../../assets/admin-sales.js")),
 ];
 
 /// Opens the portal's login form (already on the page, or at `url`) and logs `admin` in.
@@ -87,6 +89,14 @@ fn has_inline_handler(html: &str) -> bool {
         let tag = tag.split('>').next().unwrap_or_default();
         tag.split_whitespace().skip(1).any(|attr| attr.starts_with("on") && attr.contains('='))
     })
+}
+
+/// Says yes in the confirmation a payment operation asks for; returns what it showed.
+async fn confirm_operation(browser: &Driver) -> String {
+    browser.wait_for_visible("#op-confirm-yes", WAIT).await;
+    let shown = browser.script("return document.getElementById('op-confirm').textContent;", json!([])).await;
+    browser.click("#op-confirm-yes").await;
+    shown.as_str().unwrap_or_default().to_string()
 }
 
 /// Whether an element matching `css` is on the page and shown.

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{log_in, shown, WAIT};
+use super::{confirm_operation, log_in, shown, WAIT};
 use crate::harness::browser::{browser_or_skip, Driver};
 use crate::harness::*;
 
@@ -25,6 +25,7 @@ async fn refund(browser: &Driver, amount: &str) {
     browser.clear("input.refund-amount").await;
     browser.type_into("input.refund-amount", amount).await;
     browser.click("button[data-action=refund]").await;
+    confirm_operation(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,6 +59,8 @@ async fn an_operator_captures_refunds_and_invoices_in_the_admin_portal() {
     browser.screenshot("admin-2-authorized").await;
 
     browser.click("button[data-action=capture]").await;
+    let asked = confirm_operation(&browser).await;
+    assert!(asked.contains("Capture 19.90 EUR") && asked.contains("Ada <b>Lovelace</b>"), "the confirmation: {asked}");
     browser.wait_for_text("Captured 19.90 EUR", WAIT).await;
     app.wait_for_status(&order_id, "provisioned").await;
     assert!(browser.text().await.contains("succeeded"));
@@ -72,6 +75,7 @@ async fn an_operator_captures_refunds_and_invoices_in_the_admin_portal() {
     let kept = browser.script("return document.querySelector('input.refund-amount').value;", json!([])).await;
     assert_eq!(kept, json!("5.00"), "the unfinished refund is offered again as it was");
     browser.click("button[data-action=refund]").await;
+    confirm_operation(&browser).await;
     browser.wait_for_visible("#reauth-password", WAIT).await;
     browser.screenshot("admin-3-reauth").await;
     browser.type_into("#reauth-password", &operator.password).await;

@@ -252,7 +252,10 @@ async fn launch(
 async fn start_app(pairs: &[(String, String)], clock: &Clock) -> RunningApp {
     let settings = Settings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .unwrap_or_else(|e| panic!("settings {pairs:?} rejected: {e:?}"));
-    keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts")
+    let app = keyturn::app::start(settings, clock.clone()).await.expect("keyturn starts");
+    // Only the embedded SQLite default seeds the demo service; the tests sell it on PostgreSQL too.
+    keyturn::catalog::service::ensure_demo_service(&app.state.db, clock.now()).await.expect("demo service");
+    app
 }
 
 impl TestApp {
