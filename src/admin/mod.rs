@@ -33,6 +33,7 @@ pub type AdminApi = (
     outbox::api::AdminEmailsApi,
     crate::webhooks::api::AdminWebhooksApi,
     access::api_keys_api::AdminApiKeysApi,
+    sales::unmatched_api::AdminUnmatchedApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -49,6 +50,7 @@ pub fn api() -> AdminApi {
         outbox::api::AdminEmailsApi,
         crate::webhooks::api::AdminWebhooksApi,
         access::api_keys_api::AdminApiKeysApi,
+        sales::unmatched_api::AdminUnmatchedApi,
     )
 }
 

@@ -324,6 +324,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    gateway_subscriptions (gateway, subscription_id) {
+        gateway -> Text,
+        subscription_id -> Text,
+        order_id -> Text,
+        account_id -> Nullable<Text>,
+        service_slug -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        period_days -> Integer,
+        status -> Text,
+        created_at -> BigInt,
+        cancelled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         name -> Text,
@@ -348,6 +364,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(api_keys -> admins (created_by));
 diesel::joinable!(renewal_tokens -> accounts (account_id));
+diesel::joinable!(gateway_subscriptions -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -375,4 +392,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_notices,
     api_keys,
     renewal_tokens,
+    gateway_subscriptions,
 );

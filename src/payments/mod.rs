@@ -8,6 +8,7 @@ pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod reconcile;
+pub mod recurring;
 mod refunds;
 pub mod service;
 pub mod start;

@@ -112,6 +112,7 @@ mod tests {
             amount_minor,
             currency: Some(currency.into()),
             three_ds: None,
+            subscription: None,
         }
     }
 
