@@ -12,8 +12,8 @@ use crate::payments::model::{self, Payment, PaymentEvent, PaymentStatus};
 use crate::payments::{recurring, refunds};
 
 mod paying;
-pub(crate) use paying::{pay_order, Emails};
 use crate::state::AppState;
+pub(crate) use paying::{pay_order, Emails};
 
 /// What became of an event (also stored as `payment_events.outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

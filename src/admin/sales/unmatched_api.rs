@@ -71,7 +71,9 @@ impl AdminUnmatchedApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        #[oai(validator(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] outcome: Query<Option<String>>,
+        #[oai(validator(max_length = 64, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"))] outcome: Query<
+            Option<String>,
+        >,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
     ) -> Result<Json<UnmatchedPage>, Fail<ListUnmatchedOutcomes>> {
         authorize(&state, req, Permission::ReadOrders).await?;

@@ -41,7 +41,10 @@ impl SettingValue for PlanMap {
                 });
             }
             if pairs.iter().any(|(s, _)| s == slug) {
-                return Err(ConfigError::Invalid { key: key.into(), message: format!("service `{slug}` is named twice") });
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    message: format!("service `{slug}` is named twice"),
+                });
             }
             pairs.push((slug.to_string(), id.to_string()));
         }

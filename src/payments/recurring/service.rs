@@ -106,7 +106,7 @@ fn is_renewal(
         // The gateway does not say: a charge the first order already has is that payment again.
         SubscriptionEvent::Charge => {
             let same = payments::find_by_gateway_id(c, gateway, &ev.payment_id)?;
-            !same.is_some_and(|p| p.order_id.as_str() == s.order_id)
+            same.is_none_or(|p| p.order_id.as_str() != s.order_id)
         }
     })
 }

@@ -124,8 +124,12 @@ async fn active_until(owner: &AdminActor, email: &str) -> i64 {
 /// The order of `email` other than those in `known`, with its detail.
 async fn other_order(owner: &AdminActor, email: &str, known: &[&str]) -> Value {
     let listed = json_status(owner.get(&format!("/orders?email={email}")).await, 200).await;
-    let orders: Vec<&Value> =
-        listed["orders"].as_array().unwrap().iter().filter(|o| !known.contains(&o["order_id"].as_str().unwrap())).collect();
+    let orders: Vec<&Value> = listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| !known.contains(&o["order_id"].as_str().unwrap()))
+        .collect();
     assert_eq!(orders.len(), 1, "one new order: {listed}");
     let id = orders[0]["order_id"].as_str().unwrap();
     json_status(owner.get(&format!("/orders/{id}")).await, 200).await
@@ -255,7 +259,8 @@ async fn stripe_subscription_renews_the_same_account_once_per_invoice() {
     let call = stripe_call("customer.subscription.deleted", deleted, &id("evt_"), now);
     assert_eq!(send(&app, Gw::Stripe, &call).await.status(), 200);
     let first = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
-    let cancelled = first["events"].as_array().unwrap().iter().find(|e| e["kind"] == "other:customer.subscription.deleted");
+    let cancelled =
+        first["events"].as_array().unwrap().iter().find(|e| e["kind"] == "other:customer.subscription.deleted");
     assert!(cancelled.is_some_and(|e| e["detail"].as_str().unwrap().contains("ended at the gateway")), "{first}");
     assert_eq!(active_until(&owner, &email).await, first_end + 2 * demo.period_days * DAY);
     app.run_pending_jobs().await;
@@ -318,8 +323,12 @@ async fn paypal_subscription_renews_the_same_account_once_per_sale() {
     // The first sale (no `custom` in it) pays the order: found through the subscription we made.
     let now = app.clock.now();
     let first_sale = id("SALE");
-    deliver_repeatedly(&app, Gw::PayPal, &[paypal_call("PAYMENT.SALE.COMPLETED", sale(&first_sale, sub, price, cur), now)])
-        .await;
+    deliver_repeatedly(
+        &app,
+        Gw::PayPal,
+        &[paypal_call("PAYMENT.SALE.COMPLETED", sale(&first_sale, sub, price, cur), now)],
+    )
+    .await;
     let creds = app.mail.credentials(&email, 1).await;
     app.wait_for_status(&order, "provisioned").await;
     let first_end = active_until(&owner, &email).await;
@@ -329,7 +338,10 @@ async fn paypal_subscription_renews_the_same_account_once_per_sale() {
     let owner = app.admin("owner").await;
     let now = app.clock.now();
     let second = sale(&id("SALE"), sub, price, cur);
-    let calls = [paypal_call("PAYMENT.SALE.COMPLETED", second.clone(), now), paypal_call("PAYMENT.SALE.COMPLETED", second, now)];
+    let calls = [
+        paypal_call("PAYMENT.SALE.COMPLETED", second.clone(), now),
+        paypal_call("PAYMENT.SALE.COMPLETED", second, now),
+    ];
     deliver_repeatedly(&app, Gw::PayPal, &calls).await;
     app.run_pending_jobs().await;
     assert_eq!(active_until(&owner, &email).await, first_end + demo.period_days * DAY);
@@ -362,7 +374,8 @@ async fn paypal_subscription_renews_the_same_account_once_per_sale() {
     let call = paypal_call("BILLING.SUBSCRIPTION.CANCELLED", resource, now);
     assert_eq!(send(&app, Gw::PayPal, &call).await.status(), 200);
     let first = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
-    let cancelled = first["events"].as_array().unwrap().iter().find(|e| e["kind"] == "other:BILLING.SUBSCRIPTION.CANCELLED");
+    let cancelled =
+        first["events"].as_array().unwrap().iter().find(|e| e["kind"] == "other:BILLING.SUBSCRIPTION.CANCELLED");
     assert!(cancelled.is_some_and(|e| e["detail"].as_str().unwrap().contains("ended at the gateway")), "{first}");
     assert_eq!(active_until(&owner, &email).await, first_end + demo.period_days * DAY);
     app.run_pending_jobs().await;

@@ -25,7 +25,10 @@ pub(super) fn map(
     let agreement = str_at(resource, "/billing_agreement_id").filter(|a| !a.is_empty());
     let (kind, payment_id, sub, order_id) = match (event_type, agreement) {
         ("PAYMENT.SALE.COMPLETED", Some(agreement)) => {
-            let sub = SubscriptionRef { id: checked_id("billing_agreement_id", agreement, 128)?, event: SubscriptionEvent::Charge };
+            let sub = SubscriptionRef {
+                id: checked_id("billing_agreement_id", agreement, 128)?,
+                event: SubscriptionEvent::Charge,
+            };
             // `custom` echoes the subscription's custom_id (unconfirmed: we also find the order
             // through the subscription id we recorded when we created it).
             (EventKind::Succeeded, resource_id, Some(sub), str_at(resource, "/custom"))
@@ -35,7 +38,10 @@ pub(super) fn map(
             (EventKind::Refunded, str_at(resource, "/sale_id").unwrap_or(resource_id), None, None)
         }
         ("BILLING.SUBSCRIPTION.CANCELLED" | "BILLING.SUBSCRIPTION.EXPIRED", _) => {
-            let sub = SubscriptionRef { id: checked_id("subscription id", resource_id, 128)?, event: SubscriptionEvent::Ended };
+            let sub = SubscriptionRef {
+                id: checked_id("subscription id", resource_id, 128)?,
+                event: SubscriptionEvent::Ended,
+            };
             (other(event_type), resource_id, Some(sub), str_at(resource, "/custom_id"))
         }
         _ => return Ok(None),
@@ -117,19 +123,32 @@ mod tests {
         let sale = json!({"id": "44P499886K055384U", "billing_agreement_id": "I-37B4TLL0FAJJ", "state": "completed",
             "amount": {"total": "14.55", "currency": "CAD", "details": {"subtotal": "14.55"}}, "custom": "ord_1"});
         let e = mapped("PAYMENT.SALE.COMPLETED", sale.clone()).unwrap();
-        assert_eq!((e.kind, e.payment_id.as_str(), e.order_id.as_deref()), (EventKind::Succeeded, "44P499886K055384U", Some("ord_1")));
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.order_id.as_deref()),
+            (EventKind::Succeeded, "44P499886K055384U", Some("ord_1"))
+        );
         assert_eq!((e.amount_minor, e.currency.as_deref()), (Some(1455), Some("CAD")));
-        assert_eq!(e.subscription, Some(SubscriptionRef { id: "I-37B4TLL0FAJJ".into(), event: SubscriptionEvent::Charge }));
+        assert_eq!(
+            e.subscription,
+            Some(SubscriptionRef { id: "I-37B4TLL0FAJJ".into(), event: SubscriptionEvent::Charge })
+        );
         // A sale of no subscription is not ours to map here.
         let mut plain = sale;
         plain["billing_agreement_id"] = Value::Null;
         assert!(mapped("PAYMENT.SALE.COMPLETED", plain).is_none());
-        let refund = json!({"id": "REF1", "sale_id": "44P499886K055384U", "amount": {"total": "14.55", "currency": "CAD"}});
+        let refund =
+            json!({"id": "REF1", "sale_id": "44P499886K055384U", "amount": {"total": "14.55", "currency": "CAD"}});
         let e = mapped("PAYMENT.SALE.REFUNDED", refund).unwrap();
-        assert_eq!((e.kind, e.payment_id.as_str(), e.amount_minor), (EventKind::Refunded, "44P499886K055384U", Some(1455)));
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.amount_minor),
+            (EventKind::Refunded, "44P499886K055384U", Some(1455))
+        );
         let cancelled = json!({"id": "I-37B4TLL0FAJJ", "status": "CANCELLED", "custom_id": "ord_1", "plan_id": "P-1"});
         let e = mapped("BILLING.SUBSCRIPTION.CANCELLED", cancelled).unwrap();
-        assert_eq!(e.subscription, Some(SubscriptionRef { id: "I-37B4TLL0FAJJ".into(), event: SubscriptionEvent::Ended }));
+        assert_eq!(
+            e.subscription,
+            Some(SubscriptionRef { id: "I-37B4TLL0FAJJ".into(), event: SubscriptionEvent::Ended })
+        );
         assert_eq!((e.order_id.as_deref(), e.amount_minor), (Some("ord_1"), None));
         assert!(mapped("BILLING.SUBSCRIPTION.ACTIVATED", json!({"id": "I-1"})).is_none());
     }

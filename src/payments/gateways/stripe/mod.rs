@@ -192,7 +192,9 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
             (other(kind), "", object_id)
         }
         // A subscription's charge is known by its invoice (older API versions name it here).
-        "charge.refunded" => (EventKind::Refunded, "amount_refunded", id_at(obj, "/invoice").unwrap_or(intent_or_object)),
+        "charge.refunded" => {
+            (EventKind::Refunded, "amount_refunded", id_at(obj, "/invoice").unwrap_or(intent_or_object))
+        }
         _ => (other(kind), "amount", object_id),
     };
     let amount_minor = match obj.get(amount_field) {
@@ -354,19 +356,27 @@ mod tests {
 
     #[test]
     fn maps_subscription_events() {
-        let ev = |kind: &str, obj: Value| map_event(&serde_json::json!({"id": "evt_1", "type": kind, "data": {"object": obj}}));
+        let ev = |kind: &str, obj: Value| {
+            map_event(&serde_json::json!({"id": "evt_1", "type": kind, "data": {"object": obj}}))
+        };
         let sub = |id: &str, event| Some(SubscriptionRef { id: id.into(), event });
         // Checkout in subscription mode: no PaymentIntent; the payment is the first invoice.
         let session = serde_json::json!({"id": "cs_1", "mode": "subscription", "payment_status": "paid", "amount_total": 990,
             "currency": "eur", "payment_intent": null, "invoice": "in_1", "subscription": "sub_1", "metadata": {"order_id": "ord_1"}});
         let e = ev("checkout.session.completed", session).unwrap();
-        assert_eq!((e.kind, e.payment_id.as_str(), e.order_id.as_deref()), (EventKind::Succeeded, "in_1", Some("ord_1")));
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.order_id.as_deref()),
+            (EventKind::Succeeded, "in_1", Some("ord_1"))
+        );
         assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::FirstCharge));
         // An invoice before 2025-03-31.basil, and one since (`parent.subscription_details`).
         let old = serde_json::json!({"id": "in_2", "billing_reason": "subscription_cycle", "amount_paid": 990, "currency": "eur",
             "subscription": "sub_1", "subscription_details": {"metadata": {"order_id": "ord_1"}}, "payment_intent": "pi_2"});
         let e = ev("invoice.paid", old).unwrap();
-        assert_eq!((e.kind, e.payment_id.as_str(), e.order_id.as_deref()), (EventKind::Succeeded, "in_2", Some("ord_1")));
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.order_id.as_deref()),
+            (EventKind::Succeeded, "in_2", Some("ord_1"))
+        );
         assert_eq!((e.amount_minor, e.currency.as_deref()), (Some(990), Some("EUR")));
         assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::CycleCharge));
         let basil = serde_json::json!({"id": "in_3", "billing_reason": "subscription_create", "amount_paid": 990, "currency": "eur",
@@ -378,8 +388,13 @@ mod tests {
         let proration = serde_json::json!({"id": "in_4", "billing_reason": "subscription_update", "amount_paid": 10, "currency": "eur", "subscription": "sub_1"});
         let e = ev("invoice.paid", proration).unwrap();
         assert_eq!((e.kind, e.subscription), (EventKind::Other("invoice.paid".into()), None));
-        let e = ev("customer.subscription.deleted", serde_json::json!({"id": "sub_1", "metadata": {"order_id": "ord_1"}})).unwrap();
-        assert_eq!((e.kind, e.order_id.as_deref()), (EventKind::Other("customer.subscription.deleted".into()), Some("ord_1")));
+        let e =
+            ev("customer.subscription.deleted", serde_json::json!({"id": "sub_1", "metadata": {"order_id": "ord_1"}}))
+                .unwrap();
+        assert_eq!(
+            (e.kind, e.order_id.as_deref()),
+            (EventKind::Other("customer.subscription.deleted".into()), Some("ord_1"))
+        );
         assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::Ended));
         // A refund of a subscription's charge names its invoice (API versions before basil).
         let charge = serde_json::json!({"id": "ch_1", "payment_intent": "pi_2", "invoice": "in_2", "amount_refunded": 990, "currency": "eur"});

@@ -16,7 +16,8 @@ pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartE
     let currency = o.currency.to_lowercase();
     let manual = authorise_only(state);
     if let Some(price) = subscription_price(state, c) {
-        return send(state, key, &subscription_params(c, price), format!("keyturn-checkout-subscription-{}", o.id)).await;
+        return send(state, key, &subscription_params(c, price), format!("keyturn-checkout-subscription-{}", o.id))
+            .await;
     }
     let mut params: Vec<(&str, &str)> = vec![
         ("mode", "payment"),
@@ -64,7 +65,12 @@ pub(crate) fn subscription_params<'a>(c: &'a Checkout<'a>, price: &'a str) -> Ve
     ]
 }
 
-async fn send(state: &AppState, key: &str, params: &[(&str, &str)], idempotency_key: String) -> Result<Started, StartError> {
+async fn send(
+    state: &AppState,
+    key: &str,
+    params: &[(&str, &str)],
+    idempotency_key: String,
+) -> Result<Started, StartError> {
     let g = &state.settings.gateways.stripe;
     let resp = state
         .http
