@@ -23,9 +23,12 @@ const PLAN: &str = "P-5ML4271244454362WXNWU5NQ";
 const PAYPAL_WEBHOOK: &str = "WH-subscriptions";
 const DAY: i64 = 86_400;
 
-/// What the fake gateway API received: (path, body).
+/// A request the fake gateway API received: (path, body).
+type Received = (String, Vec<u8>);
+
+/// What the fake gateway API received.
 #[derive(Clone, Default)]
-struct Requests(Arc<Mutex<Vec<(String, Vec<u8>)>>>);
+struct Requests(Arc<Mutex<Vec<Received>>>);
 
 impl Requests {
     fn to(&self, path: &str) -> Vec<Vec<u8>> {
