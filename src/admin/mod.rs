@@ -35,6 +35,7 @@ pub type AdminApi = (
     access::api_keys_api::AdminApiKeysApi,
     crate::oidc::api::AdminOidcClientsApi,
     support::accesses::AdminAccessesApi,
+    sales::unmatched_api::AdminUnmatchedApi,
 );
 
 /// The admin APIs, mounted under `/api/v1/admin/…`.
@@ -53,6 +54,7 @@ pub fn api() -> AdminApi {
         access::api_keys_api::AdminApiKeysApi,
         crate::oidc::api::AdminOidcClientsApi,
         support::accesses::AdminAccessesApi,
+        sales::unmatched_api::AdminUnmatchedApi,
     )
 }
 

@@ -326,6 +326,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    gateway_subscriptions (gateway, subscription_id) {
+        gateway -> Text,
+        subscription_id -> Text,
+        order_id -> Text,
+        account_id -> Nullable<Text>,
+        service_slug -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        period_days -> Integer,
+        status -> Text,
+        created_at -> BigInt,
+        cancelled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         name -> Text,
@@ -427,6 +443,7 @@ diesel::joinable!(renewal_tokens -> accounts (account_id));
 diesel::joinable!(form_refs -> orders (order_id));
 diesel::joinable!(oidc_codes -> accounts (account_id));
 diesel::joinable!(oidc_tokens -> accounts (account_id));
+diesel::joinable!(gateway_subscriptions -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     services,
@@ -460,4 +477,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oidc_clients,
     oidc_codes,
     oidc_tokens,
+    gateway_subscriptions,
 );

@@ -9,6 +9,7 @@ pub mod next_steps;
 pub mod ops;
 pub mod pages;
 pub mod reconcile;
+pub mod recurring;
 mod refunds;
 pub mod service;
 pub mod start;

@@ -99,6 +99,22 @@ pub fn set_event_outcome(conn: &mut DbConn, id: &str, outcome: &str, detail: &st
         .execute(conn)
 }
 
+/// Files a recorded event under an order (a renewal's event under the renewal order it created).
+pub fn set_event_order(conn: &mut DbConn, id: &str, order_id: &str) -> QueryResult<usize> {
+    diesel::update(payment_events::table.find(id)).set(payment_events::order_id.eq(order_id)).execute(conn)
+}
+
+/// True when a payment of the order at `gateway` took the customer's money.
+pub fn paid_through(conn: &mut DbConn, order_id: &str, gateway: GatewayId) -> QueryResult<bool> {
+    let n: i64 = payments::table
+        .filter(payments::order_id.eq(order_id))
+        .filter(payments::gateway.eq(gateway))
+        .filter(payments::captured_minor.gt(0))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 pub fn find_by_gateway_id(
     conn: &mut DbConn,
     gateway: GatewayId,

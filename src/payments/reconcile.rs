@@ -80,6 +80,7 @@ async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
         amount_minor: paid.amount_minor,
         currency: paid.currency,
         three_ds: paid.three_ds,
+        subscription: None,
     };
     match apply_event(state, gateway.id(), ev).await {
         Ok(outcome) => {

@@ -132,6 +132,7 @@ mod tests {
             amount_minor,
             currency: Some(currency.into()),
             three_ds: None,
+            subscription: None,
         }
     }
 

@@ -3,16 +3,17 @@
 //! payment and the order forward only, and — for the one caller that moves the order to
 //! `paid` — creates the account, grants access and queues the emails.
 
-use crate::accounts::service::provision_in_tx;
 use crate::config::NotPerformedPolicy;
 use crate::crypto::random_id;
 use crate::db::{DbConn, DbError};
-use crate::mail::outbox;
 use crate::orders::model::{self as orders, Order};
 use crate::payments::gateways::{EventKind, GatewayId, ThreeDs, VerifiedEvent};
 use crate::payments::model::{self, Payment, PaymentEvent, PaymentStatus};
-use crate::payments::refunds;
+use crate::payments::{recurring, refunds};
+
+mod paying;
 use crate::state::AppState;
+pub(crate) use paying::{pay_order, Emails};
 
 /// What became of an event (also stored as `payment_events.outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,9 @@ pub enum Outcome {
     RefusedAccount,
     /// Recorded (failure, pending, refund, unknown type): no provisioning.
     Recorded,
+    /// A renewal charge of a subscription keyturn does not know: nothing renewed, kept for an
+    /// admin (who finds its customer or refunds it at the gateway).
+    UnknownSubscription,
 }
 
 impl Outcome {
@@ -58,7 +62,7 @@ impl Outcome {
     }
 
     /// Every outcome, to read a stored one back.
-    const ALL: [Outcome; 11] = [
+    const ALL: [Outcome; 12] = [
         Outcome::Provisioned,
         Outcome::Duplicate,
         Outcome::UnknownOrder,
@@ -70,6 +74,7 @@ impl Outcome {
         Outcome::HeldAccount,
         Outcome::RefusedAccount,
         Outcome::Recorded,
+        Outcome::UnknownSubscription,
     ];
 
     /// The outcome stored as `s` in `payment_events.outcome`.
@@ -90,13 +95,14 @@ impl Outcome {
             Outcome::HeldAccount => "held_account",
             Outcome::RefusedAccount => "refused_account",
             Outcome::Recorded => "recorded",
+            Outcome::UnknownSubscription => "unknown_subscription",
         }
     }
 }
 
 /// The merchant's settings that decide what an event does.
 #[derive(Debug, Clone, Copy)]
-struct Policy {
+pub(crate) struct Policy {
     three_ds_not_performed: NotPerformedPolicy,
     refund_ends_access: bool,
     provision_on_authorization: bool,
@@ -106,7 +112,7 @@ struct Policy {
     refund_notices_add_up: bool,
 }
 
-enum TxError {
+pub(crate) enum TxError {
     Duplicate,
     Db(DbError),
 }
@@ -236,12 +242,22 @@ fn apply_in_tx(
         }
         other => other?,
     };
-    let (outcome, detail) = decide(c, gateway, ev, policy, now)?;
+    let (outcome, detail) = match &ev.subscription {
+        Some(sub) => {
+            let (outcome, detail, order_id) = recurring::service::decide(c, gateway, ev, sub, policy, now)?;
+            // A renewal's event belongs to the renewal order it created (admins find it there).
+            if let Some(order_id) = order_id.filter(|o| record.order_id.as_deref() != Some(o.as_str())) {
+                model::set_event_order(c, &record_id, &order_id)?;
+            }
+            (outcome, detail)
+        }
+        None => decide(c, gateway, ev, policy, now)?,
+    };
     model::set_event_outcome(c, &record_id, outcome.as_str(), &detail)?;
     Ok(outcome)
 }
 
-fn decide(
+pub(crate) fn decide(
     c: &mut DbConn,
     gateway: GatewayId,
     ev: &VerifiedEvent,
@@ -357,40 +373,7 @@ fn decide(
     if !matches!(order.status, orders::PENDING_PAYMENT | orders::EXPIRED) {
         return Ok((Outcome::AlreadyPaid, format!("order already {}; a second payment needs a refund", order.status)));
     }
-    // The conditional update takes the order's row lock first: of two concurrent events
-    // for one order, exactly one moves it; the other sees it paid.
-    if let Some(reason) = crate::accounts::service::hold_reason(c, &order)? {
-        if policy.can_refuse {
-            // The gateway is told `rejected` and gives the money back: nothing was taken.
-            model::mark_refused(c, gateway, &ev.payment_id, now)?;
-            orders::note_refusal(c, &order.id, reason, now)?;
-            tracing::warn!(event = "payment_refused_account", order_id = %order.id, gateway = gateway.as_str(), reason, "paid for an account that cannot use it: the gateway is told to reverse the payment");
-            return Ok((Outcome::RefusedAccount, format!("{reason}: refused; the gateway reverses the payment")));
-        }
-        if !orders::mark_held(c, &order.id, reason, now)? {
-            return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
-        }
-        tracing::warn!(event = "payment_held_account", order_id = %order.id, gateway = gateway.as_str(), reason, "paid for an account that cannot use it: held for an admin");
-        return Ok((Outcome::HeldAccount, format!("{reason}: nothing provisioned; refund the payment")));
-    }
-    if !orders::mark_paid(c, &order.id, now)? {
-        return Ok((Outcome::AlreadyPaid, "order was paid concurrently".into()));
-    }
-    let provisioned = provision_in_tx(c, &order, now)?;
-    orders::set_account(c, &order.id, &provisioned.account_id)?;
-    crate::webhooks::events::order_paid(c, &order, &provisioned, now)?;
-    outbox::enqueue(c, outbox::PAYMENT_CONFIRMATION, Some(&provisioned.account_id), Some(&order.id), now)?;
-    crate::invoices::model::enqueue_merchant_copy(c, &order, now)?;
-    if provisioned.new_account {
-        outbox::enqueue(c, outbox::CREDENTIALS, Some(&provisioned.account_id), Some(&order.id), now)?;
-    } else {
-        orders::mark_provisioned(c, &order.id, now)?;
-        // A free invoice item extends nothing: the payment confirmation says it all.
-        if order.service_slug.is_some() {
-            outbox::enqueue(c, outbox::ACCESS_EXTENDED, Some(&provisioned.account_id), Some(&order.id), now)?;
-        }
-    }
-    Ok((Outcome::Provisioned, String::new()))
+    pay_order(c, gateway, &order, ev, policy, now, Emails::Order)
 }
 
 /// A full refund or chargeback: once no payment of the order holds money any more (refunding a
@@ -445,7 +428,7 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
 }
 
 /// `Some(explanation)` when the event's money does not match the order.
-fn mismatch(order: &Order, ev: &VerifiedEvent) -> Option<String> {
+pub(crate) fn mismatch(order: &Order, ev: &VerifiedEvent) -> Option<String> {
     let amount_ok = ev.amount_minor == Some(order.amount_minor);
     let currency_ok = ev.currency.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&order.currency));
     (!amount_ok || !currency_ok).then(|| {
@@ -459,7 +442,7 @@ fn mismatch(order: &Order, ev: &VerifiedEvent) -> Option<String> {
     })
 }
 
-fn save_payment(
+pub(crate) fn save_payment(
     c: &mut DbConn,
     gateway: GatewayId,
     order: &Order,

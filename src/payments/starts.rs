@@ -113,6 +113,16 @@ pub fn claim_due(conn: &mut DbConn, now: i64, after: i64, limit: i64) -> QueryRe
     Ok(claimed)
 }
 
+/// The order we started `reference` at `gateway` for (a PayPal subscription `I-…`).
+pub fn order_of(conn: &mut DbConn, gateway: GatewayId, reference: &str) -> QueryResult<Option<String>> {
+    payment_starts::table
+        .filter(payment_starts::gateway.eq(gateway))
+        .filter(payment_starts::reference.eq(reference))
+        .select(payment_starts::order_id)
+        .first(conn)
+        .optional()
+}
+
 /// True when we started `reference` at `gateway` for `order_id`.
 pub fn belongs_to(conn: &mut DbConn, gateway: &str, reference: &str, order_id: &str) -> QueryResult<bool> {
     let n: i64 = payment_starts::table

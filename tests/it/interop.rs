@@ -1,5 +1,5 @@
 //! keyturn against the gateways' own libraries (pinned in tests/interop): Stripe's Node
-//! library signs a webhook that our Stripe adapter must accept; the Standard Webhooks
+//! library signs webhooks (a payment, a subscription's invoice) that our Stripe adapter must accept; the Standard Webhooks
 //! reference library (PyPI) signs a sandbox callback; Square's own WebhooksHelper must accept
 //! what our sandbox signs in Square's dialect. `.ci/run` installs them and sets KEYTURN_INTEROP=1, which
 //! turns a missing library into a failure; a plain `cargo test` without them skips and says so.
@@ -67,6 +67,45 @@ async fn stripe_s_own_library_signs_a_webhook_that_provisions() {
     assert_eq!(send(header.clone(), payload.replace("1990", "1991")).await.unwrap().status(), 400, "tampered body");
     assert_eq!(send(header, payload).await.unwrap().status(), 200);
     app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.stop().await;
+}
+
+/// A subscription's first invoice (`invoice.paid`, the subscription and our order id under
+/// `parent.subscription_details` as API versions since 2025-03-31.basil send them), signed by
+/// Stripe's library, pays the order like any payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_s_own_library_signs_a_subscription_invoice_that_provisions() {
+    let app = TestApp::builder().set("stripe_webhook_secret", "whsec_interop_test_secret").start().await;
+    let email = unique_email();
+    let order_id = app.order(&email).await;
+    let demo = app.demo().await;
+    let payload = json!({
+        "id": format!("evt_{}", hex::encode(rand::random::<[u8; 8]>())),
+        "object": "event",
+        "api_version": "2025-03-31.basil",
+        "type": "invoice.paid",
+        "data": {"object": {"id": "in_interop", "object": "invoice", "billing_reason": "subscription_create",
+                 "status": "paid", "amount_paid": demo.price_minor, "currency": demo.currency.to_lowercase(),
+                 "parent": {"type": "subscription_details", "subscription_details":
+                     {"subscription": "sub_interop", "metadata": {"order_id": order_id}}}}}
+    })
+    .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_temp(dir.path(), "invoice.json", payload.as_bytes());
+    let now = app.clock.now().to_string();
+    let Some(header) = run("node", &["stripe_sign.js", "whsec_interop_test_secret", &now, &file]) else { return };
+    let resp = app
+        .client
+        .post(app.url("/api/v1/payments/stripe/callback"))
+        .header("content-type", "application/json")
+        .header("stripe-signature", header)
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    app.mail.wait_for(&email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+    app.wait_for_status(&order_id, "provisioned").await;
     app.stop().await;
 }
 

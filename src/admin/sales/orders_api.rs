@@ -41,7 +41,8 @@ pub struct AdminOrder {
     pub gateway: Option<GatewayId>,
     /// Why the order, though paid, was given to no account: `account_revoked` (the address's
     /// account is revoked or erased) or `account_suspended`. Refund the payment (or, for a
-    /// suspended account, reinstate it and extend its access).
+    /// suspended account, reinstate it and extend its access). On a gateway's renewal order,
+    /// `amount_mismatch`: the subscription charged another amount or currency than agreed.
     pub hold_reason: Option<String>,
 }
 

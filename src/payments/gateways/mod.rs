@@ -135,6 +135,31 @@ pub struct VerifiedEvent {
     pub currency: Option<String>,
     /// `None` when the gateway does not report 3-D Secure.
     pub three_ds: Option<ThreeDs>,
+    /// The gateway subscription the event is about, for gateways that charge on their own
+    /// schedule (`payments::recurring`); `None` for a one-off payment.
+    pub subscription: Option<SubscriptionRef>,
+}
+
+/// A subscription at a gateway that an event names (Stripe `sub_…`, PayPal `I-…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRef {
+    pub id: String,
+    pub event: SubscriptionEvent,
+}
+
+/// What an event says about its subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionEvent {
+    /// A charge the gateway calls the subscription's first (Stripe's Checkout completion and
+    /// `billing_reason=subscription_create`): it pays the order the subscription was started for.
+    FirstCharge,
+    /// A charge the gateway calls a renewal (Stripe's `billing_reason=subscription_cycle`).
+    CycleCharge,
+    /// A charge whose place the gateway does not say (a PayPal sale): the first when it pays the
+    /// subscription's order, else a renewal.
+    Charge,
+    /// The subscription ended at the gateway (cancelled, expired): it charges no more.
+    Ended,
 }
 
 /// Why a callback was refused before anything was recorded.

@@ -319,6 +319,7 @@ async fn run(
         amount_minor: Some(amount),
         currency: Some(before.currency.clone()),
         three_ds: before.three_ds.as_deref().and_then(ThreeDs::parse),
+        subscription: None,
     };
     // The money moved at the gateway; if applying it here fails, its callback applies it later.
     if let Err(e) = apply_event(state, gw.id(), ev).await {

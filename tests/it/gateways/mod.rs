@@ -24,6 +24,7 @@ use crate::harness::*;
 
 mod calls;
 mod sandbox_secret;
+mod subscriptions;
 mod twocheckout_refunds;
 
 use calls::{paid, tampered, Call};

@@ -188,6 +188,7 @@ impl Gateway for AllSecure {
             amount_minor,
             currency,
             three_ds: None,
+            subscription: None,
         })
     }
 

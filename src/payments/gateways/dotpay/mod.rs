@@ -155,6 +155,7 @@ impl Gateway for Dotpay {
             amount_minor,
             currency,
             three_ds: None,
+            subscription: None,
         })
     }
 

@@ -130,6 +130,7 @@ impl Gateway for FreedomPay {
             amount_minor,
             currency,
             three_ds: None,
+            subscription: None,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod settings;
 pub mod start;
 pub mod status;
+pub mod subscriptions;
 
 use std::sync::Arc;
 
@@ -155,6 +156,9 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     let event_type = str_at(event, "/event_type").ok_or_else(|| malformed("missing event_type"))?;
     let resource = event.get("resource").filter(|r| r.is_object()).ok_or_else(|| malformed("missing resource"))?;
     let resource_id = str_at(resource, "/id").ok_or_else(|| malformed("missing resource.id"))?;
+    if let Some(ev) = subscriptions::map(event_id.clone(), event_type, resource, resource_id)? {
+        return Ok(ev);
+    }
     let capture_of = authorization_of(resource).unwrap_or(resource_id);
     let (kind, payment_id) = match event_type {
         "PAYMENT.AUTHORIZATION.CREATED" => (EventKind::Authorized, resource_id),
@@ -179,6 +183,7 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         amount_minor,
         currency,
         three_ds: three_ds(resource),
+        subscription: None,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use crate::config::declare::settings_group;
 use crate::payments::gateways::GatewaySettingsGroup;
+use crate::payments::recurring::PlanMap;
 
 settings_group! {
     /// PayPal's settings (all optional).
@@ -25,6 +26,9 @@ settings_group! {
     paypal_api_base: Option<String> = Default::default(),
         "https://api-m.paypal.com",
         "PayPal API base URL.";
+    paypal_subscription_plans: PlanMap = Default::default(),
+        "(none)",
+        "Services sold as PayPal subscriptions: slug=P-… pairs (billing plans whose price and interval match the service); PayPal then charges each renewal itself.";
 }
 
 impl GatewaySettingsGroup for PayPalSettings {

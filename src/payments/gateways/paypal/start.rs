@@ -39,6 +39,9 @@ pub async fn token(state: &AppState) -> Result<String, StartError> {
 /// Creates the PayPal order; returns the approval URL and the PayPal order id.
 pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartError> {
     let g = &state.settings.gateways.paypal;
+    if let Some(plan) = subscription_plan(state, c) {
+        return super::subscriptions::start(state, c, plan).await;
+    }
     let bearer = token(state).await?;
     let o = c.order;
     let intent = if authorise_only(state) { "AUTHORIZE" } else { "CAPTURE" };
@@ -81,6 +84,14 @@ pub async fn start(state: &AppState, c: &Checkout<'_>) -> Result<Started, StartE
         .map(String::from)
         .ok_or_else(|| StartError::Gateway("paypal gave no approval link".into()))?;
     Ok(Started { url, reference: answer["id"].as_str().map(String::from) })
+}
+
+/// The billing plan the order's service is sold on as a PayPal subscription, if any. With
+/// `capture = manual` none is: a subscription charges at once, an admin could not review it.
+fn subscription_plan<'s>(state: &'s AppState, c: &Checkout<'_>) -> Option<&'s str> {
+    let slug = c.order.service_slug.as_deref()?;
+    let plan = state.settings.gateways.paypal.paypal_subscription_plans.get(slug)?;
+    (!authorise_only(state)).then_some(plan)
 }
 
 /// Captures an approved PayPal order — or, with `capture = manual`, authorises it (PAYMENT.

@@ -12,6 +12,11 @@ use crate::state::AppState;
 /// capture (the capture is the payment PayPal's webhooks name).
 pub async fn ask(state: &AppState, id: &str) -> Result<Status, StartError> {
     let g = &state.settings.gateways.paypal;
+    if super::subscriptions::is_subscription(id) {
+        // A subscription's first charge (a sale) is settled by its webhook, which PayPal retries
+        // for days; the subscription's own status does not name the sale.
+        return Ok(Status::Unpaid("subscription: settled by webhook".into()));
+    }
     let bearer = paypal::token(state).await?;
     let url = format!("{}/v2/checkout/orders/{id}", base(&g.paypal_api_base, paypal::DEFAULT_BASE));
     let o = json_answer(state.http.get(url).bearer_auth(bearer).send().await?, "paypal").await?;

@@ -106,6 +106,7 @@ impl Gateway for Sandbox {
             amount_minor: env.data.amount_minor,
             currency: env.data.currency,
             three_ds,
+            subscription: None,
         })
     }
 }

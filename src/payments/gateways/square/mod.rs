@@ -101,6 +101,7 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         amount_minor,
         currency,
         three_ds: None,
+        subscription: None,
     })
 }
 

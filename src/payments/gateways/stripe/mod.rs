@@ -19,7 +19,8 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::{
-    checked_currency, checked_id, other, within, EventKind, Gateway, RawCallback, ThreeDs, VerifiedEvent, VerifyError,
+    checked_currency, checked_id, other, within, EventKind, Gateway, RawCallback, SubscriptionEvent, SubscriptionRef,
+    ThreeDs, VerifiedEvent, VerifyError,
 };
 
 /// Accepted distance between the signed `t=` and now, both directions.
@@ -103,6 +104,39 @@ fn three_ds_of(obj: &Value) -> Option<ThreeDs> {
         .and_then(three_ds)
 }
 
+/// The id at `pointer`: a string, or an expanded object's `id`.
+fn id_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    let at = v.pointer(pointer)?;
+    at.as_str().or_else(|| at.get("id").and_then(Value::as_str)).filter(|s| !s.is_empty())
+}
+
+/// The payment a Checkout Session is about: its PaymentIntent (mode `payment`), else the first
+/// invoice of the subscription it created (mode `subscription`, where it has no PaymentIntent),
+/// else the session itself. The status API answers with the same id, so both name one payment.
+pub(crate) fn session_payment(session: &Value) -> Option<&str> {
+    id_at(session, "/payment_intent").or_else(|| id_at(session, "/invoice")).or_else(|| id_at(session, "/id"))
+}
+
+/// An invoice's subscription and our order id: `parent.subscription_details` since API version
+/// 2025-03-31.basil, top-level `subscription` / `subscription_details` before it; the
+/// subscription's metadata is also copied onto its invoice lines.
+fn invoice_subscription(inv: &Value) -> (Option<&str>, Option<&str>) {
+    let sub = id_at(inv, "/parent/subscription_details/subscription").or_else(|| id_at(inv, "/subscription"));
+    let order = [
+        "/parent/subscription_details/metadata/order_id",
+        "/subscription_details/metadata/order_id",
+        "/lines/data/0/metadata/order_id",
+        "/metadata/order_id",
+    ]
+    .iter()
+    .find_map(|p| str_at(inv, p));
+    (sub, order)
+}
+
+fn subscription(id: Option<&str>, event: SubscriptionEvent) -> Result<Option<SubscriptionRef>, VerifyError> {
+    id.map(|id| Ok(SubscriptionRef { id: checked_id("subscription id", id, 255)?, event })).transpose()
+}
+
 /// Maps a verified Event JSON.
 fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     let malformed = |m: &str| VerifyError::Malformed(m.to_string());
@@ -113,6 +147,8 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
     let object_id = str_at(obj, "/id").ok_or_else(|| malformed("missing data.object.id"))?;
     // Later events of one payment carry its PaymentIntent id, so they update the same payment.
     let intent_or_object = str_at(obj, "/payment_intent").unwrap_or(object_id);
+    let mut order_id = str_at(obj, "/metadata/order_id").or_else(|| str_at(obj, "/client_reference_id"));
+    let mut sub = None;
     let (kind, amount_field, payment_id) = match kind {
         "payment_intent.succeeded" => (EventKind::Succeeded, "amount", object_id),
         "payment_intent.payment_failed" => (EventKind::Failed, "amount", object_id),
@@ -124,10 +160,41 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         }
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
             let paid = str_at(obj, "/payment_status") == Some("paid");
-            (if paid { EventKind::Succeeded } else { other(kind) }, "amount_total", intent_or_object)
+            if paid {
+                sub = subscription(id_at(obj, "/subscription"), SubscriptionEvent::FirstCharge)?;
+            }
+            let payment = session_payment(obj).unwrap_or(object_id);
+            (if paid { EventKind::Succeeded } else { other(kind) }, "amount_total", payment)
         }
-        "checkout.session.async_payment_failed" => (EventKind::Failed, "amount_total", intent_or_object),
-        "charge.refunded" => (EventKind::Refunded, "amount_refunded", intent_or_object),
+        "checkout.session.async_payment_failed" => {
+            (EventKind::Failed, "amount_total", session_payment(obj).unwrap_or(object_id))
+        }
+        // A subscription's charge, first or renewal; its payment is the invoice.
+        "invoice.paid" | "invoice.payment_succeeded" => {
+            let (sub_id, order) = invoice_subscription(obj);
+            order_id = order;
+            let place = match str_at(obj, "/billing_reason") {
+                Some("subscription_create") => Some(SubscriptionEvent::FirstCharge),
+                Some("subscription_cycle") => Some(SubscriptionEvent::CycleCharge),
+                // Prorations, thresholds, manual invoices: recorded, they renew nothing.
+                _ => None,
+            };
+            match (sub_id, place) {
+                (Some(id), Some(place)) => {
+                    sub = subscription(Some(id), place)?;
+                    (EventKind::Succeeded, "amount_paid", object_id)
+                }
+                _ => (other(kind), "amount_paid", object_id),
+            }
+        }
+        "customer.subscription.deleted" => {
+            sub = subscription(Some(object_id), SubscriptionEvent::Ended)?;
+            (other(kind), "", object_id)
+        }
+        // A subscription's charge is known by its invoice (older API versions name it here).
+        "charge.refunded" => {
+            (EventKind::Refunded, "amount_refunded", id_at(obj, "/invoice").unwrap_or(intent_or_object))
+        }
         _ => (other(kind), "amount", object_id),
     };
     let amount_minor = match obj.get(amount_field) {
@@ -137,16 +204,15 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         }
     };
     let currency = str_at(obj, "/currency").map(checked_currency).transpose()?;
-    let order_id =
-        str_at(obj, "/metadata/order_id").or_else(|| str_at(obj, "/client_reference_id")).map(str::to_string);
     Ok(VerifiedEvent {
         event_id,
         kind,
-        order_id,
+        order_id: order_id.map(str::to_string),
         payment_id: checked_id("payment id", payment_id, 255)?,
         amount_minor,
         currency,
         three_ds: three_ds_of(obj),
+        subscription: sub,
     })
 }
 
@@ -286,6 +352,53 @@ mod tests {
         );
         let negative = pi.replace("500", "-5");
         assert!(matches!(signed(&event("payment_intent.succeeded", &negative)), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn maps_subscription_events() {
+        let ev = |kind: &str, obj: Value| {
+            map_event(&serde_json::json!({"id": "evt_1", "type": kind, "data": {"object": obj}}))
+        };
+        let sub = |id: &str, event| Some(SubscriptionRef { id: id.into(), event });
+        // Checkout in subscription mode: no PaymentIntent; the payment is the first invoice.
+        let session = serde_json::json!({"id": "cs_1", "mode": "subscription", "payment_status": "paid", "amount_total": 990,
+            "currency": "eur", "payment_intent": null, "invoice": "in_1", "subscription": "sub_1", "metadata": {"order_id": "ord_1"}});
+        let e = ev("checkout.session.completed", session).unwrap();
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.order_id.as_deref()),
+            (EventKind::Succeeded, "in_1", Some("ord_1"))
+        );
+        assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::FirstCharge));
+        // An invoice before 2025-03-31.basil, and one since (`parent.subscription_details`).
+        let old = serde_json::json!({"id": "in_2", "billing_reason": "subscription_cycle", "amount_paid": 990, "currency": "eur",
+            "subscription": "sub_1", "subscription_details": {"metadata": {"order_id": "ord_1"}}, "payment_intent": "pi_2"});
+        let e = ev("invoice.paid", old).unwrap();
+        assert_eq!(
+            (e.kind, e.payment_id.as_str(), e.order_id.as_deref()),
+            (EventKind::Succeeded, "in_2", Some("ord_1"))
+        );
+        assert_eq!((e.amount_minor, e.currency.as_deref()), (Some(990), Some("EUR")));
+        assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::CycleCharge));
+        let basil = serde_json::json!({"id": "in_3", "billing_reason": "subscription_create", "amount_paid": 990, "currency": "eur",
+            "parent": {"type": "subscription_details", "subscription_details": {"subscription": "sub_1", "metadata": {"order_id": "ord_1"}}}});
+        let e = ev("invoice.payment_succeeded", basil).unwrap();
+        assert_eq!((e.payment_id.as_str(), e.order_id.as_deref()), ("in_3", Some("ord_1")));
+        assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::FirstCharge));
+        // A proration (or an invoice of no subscription) renews nothing.
+        let proration = serde_json::json!({"id": "in_4", "billing_reason": "subscription_update", "amount_paid": 10, "currency": "eur", "subscription": "sub_1"});
+        let e = ev("invoice.paid", proration).unwrap();
+        assert_eq!((e.kind, e.subscription), (EventKind::Other("invoice.paid".into()), None));
+        let e =
+            ev("customer.subscription.deleted", serde_json::json!({"id": "sub_1", "metadata": {"order_id": "ord_1"}}))
+                .unwrap();
+        assert_eq!(
+            (e.kind, e.order_id.as_deref()),
+            (EventKind::Other("customer.subscription.deleted".into()), Some("ord_1"))
+        );
+        assert_eq!(e.subscription, sub("sub_1", SubscriptionEvent::Ended));
+        // A refund of a subscription's charge names its invoice (API versions before basil).
+        let charge = serde_json::json!({"id": "ch_1", "payment_intent": "pi_2", "invoice": "in_2", "amount_refunded": 990, "currency": "eur"});
+        assert_eq!(ev("charge.refunded", charge).unwrap().payment_id, "in_2");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use crate::config::declare::settings_group;
 use crate::config::ConfigError;
 use crate::payments::gateways::GatewaySettingsGroup;
+use crate::payments::recurring::PlanMap;
 
 settings_group! {
     /// Stripe's settings (all optional).
@@ -17,6 +18,9 @@ settings_group! {
     stripe_api_base: Option<String> = Default::default(),
         "https://api.stripe.com",
         "Stripe API base URL.";
+    stripe_subscription_prices: PlanMap = Default::default(),
+        "(none)",
+        "Services sold as Stripe subscriptions: slug=price_… pairs (recurring Prices whose amount, currency and interval match the service); Stripe then charges each renewal itself.";
 }
 
 impl GatewaySettingsGroup for StripeSettings {

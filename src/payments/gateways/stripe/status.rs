@@ -15,10 +15,9 @@ pub async fn ask(state: &AppState, id: &str) -> Result<Status, StartError> {
         return Ok(Status::Unpaid(word(paid)));
     }
     let (amount, currency) = minor_units("stripe", s.get("amount_total"), str_at(&s, "/currency"))?;
-    // `payment_intent` is an id, or the object when expanded; callbacks name the PaymentIntent.
-    let intent = str_at(&s, "/payment_intent").or_else(|| str_at(&s, "/payment_intent/id"));
+    // The payment as callbacks name it: the PaymentIntent, or a subscription's first invoice.
     Ok(Status::Paid(Paid {
-        payment_id: intent.unwrap_or(id).to_string(),
+        payment_id: super::session_payment(&s).unwrap_or(id).to_string(),
         order_id: str_at(&s, "/metadata/order_id").or_else(|| str_at(&s, "/client_reference_id")).map(String::from),
         amount_minor: Some(amount),
         currency: Some(currency),

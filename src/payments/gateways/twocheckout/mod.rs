@@ -219,6 +219,7 @@ impl Gateway for TwoCheckout {
             payment_id,
             currency,
             three_ds: None,
+            subscription: None,
         })
     }
 
