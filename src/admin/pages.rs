@@ -233,7 +233,6 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
 <script src="/assets/admin-keys.js"></script>
 <script src="/assets/admin-oidc.js"></script>
 <script src="/assets/admin-accesses.js"></script>
-
 <script src="/assets/admin-sales.js"></script>"#;
 
 /// The admin portal page; `assets/admin.js` drives it.

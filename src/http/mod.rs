@@ -55,16 +55,8 @@ pub type Apis = (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetAp
 
 /// The OpenAPI service for `/api/v1` (also used to print the document).
 pub fn api_service(public_url: &str) -> OpenApiService<Apis, ()> {
-    let apis = (
-        CatalogApi,
-        OrdersApi,
-        SessionApi,
-        AccountsApi,
-        PasswordResetApi,
-        RenewalsApi,
-        AccessApi,
-        crate::admin::api(),
-    );
+    let apis =
+        (CatalogApi, OrdersApi, SessionApi, AccountsApi, PasswordResetApi, RenewalsApi, AccessApi, crate::admin::api());
     OpenApiService::new(apis, "keyturn", env!("CARGO_PKG_VERSION"))
         .description("Turns a verified payment into a working customer account. Errors are `{\"error\": CODE, \"message\": TEXT}`.")
         .server(format!("{public_url}/api/v1"))

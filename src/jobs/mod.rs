@@ -2,8 +2,8 @@
 
 pub mod access_expiry;
 pub mod emails;
-pub mod renewal_emails;
 pub mod order_notices;
+pub mod renewal_emails;
 pub mod sweeps;
 pub mod webhook_worker;
 pub mod worker;

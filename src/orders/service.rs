@@ -154,7 +154,8 @@ async fn store(state: &AppState, v: Valid, refs: Vec<String>) -> Result<Order, A
             let Some(service) = crate::catalog::service::resolve_slug(c, &v.slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
-            let buyer = model::Buyer { name: v.name, email: v.email, phone: v.phone, locale: v.locale, account_id: None };
+            let buyer =
+                model::Buyer { name: v.name, email: v.email, phone: v.phone, locale: v.locale, account_id: None };
             let order = Order::for_service(service, buyer, now, ttl);
             model::insert(c, &order)?;
             for r in &refs {

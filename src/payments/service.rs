@@ -410,7 +410,13 @@ fn cancel_order(c: &mut DbConn, order: &Order, policy: Policy, now: i64) -> Resu
         return Ok(format!("order was {}; nothing to cancel", order.status));
     }
     tracing::info!(event = "order_cancelled", order_id = %order.id, "authorisation voided; order cancelled");
-    outbox::enqueue(c, outbox::CANCELLATION, order.account_id.as_deref(), Some(&order.id), now)?;
+    crate::mail::outbox::enqueue(
+        c,
+        crate::mail::outbox::CANCELLATION,
+        order.account_id.as_deref(),
+        Some(&order.id),
+        now,
+    )?;
     if !was_provisioned {
         return Ok("order cancelled".into());
     }

@@ -21,12 +21,13 @@ use crate::harness::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 const SCRIPT: &str = include_str!("../../../assets/admin.js");
-const SCRIPTS: [(&str, &str); 6] = [
+const SCRIPTS: [(&str, &str); 8] = [
     ("/assets/admin.js", SCRIPT),
     ("/assets/admin-accounts.js", include_str!("../../../assets/admin-accounts.js")),
     ("/assets/admin-manage.js", include_str!("../../../assets/admin-manage.js")),
     ("/assets/admin-webhooks.js", include_str!("../../../assets/admin-webhooks.js")),
     ("/assets/admin-keys.js", include_str!("../../../assets/admin-keys.js")),
+    ("/assets/admin-oidc.js", include_str!("../../../assets/admin-oidc.js")),
     ("/assets/admin-accesses.js", include_str!("../../../assets/admin-accesses.js")),
     ("/assets/admin-sales.js", include_str!("../../../assets/admin-sales.js")),
 ];
