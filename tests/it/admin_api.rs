@@ -50,6 +50,13 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e(Method::GET, "/admin/orders", "/orders", None, &["owner", "operator", "viewer"]),
         e(Method::GET, "/admin/orders/{order_id}", "/orders/ord_nosuch", None, &["owner", "operator", "viewer"]),
+        e(
+            Method::GET,
+            "/admin/payment-events/unmatched",
+            "/payment-events/unmatched",
+            None,
+            &["owner", "operator", "viewer"],
+        ),
         e(Method::GET, "/admin/accounts", "/accounts?q=kt-", None, &["owner", "support", "viewer"]),
         e(Method::GET, "/admin/accesses", "/accesses?state=grace", None, &["owner", "support", "viewer"]),
         e(Method::POST, "/admin/accounts/{login}/suspend", "/accounts/kt-nosuch/suspend", None, &["owner", "support"]),
