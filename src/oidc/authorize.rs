@@ -169,6 +169,9 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
     if p.state.as_deref().is_some_and(|s| s.len() > 1024) || p.nonce.as_deref().is_some_and(|n| n.len() > 512) {
         return back("invalid_request", "state or nonce is too long.");
     }
+    if [&p.state, &p.nonce].into_iter().flatten().any(|v| v.chars().any(char::is_control)) {
+        return back("invalid_request", "state or nonce contains control characters.");
+    }
     let account = match peek(state, req).await {
         Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password => a,
         Ok(_) if p.prompt.as_deref() == Some("none") => {

@@ -102,7 +102,11 @@ pub async fn jwks(db: &Db, now: i64) -> Result<Value, DbError> {
 
 /// Signs `claims` as a compact JWS (RS256, with the key's `kid`).
 pub async fn sign<T: Serialize>(db: &Db, now: i64, claims: &T) -> Result<String, DbError> {
-    let key = signing_key(db, now).await?;
+    sign_with(signing_key(db, now).await?, claims)
+}
+
+/// Signs `claims` with `key` (loaded beforehand with [`signing_key`]).
+pub fn sign_with<T: Serialize>(key: SigningKey, claims: &T) -> Result<String, DbError> {
     let fail = |e: String| DbError::Panicked(format!("signing failed: {e}"));
     let private = RsaPrivateKey::from_pkcs8_pem(&key.private_pem).map_err(|e| fail(e.to_string()))?;
     let der = private.to_pkcs1_der().map_err(|e| fail(e.to_string()))?;

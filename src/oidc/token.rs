@@ -20,7 +20,7 @@ use crate::accounts::model::{self as accounts, Account, ACTIVE};
 use crate::crypto::{random_id, random_token, token_hash};
 use crate::db::{DbConn, DbError};
 use crate::oidc::claims::user_claims;
-use crate::oidc::model::{self, Client, Token, ACCESS, REFRESH};
+use crate::oidc::model::{self, Client, SigningKey, Token, ACCESS, REFRESH};
 use crate::oidc::{issuer, keys, REFRESH_TTL_SECS, TOKEN_TTL_SECS};
 use crate::state::AppState;
 
@@ -113,6 +113,9 @@ async fn token(state: &AppState, req: &Request, body: &[u8]) -> Result<Value, OA
     if fields.repeated() {
         return Err(OAuthError::new("invalid_request", "A parameter is repeated."));
     }
+    if fields.0.iter().any(|(k, v)| k.chars().chain(v.chars()).any(char::is_control)) {
+        return Err(OAuthError::new("invalid_request", "A parameter contains control characters."));
+    }
     let client = authenticate_client(state, req, &fields).await?;
     match fields.get("grant_type") {
         Some("authorization_code") => exchange_code(state, &client, &fields).await,
@@ -169,6 +172,7 @@ async fn authenticate_client(state: &AppState, req: &Request, f: &Fields) -> Res
 /// What a successful exchange issued.
 struct Issued {
     account: Account,
+    grants: Vec<Grant>,
     scope: String,
     nonce: Option<String>,
     auth_time: i64,
@@ -222,9 +226,25 @@ fn new_pair(
     Ok((access, refresh))
 }
 
-/// The account when it may still sign in (active, own password set).
-fn signable(c: &mut DbConn, account_id: &str) -> Result<Option<Account>, DbError> {
-    Ok(accounts::find_by_id(c, account_id)?.filter(|a| a.status == ACTIVE && !a.must_change_password))
+/// The account and its grants when it may still sign in (active, own password set) and, at a
+/// client bound to a service, still has access to it; else why not. Checked inside the
+/// exchange's transaction BEFORE the code or refresh token is marked used, so that a refusal
+/// (or a failure) leaves it usable for a retry once the cause is gone.
+fn admitted(
+    c: &mut DbConn,
+    account_id: &str,
+    slug: Option<&str>,
+    now: i64,
+) -> Result<Result<(Account, Vec<Grant>), &'static str>, DbError> {
+    let Some(account) = accounts::find_by_id(c, account_id)?.filter(|a| a.status == ACTIVE && !a.must_change_password)
+    else {
+        return Ok(Err("account cannot sign in"));
+    };
+    let grants = grants_of(c, account_id)?;
+    if slug.is_some() && admit(&grants, slug, now).is_err() {
+        return Ok(Err("no active access to the client's service"));
+    }
+    Ok(Ok((account, grants)))
 }
 
 /// PKCE S256: BASE64URL(SHA256(verifier)) == challenge, verifier 43–128 unreserved characters.
@@ -244,7 +264,9 @@ async fn exchange_code(state: &AppState, client: &Client, f: &Fields) -> Result<
     };
     let hash = token_hash(code);
     let (client_id, redirect_uri) = (client.client_id.clone(), redirect_uri.to_string());
+    let slug = client.service_slug.clone();
     let now = state.clock.now();
+    let key = keys::signing_key(&state.db, now).await?;
     let outcome = state
         .db
         .write(move |c| {
@@ -252,6 +274,15 @@ async fn exchange_code(state: &AppState, client: &Client, f: &Fields) -> Result<
             if code.client_id != client_id {
                 return Ok(Err("code issued to another client"));
             }
+            let (account, grants) = if code.used_at.is_some() {
+                None
+            } else {
+                match admitted(c, &code.account_id, slug.as_deref(), now)? {
+                    Ok(admitted) => Some(admitted),
+                    Err(why) => return Ok(Err(why)),
+                }
+            }
+            .unzip();
             if code.used_at.is_some() || !model::use_code(c, &hash, now)? {
                 let revoked = model::revoke_from_code(c, &hash, now)?;
                 tracing::warn!(event = "oidc_code_reused", client_id = %client_id, revoked, "authorization code reused; its tokens are revoked");
@@ -266,17 +297,18 @@ async fn exchange_code(state: &AppState, client: &Client, f: &Fields) -> Result<
             if !pkce_ok(&verifier, &code.code_challenge) {
                 return Ok(Err("code_verifier does not match"));
             }
-            let Some(account) = signable(c, &code.account_id)? else { return Ok(Err("account cannot sign in")) };
+            let (Some(account), Some(grants)) = (account, grants) else { return Ok(Err("account cannot sign in")) };
             let (access, refresh) =
                 new_tokens(c, &client_id, (&code.account_id, &code.scope, &hash, code.auth_time), now)?;
-            Ok(Ok(Issued { account, scope: code.scope, nonce: code.nonce, auth_time: code.auth_time, access, refresh }))
+            let (scope, nonce, auth_time) = (code.scope, code.nonce, code.auth_time);
+            Ok(Ok(Issued { account, grants, scope, nonce, auth_time, access, refresh }))
         })
         .await?
         .map_err(|why| {
             tracing::info!(event = "oidc_grant_refused", client_id = %client.client_id, reason = why, "code exchange refused");
             OAuthError::grant(why)
         })?;
-    answer(state, client, outcome).await
+    answer(state, client, key, outcome)
 }
 
 async fn refresh(state: &AppState, client: &Client, f: &Fields) -> Result<Value, OAuthError> {
@@ -285,7 +317,9 @@ async fn refresh(state: &AppState, client: &Client, f: &Fields) -> Result<Value,
     };
     let hash = token_hash(presented);
     let client_id = client.client_id.clone();
+    let slug = client.service_slug.clone();
     let now = state.clock.now();
+    let key = keys::signing_key(&state.db, now).await?;
     let outcome = state
         .db
         .write(move |c| {
@@ -296,6 +330,15 @@ async fn refresh(state: &AppState, client: &Client, f: &Fields) -> Result<Value,
             if t.revoked_at.is_some() {
                 return Ok(Err("refresh token revoked"));
             }
+            let (account, grants) = if t.used_at.is_some() || t.expires_at <= now {
+                None
+            } else {
+                match admitted(c, &t.account_id, slug.as_deref(), now)? {
+                    Ok(admitted) => Some(admitted),
+                    Err(why) => return Ok(Err(why)),
+                }
+            }
+            .unzip();
             if t.used_at.is_some() || !model::use_token(c, &hash, now)? {
                 let revoked = model::revoke_family(c, &t.family, now)?;
                 tracing::warn!(event = "oidc_refresh_reused", client_id = %client_id, revoked, "rotated refresh token reused; its family is revoked");
@@ -304,14 +347,14 @@ async fn refresh(state: &AppState, client: &Client, f: &Fields) -> Result<Value,
             if t.expires_at <= now {
                 return Ok(Err("refresh token expired"));
             }
-            let Some(account) = signable(c, &t.account_id)? else { return Ok(Err("account cannot sign in")) };
+            let (Some(account), Some(grants)) = (account, grants) else { return Ok(Err("account cannot sign in")) };
             let (access, refresh) =
                 new_pair(c, &client_id, &t.account_id, &t.scope, &t.family, &t.code_hash, t.auth_time, now)?;
-            Ok(Ok(Issued { account, scope: t.scope, nonce: None, auth_time: t.auth_time, access, refresh }))
+            Ok(Ok(Issued { account, grants, scope: t.scope, nonce: None, auth_time: t.auth_time, access, refresh }))
         })
         .await?
         .map_err(OAuthError::grant)?;
-    answer(state, client, outcome).await
+    answer(state, client, key, outcome)
 }
 
 /// `at_hash`: the left half of the access token's SHA-256, base64url (OpenID Connect Core §3.1.3.6).
@@ -320,17 +363,10 @@ fn at_hash(access: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
-/// The token response, with an ID token; a bound client's customer must still have access.
-async fn answer(state: &AppState, client: &Client, i: Issued) -> Result<Value, OAuthError> {
+/// The token response, with an ID token signed by `key` (loaded before the exchange).
+fn answer(state: &AppState, client: &Client, key: SigningKey, i: Issued) -> Result<Value, OAuthError> {
     let now = state.clock.now();
-    let id = i.account.id.to_string();
-    let grants: Vec<Grant> = state.db.read(move |c| Ok(grants_of(c, &id)?)).await?;
-    if let Some(slug) = client.service_slug.as_deref() {
-        if admit(&grants, Some(slug), now).is_err() {
-            return Err(OAuthError::grant("no active access to the client's service"));
-        }
-    }
-    let mut claims = user_claims(&i.account, &grants, &i.scope, now);
+    let mut claims = user_claims(&i.account, &i.grants, &i.scope, now);
     claims.insert("iss".into(), json!(issuer(state)));
     claims.insert("aud".into(), json!(client.client_id));
     claims.insert("azp".into(), json!(client.client_id));
@@ -341,7 +377,7 @@ async fn answer(state: &AppState, client: &Client, i: Issued) -> Result<Value, O
     if let Some(n) = i.nonce {
         claims.insert("nonce".into(), json!(n));
     }
-    let id_token = keys::sign(&state.db, now, &Value::Object(claims)).await?;
+    let id_token = keys::sign_with(key, &Value::Object(claims))?;
     tracing::info!(event = "oidc_tokens_issued", client_id = %client.client_id, account_id = %i.account.id, "tokens issued");
     Ok(json!({
         "access_token": i.access,

@@ -64,6 +64,9 @@ async fn pkce_is_required_with_s256_and_checked_at_the_exchange() {
         (vec![("code_challenge_method", None)], "invalid_request"),
         (vec![("response_type", Some("token"))], "unsupported_response_type"),
         (vec![("scope", Some("email"))], "invalid_scope"),
+        // A NUL or another control character in the nonce (stored with the code): refused, never a 500.
+        (vec![("nonce", Some("n\0x"))], "invalid_request"),
+        (vec![("nonce", Some("n\u{1}x"))], "invalid_request"),
     ] {
         let resp = c.customer.client.get(app.authorize_url(&client, &pkce, &overrides)).send().await.unwrap();
         assert_eq!(resp.status(), 303, "{overrides:?}");
@@ -73,6 +76,15 @@ async fn pkce_is_required_with_s256_and_checked_at_the_exchange() {
         assert_eq!(param(&to, "state").as_deref(), Some("st-123"));
         assert!(param(&to, "code").is_none());
     }
+
+    // A control character in the state: refused back to the (registered) redirect URI too.
+    let resp =
+        c.customer.client.get(app.authorize_url(&client, &pkce, &[("state", Some("s\0t"))])).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = location(&resp).unwrap();
+    assert!(to.starts_with(&format!("{}?", client.redirect)));
+    assert_eq!(param(&to, "error").as_deref(), Some("invalid_request"));
+    assert!(param(&to, "code").is_none());
 
     // A verifier from another flow, and none at all: refused; the code is burnt by the wrong one.
     let code = app.code_for(&c.customer, &client, &pkce).await;
@@ -125,7 +137,16 @@ async fn a_code_works_once_for_its_own_client_and_redirect_uri() {
     // Unknown grant types and garbage.
     assert_oauth_error(app.token(&a, &[("grant_type", "password")]).await, 400, "unsupported_grant_type").await;
     assert_oauth_error(
-        app.token(&a, &[("grant_type", "authorization_code"), ("code", "x\0y")]).await,
+        app.token(
+            &a,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "x\0y"),
+                ("redirect_uri", a.redirect.as_str()),
+                ("code_verifier", pkce.verifier.as_str()),
+            ],
+        )
+        .await,
         400,
         "invalid_request",
     )
