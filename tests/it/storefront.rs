@@ -290,7 +290,7 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     // ... and answers exactly as a link to no order does: the order's status is not revealed.
     let page = text(app.get(&format!("/forms/tilda/continue?ref={first_ref}&try=5")).await, 404).await;
     assert_eq!(page.replace(first_ref, unknown), miss.replace(first_ref, unknown));
-    assert!(!page.contains("paid") && !page.contains("Nothing to pay"), "{page}");
+    assert!(!page.contains("Nothing to pay"), "{page}");
     let page = text(app.get(&format!("/forms/tilda/continue?ref={first_ref}")).await, 200).await;
     assert!(page.contains("http-equiv=\"refresh\""), "{page}");
     app.stop().await;
