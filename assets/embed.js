@@ -8,6 +8,10 @@
 // so /forms/tilda/continue finds the order. No inline code, no cookies, nothing sent anywhere.
 (function () {
   "use strict";
+  // Included twice (a snippet per button)? One click handler is enough: a second one would
+  // open every purchase twice. A later tag still gets its own Buy button.
+  var again = !!window.__keyturnEmbed;
+  window.__keyturnEmbed = true;
   var BASE = "__KEYTURN_BASE__";
   var TARGET = "__KEYTURN_TARGET__";
   var SLUG = /^[A-Za-z0-9_-]{1,64}$/;
@@ -21,8 +25,14 @@
     if ((target || TARGET) === "same_window") {
       window.location.assign(buyUrl(slug));
     } else {
-      var w = window.open(buyUrl(slug), "_blank", "noopener");
-      if (!w) window.location.assign(buyUrl(slug)); // a blocked pop-up still reaches the page
+      // No "noopener" feature: with it window.open returns null even when the tab opened,
+      // and the fallback below would navigate the merchant's page as well.
+      var w = window.open(buyUrl(slug), "_blank");
+      if (w) {
+        w.opener = null;
+      } else {
+        window.location.assign(buyUrl(slug)); // a blocked pop-up still reaches the page
+      }
     }
   }
 
@@ -38,7 +48,7 @@
     }
   }
 
-  document.addEventListener("click", function (e) {
+  if (!again) document.addEventListener("click", function (e) {
     var el = e.target && e.target.closest ? e.target.closest("[data-keyturn-buy]") : null;
     if (!el || el.tagName === "A") return; // links navigate by their href
     var slug = el.getAttribute("data-keyturn-buy");

@@ -46,8 +46,10 @@ pub fn parse_decimal(amount: &str, currency: &str) -> Option<i64> {
 /// A price as people type it (`"12 990,00"`, `"12,990.00"`, `"12990"`, `"12 990.5"`), in minor
 /// units of `currency`. Spaces (also no-break and thin ones) and apostrophes group thousands;
 /// with both `.` and `,` the last one is the decimal mark; a mark used twice groups thousands;
-/// one mark followed by exactly three digits (`"1,500"`: 1500 or 1.5?) is refused as ambiguous
-/// unless the currency has no decimals. `Err` is a sentence to show the person who typed it.
+/// one mark followed by exactly three digits (`"1,500"`: 1500 or 1.5?) is read as decimals when
+/// the currency has three (`"5.000"` KWD), the integer part is `0` (`"0.234"`) or longer than
+/// three digits (`"1234.500"`), as thousands when the currency has none, and otherwise refused
+/// as ambiguous. `Err` is a sentence to show the person who typed it.
 pub fn parse_price(text: &str, currency: &str) -> Result<i64, String> {
     let exp = exponent(currency) as usize;
     let s: String = text
@@ -76,15 +78,24 @@ pub fn parse_price(text: &str, currency: &str) -> Result<i64, String> {
         (n, 0, _) | (0, n, _) if n > 1 => None, // "1.234.567": thousands
         (_, _, Some((i, _))) => {
             let after = s.len() - i - 1;
-            if after == 3 && exp != 0 {
-                let (int, frac) = (&s[..i], &s[i + 1..]);
-                return Err(format!(
-                    "`{s}` is ambiguous: {}{frac} or {int}.{frac}? Write it without the separator ({}{frac}) or with {exp} decimals.",
-                    int.replace(' ', ""),
-                    int.replace(' ', ""),
-                ));
+            let int = s[..i].replace(' ', "");
+            // "5.000" KWD, "0.234", "1234.500": three digits after the one mark can only be
+            // decimals when the currency has three, the integer part is 0, or it is too long
+            // to be a thousands group.
+            let decimals = exp == 3 || int == "0" || int.len() > 3;
+            if after == 3 && exp != 0 && !decimals {
+                // Only exp == 1 or 2 gets here: suggest forms that read back unambiguously.
+                let frac = &s[i + 1..];
+                let whole = format!("{int}{frac}.{}", "0".repeat(exp));
+                let fraction = frac.strip_suffix('0').filter(|f| f.len() <= exp).map(|f| format!("{int}.{f}"));
+                return Err(match fraction {
+                    Some(fraction) => format!(
+                        "`{s}` is ambiguous: {int}{frac} or {int}.{frac}? Write {whole} for the first, {fraction} for the second."
+                    ),
+                    None => format!("`{s}` is ambiguous: {int}{frac} or {int}.{frac}? Write {whole} if you mean {int}{frac}."),
+                });
             }
-            (after != 3).then_some(i)
+            (after != 3 || (exp != 0 && decimals)).then_some(i)
         }
     };
     let (int, frac) = match decimal {
@@ -152,6 +163,23 @@ mod tests {
     }
 
     #[test]
+    fn three_decimal_prices_are_read_as_typed() {
+        assert_eq!(parse_price("5.000", "KWD"), Ok(5_000));
+        assert_eq!(parse_price("5,000", "KWD"), Ok(5_000));
+        assert_eq!(parse_price("1234.500", "OMR"), Ok(1_234_500));
+        assert_eq!(parse_price("1 234,500", "BHD"), Ok(1_234_500));
+        assert_eq!(parse_price("0.234", "KWD"), Ok(234));
+        assert_eq!(parse_price("0.234", "EUR").unwrap_err(), "EUR amounts have 2 decimal places at most.");
+        assert_eq!(parse_price("0.230", "EUR"), Ok(23));
+        assert_eq!(parse_price("1234.500", "EUR"), Ok(123_450));
+        assert_eq!(parse_price("12,990", "JPY"), Ok(12_990), "no decimals: still thousands");
+        // What the admin form pre-fills (format_minor) reads back as the same amount.
+        for (minor, currency) in [(5_000, "KWD"), (1_234_500, "OMR"), (234, "KWD"), (1_990, "EUR"), (500, "JPY")] {
+            assert_eq!(parse_price(&format_minor(minor, currency), currency), Ok(minor), "{minor} {currency}");
+        }
+    }
+
+    #[test]
     fn prices_are_read_as_people_type_them() {
         for (typed, minor) in [
             ("12 990,00", 1_299_000),
@@ -182,6 +210,12 @@ mod tests {
             assert!(parse_price(bad, "EUR").is_err(), "{bad:?} was accepted");
         }
         assert!(parse_price("19.999", "EUR").unwrap_err().contains("ambiguous"));
+        // The advice never proposes a form that means another amount.
+        let advice = parse_price("1.500", "EUR").unwrap_err();
+        assert!(advice.ends_with("Write 1500.00 for the first, 1.50 for the second."), "{advice}");
+        assert_eq!((parse_price("1500.00", "EUR"), parse_price("1.50", "EUR")), (Ok(150_000), Ok(150)));
+        let advice = parse_price("19.999", "EUR").unwrap_err();
+        assert!(advice.ends_with("Write 19999.00 if you mean 19999."), "{advice}");
         assert!(parse_price("19.9999", "EUR").unwrap_err().contains("2 decimal places"));
         assert!(parse_price("99999999999999999999", "EUR").unwrap_err().contains("too large"));
     }

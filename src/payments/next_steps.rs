@@ -16,7 +16,8 @@ use crate::orders::model::Order;
 pub enum NextStep {
     /// The account was created by this order: login, temporary password and link by email.
     NewAccount,
-    /// An existing account: the service now runs until `until` (Unix seconds).
+    /// An existing account: the service now runs until `until` (Unix seconds; for the
+    /// account's owner, never shown on the return page).
     Extended { until: Option<i64> },
     /// Nothing to sign in to: the payment confirmation says it all.
     PaymentOnly,
@@ -51,17 +52,16 @@ pub fn paid_text(step: &NextStep, email: &str, service: &str) -> String {
              <p>We are sending your login, a temporary password and a confirmation link to <strong>{email}</strong>. \
              Confirm the address, log in and choose your own password, and you are in.</p>{cabinet}"
         ),
-        NextStep::Extended { until } => {
-            let until = until
-                .and_then(|u| chrono::DateTime::from_timestamp(u, 0))
-                .map(|u| format!(" It now runs until <strong>{}</strong> (UTC).", u.format("%Y-%m-%d %H:%M")))
-                .unwrap_or_default();
-            format!(
-                "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
-                 <p><strong>{service}</strong> has been added to your existing account ({email}).{until}</p>\
-                 <p>No new password is sent: log in with the login and password you already have.</p>{cabinet}"
-            )
-        }
+        // Whoever paid may have typed someone else's address: the page neither confirms that
+        // an account exists for it nor shows that account's dates. Renewals get the same
+        // wording: by the time the page shows, an order attached to an existing account looks
+        // like one created from a renewal link, and the cabinet shows the date to its owner.
+        NextStep::Extended { .. } => format!(
+            "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
+             <p>Your login for <strong>{service}</strong> is on its way to <strong>{email}</strong>, or, if that \
+             address already has an account, the access has been added to it: log in with the login and password \
+             you already have.</p>{cabinet}"
+        ),
         NextStep::PaymentOnly => format!(
             "<p class=\"ok\">Thank you! Your payment for <strong>{service}</strong> is confirmed.</p>\
              <p>A confirmation is on its way to <strong>{email}</strong>.</p>"

@@ -5,8 +5,9 @@
 //! is added, then each submission (form-encoded; multipart and JSON are accepted too), and waits
 //! about five seconds for a 200. No browser sees that answer, so the order is remembered under
 //! Tilda's `tranid` (and the embed snippet's `keyturn_ref` token, when the page carries it);
-//! Tilda's success redirect brings the customer to `/forms/tilda/continue?tranid=…` (or
-//! `?ref=…`), which sends them on to `/pay/{order_id}`.
+//! Tilda's success redirect brings the customer to `/forms/tilda/continue?ref=…` (the embed
+//! snippet's random token), which sends them on to `/pay/{order_id}`. The `tranid` is only the
+//! webhook's dedupe key: it is predictable, so it never leads to a payment page.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Multipart, Query, RequestBody};
@@ -179,10 +180,11 @@ fn ok() -> Response {
     Response::builder().status(StatusCode::OK).content_type("text/plain; charset=utf-8").body("ok")
 }
 
-/// `?tranid=` or `?ref=` from Tilda's success redirect; `try` counts the page's own reloads.
+/// `?ref=` from Tilda's success redirect (the embed snippet's token); `try` counts the page's
+/// own reloads. Tilda's `tranid` is deliberately not accepted: it is predictable (form id and a
+/// counter), so a lookup by it would let anyone walk other customers' payment pages.
 #[derive(Debug, Default, Deserialize)]
 pub struct ContinueQuery {
-    pub tranid: Option<String>,
     #[serde(rename = "ref")]
     pub reference: Option<String>,
     #[serde(rename = "try")]
@@ -192,14 +194,26 @@ pub struct ContinueQuery {
 /// Reloads before "not found" is final: the redirect may overtake Tilda's webhook.
 const RELOADS: u32 = 5;
 
-/// Finds the order of a Tilda submission and sends the customer on to pay it.
+/// Shortest `keyturn_ref` accepted: the snippet sends 32 hex digits (128 bits).
+const MIN_REF: usize = 32;
+
+/// Finds the order of a Tilda submission by its unguessable `ref` and sends the customer on to
+/// pay it. Every miss, and every order that is no longer pending, gets the same answer (no
+/// status is revealed), and the lookups are bounded per IP like order intake.
 #[handler]
-pub async fn get_tilda_continue(Query(q): Query<ContinueQuery>, state: Data<&AppState>) -> Response {
+pub async fn get_tilda_continue(req: &Request, Query(q): Query<ContinueQuery>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    let by_ref = q.reference.as_deref().and_then(|r| reference("ref", r, 16));
-    let by_tranid = q.tranid.as_deref().and_then(|t| reference("tilda", t, 1));
-    let Some(key) = by_ref.or(by_tranid) else {
-        return page(StatusCode::NOT_FOUND, product, "Order not found", "<p>This link does not name an order.</p>");
+    let ip = crate::http::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    if state.limiters.check(crate::http::limits::Bucket::Orders, ip).is_err() {
+        return crate::http::pages::error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            product,
+            "Too many attempts; please wait a minute and try again.",
+        );
+    }
+    let attempt = q.attempt.unwrap_or(0);
+    let Some(key) = q.reference.as_deref().and_then(|r| reference("ref", r, MIN_REF)) else {
+        return not_found(product);
     };
     let lookup = key.clone();
     let found = match state.db.read(move |c| Ok(model::find_order(c, &lookup)?)).await {
@@ -213,26 +227,14 @@ pub async fn get_tilda_continue(Query(q): Query<ContinueQuery>, state: Data<&App
             );
         }
     };
-    let attempt = q.attempt.unwrap_or(0);
-    match found {
-        Some(order) if order.status == orders::PENDING_PAYMENT => Response::builder()
+    match found.filter(|o| o.status == orders::PENDING_PAYMENT) {
+        Some(order) => Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header("Location", state.link(&format!("/pay/{}", order.id)))
             .finish(),
-        Some(order) => page(
-            StatusCode::CONFLICT,
-            product,
-            "Nothing to pay",
-            &format!(
-                "<p>This order is <strong>{}</strong>; there is nothing more to pay here.</p>\
-                 <p>Look for our email, or <a href=\"/cabinet\">log in to your cabinet</a>.</p>",
-                crate::http::pages::esc(&order.status.as_str().replace('_', " "))
-            ),
-        ),
         None if attempt < RELOADS => {
-            let (name, value) =
-                key.split_once(':').map(|(p, v)| (if p == "ref" { "ref" } else { "tranid" }, v)).unwrap_or(("ref", ""));
-            let next = format!("/forms/tilda/continue?{name}={}&try={}", urlencoding(value), attempt + 1);
+            let value = key.strip_prefix("ref:").unwrap_or_default();
+            let next = format!("/forms/tilda/continue?ref={value}&try={}", attempt + 1);
             page_with_head(
                 StatusCode::OK,
                 product,
@@ -241,19 +243,20 @@ pub async fn get_tilda_continue(Query(q): Query<ContinueQuery>, state: Data<&App
                 "<p>Your order is on its way to us; this page moves on by itself in a moment.</p>",
             )
         }
-        None => page(
-            StatusCode::NOT_FOUND,
-            product,
-            "Order not found",
-            "<p>We could not find this order. If you have just sent the form, please try again in a minute; \
-             otherwise contact the shop.</p><p><a href=\"/\">See what is on sale</a></p>",
-        ),
+        None => not_found(product),
     }
 }
 
-/// The characters [`reference`] allows need no escaping but `:`; escape it anyway.
-fn urlencoding(v: &str) -> String {
-    v.replace(':', "%3A")
+/// The one answer for a link that leads to no payable order, whatever the reason.
+fn not_found(product: &str) -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        product,
+        "Order not found",
+        "<p>We could not find an order waiting for payment under this link. If you have just sent the form, \
+         please try again in a minute; if you have paid already, look for our email or \
+         <a href=\"/cabinet\">log in to your cabinet</a>.</p><p><a href=\"/\">See what is on sale</a></p>",
+    )
 }
 
 #[cfg(test)]

@@ -157,13 +157,15 @@ async fn the_return_page_promises_what_this_order_brings() {
     assert!(page.contains("a temporary password") && page.contains("href=\"/cabinet\""), "a new customer: {page}");
     assert!(!page.contains("existing account"), "{page}");
 
-    // The same customer again: the access is extended, no new password is coming.
+    // The same address again (maybe typed by someone else): the page neither confirms that an
+    // account exists nor shows its dates, and promises no new password.
     let second = app.order(&email).await;
     app.pay_by_callback(&second, "authenticated").await;
     app.wait_for_status(&second, "provisioned").await;
     let page = text(app.get(&format!("/orders/{second}/return")).await, 200).await;
-    assert!(page.contains("added to your existing account") && page.contains("No new password is sent"), "{page}");
-    assert!(page.contains("runs until") && page.contains("href=\"/cabinet\""), "{page}");
+    assert!(page.contains("if that address already has an account, the access has been added to it"), "{page}");
+    assert!(!page.contains("existing account") && !page.contains("runs until"), "{page}");
+    assert!(!page.contains(&email) && page.contains("href=\"/cabinet\""), "the address is masked: {page}");
     assert!(!page.contains("temporary password"), "a returning customer is promised no password: {page}");
     app.stop().await;
 }
@@ -204,11 +206,13 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     // Form-encoded, the key as a form field, Tilda's standard names and technical fields.
     let email = unique_email();
     let tranid = "3862245:4582716532";
+    let first_ref = "fedcba9876543210fedcba9876543210";
     let fields = [
         ("Name", "Tilda Buyer"),
         ("Email", email.as_str()),
         ("Phone", "+7 (777) 123-45-67"),
         ("tranid", tranid),
+        ("keyturn_ref", first_ref),
         ("formid", "form123456789"),
         ("utm_source", "ads"),
         ("api_key", TILDA_KEY),
@@ -218,14 +222,26 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     // Tilda repeats a call it got no answer to in time: still one order.
     assert_eq!(text(tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await, 200).await, "ok");
 
-    // Tilda's success redirect brings the browser to the order's payment page.
-    let resp = app.get(&format!("/forms/tilda/continue?tranid={}", tranid.replace(':', "%3A"))).await;
+    // Tilda's success redirect (carrying the snippet's token) brings the browser to payment.
+    let resp = app.get(&format!("/forms/tilda/continue?ref={first_ref}")).await;
     assert_eq!(resp.status(), 303);
     let order = paid_order(&location(&resp));
     let pay = text(app.get(&format!("/pay/{order}")).await, 200).await;
     assert!(pay.contains("Demo service") && pay.contains("19.90 EUR"), "{pay}");
-    let again = app.get(&format!("/forms/tilda/continue?tranid={tranid}")).await;
-    assert_eq!(paid_order(&location(&again)), order, "the repeated call made no second order");
+    let admin = app.admin("viewer").await;
+    let listed = admin.get(&format!("/orders?email={email}")).await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(listed["orders"].as_array().map(Vec::len), Some(1), "the repeated call made a second order: {listed}");
+    // Tilda's tranid is predictable: it never leads to anyone's payment page.
+    for by_tranid in [format!("tranid={}", tranid.replace(':', "%3A")), format!("tranid={tranid}&try=5")] {
+        let resp = app.get(&format!("/forms/tilda/continue?{by_tranid}")).await;
+        assert!(resp.headers().get("location").is_none(), "{by_tranid} redirected");
+        let page = text(resp, 404).await;
+        assert!(page.contains("could not find an order waiting for payment") && !page.contains(&order), "{page}");
+    }
+    // Nor does a short (guessable) ref.
+    let page = text(app.get("/forms/tilda/continue?ref=0123456789abcdef&try=5").await, 404).await;
+    assert!(page.contains("could not find an order waiting for payment"), "{page}");
 
     // Multipart, the merchant's own field name, the key in a header, the embed snippet's token.
     let second = unique_email();
@@ -254,10 +270,11 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
         "invalid_key",
     )
     .await;
-    let page = text(app.get("/forms/tilda/continue?tranid=999%3A1&try=5").await, 404).await;
-    assert!(page.contains("could not find this order"), "{page}");
+    let unknown = "00000000000000000000000000000001";
+    let miss = text(app.get(&format!("/forms/tilda/continue?ref={unknown}&try=5")).await, 404).await;
+    assert!(miss.contains("could not find an order waiting for payment"), "{miss}");
     // Before Tilda's call arrives, the page waits a little instead of failing at once.
-    let page = text(app.get("/forms/tilda/continue?tranid=999%3A1").await, 200).await;
+    let page = text(app.get(&format!("/forms/tilda/continue?ref={unknown}")).await, 200).await;
     assert!(page.contains("http-equiv=\"refresh\"") && page.contains("try=1"), "{page}");
 
     // Bad input is refused with the documented codes, never a 500.
@@ -270,8 +287,12 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
 
     // A paid order's link no longer leads to payment.
     app.pay_by_callback(&order, "authenticated").await;
-    let page = text(app.get(&format!("/forms/tilda/continue?tranid={tranid}")).await, 409).await;
-    assert!(page.contains("Nothing to pay"), "{page}");
+    // ... and answers exactly as a link to no order does: the order's status is not revealed.
+    let page = text(app.get(&format!("/forms/tilda/continue?ref={first_ref}&try=5")).await, 404).await;
+    assert_eq!(page.replace(first_ref, unknown), miss.replace(first_ref, unknown));
+    assert!(!page.contains("Nothing to pay"), "{page}");
+    let page = text(app.get(&format!("/forms/tilda/continue?ref={first_ref}")).await, 200).await;
+    assert!(page.contains("http-equiv=\"refresh\""), "{page}");
     app.stop().await;
 }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::browser::{browser_or_skip, Driver};
@@ -127,20 +127,22 @@ async fn a_buyer_goes_from_a_merchant_page_with_the_snippet_to_the_cabinet_on_a_
     fits(&browser, "the cabinet").await;
 
     // The other pages a customer may meet.
-    for (path, shows) in
-        [("/", "Demo service"), ("/pay/ord_unknown", "Go back"), ("/forms/tilda/continue?tranid=1%3A2", "Preparing")]
-    {
+    for (path, shows) in [
+        ("/", "Demo service"),
+        ("/pay/ord_unknown", "Go back"),
+        ("/forms/tilda/continue?ref=0123456789abcdef0123456789abcdef", "Preparing"),
+    ] {
         browser.goto(&format!("{base}{path}")).await;
         browser.wait_for_text(shows, WAIT).await;
         fits(&browser, path).await;
     }
-    // "Go back" works under our CSP: back to the page before.
-    browser.goto(&format!("{base}/")).await;
-    browser.wait_for_text("Welcome", WAIT).await;
+    // "Go back" works under our CSP: back to the page before (not the link's fallback, "/").
+    browser.goto(&format!("{base}/buy/demo")).await;
+    browser.wait_for_text("Continue to payment", WAIT).await;
     browser.goto(&format!("{base}/pay/ord_unknown")).await;
     browser.wait_for_text("Go back", WAIT).await;
     browser.click("a[data-back]").await;
-    browser.wait_until("return location.pathname === '/';", WAIT).await;
+    browser.wait_until("return location.pathname === '/buy/demo';", WAIT).await;
     app.stop().await;
 }
 
@@ -152,13 +154,64 @@ async fn tildas_success_redirect_brings_the_browser_to_payment() {
     let app = TestApp::builder().set("tilda_key", key).set("tilda_service", "demo").start().await;
     phone_sized(&browser).await;
     // The browser may arrive before Tilda's call: the page waits, then moves on.
-    browser.goto(&format!("{}/forms/tilda/continue?tranid=77%3A88", app.public_url)).await;
+    let reference = "77889900aabbccdd77889900aabbccdd";
+    browser.goto(&format!("{}/forms/tilda/continue?ref={reference}", app.public_url)).await;
     browser.wait_for_text("Preparing your order", WAIT).await;
     let email = unique_email();
-    let fields = [("Name", "Tilda Phone"), ("Email", email.as_str()), ("tranid", "77:88"), ("api_key", key)];
+    let fields = [
+        ("Name", "Tilda Phone"),
+        ("Email", email.as_str()),
+        ("tranid", "77:88"),
+        ("keyturn_ref", reference),
+        ("api_key", key),
+    ];
     let resp = app.client.post(app.url("/forms/tilda")).form(&fields).send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "ok");
     browser.wait_for_text("Pay for your order", WAIT).await;
     fits(&browser, "the payment page after Tilda").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buy_button_opens_exactly_one_new_tab_and_the_merchant_page_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(browser) = browser_or_skip(&dir.path().join("chromium-profile")).await else { return };
+    let app = TestApp::builder().set("embed_target", "new_tab").start().await;
+    let base = app.public_url.clone();
+    // A button (no href), and the snippet included twice, as merchants paste it per button.
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Merchant</title></head><body>\
+         <h1>Our course</h1><button id=\"buy\" data-keyturn-buy=\"demo\">Buy now</button>\
+         <script src=\"{base}/embed.js\"></script><script src=\"{base}/embed.js\"></script></body></html>"
+    );
+    let merchant = merchant_site(html, &base).await;
+    browser.goto(&format!("{merchant}/")).await;
+    browser.wait_for_visible("#buy", WAIT).await;
+    let home = browser.cmd(Method::GET, "/window", None).await;
+    browser.click("#buy").await;
+
+    let deadline = std::time::Instant::now() + WAIT;
+    let tab = loop {
+        let handles = browser.cmd(Method::GET, "/window/handles", None).await;
+        let others: Vec<Value> = handles.as_array().unwrap().iter().filter(|h| **h != home).cloned().collect();
+        if !others.is_empty() {
+            break others;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new tab opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(tab.len(), 1, "one click opened {} tabs", tab.len());
+    browser.cmd(Method::POST, "/window", Some(json!({ "handle": tab[0] }))).await;
+    browser.wait_for_text("Continue to payment", WAIT).await;
+    assert!(browser.url().await.starts_with(&format!("{base}/buy/demo")));
+    let opener = browser.script("return window.opener === null;", json!([])).await;
+    assert_eq!(opener, json!(true), "the order page cannot reach back into the merchant's page");
+
+    // By now a stray fallback navigation of the merchant's page would have happened.
+    let handles = browser.cmd(Method::GET, "/window/handles", None).await;
+    assert_eq!(handles.as_array().unwrap().len(), 2, "{handles}");
+    browser.cmd(Method::POST, "/window", Some(json!({ "handle": home }))).await;
+    assert!(browser.url().await.starts_with(&merchant), "the merchant's page navigated away");
+    assert!(browser.text().await.contains("Our course"));
     app.stop().await;
 }
