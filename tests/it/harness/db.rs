@@ -65,6 +65,18 @@ pub fn count(url: &str, sql: &str) -> i64 {
     }
 }
 
+/// Puts the demo service on sale in the PostgreSQL database at `url` (only the embedded SQLite
+/// default seeds it; the tests sell it on PostgreSQL too). Idempotent.
+pub fn seed_demo(url: &str) {
+    let mut c = PgConnection::establish(url).unwrap();
+    diesel::sql_query(
+        "INSERT INTO services (slug, name, price_minor, currency, period_days, active, created_at, updated_at) \
+         SELECT 'demo', 'Demo service (30 days)', 1990, 'EUR', 30, TRUE, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM services)",
+    )
+    .execute(&mut c)
+    .unwrap();
+}
+
 /// Every row of every table of the PostgreSQL database at `url`, as JSON text lines: what a
 /// secrets-at-rest scan reads there (the data files belong to the server).
 pub fn dump_text(url: &str) -> String {

@@ -114,6 +114,10 @@ impl Instance {
         loop {
             if let Ok(r) = client.get(format!("{}/readyz", k.base)).send().await {
                 if r.status() == 200 {
+                    if let Some(pg) = &self.pg {
+                        let url = pg.url.clone();
+                        tokio::task::spawn_blocking(move || db::seed_demo(&url)).await.unwrap();
+                    }
                     return k;
                 }
             }
