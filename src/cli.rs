@@ -132,7 +132,11 @@ pub fn main() -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::app::start(settings, Clock::system()).await?;
     // The first start generates the OpenID Connect signing key (tests generate it on first use).
-    crate::oidc::keys::signing_key(&app.state.db, Clock::system().now()).await?;
+    // A database that is down right now must not stop a started server: the key is then
+    // made on first use.
+    if let Err(e) = crate::oidc::keys::signing_key(&app.state.db, Clock::system().now()).await {
+        tracing::warn!(event = "oidc_key_deferred", error = %e, "the signing key will be made on first use");
+    }
     match crate::config::golive::problems(&app.state.settings, &app.state.db).await {
         Ok(problems) => {
             for p in problems {
