@@ -14,7 +14,7 @@ use crate::http::limits::Bucket;
 use crate::http::outcomes::Fail;
 use crate::http::strict::Str;
 use crate::orders::service::guard;
-use crate::sessions::service::{authenticate, check_origin, session_cookie, start_session};
+use crate::sessions::service::{authenticate, check_origin, session_cookie};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -254,8 +254,7 @@ impl AccountsApi {
     ) -> Result<PasswordChanged, Fail<PasswordOutcomes>> {
         check_origin(&state, req)?;
         let p = authenticate(&state, req).await?;
-        service::change_password(&state, &p.account, &body.current_password, &body.new_password).await?;
-        let token = start_session(&state, &p.account.id).await?;
+        let token = service::change_password(&state, &p.account, &body.current_password, &body.new_password).await?;
         Ok(PasswordChanged::Done(session_cookie(&state, &token)))
     }
 

@@ -137,9 +137,25 @@ pub fn set_password(conn: &mut DbConn, id: &str, hash: &str, now: i64) -> QueryR
         .execute(conn)
 }
 
-/// Replaces the hash only (rehash on login with stronger parameters).
-pub fn replace_hash(conn: &mut DbConn, id: &str, hash: &str) -> QueryResult<usize> {
-    diesel::update(accounts::table.find(id)).set(accounts::password_hash.eq(hash)).execute(conn)
+/// Stores the customer's own password only while `old` is still the account's hash (a
+/// password changed meanwhile wins); returns the rows changed.
+pub fn set_password_from(conn: &mut DbConn, id: &str, old: &str, hash: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id).filter(accounts::password_hash.eq(old)))
+        .set((
+            accounts::password_hash.eq(hash),
+            accounts::must_change_password.eq(false),
+            accounts::temp_password_expires_at.eq(None::<i64>),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Replaces the hash only (rehash on login with stronger parameters), and only while `old` is
+/// still the stored hash: a password changed meanwhile is never overwritten.
+pub fn replace_hash(conn: &mut DbConn, id: &str, old: &str, hash: &str) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id).filter(accounts::password_hash.eq(old)))
+        .set(accounts::password_hash.eq(hash))
+        .execute(conn)
 }
 
 /// Moves the account to `to` if its status is one of `from`; true when it moved.

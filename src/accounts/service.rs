@@ -184,7 +184,7 @@ pub async fn reset_credentials(
             if model::set_temporary_password(c, &id, model::ACTIVE, &hash, password_expires_at, now)? == 0 {
                 return Ok(Some(false));
             }
-            crate::sessions::model::delete_all_for_account(c, &id)?;
+            crate::sessions::service::end_all_sign_ins(c, &id, now)?;
             Ok(Some(true))
         })
         .await?;
@@ -262,9 +262,9 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError>
 }
 
 /// Queues fresh credentials for an unverified account, at most `resend_per_hour` per address.
-/// An active account gets what helps it instead: new temporary credentials while it never
-/// chose its own password (the first ones may have expired unused), else a password-reset
-/// link. Says nothing about whether the address exists.
+/// An active account gets a password-reset link instead (also while its temporary password
+/// is in force or expired unused: the link lets it choose its own). Says nothing about
+/// whether the address exists.
 pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
     let Ok(email) = crate::orders::service::validate_email(email) else {
         return Ok(());
@@ -284,9 +284,10 @@ pub async fn resend(state: &AppState, email: &str) -> DbResult<()> {
                     outbox::enqueue(c, outbox::CREDENTIALS, Some(&a.id), None, now)?;
                     Ok(true)
                 }
+                // Only a reset link: an address alone never replaces a password (a new
+                // temporary one comes only from an administrator's "reset credentials").
                 Some(a) if a.status == model::ACTIVE => {
-                    let kind = if a.must_change_password { outbox::CREDENTIALS_RESET } else { outbox::PASSWORD_RESET };
-                    outbox::enqueue(c, kind, Some(&a.id), None, now)?;
+                    outbox::enqueue(c, outbox::PASSWORD_RESET, Some(&a.id), None, now)?;
                     Ok(true)
                 }
                 _ => Ok(false),
@@ -317,10 +318,17 @@ pub fn weak_password_error(w: Weak) -> ApiError {
     }
 }
 
-/// Replaces the password after checking the current one; ends every session of the account.
-/// Replacing the customer's own password (not the temporary one) queues a "password changed"
-/// email in the same transaction.
-pub async fn change_password(state: &AppState, account: &Account, current: &str, new: &str) -> Result<(), ApiError> {
+/// Replaces the password after checking the current one and ends every sign-in of the
+/// account (sessions, OpenID Connect tokens, reset links) except the asking browser's, whose
+/// session is rotated: returns the new session's token. Replacing the customer's own password
+/// (not the temporary one) queues a "password changed" email in the same transaction.
+pub async fn change_password(
+    state: &AppState,
+    account: &Account,
+    current: &str,
+    new: &str,
+) -> Result<String, ApiError> {
+    let wrong_current = || ApiError::forbidden("invalid_current_password", "The current password is not correct.");
     if account.must_change_password && account.temp_password_expires_at.is_some_and(|t| t <= state.clock.now()) {
         return Err(ApiError::unauthorized(
             "temporary_password_expired",
@@ -328,14 +336,14 @@ pub async fn change_password(state: &AppState, account: &Account, current: &str,
         ));
     }
     if current.len() > password::MAX_BYTES {
-        return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
+        return Err(wrong_current());
     }
     password::check(new, &[&account.login, &account.email, &account.name]).map_err(weak_password_error)?;
     // One place in the hashing queue covers both hashes: a correct password is not refused halfway.
     let hashing = state.hasher.admit().map_err(|_| busy())?;
     let verified = hashing.verify(current.to_string(), account.password_hash.clone()).await.map_err(|_| busy())?;
     if !verified.ok {
-        return Err(ApiError::forbidden("invalid_current_password", "The current password is not correct."));
+        return Err(wrong_current());
     }
     if current == new {
         return Err(ApiError::unprocessable("weak_password", "Choose a password different from the current one."));
@@ -343,24 +351,34 @@ pub async fn change_password(state: &AppState, account: &Account, current: &str,
     let hash = hashing.hash(new.to_string()).await.map_err(|_| busy())?;
     drop(hashing);
     let id = account.id.clone();
+    let old = account.password_hash.clone().unwrap_or_default();
     let now = state.clock.now();
     let was_own = !account.must_change_password;
-    state
+    let (token, session) = crate::sessions::service::new_session(state, &id);
+    let changed = state
         .db
         .write(move |c| {
-            model::set_password(c, &id, &hash, now)?;
-            crate::sessions::model::delete_all_for_account(c, &id)?;
+            // Only while the password just verified is still the account's: a reset or another
+            // change meanwhile wins.
+            if model::set_password_from(c, &id, &old, &hash, now)? == 0 {
+                return Ok(false);
+            }
+            crate::sessions::service::end_all_sign_ins(c, &id, now)?;
+            crate::sessions::model::insert(c, &session)?;
             if was_own {
                 outbox::enqueue(c, outbox::PASSWORD_CHANGED, Some(&id), None, now)?;
             }
-            Ok(())
+            Ok(true)
         })
         .await?;
-    tracing::info!(event = "password_changed", account_id = %account.id, "password changed; sessions ended");
+    if !changed {
+        return Err(wrong_current());
+    }
+    tracing::info!(event = "password_changed", account_id = %account.id, "password changed; every other sign-in ended");
     if was_own {
         state.worker_wake.notify_one();
     }
-    Ok(())
+    Ok(token)
 }
 
 /// The answer when the hashing pool is saturated.

@@ -200,3 +200,22 @@ pub fn revoke_for(conn: &mut DbConn, account_id: &str, client_id: &str, now: i64
     .set(oidc_tokens::revoked_at.eq(now))
     .execute(conn)
 }
+
+/// Revokes every unrevoked access and refresh token of an account, at every client (its
+/// password changed, or it was suspended, reset or erased).
+pub fn revoke_all_for_account(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        oidc_tokens::table.filter(oidc_tokens::account_id.eq(account_id)).filter(oidc_tokens::revoked_at.is_null()),
+    )
+    .set(oidc_tokens::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// Deletes the account's codes not yet exchanged (they then answer "unknown code"); used ones
+/// stay, so that a replay still revokes what was issued from them.
+pub fn delete_unused_codes_for_account(conn: &mut DbConn, account_id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        oidc_codes::table.filter(oidc_codes::account_id.eq(account_id)).filter(oidc_codes::used_at.is_null()),
+    )
+    .execute(conn)
+}

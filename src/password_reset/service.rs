@@ -154,6 +154,10 @@ fn usable(t: Option<&EmailToken>, account: Option<&Account>, now: i64) -> Result
     if t.used_at.is_some() {
         return Err(Refusal::Used);
     }
+    // A suspension ends the account's links; while it lasts they say why.
+    if account.is_some_and(|a| a.status == accounts::SUSPENDED) {
+        return Err(Refusal::Suspended);
+    }
     if t.replaced_at.is_some() {
         return Err(Refusal::Replaced);
     }
@@ -198,8 +202,9 @@ pub async fn check_link(state: &AppState, token: &str) -> Result<(), ApiError> {
 }
 
 /// Uses a reset link once: sets `new_password`, confirms the address of an account still
-/// waiting for it, ends every session and every other open link of the account, clears its
-/// failed-login count and queues the "password changed" email — in one transaction.
+/// waiting for it, ends every sign-in (sessions, OpenID Connect tokens and codes) and every
+/// other open link of the account, clears its failed-login count and queues the "password
+/// changed" email — in one transaction.
 pub async fn confirm(state: &AppState, token: &str, new_password: &str) -> Result<(), ApiError> {
     well_formed(token)?;
     let hash = token_hash(token);
@@ -225,13 +230,16 @@ pub async fn confirm(state: &AppState, token: &str, new_password: &str) -> Resul
             if let Err(r) = usable(t.as_ref(), locked.as_ref(), now) {
                 return Ok(Err(r));
             }
-            if !accounts::consume_token(c, &hash, now)? {
-                return Ok(Err(Refusal::Used));
+            // The statement that spends the link re-checks it (unspent, not replaced, not
+            // expired): of two concurrent confirmations only one sets the password.
+            if !model::spend_link(c, &hash, now)? {
+                let again = accounts::find_token(c, &hash)?;
+                return Ok(Err(usable(again.as_ref(), locked.as_ref(), now).err().unwrap_or(Refusal::Used)));
             }
             let id = account.id.clone();
             accounts::set_password(c, &id, &new_hash, now)?;
             accounts::set_failed_logins(c, &id, 0, 0)?;
-            crate::sessions::model::delete_all_for_account(c, &id)?;
+            crate::sessions::service::end_all_sign_ins(c, &id, now)?;
             accounts::expire_tokens(c, &id, now)?;
             if accounts::activate(c, &id, now)? == 1 {
                 let event = crate::webhooks::events::ACCOUNT_ACTIVATED;
@@ -242,7 +250,7 @@ pub async fn confirm(state: &AppState, token: &str, new_password: &str) -> Resul
         })
         .await?;
     let id = outcome?;
-    tracing::info!(event = "password_reset_done", account_id = %id, "password reset; sessions ended");
+    tracing::info!(event = "password_reset_done", account_id = %id, "password reset; every sign-in ended");
     state.worker_wake.notify_one();
     Ok(())
 }

@@ -4,12 +4,14 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use diesel::QueryResult;
 use poem::Request;
 
 use crate::accounts::model::{self as accounts, Account};
 use crate::accounts::password;
 use crate::accounts::service::busy;
 use crate::crypto::{random_token, token_hash};
+use crate::db::DbConn;
 use crate::http::api_error::ApiError;
 use crate::http::cookies::{cookie_value, set_cookie};
 use crate::http::limits::Bucket;
@@ -43,8 +45,8 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "The login or password is not correct.")
 }
 
-/// Creates a session for an account; returns the token for the cookie.
-pub async fn start_session(state: &AppState, account_id: &str) -> Result<String, ApiError> {
+/// A new session for an account (not stored yet) and the token for its cookie.
+pub fn new_session(state: &AppState, account_id: &str) -> (String, Session) {
     let token = random_token();
     let now = state.clock.now();
     let s = Session {
@@ -54,14 +56,36 @@ pub async fn start_session(state: &AppState, account_id: &str) -> Result<String,
         last_seen_at: now,
         absolute_expires_at: now + state.settings.session_absolute_hours * 3600,
     };
-    state.db.write(move |c| Ok(model::insert(c, &s)?)).await?;
-    Ok(token)
+    (token, s)
+}
+
+/// What [`end_all_sign_ins`] ended.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignInsEnded {
+    pub sessions: usize,
+    pub oidc_tokens: usize,
+}
+
+/// Ends every way the account is signed in, inside the caller's transaction: its cabinet
+/// sessions, its OpenID Connect access and refresh tokens at every client, its codes not yet
+/// exchanged and its unused password-reset links. Every path that changes or resets the
+/// password, suspends, revokes or erases the account calls this one function, so none of
+/// them can forget a kind of sign-in. (A self-service password change then stores a fresh
+/// session for the browser that asked, in the same transaction.)
+pub fn end_all_sign_ins(conn: &mut DbConn, account_id: &str, now: i64) -> QueryResult<SignInsEnded> {
+    let sessions = model::delete_all_for_account(conn, account_id)?;
+    let oidc_tokens = crate::oidc::model::revoke_all_for_account(conn, account_id, now)?;
+    crate::oidc::model::delete_unused_codes_for_account(conn, account_id)?;
+    crate::password_reset::model::end_links(conn, account_id, now)?;
+    Ok(SignInsEnded { sessions, oidc_tokens })
 }
 
 /// Checks a login; on success starts a session and returns `(token, must_change_password)`.
+/// The session is stored in the transaction that re-checks the verified hash is still the
+/// account's, so a password changed during the slow check never lets the old one in.
 pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<(String, bool), ApiError> {
-    let account = check_credentials(state, ip, login, password).await?;
-    let token = start_session(state, &account.id).await?;
+    let (account, token) = verify(state, ip, login, password, true).await?;
+    let token = token.ok_or_else(invalid_credentials)?;
     tracing::info!(event = "authn_login_success", account_id = %account.id, ip = %ip, "logged in");
     Ok((token, account.must_change_password))
 }
@@ -70,6 +94,18 @@ pub async fn login(state: &AppState, ip: IpAddr, login: &str, password: &str) ->
 /// hashing admission, per-account lockout counted in the database, the same work and answer
 /// for unknown logins, growing delays, then the account's status. Returns the account.
 pub async fn check_credentials(state: &AppState, ip: IpAddr, login: &str, password: &str) -> Result<Account, ApiError> {
+    Ok(verify(state, ip, login, password, false).await?.0)
+}
+
+/// [`check_credentials`]; with `start`, also stores a new session when they pass and returns
+/// its token.
+async fn verify(
+    state: &AppState,
+    ip: IpAddr,
+    login: &str,
+    password: &str,
+    start: bool,
+) -> Result<(Account, Option<String>), ApiError> {
     state.limiters.check(Bucket::Login, ip).map_err(ApiError::rate_limited)?;
     let login = login.trim().to_lowercase();
     if login.is_empty()
@@ -139,19 +175,39 @@ pub async fn check_credentials(state: &AppState, ip: IpAddr, login: &str, passwo
     };
     check_status(&account, now)?;
     let id = account.id.clone();
+    let checked = account.password_hash.clone().unwrap_or_default();
     let rehash =
         if verified.needs_rehash { Some(hashing.hash(password.to_string()).await.map_err(|_| busy())?) } else { None };
-    state
+    let (token, session) = start.then(|| new_session(state, &id)).unzip();
+    let current = state
         .db
         .write(move |c| {
+            // Under the account's lock: the hash just verified must still be the account's
+            // (a password change or reset meanwhile wins), and its status still allow a login.
+            let Some(current) = accounts::find_by_id_locked(c, &id)? else { return Ok(Err(invalid_credentials())) };
+            if current.password_hash.as_deref() != Some(checked.as_str()) {
+                return Ok(Err(invalid_credentials()));
+            }
+            if let Err(e) = check_status(&current, now) {
+                return Ok(Err(e));
+            }
             accounts::set_failed_logins(c, &id, 0, 0)?;
             if let Some(h) = rehash {
-                accounts::replace_hash(c, &id, &h)?;
+                accounts::replace_hash(c, &id, &checked, &h)?;
             }
-            Ok(())
+            if let Some(s) = session {
+                model::insert(c, &s)?;
+            }
+            Ok(Ok(current))
         })
         .await?;
-    Ok(account)
+    match current {
+        Ok(current) => Ok((current, token)),
+        Err(e) => {
+            tracing::info!(event = "authn_login_fail", account_id = %account.id, reason = "changed_meanwhile", ip = %ip, "login failed");
+            Err(e)
+        }
+    }
 }
 
 /// Refusals that only a correct password may learn about.

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 use crate::oidc::{assert_oauth_error, urlencode};
+use crate::password_reset::{confirm, forgot, reset_link, token_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_uri_that_is_not_registered_exactly_is_never_redirected_to() {
@@ -226,5 +227,102 @@ async fn forged_id_token_hints_are_refused_at_logout() {
     // The genuine hint works.
     let path = format!("/oauth2/logout?id_token_hint={genuine}&post_logout_redirect_uri={bye}");
     assert_eq!(c.customer.client.get(app.url(&path)).send().await.unwrap().status(), 303);
+    app.stop().await;
+}
+
+/// What an app sees once the customer's sign-ins are ended: the access token is refused at
+/// userinfo (`401 invalid_token`) and the refresh token and a code not yet exchanged are
+/// `invalid_grant`.
+async fn assert_app_signed_out(app: &TestApp, client: &RpClient, tokens: &Value, code: &str, verifier: &str) {
+    let info = app.userinfo(tokens["access_token"].as_str().unwrap()).await;
+    assert_eq!(info.status(), 401);
+    assert!(info.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert_eq!(info.json::<Value>().await.unwrap()["error"], "invalid_token");
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let r = app.token(client, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    assert_oauth_error(r, 400, "invalid_grant").await;
+    assert_oauth_error(app.exchange(client, code, verifier).await, 400, "invalid_grant").await;
+}
+
+/// An app's sign-in and a code it has not exchanged yet, both working.
+async fn signed_in_app(app: &TestApp, client: &RpClient, c: &Active) -> (Value, String, Pkce) {
+    let tokens = app.sign_in(&c.customer, client).await;
+    assert_eq!(app.userinfo(tokens["access_token"].as_str().unwrap()).await.status(), 200);
+    let pkce = Pkce::new();
+    let code = app.code_for(&c.customer, client, &pkce).await;
+    (tokens, code, pkce)
+}
+
+/// A stolen refresh token must not outlive the password it was obtained with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_reset_ends_the_customers_sign_ins_at_every_app() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let (tokens, code, pkce) = signed_in_app(&app, &client, &c).await;
+    json_status(forgot(&app, json!({"email": c.email})).await, 202).await;
+    let link = reset_link(&app, &c.email, 1).await;
+    let password = strong_password();
+    assert_eq!(confirm(&app, token_of(&link), &password).await.status(), 204);
+    assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
+    // Signing in again with the new password works.
+    let browser = app.customer();
+    json_status(browser.login(&c.login, &password).await, 200).await;
+    let again = app.sign_in(&browser, &client).await;
+    assert_eq!(app.userinfo(again["access_token"].as_str().unwrap()).await.status(), 200);
+    app.stop().await;
+}
+
+/// A change in the cabinet ends the apps' sign-ins and every other browser's session; the
+/// browser that made the change stays signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_ends_the_apps_sign_ins_but_keeps_the_browser_that_made_it() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let (tokens, code, pkce) = signed_in_app(&app, &client, &c).await;
+    let phone = app.customer();
+    json_status(phone.login(&c.login, &c.password).await, 200).await;
+    assert_eq!(c.customer.change_password(&c.password, &strong_password()).await.status(), 204);
+    assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
+    assert_error(phone.me().await, 401, "unauthenticated").await;
+    assert_eq!(json_status(c.customer.me().await, 200).await["login"], c.login);
+    let again = app.sign_in(&c.customer, &client).await;
+    assert_eq!(app.userinfo(again["access_token"].as_str().unwrap()).await.status(), 200);
+    app.stop().await;
+}
+
+/// A suspension revokes the apps' tokens for good: reinstating the account does not bring them
+/// back. Neither does an administrator's credentials reset once the customer chose a new password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspension_and_an_admin_credentials_reset_end_the_apps_sign_ins_for_good() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let support = app.admin("support").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let (tokens, code, pkce) = signed_in_app(&app, &client, &c).await;
+    assert_eq!(support.post(&format!("/accounts/{}/suspend", c.login), &json!({})).await.status(), 204);
+    assert_eq!(support.post(&format!("/accounts/{}/reinstate", c.login), &json!({})).await.status(), 204);
+    assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
+
+    let browser = app.customer();
+    json_status(browser.login(&c.login, &c.password).await, 200).await;
+    let active =
+        Active { email: c.email.clone(), login: c.login.clone(), password: c.password.clone(), customer: browser };
+    let (tokens, code, pkce) = signed_in_app(&app, &client, &active).await;
+    let resend = format!("/accounts/{}/resend-credentials", c.login);
+    assert_eq!(support.post(&resend, &json!({})).await.status(), 202);
+    let mail = app.mail.wait_for(&c.email, Kind::Other, 1, MAIL_TIMEOUT).await;
+    assert!(mail.subject.contains("new temporary password"), "{}", mail.subject);
+    let temporary =
+        mail.text.lines().find_map(|l| l.trim().strip_prefix("Password:")).expect("a password line").trim().to_string();
+    let fresh = app.customer();
+    json_status(fresh.login(&c.login, &temporary).await, 200).await;
+    assert_eq!(fresh.change_password(&temporary, &strong_password()).await.status(), 204);
+    assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
+    assert_error(active.customer.me().await, 401, "unauthenticated").await;
     app.stop().await;
 }

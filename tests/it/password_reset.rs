@@ -14,21 +14,21 @@ use crate::harness::*;
 
 const LINK: &str = "/reset-password?token=";
 
-async fn forgot(app: &TestApp, body: Value) -> Response {
+pub async fn forgot(app: &TestApp, body: Value) -> Response {
     app.post_json("/api/v1/password-reset", &body).await
 }
 
-async fn confirm(app: &TestApp, token: &str, new_password: &str) -> Response {
+pub async fn confirm(app: &TestApp, token: &str, new_password: &str) -> Response {
     app.post_json("/api/v1/password-reset/confirm", &json!({"token": token, "new_password": new_password})).await
 }
 
 /// The link of the `nth` reset email to `to`, as written in it.
-async fn reset_link(app: &TestApp, to: &str, nth: usize) -> String {
+pub async fn reset_link(app: &TestApp, to: &str, nth: usize) -> String {
     let mail = app.mail.wait_for(to, Kind::PasswordReset, nth, MAIL_TIMEOUT).await;
     mail.link_to(LINK).unwrap_or_else(|| panic!("no reset link in: {}", mail.text))
 }
 
-fn token_of(link: &str) -> &str {
+pub fn token_of(link: &str) -> &str {
     link.split("token=").nth(1).unwrap()
 }
 
@@ -247,13 +247,18 @@ async fn a_suspended_account_gets_no_link_and_cannot_use_an_earlier_one() {
     let v = json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
     assert_eq!(v, json!({"status": "accepted"}));
     app.assert_mail_count(&a.email, Kind::PasswordReset, 1).await;
+    // The suspension ended the link: it does not come back with the account.
+    assert_eq!(support.post(&format!("/accounts/{}/reinstate", a.login), &json!({})).await.status(), 204);
+    assert_error(confirm(&app, token_of(&link), &strong_password()).await, 410, "token_expired").await;
+    json_status(app.customer().login(&a.login, &a.password).await, 200).await;
     app.stop().await;
 }
 
-/// The resend form, asked by an active account, sends what it needs: new temporary
-/// credentials while the first ones expired unused, else a reset link.
+/// The resend form, asked by an active account, sends a reset link only, also while its
+/// temporary password expired unused: an address alone never replaces a password (a new
+/// temporary one comes only from an administrator).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resend_for_an_active_account_sends_new_credentials_or_a_reset_link() {
+async fn resend_for_an_active_account_sends_a_reset_link_even_after_the_temporary_password_expired() {
     let app = TestApp::builder().start().await;
     let (email, creds) = app.verified().await;
     app.clock.advance(73 * 3600);
@@ -262,16 +267,61 @@ async fn resend_for_an_active_account_sends_new_credentials_or_a_reset_link() {
             .await;
     assert!(refused["message"].as_str().unwrap().contains("/forgot-password"), "{refused}");
     assert_eq!(app.resend(&email).await.status(), 202);
-    let mail = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
-    assert!(mail.subject.contains("new temporary password"), "{}", mail.subject);
-    let password =
-        mail.text.lines().find_map(|l| l.trim().strip_prefix("Password:")).expect("a password line").trim().to_string();
+    let link = reset_link(&app, &email, 1).await;
+    // Only the credentials email of the order: no new temporary password was sent.
+    app.assert_mail_count(&email, Kind::Credentials, 1).await;
+    let subjects: Vec<String> = app.mail.to(&email).iter().map(|m| m.subject.to_lowercase()).collect();
+    assert!(subjects.iter().all(|s| !s.contains("new temporary password")), "{subjects:?}");
+    let password = strong_password();
+    assert_eq!(confirm(&app, token_of(&link), &password).await.status(), 204);
     let v = json_status(app.customer().login(&email, &password).await, 200).await;
-    assert_eq!(v["must_change_password"], true);
+    assert_eq!(v["must_change_password"], false);
 
     let a = app.active().await;
     assert_eq!(app.resend(&a.email).await.status(), 202);
     reset_link(&app, &a.email, 1).await;
+    app.stop().await;
+}
+
+/// A link asked for before the customer changed the password in the cabinet no longer works
+/// after it (it could be in a mailbox the customer no longer trusts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_issued_before_a_password_change_is_refused_after_it() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
+    let link = reset_link(&app, &a.email, 1).await;
+    assert_eq!(open(&app, &link).await.0, 200, "the link works before the change");
+    let changed = strong_password();
+    assert_eq!(a.customer.change_password(&a.password, &changed).await.status(), 204);
+    assert_error(confirm(&app, token_of(&link), &strong_password()).await, 410, "token_expired").await;
+    assert_eq!(open(&app, &link).await.0, 410);
+    json_status(app.customer().login(&a.login, &changed).await, 200).await;
+    app.stop().await;
+}
+
+/// Two confirmations of one link at the same moment: exactly one sets its password, the other
+/// is told the link was used; the winner's password works, the loser's does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_confirms_of_one_link_set_the_password_once() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
+    let link = reset_link(&app, &a.email, 1).await;
+    let (first, second) = (strong_password(), strong_password());
+    let (r1, r2) = tokio::join!(confirm(&app, token_of(&link), &first), confirm(&app, token_of(&link), &second));
+    let (s1, s2) = (r1.status().as_u16(), r2.status().as_u16());
+    let (won, lost, loser) = match (s1, s2) {
+        (204, _) => (&first, &second, r2),
+        (_, 204) => (&second, &first, r1),
+        _ => panic!("neither confirmation succeeded: {s1} {s2}"),
+    };
+    assert_error(loser, 409, "token_used").await;
+    json_status(app.customer().login(&a.login, won).await, 200).await;
+    assert_error(app.customer().login(&a.login, lost).await, 401, "invalid_credentials").await;
+    app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
+    app.assert_no_pending_jobs().await;
+    app.assert_mail_count(&a.email, Kind::PasswordChanged, 1).await;
     app.stop().await;
 }
 

@@ -255,3 +255,44 @@ async fn cabinet_requests_do_not_queue_behind_a_database_write() {
     }
     app.stop().await;
 }
+
+/// A login that read the old password's hash while the password was being changed must not
+/// get in with the old password. One hashing thread orders the work: the change's check of
+/// the current password, three other logins, the change's new hash (then it commits), and
+/// only then the racing login's check of the old password against the hash it read before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_racing_a_password_change_does_not_get_in_with_the_old_password() {
+    let app = TestApp::builder()
+        .set("hash_workers", "1")
+        .set("hash_queue", "16")
+        .set("rate_limit_login_per_minute", "100")
+        .start()
+        .await;
+    let a = app.active().await;
+    let nobody = || async { app.customer().login("kt-nobody-here", "Some-password-123").await };
+    let started = std::time::Instant::now();
+    assert_error(nobody().await, 401, "invalid_credentials").await;
+    let one_hash = started.elapsed();
+
+    let racer = app.customer();
+    let changed_to = strong_password();
+    let change = a.customer.change_password(&a.password, &changed_to);
+    let others = async {
+        tokio::time::sleep(one_hash / 4).await;
+        join_all((0..3).map(|_| nobody())).await
+    };
+    let login = async {
+        tokio::time::sleep(one_hash * 3 / 2).await;
+        racer.login(&a.login, &a.password).await
+    };
+    let (changed, _, raced) = tokio::join!(change, others, login);
+    assert_eq!(changed.status(), 204);
+    let raced = raced.status().as_u16();
+    // Whatever the interleaving: no session made with the old password outlives the change.
+    assert_error(racer.me().await, 401, "unauthenticated").await;
+    assert!(raced == 401 || raced == 200, "{raced}");
+    assert_error(app.customer().login(&a.login, &a.password).await, 401, "invalid_credentials").await;
+    json_status(app.customer().login(&a.login, &changed_to).await, 200).await;
+    json_status(a.customer.me().await, 200).await;
+    app.stop().await;
+}

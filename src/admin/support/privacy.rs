@@ -79,7 +79,7 @@ pub async fn erase(state: &AppState, p: &AdminPrincipal, login: &str) -> Result<
             // Receivers learn that the access ended; no stored or new event keeps the address.
             crate::webhooks::events::forget_account(c, &a.id, &mine, &a.email, &placeholder)?;
             crate::webhooks::events::access_revoked(c, &a, "erased", false, now)?;
-            crate::sessions::model::delete_all_for_account(c, &a.id)?;
+            crate::sessions::service::end_all_sign_ins(c, &a.id, now)?;
             diesel::delete(email_tokens::table.filter(email_tokens::account_id.eq(&a.id))).execute(c)?;
             diesel::delete(access_grants::table.filter(access_grants::account_id.eq(&a.id))).execute(c)?;
             let theirs = outbox::account_id.eq(&a.id).or(outbox::order_id.eq_any(&mine));

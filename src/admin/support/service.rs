@@ -1,6 +1,7 @@
 //! Support's work on customer accounts: search, suspend, reinstate, revoke (final), resend
 //! credentials, extend access. Each change and its audit entry share one transaction;
-//! suspension and revocation end the customer's sessions in that same transaction.
+//! suspension and revocation end every sign-in of the customer (sessions, OpenID Connect
+//! tokens, reset links) in that same transaction.
 
 use serde_json::json;
 
@@ -11,7 +12,7 @@ use crate::catalog::model as catalog;
 use crate::db::DbConn;
 use crate::http::api_error::ApiError;
 use crate::mail::outbox;
-use crate::sessions::model as sessions;
+use crate::sessions::service::end_all_sign_ins;
 use crate::state::AppState;
 use crate::webhooks::events::{self as webhooks, Data};
 
@@ -62,7 +63,7 @@ pub(crate) fn find(c: &mut DbConn, login: &str) -> Result<Result<Account, ApiErr
     Ok(accounts::find_by_login(c, &login.to_lowercase())?.ok_or_else(not_found))
 }
 
-/// Suspends, reinstates or revokes. Suspension and revocation end every session at once;
+/// Suspends, reinstates or revokes. Suspension and revocation end every sign-in at once;
 /// revocation also forgets the password and can never be undone.
 pub async fn change_status(
     state: &AppState,
@@ -102,7 +103,7 @@ pub async fn change_status(
             }
             let mut ended = 0;
             if !matches!(change, StatusChange::Reinstate) {
-                ended = sessions::delete_all_for_account(c, &account.id)?;
+                ended = end_all_sign_ins(c, &account.id, now)?.sessions;
             }
             if matches!(change, StatusChange::Revoke) {
                 accounts::clear_password(c, &account.id, now)?;

@@ -32,7 +32,8 @@ impl TestApp {
             .db
             .write(move |c| {
                 let account = keyturn::accounts::model::find_by_login(c, &login)?.expect("no such account");
-                Ok(keyturn::accounts::model::replace_hash(c, &account.id, &hash)?)
+                let old = account.password_hash.clone().unwrap_or_default();
+                Ok(keyturn::accounts::model::replace_hash(c, &account.id, &old, &hash)?)
             })
             .await
             .unwrap();
