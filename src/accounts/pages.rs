@@ -12,6 +12,7 @@ use crate::access::returns::follow;
 use crate::accounts::model::ACTIVE;
 use crate::accounts::service;
 use crate::http::api_error::ApiError;
+use crate::http::captcha::{allow_widget, widget};
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
@@ -20,10 +21,17 @@ use crate::orders::service::guard;
 use crate::sessions::service::peek;
 use crate::state::AppState;
 
-const RESEND_FORM: &str = "<p>Enter your email address and we will send a new link and a new temporary password.</p>\
-    <form method=\"post\" action=\"/verify-email/resend\"><label for=\"email\">Email</label>\
-    <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\">\
-    <button type=\"submit\">Send a new link</button></form>";
+/// The form asking for a new link, with hCaptcha's widget when a captcha is checked (the
+/// resend is refused without its answer). A page showing it goes through [`allow_widget`].
+fn resend_form(state: &AppState) -> String {
+    format!(
+        "<p>Enter your email address and we will send a new link and a new temporary password.</p>\
+         <form method=\"post\" action=\"/verify-email/resend\"><label for=\"email\">Email</label>\
+         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\">{}\
+         <button type=\"submit\">Send a new link</button></form>",
+        widget(state)
+    )
+}
 
 #[derive(Deserialize)]
 pub struct TokenParam {
@@ -36,12 +44,11 @@ pub struct TokenParam {
 pub async fn get_verify_page(Query(q): Query<TokenParam>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
     if q.token.is_empty() || q.token.len() > 128 {
-        return page(
-            StatusCode::BAD_REQUEST,
-            product,
-            "Link not valid",
-            &format!("<p class=\"error\">This link is not valid. Please open the link from your email again.</p>{RESEND_FORM}"),
+        let body = format!(
+            "<p class=\"error\">This link is not valid. Please open the link from your email again.</p>{}",
+            resend_form(&state)
         );
+        return allow_widget(&state, page(StatusCode::BAD_REQUEST, product, "Link not valid", &body));
     }
     page(
         StatusCode::OK,
@@ -73,12 +80,13 @@ pub async fn post_verify_page(Form(q): Form<TokenParam>, state: Data<&AppState>)
         Err(e) => {
             let (status, body) = e.parts();
             let offer = match body.error.as_str() {
-                "token_used" => "<p><a class=\"button\" href=\"/cabinet\">Log in</a></p>",
+                "token_used" => "<p><a class=\"button\" href=\"/cabinet\">Log in</a></p>".to_string(),
                 // A new link would not help: the account must be reinstated first.
-                "account_suspended" => "",
-                _ => RESEND_FORM,
+                "account_suspended" => String::new(),
+                _ => resend_form(&state),
             };
-            page(status, product, "Could not confirm", &format!("<p class=\"error\">{}</p>{offer}", esc(&body.message)))
+            let text = format!("<p class=\"error\">{}</p>{offer}", esc(&body.message));
+            allow_widget(&state, page(status, product, "Could not confirm", &text))
         }
     }
 }
@@ -110,7 +118,8 @@ pub async fn post_resend_page(req: &Request, Form(f): Form<ResendForm>, state: D
         ),
         Err(e) => {
             let (status, body) = e.parts();
-            page(status, product, "Could not send", &format!("<p class=\"error\">{}</p>", esc(&body.message)))
+            let text = format!("<p class=\"error\">{}</p>{}", esc(&body.message), resend_form(&state));
+            allow_widget(&state, page(status, product, "Could not send", &text))
         }
     }
 }

@@ -176,10 +176,10 @@ settings_group! {
         "Login attempts per client IP per minute.";
     rate_limit_resend_per_minute: u32 = 5,
         "5",
-        "Resend requests per client IP per minute.";
+        "Resend requests per client IP per minute; forgot-password requests have a budget of the same size of their own.";
     resend_per_hour: i64 = 3,
         "3",
-        "Credential resends per email address per hour.";
+        "Credential resends per email address per hour; forgot-password requests have a budget of the same size of their own.";
     max_body_bytes: usize = 64 * 1024,
         "65536",
         "Largest request body accepted (413 beyond).";

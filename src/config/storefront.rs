@@ -12,7 +12,7 @@ settings_group! {
         "required | optional | hidden: the name field of the hosted order page /buy/{slug}. Without a name the order carries the part of the address before the @.";
     buy_phone: FieldRule = FieldRule::Optional,
         "optional",
-        "required | optional | hidden: the phone field of the hosted order page /buy/{slug}.";
+        "required | optional | hidden: the phone field of the hosted order page /buy/{slug}; required also makes the Tilda webhook refuse a submission without a usable phone (otherwise an unusable one is dropped and the order kept).";
     embed_target: EmbedTarget = EmbedTarget::NewTab,
         "new_tab",
         "new_tab | same_window: how the /embed.js snippet opens /buy/{slug} (a data-keyturn-target attribute on the button overrides it).";

@@ -1,10 +1,15 @@
 //! hCaptcha, checked server-side behind a small trait; fails closed when the verifier is
-//! unreachable. Off (with a loud warning at start) when no secret is configured.
+//! unreachable. Off (with a loud warning at start) when no secret is configured. Also the one
+//! widget (element, script, CSP) that every page with a captcha-checked form shows.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use poem::http::HeaderValue;
+use poem::Response;
+
+use crate::state::AppState;
 
 /// What the verifier said about a captcha response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,4 +70,39 @@ impl CaptchaVerifier for HCaptcha {
             }
         })
     }
+}
+
+/// The CSP of a page that shows hCaptcha's widget: the sources hCaptcha documents, on those
+/// pages only; still no inline script and no framing of ours.
+pub const WIDGET_CSP: &str = "default-src 'none'; script-src https://hcaptcha.com https://*.hcaptcha.com; \
+     frame-src https://hcaptcha.com https://*.hcaptcha.com; style-src 'unsafe-inline' https://hcaptcha.com https://*.hcaptcha.com; \
+     connect-src https://hcaptcha.com https://*.hcaptcha.com; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     base-uri 'none'";
+
+/// The site key a page's form shows, when a captcha is checked and a site key is configured.
+fn sitekey(state: &AppState) -> Option<&str> {
+    state.settings.hcaptcha_sitekey.as_deref().filter(|_| state.captcha.is_some())
+}
+
+/// hCaptcha's widget (its element and its script) for a form of one of our pages; nothing when
+/// no captcha is checked. The form posts its answer as `h-captcha-response`. Pair the page with
+/// [`allow_widget`], which lets the browser load it.
+pub fn widget(state: &AppState) -> String {
+    sitekey(state)
+        .map(|k| {
+            format!(
+                "<div class=\"h-captcha\" data-sitekey=\"{}\"></div>\
+                 <script src=\"https://js.hcaptcha.com/1/api.js\" async defer></script>",
+                crate::http::pages::esc(k)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// `resp` (a page whose form shows [`widget`]) with [`WIDGET_CSP`] when there is a widget.
+pub fn allow_widget(state: &AppState, mut resp: Response) -> Response {
+    if sitekey(state).is_some() {
+        resp.headers_mut().insert("Content-Security-Policy", HeaderValue::from_static(WIDGET_CSP));
+    }
+    resp
 }

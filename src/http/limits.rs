@@ -14,7 +14,11 @@ use crate::config::Settings;
 pub enum Bucket {
     Orders,
     Login,
+    /// Resending credentials or a verification link.
     Resend,
+    /// Asking for a password-reset link: a budget of its own, so that a customer who used
+    /// "resend" can still ask for a reset (the same size, `rate_limit_resend_per_minute`).
+    Reset,
 }
 
 /// The keyed limiters of one instance.
@@ -22,6 +26,7 @@ pub struct Limiters {
     orders: DefaultKeyedRateLimiter<IpAddr>,
     login: DefaultKeyedRateLimiter<IpAddr>,
     resend: DefaultKeyedRateLimiter<IpAddr>,
+    reset: DefaultKeyedRateLimiter<IpAddr>,
     /// Callbacks per gateway (keyed by its name).
     callbacks: DefaultKeyedRateLimiter<&'static str>,
 }
@@ -36,6 +41,7 @@ impl Limiters {
             orders: per_minute(s.rate_limit_orders_per_minute),
             login: per_minute(s.rate_limit_login_per_minute),
             resend: per_minute(s.rate_limit_resend_per_minute),
+            reset: per_minute(s.rate_limit_resend_per_minute),
             callbacks: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(s.http.callback_rate_limit_per_minute.max(1)).expect("nonzero"),
             )),
@@ -57,6 +63,7 @@ impl Limiters {
             Bucket::Orders => &self.orders,
             Bucket::Login => &self.login,
             Bucket::Resend => &self.resend,
+            Bucket::Reset => &self.reset,
         };
         // One IPv6 customer typically holds a whole /64: count it as one client.
         let key = match ip {
@@ -75,7 +82,7 @@ impl Limiters {
 
     /// Forgets idle keys so memory stays bounded.
     pub fn shrink(&self) {
-        for l in [&self.orders, &self.login, &self.resend] {
+        for l in [&self.orders, &self.login, &self.resend, &self.reset] {
             l.retain_recent();
             l.shrink_to_fit();
         }

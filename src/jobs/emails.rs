@@ -298,12 +298,19 @@ async fn send_password_reset(state: &AppState, job: &Job) -> Result<(), SendErro
 /// was not the customer.
 async fn send_password_changed(state: &AppState, job: &Job) -> Result<(), SendError> {
     let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
-    let found = state.db.read(move |c| Ok(accounts::find_by_id(c, &account_id)?)).await.map_err(transient)?;
-    let Some(account) = found else { return Ok(()) };
+    let job_id = job.id.clone();
+    let found = state
+        .db
+        .read(move |c| Ok((accounts::find_by_id(c, &account_id)?, outbox::queued_at(c, &job_id)?)))
+        .await
+        .map_err(transient)?;
+    let (Some(account), queued_at) = found else { return Ok(()) };
+    // The job was queued with the change; the account's `updated_at` moves with any later edit.
+    let changed_at = queued_at.unwrap_or(account.updated_at);
     let ctx = serde_json::json!({
         "name": account.name,
         "login": account.login,
-        "changed_at": human(account.updated_at),
+        "changed_at": human(changed_at),
         "login_url": state.link("/cabinet"),
         "forgot_url": state.link("/forgot-password"),
     });

@@ -269,6 +269,12 @@ pub fn mark_failed(
     Ok(n)
 }
 
+/// When the job was queued: in the same transaction as the change it tells of, so the time of
+/// that change (an email sent late, after an outage or a retry, still states it).
+pub fn queued_at(conn: &mut DbConn, id: &str) -> QueryResult<Option<i64>> {
+    outbox::table.find(id).select(outbox::created_at).first(conn).optional()
+}
+
 /// Jobs not yet sent (pending or leased): what a clean shutdown or a test expects to be 0.
 pub fn pending_count(conn: &mut DbConn) -> QueryResult<i64> {
     outbox::table.filter(outbox::status.eq(MailStatus::Pending)).count().get_result(conn)

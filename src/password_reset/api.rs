@@ -89,7 +89,7 @@ impl PasswordResetApi {
         body: Json<ResetRequest>,
     ) -> Result<ResetRequested, Fail<ResetRequestOutcomes>> {
         let ip = client_ip(req, &state.settings.trusted_proxies);
-        guard(&state, Bucket::Resend, ip, body.captcha_token.as_deref()).await?;
+        guard(&state, Bucket::Reset, ip, body.captcha_token.as_deref()).await?;
         let named = body.email.as_deref().or(body.login.as_deref()).unwrap_or_default();
         if named.len() <= 254 {
             service::request(&state, named).await?;

@@ -9,6 +9,7 @@ use poem::{handler, Request, Response};
 use serde::Deserialize;
 
 use crate::http::api_error::ApiError;
+use crate::http::captcha::{allow_widget, widget};
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
@@ -16,38 +17,16 @@ use crate::orders::service::guard;
 use crate::password_reset::service;
 use crate::state::AppState;
 
-/// The page CSP when the form carries hCaptcha's widget: the sources hCaptcha documents, on
-/// these pages only; still no inline script.
-const CAPTCHA_CSP: &str = "default-src 'none'; script-src https://hcaptcha.com https://*.hcaptcha.com; \
-     frame-src https://hcaptcha.com https://*.hcaptcha.com; style-src 'unsafe-inline' https://hcaptcha.com https://*.hcaptcha.com; \
-     connect-src https://hcaptcha.com https://*.hcaptcha.com; img-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-     base-uri 'none'";
-
 /// The form asking for a link (shown on its page and after a link failed), with hCaptcha's
 /// widget when a captcha is configured.
 fn forgot_form(state: &AppState) -> String {
-    let widget = match (&state.captcha, &state.settings.hcaptcha_sitekey) {
-        (Some(_), Some(key)) => format!(
-            "<div class=\"h-captcha\" data-sitekey=\"{}\"></div>\
-             <script src=\"https://js.hcaptcha.com/1/api.js\" async defer></script>",
-            esc(key)
-        ),
-        _ => String::new(),
-    };
+    let widget = widget(state);
     format!(
         "<form method=\"post\" action=\"/forgot-password\">\
          <label for=\"email\">Email address or login</label>\
          <input id=\"email\" name=\"email\" autocomplete=\"username\" required>{widget}\
          <button type=\"submit\">Send me a link</button></form>"
     )
-}
-
-/// `resp` (a page showing [`forgot_form`]) allowed to load the captcha widget when there is one.
-fn with_form(state: &AppState, mut resp: Response) -> Response {
-    if state.captcha.is_some() && state.settings.hcaptcha_sitekey.is_some() {
-        resp.headers_mut().insert("Content-Security-Policy", poem::http::HeaderValue::from_static(CAPTCHA_CSP));
-    }
-    resp
 }
 
 /// `GET /forgot-password`.
@@ -64,7 +43,7 @@ pub fn get_forgot_page(state: Data<&AppState>) -> Response {
             forgot_form(&state)
         ),
     );
-    with_form(&state, resp)
+    allow_widget(&state, resp)
 }
 
 #[derive(Deserialize)]
@@ -80,7 +59,7 @@ pub struct ForgotForm {
 pub async fn post_forgot_page(req: &Request, Form(f): Form<ForgotForm>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
     let ip = client_ip(req, &state.settings.trusted_proxies);
-    let outcome = match guard(&state, Bucket::Resend, ip, f.captcha.as_deref()).await {
+    let outcome = match guard(&state, Bucket::Reset, ip, f.captcha.as_deref()).await {
         Ok(()) if f.email.len() <= 254 => service::request(&state, &f.email).await.map_err(ApiError::from),
         other => other,
     };
@@ -96,7 +75,7 @@ pub async fn post_forgot_page(req: &Request, Form(f): Form<ForgotForm>, state: D
         Err(e) => {
             let (status, body) = e.parts();
             let text = format!("<p class=\"error\">{}</p>{}", esc(&body.message), forgot_form(&state));
-            with_form(&state, page(status, product, "Could not send", &text))
+            allow_widget(&state, page(status, product, "Could not send", &text))
         }
     }
 }
@@ -126,12 +105,29 @@ fn reset_form(product: &str, status: StatusCode, token: &str, error: Option<&str
     )
 }
 
-/// The page for a link that cannot be used, offering a new one.
+/// The page for a link that cannot be used, offering a new one; when the link could not be
+/// looked at (the database does not answer), "try again later" instead: the link may be fine.
 fn link_failed(state: &AppState, e: ApiError) -> Response {
     let (status, body) = e.parts();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return try_later(state);
+    }
     let offer = if body.error == "account_suspended" { String::new() } else { forgot_form(state) };
     let text = format!("<p class=\"error\">{}</p>{offer}", esc(&body.message));
-    with_form(state, page(status, &state.settings.product_name, "This link does not work", &text))
+    allow_widget(state, page(status, &state.settings.product_name, "This link does not work", &text))
+}
+
+/// 503 "try again later": nothing was checked or changed, and the link still works if it did.
+fn try_later(state: &AppState) -> Response {
+    let mut resp = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &state.settings.product_name,
+        "Please try again later",
+        "<p class=\"error\">We cannot look at this link right now. Nothing was changed, and the link still \
+         works: please open it again in a few minutes.</p>",
+    );
+    resp.headers_mut().insert("Retry-After", poem::http::HeaderValue::from_static("60"));
+    resp
 }
 
 /// `GET /reset-password?token=…`: the form, or why the link does not work. Uses nothing.
@@ -168,6 +164,13 @@ pub async fn post_reset_page(Form(f): Form<ResetForm>, state: Data<&AppState>) -
         Err(e) if e.parts().0 == StatusCode::UNPROCESSABLE_ENTITY => {
             reset_form(product, StatusCode::UNPROCESSABLE_ENTITY, f.token.trim(), Some(&e.parts().1.message))
         }
+        // The database or the hashing is busy: the link is not used up, so keep the form.
+        Err(e) if e.parts().0 == StatusCode::SERVICE_UNAVAILABLE => reset_form(
+            product,
+            StatusCode::SERVICE_UNAVAILABLE,
+            f.token.trim(),
+            Some("We could not save the new password right now; nothing was changed and the link still works. Please try again in a few minutes."),
+        ),
         Err(e) => link_failed(&state, e),
     }
 }

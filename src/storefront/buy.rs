@@ -10,22 +10,12 @@ use serde::Deserialize;
 
 use crate::catalog::model::{self as catalog, Service};
 use crate::config::storefront::FieldRule;
+use crate::http::captcha::{allow_widget, widget};
 use crate::http::client_ip::client_ip;
 use crate::http::pages::{error_page, esc, page};
 use crate::money::format_minor;
 use crate::orders::service::{create_order, OrderInput};
 use crate::state::AppState;
-
-/// The order page's CSP: our page may be linked to from anywhere but framed by no one; with
-/// captcha on, hCaptcha's script, frame and API are allowed (and nothing else).
-fn csp(captcha: bool) -> String {
-    let hc = if captcha { " https://hcaptcha.com https://*.hcaptcha.com" } else { "" };
-    let scripts = if captcha { format!("; script-src{hc}; frame-src{hc}; connect-src{hc}") } else { String::new() };
-    format!(
-        "default-src 'none'; style-src 'unsafe-inline'{hc}; img-src 'self'{scripts}; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'"
-    )
-}
 
 /// The fields as the customer typed them.
 #[derive(Debug, Default, Deserialize)]
@@ -85,16 +75,7 @@ fn field(id: &str, label: &str, kind: &str, rule: FieldRule, value: &str, autoco
 
 fn render(state: &AppState, service: &Service, form: &BuyForm, error: Option<&str>, status: StatusCode) -> Response {
     let rules = &state.settings.storefront;
-    let sitekey = state.settings.hcaptcha_sitekey.as_deref().filter(|_| state.captcha.is_some());
-    let captcha = sitekey
-        .map(|k| {
-            format!(
-                "<div class=\"h-captcha\" data-sitekey=\"{}\"></div>\
-                 <script src=\"https://js.hcaptcha.com/1/api.js\" async defer></script>",
-                esc(k)
-            )
-        })
-        .unwrap_or_default();
+    let captcha = widget(state);
     let message = error.map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(m))).unwrap_or_default();
     let lang = crate::storefront::locale_of(Some(&form.lang), None)
         .map(|l| format!("<input type=\"hidden\" name=\"lang\" value=\"{l}\">"))
@@ -117,11 +98,7 @@ fn render(state: &AppState, service: &Service, form: &BuyForm, error: Option<&st
         email = esc(&form.email),
         phone_field = field("phone", "Phone", "tel", rules.buy_phone, &form.phone, "tel"),
     );
-    let mut resp = page(status, &state.settings.product_name, "Order", &body);
-    if let Ok(v) = poem::http::HeaderValue::from_str(&csp(!captcha.is_empty())) {
-        resp.headers_mut().insert("Content-Security-Policy", v);
-    }
-    resp
+    allow_widget(state, page(status, &state.settings.product_name, "Order", &body))
 }
 
 /// The order page of one service.
@@ -224,10 +201,15 @@ fn readable(message: &str) -> String {
 #[handler]
 pub async fn index(state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    let services = state.db.read(|c| Ok(catalog::list_active(c)?)).await.unwrap_or_else(|e| {
-        tracing::warn!(event = "db_unavailable", error = %e, "home page could not list services");
-        Vec::new()
-    });
+    // A database that does not answer is an outage, not an empty shop: saying "nothing is on
+    // sale" (with 200, so caches and monitors believe it) would be wrong.
+    let services = match state.db.read(|c| Ok(catalog::list_active(c)?)).await {
+        Ok(services) => services,
+        Err(e) => {
+            tracing::warn!(event = "db_unavailable", error = %e, "home page could not list services");
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
+        }
+    };
     let mut list = String::new();
     for s in &services {
         list.push_str(&format!(
@@ -264,7 +246,5 @@ mod tests {
     fn messages_read_as_sentences() {
         assert_eq!(readable("email is not a valid address"), "Email is not a valid address.");
         assert_eq!(readable("No such service."), "No such service.");
-        assert!(csp(false).contains("frame-ancestors 'none'") && !csp(false).contains("script-src"));
-        assert!(csp(true).contains("script-src https://hcaptcha.com"));
     }
 }

@@ -15,12 +15,12 @@ use poem::{handler, Body, FromRequest, IntoResponse, Request, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::config::storefront::TildaRole;
+use crate::config::storefront::{FieldRule, TildaRole};
 use crate::error::json_error;
 use crate::http::api_error::ApiError;
 use crate::http::pages::{page, page_with_head};
 use crate::orders::model as orders;
-use crate::orders::service::{create_form_order, OrderInput};
+use crate::orders::service::{create_form_order, validate_phone, OrderInput};
 use crate::state::AppState;
 use crate::storefront::model;
 
@@ -117,6 +117,7 @@ fn submission(
         ));
     };
     input.service = slug;
+    input.phone = phone(state, input.phone.take(), get("formid"))?;
     input.name = super::name_or_local(&input.name, &input.email);
     input.locale = super::locale_of(get("lang").or(get("locale")), None);
     let refs: Vec<String> = [
@@ -133,6 +134,29 @@ fn submission(
         ));
     }
     Ok((input, refs))
+}
+
+/// The submission's phone as the order keeps it. A merchant who requires a phone (`buy_phone =
+/// required`) gets a refusal Tilda shows in its webhook log; otherwise a number keyturn cannot
+/// use is dropped (and logged, without the number) rather than losing the whole order.
+fn phone(state: &AppState, typed: Option<String>, formid: Option<&str>) -> Result<Option<String>, ApiError> {
+    let required = state.settings.storefront.buy_phone == FieldRule::Required;
+    match validate_phone(typed) {
+        Ok(Some(p)) => Ok(Some(p)),
+        Ok(None) if required => Err(ApiError::unprocessable(
+            "validation_failed",
+            "phone is required: the form sent no phone number (name the field Phone, or map it with KEYTURN_TILDA_FIELDS).",
+        )),
+        Ok(None) => Ok(None),
+        Err(e) if required => Err(ApiError::unprocessable(
+            "validation_failed",
+            format!("phone is required and the one sent is not usable: {}", e.parts().1.message),
+        )),
+        Err(_) => {
+            tracing::warn!(event = "tilda_phone_dropped", formid = formid.unwrap_or("-"), "Tilda submission's phone is not usable; the order is kept without it");
+            Ok(None)
+        }
+    }
 }
 
 /// Tilda's form webhook: 200 `ok` to the test ping and to every stored submission.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::Response;
 use serde_json::{json, Value};
 
+use crate::harness::smtp::{self, Hold};
 use crate::harness::*;
 
 const LINK: &str = "/reset-password?token=";
@@ -194,6 +195,59 @@ async fn requests_are_throttled_per_address_silently_and_per_ip_with_429() {
     app.stop().await;
 }
 
+/// A database that does not answer is not a dead link: the page says to try again later (503),
+/// and the link works once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reset_page_says_try_again_later_when_the_database_does_not_answer() {
+    let app = TestApp::builder().set("database_pool_size", "2").start().await;
+    let a = app.active().await;
+    json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
+    let link = reset_link(&app, &a.email, 1).await;
+    let outage = app.hold_all_connections().await;
+    let (status, page) = open(&app, &link).await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("try again later") || page.contains("Please try again later"), "{page}");
+    assert!(page.contains("the link still works") && !page.contains("does not work"), "{page}");
+    assert!(!page.contains("action=\"/forgot-password\""), "no new link offered for a link that may be fine: {page}");
+    let posted = app
+        .client
+        .post(app.url("/reset-password"))
+        .form(&[("token", token_of(&link)), ("new_password", strong_password().as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 503);
+    let page = posted.text().await.unwrap();
+    assert!(page.contains("try again") && page.contains("name=\"token\""), "the form stays: {page}");
+    outage.release().await;
+    let (status, page) = open(&app, &link).await;
+    assert_eq!(status, 200, "the link works after the outage: {page}");
+    assert_eq!(confirm(&app, token_of(&link), &strong_password()).await.status(), 204);
+    app.stop().await;
+}
+
+/// "Resend" and "forgot password" each have their own budget, per address and per IP: a
+/// customer who used up the one can still use the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_and_forgot_password_have_budgets_of_their_own() {
+    let app = TestApp::builder().set("resend_per_hour", "1").set("rate_limit_resend_per_minute", "2").start().await;
+    let a = app.active().await;
+    // "Resend" used up: one email an hour for the address, two requests a minute from the IP.
+    assert_eq!(app.resend(&a.email).await.status(), 202);
+    assert_eq!(app.resend(&a.email).await.status(), 202);
+    assert_error(app.resend(&a.email).await, 429, "rate_limited").await;
+    app.assert_mail_count(&a.email, Kind::PasswordReset, 1).await;
+    // The forgot-password form still sends a link, by API and by page.
+    json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
+    app.assert_mail_count(&a.email, Kind::PasswordReset, 2).await;
+    let page = app.client.post(app.url("/forgot-password")).form(&[("email", a.email.as_str())]).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the page's request is not refused by the resend's budget");
+    // Now its own budgets are used up, and they hold.
+    assert_error(forgot(&app, json!({"email": a.email})).await, 429, "rate_limited").await;
+    app.assert_mail_count(&a.email, Kind::PasswordReset, 2).await;
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_reset_needs_a_captcha_when_configured() {
     let app = TestApp::builder().captcha().start().await;
@@ -207,8 +261,10 @@ async fn password_reset_needs_a_captcha_when_configured() {
     let page = app.get("/forgot-password").await;
     let csp = header(&page, "content-security-policy");
     assert!(csp.contains("script-src https://hcaptcha.com https://*.hcaptcha.com;"), "{csp}");
-    assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("script-src 'unsafe-inline'"), "{csp}");
+    let scripts = csp_directive(&csp, "script-src").unwrap_or_default();
+    assert_eq!(scripts, "https://hcaptcha.com https://*.hcaptcha.com", "no inline code, no other host: {csp}");
     let html = page.text().await.unwrap();
+    assert_eq!(inline_scripts(&html), 0, "{html}");
     assert!(html.contains("class=\"h-captcha\" data-sitekey=") && html.contains("js.hcaptcha.com/1/api.js"), "{html}");
     let without = TestApp::builder().start().await;
     let plain = without.get("/forgot-password").await;
@@ -362,6 +418,48 @@ async fn changing_the_password_in_the_cabinet_sends_a_password_changed_email() {
     let mail = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
     assert!(mail.text.contains("If it wasn't you"), "{}", mail.text);
     app.assert_mail_count(&a.email, Kind::PasswordChanged, 1).await;
+    app.stop().await;
+}
+
+/// The "password changed" email states when the change was made, in UTC and saying so, and
+/// what to do if it was not the customer — also when it goes out late (the worker busy with
+/// another email) and the account changed again meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_changed_email_states_when_the_change_was_made() {
+    let (server, gate) = smtp::gated();
+    let app = TestApp::builder().smtp_at(server.addr.port(), server.store.clone()).start().await;
+    let a = app.active().await;
+    // The mail server holds another email: the worker waits on it.
+    gate.set(Hold::BeforeMail);
+    json_status(forgot(&app, json!({"email": a.email})).await, 202).await;
+    let deadline = Instant::now() + MAIL_TIMEOUT;
+    while gate.waiting() == 0 {
+        assert!(Instant::now() < deadline, "the worker never reached the mail server");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let before = app.clock.now();
+    let new_password = strong_password();
+    assert_eq!(a.customer.change_password(&a.password, &new_password).await.status(), 204);
+    let after = app.clock.now();
+    // Two hours later, before that email goes out, the customer saves a setting.
+    app.clock.advance(2 * 3600);
+    let later = app.customer();
+    json_status(later.login(&a.login, &new_password).await, 200).await;
+    let saved = later
+        .client
+        .put(app.url("/api/v1/me/preferences"))
+        .json(&json!({"renewal_reminders": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
+    gate.set(Hold::Nothing);
+    let mail = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
+    let stated: Vec<String> =
+        [before, after].iter().map(|t| format!("was changed on {}", keyturn::clock::human(*t))).collect();
+    assert!(stated[0].ends_with(" UTC"), "the zone is named: {}", stated[0]);
+    assert!(stated.iter().any(|s| mail.text.contains(s.as_str())), "expected {stated:?} in: {}", mail.text);
+    assert!(mail.text.contains("If it wasn't you") && mail.text.contains("/forgot-password"), "{}", mail.text);
     app.stop().await;
 }
 

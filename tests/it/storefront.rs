@@ -103,6 +103,7 @@ async fn the_merchant_decides_which_fields_the_order_page_asks_for() {
     assert!(!page.contains("name=\"name\""), "the name field is hidden: {page}");
     assert!(page.contains("name=\"phone\"") && page.contains(" required>"), "{page}");
     assert!(page.contains("class=\"h-captcha\"") && page.contains("name=\"lang\" value=\"pl\""), "{page}");
+    assert_eq!(inline_scripts(&page), 0, "{page}");
 
     let email = unique_email();
     let page =
@@ -114,6 +115,18 @@ async fn the_merchant_decides_which_fields_the_order_page_asks_for() {
     let form = [("email", email.as_str()), ("phone", "+48 600 100 200"), ("h-captcha-response", captcha::GOOD_TOKEN)];
     let resp = buy(&app, "demo", &form).await;
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_page_says_try_again_when_the_database_does_not_answer() {
+    let app = TestApp::builder().set("database_pool_size", "2").start().await;
+    let outage = app.hold_all_connections().await;
+    let page = text(app.get("/").await, 503).await;
+    assert!(page.contains("Please try again in a moment.") && !page.contains("Nothing is on sale"), "{page}");
+    outage.release().await;
+    let home = text(app.get("/").await, 200).await;
+    assert!(home.contains("Demo service"), "{home}");
     app.stop().await;
 }
 
@@ -136,10 +149,13 @@ async fn error_pages_go_back_without_inline_script() {
     let app = TestApp::builder().start().await;
     let resp = app.get("/pay/ord_unknown").await;
     let csp = header(&resp, "content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline'; script"), "{csp}");
+    // Scripts from our own origin only: no inline code, no eval, no other host.
+    assert_eq!(csp_directive(&csp, "script-src").as_deref(), Some("'self'"), "{csp}");
+    assert_eq!(csp_directive(&csp, "default-src").as_deref(), Some("'none'"), "{csp}");
     let page = text(resp, 404).await;
     assert!(page.contains("<a href=\"/\" data-back>Go back</a>"), "{page}");
     assert!(page.contains("<script src=\"/assets/back.js\"></script>") && !page.contains("javascript:"), "{page}");
+    assert_eq!(inline_scripts(&page), 0, "an inline script the CSP would block: {page}");
     let js = app.get("/assets/back.js").await;
     assert_eq!(js.status(), 200);
     assert!(js.text().await.unwrap().contains("history.back()"));
@@ -296,6 +312,63 @@ async fn a_tilda_form_becomes_an_order_and_its_success_redirect_leads_to_payment
     app.stop().await;
 }
 
+/// Orders the admin sees for `email`.
+async fn orders_of(app: &TestApp, email: &str) -> usize {
+    let admin = app.admin("viewer").await;
+    let listed: serde_json::Value = admin.get(&format!("/orders?email={email}")).await.json().await.unwrap();
+    listed["orders"].as_array().map(Vec::len).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tilda_delivery_repeated_many_times_at_once_makes_one_order() {
+    let app = TestApp::builder().set("tilda_key", TILDA_KEY).start().await;
+    let email = unique_email();
+    let fields = [("Email", email.as_str()), ("tranid", "4242:1"), ("api_key", TILDA_KEY)];
+    let body = urlencoded(&fields);
+    let sends = (0..8).map(|_| tilda(&app, "?service=demo", FORM, body.clone(), None));
+    for resp in futures_util::future::join_all(sends).await {
+        assert_eq!(text(resp, 200).await, "ok", "every delivery is answered as the first");
+    }
+    assert_eq!(orders_of(&app, &email).await, 1, "Tilda's repeated delivery made a second order");
+    // The same submission again later: still one order.
+    assert_eq!(text(tilda(&app, "?service=demo", FORM, body.clone(), None).await, 200).await, "ok");
+    assert_eq!(orders_of(&app, &email).await, 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tilda_phone_keyturn_cannot_use_does_not_cost_the_order_unless_the_merchant_requires_one() {
+    // The key as pasted into the settings, with stray whitespace; Tilda sends it as typed there.
+    let app = TestApp::builder().set("tilda_key", &format!(" {TILDA_KEY}\n")).start().await;
+    let email = unique_email();
+    let padded = format!("{TILDA_KEY} ");
+    let fields =
+        [("Email", email.as_str()), ("Phone", "call me after 6pm"), ("tranid", "77:1"), ("api_key", padded.as_str())];
+    let resp = tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await;
+    assert_eq!(text(resp, 200).await, "ok", "the order is kept without the unusable phone");
+    assert_eq!(orders_of(&app, &email).await, 1);
+    app.stop().await;
+
+    let app = TestApp::builder().set("tilda_key", TILDA_KEY).set("buy_phone", "required").start().await;
+    let email = unique_email();
+    let fields =
+        [("Email", email.as_str()), ("Phone", "call me after 6pm"), ("tranid", "77:2"), ("api_key", TILDA_KEY)];
+    let refused =
+        assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await, 422, "validation_failed")
+            .await;
+    assert!(refused["message"].as_str().unwrap().contains("phone is required"), "{refused}");
+    let fields = [("Email", email.as_str()), ("tranid", "77:3"), ("api_key", TILDA_KEY)];
+    let refused =
+        assert_error(tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await, 422, "validation_failed")
+            .await;
+    assert!(refused["message"].as_str().unwrap().contains("phone is required"), "{refused}");
+    assert_eq!(orders_of(&app, &email).await, 0);
+    let fields = [("Email", email.as_str()), ("Phone", "+7 777 123"), ("tranid", "77:4"), ("api_key", TILDA_KEY)];
+    assert_eq!(text(tilda(&app, "?service=demo", FORM, urlencoded(&fields), None).await, 200).await, "ok");
+    assert_eq!(orders_of(&app, &email).await, 1);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tilda_webhook_is_off_until_its_key_is_set() {
     let app = TestApp::builder().start().await;
@@ -322,6 +395,18 @@ async fn the_admin_types_prices_as_people_write_them() {
     )
     .await;
     assert!(refused["message"].as_str().unwrap().contains("ambiguous"), "{refused}");
+    // Both forms at once: refused unless they name the same amount, and nothing changes.
+    let both = serde_json::json!({"price": "99,00", "price_minor": 1_299_000});
+    let refused = assert_error(admin.patch("/services/course", both).await, 422, "price_conflict").await;
+    assert!(refused["message"].as_str().unwrap().contains("price_minor"), "{refused}");
+    let both = serde_json::json!({"slug": "dup", "name": "Dup", "price": "10.00", "price_minor": 1001,
+        "currency": "EUR", "period_days": 30});
+    assert_error(admin.post("/services", &both).await, 422, "price_conflict").await;
+    let agreeing = serde_json::json!({"price": "12 990,50", "price_minor": 1_299_050});
+    let v = json_status(admin.patch("/services/course", agreeing).await, 200).await;
+    assert_eq!(v["price_minor"], 1_299_050);
+    let doc = json_status(app.get("/api/v1/openapi.json").await, 200).await.to_string();
+    assert!(doc.contains("price_conflict"), "the OpenAPI document names the refusal");
     let missing = serde_json::json!({"slug": "free", "name": "Free", "currency": "EUR", "period_days": 30});
     assert_error(admin.post("/services", &missing).await, 422, "validation_failed").await;
     // The order page shows the new price.

@@ -178,3 +178,54 @@ async fn a_suspended_account_keeps_its_link_until_reinstated() {
     json_status(app.customer().login(&login, &creds.password).await, 200).await;
     app.stop().await;
 }
+
+/// With hCaptcha on, the resend form on the verification pages carries the widget (the resend
+/// is refused without its answer), and the page's CSP lets it load; the form's post works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resend_form_carries_the_captcha_widget_when_captcha_is_on() {
+    let app = TestApp::builder().captcha().start().await;
+    let bad_link = app.get(&format!("/verify-email?token={}", "x".repeat(200))).await;
+    assert_eq!(bad_link.status(), 400);
+    let csp = bad_link.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string();
+    assert_eq!(
+        csp_directive(&csp, "script-src").as_deref(),
+        Some("https://hcaptcha.com https://*.hcaptcha.com"),
+        "{csp}"
+    );
+    let page = bad_link.text().await.unwrap();
+    assert!(page.contains("action=\"/verify-email/resend\""), "{page}");
+    assert!(page.contains("class=\"h-captcha\" data-sitekey=") && page.contains("js.hcaptcha.com/1/api.js"), "{page}");
+    assert_eq!(inline_scripts(&page), 0, "{page}");
+    // A failed confirmation offers the same form.
+    let failed = app.client.post(app.url("/verify-email")).form(&[("token", "unknown-token")]).send().await.unwrap();
+    assert_eq!(failed.status(), 400);
+    assert!(
+        failed.text().await.unwrap().contains("class=\"h-captcha\""),
+        "the form offered after a failure lacks the widget"
+    );
+
+    // The form as the browser posts it: refused without the widget's answer (and shown again), sent with it.
+    let email = unique_email();
+    let resend = |token: Option<&str>| {
+        let mut form = vec![("email", email.clone())];
+        if let Some(t) = token {
+            form.push(("h-captcha-response", t.to_string()));
+        }
+        app.client.post(app.url("/verify-email/resend")).form(&form).send()
+    };
+    let refused = resend(None).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Please complete the captcha.") && page.contains("class=\"h-captcha\""), "{page}");
+    let sent = resend(Some(crate::harness::captcha::GOOD_TOKEN)).await.unwrap();
+    assert_eq!(sent.status(), 200);
+    assert!(sent.text().await.unwrap().contains("Check your email"));
+
+    // Without captcha: no widget, and the strict CSP of every page.
+    let plain = TestApp::builder().start().await;
+    let resp = plain.get("/verify-email?token=").await;
+    assert!(!resp.headers().get("content-security-policy").unwrap().to_str().unwrap().contains("hcaptcha"));
+    assert!(!resp.text().await.unwrap().contains("h-captcha"));
+    plain.stop().await;
+    app.stop().await;
+}

@@ -60,7 +60,8 @@ pub struct NewService {
     /// Minor units, ≥ 0 (or give `price`).
     pub price_minor: Option<i64>,
     /// The price as typed, read by `currency`: `12 990,00`, `12,990.00`, `12990`, `12 990.5`
-    /// (ambiguous forms like `1,500` are refused); instead of `price_minor`.
+    /// (ambiguous forms like `1,500` are refused); instead of `price_minor`. Sent together,
+    /// they must agree, else 422 `price_conflict`.
     pub price: Option<Str>,
     /// ISO 4217, three letters.
     pub currency: Str,
@@ -82,7 +83,8 @@ pub struct NewService {
 pub struct ServicePatch {
     pub name: Option<Str>,
     pub price_minor: Option<i64>,
-    /// The price as typed (see `NewService.price`); wins over `price_minor`.
+    /// The price as typed (see `NewService.price`); sent with `price_minor`, both must agree,
+    /// else 422 `price_conflict`.
     pub price: Option<Str>,
     pub currency: Option<Str>,
     pub period_days: Option<i32>,
@@ -113,7 +115,7 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         409: "A service with this slug exists (`service_exists`).",
-        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
+        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`); `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
     }
     /// `POST /admin/services/{slug}/rename`.
     pub RenameServiceOutcomes(json) {
@@ -128,7 +130,7 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         404: "No such service (`not_found`).",
-        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`).",
+        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`); `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
     }
 }
 

@@ -23,7 +23,7 @@ pub struct Changes {
     /// `Some("")` removes the URL.
     pub access_url: Option<String>,
     /// The price as the admin typed it (`"12 990,00"`), read by the service's currency
-    /// ([`crate::money::parse_price`]); wins over `price_minor`.
+    /// ([`crate::money::parse_price`]); with `price_minor` too, both must agree.
     pub price: Option<String>,
 }
 
@@ -105,7 +105,18 @@ fn apply(s: &mut Service, ch: Changes) -> Result<(), ApiError> {
         s.access_url = (!v.is_empty()).then(|| v.to_string());
     }
     if let Some(typed) = ch.price {
-        s.price_minor = crate::money::parse_price(&typed, &s.currency).map_err(|m| invalid(&m))?;
+        let read = crate::money::parse_price(&typed, &s.currency).map_err(|m| invalid(&m))?;
+        // Both given: they must say the same, else which one the admin meant is a guess.
+        if ch.price_minor.is_some_and(|minor| minor != read) {
+            return Err(ApiError::unprocessable(
+                "price_conflict",
+                format!(
+                    "price `{}` is {read} minor units but price_minor says otherwise; send one of them",
+                    typed.trim()
+                ),
+            ));
+        }
+        s.price_minor = read;
     }
     Ok(())
 }

@@ -45,3 +45,46 @@ impl WriteHold {
         self.done.await.expect("the held write ended");
     }
 }
+
+/// Every connection of the app's pool, taken until [`PoolHold::release`].
+pub struct PoolHold {
+    release: Vec<std::sync::mpsc::Sender<()>>,
+    done: Vec<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Takes every connection of the pool (`database_pool_size`), so that the database does not
+    /// answer: a request waits for a connection, gives up (5 s) and answers as in an outage.
+    /// Works on SQLite as on PostgreSQL; keep the pool small (`.set("database_pool_size", "2")`).
+    pub async fn hold_all_connections(&self) -> PoolHold {
+        let state = &self.app.as_ref().expect("app running").state;
+        let mut hold = PoolHold { release: Vec::new(), done: Vec::new() };
+        for _ in 0..state.settings.database_pool_size {
+            let (held, holding) = tokio::sync::oneshot::channel();
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            let db = state.db.clone();
+            hold.done.push(tokio::spawn(async move {
+                db.read(move |_| {
+                    let _ = held.send(());
+                    let _ = wait.recv();
+                    Ok(())
+                })
+                .await
+                .expect("the held connection");
+            }));
+            holding.await.expect("the connection was taken");
+            hold.release.push(release);
+        }
+        hold
+    }
+}
+
+impl PoolHold {
+    /// Gives the connections back.
+    pub async fn release(self) {
+        drop(self.release);
+        for d in self.done {
+            d.await.expect("the held connection ended");
+        }
+    }
+}

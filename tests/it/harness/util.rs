@@ -55,3 +55,20 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// The sources of one directive of a Content-Security-Policy header (`script-src` →
+/// `'self'`), as sent; `None` when the policy lacks it.
+pub fn csp_directive(csp: &str, name: &str) -> Option<String> {
+    csp.split(';').map(str::trim).find_map(|d| d.strip_prefix(name)?.strip_prefix(' ').map(|v| v.trim().to_string()))
+}
+
+/// How many `<script>` elements of `page` carry code of their own (no `src`), plus inline
+/// event handlers: what a CSP without `'unsafe-inline'` blocks.
+pub fn inline_scripts(page: &str) -> usize {
+    let lower = page.to_ascii_lowercase();
+    let scripts =
+        lower.split("<script").skip(1).filter(|tag| !tag.split('>').next().unwrap_or("").contains("src=")).count();
+    let handlers =
+        ["onclick=", "onload=", "onsubmit=", "onerror="].iter().map(|h| lower.matches(h).count()).sum::<usize>();
+    scripts + handlers
+}
