@@ -1,7 +1,8 @@
 // The admin portal's confirmations before money moves, and "send by email" for invoices.
 // Loaded after admin.js (it uses its helpers). A capture, cancel (void) or refund shows what it
 // moves and for whom in a dialog; nothing is sent until "Yes" is pressed there, and the server
-// gets the amount shown (`expected_amount_minor`) so a stale page cannot move another.
+// gets the amount shown (`expected_amount_minor`) so a stale page cannot move another. A refund
+// sends the amount as typed (`amount`): the server reads it for the payment's currency.
 "use strict";
 
 // "ada.lovelace@example.com" → "a***@example.com"
@@ -19,8 +20,9 @@ const opEffects = {
 };
 
 // Asks before `kind` moves `minor` of payment `p` (of order `order`); runs `go` on "Yes".
-function confirmOperation(p, kind, minor, order, go) {
-  const amount = money(minor, p.currency);
+// `typed`: the amount as typed, shown when this page could not read it (the server reads it).
+function confirmOperation(p, kind, minor, order, go, typed) {
+  const amount = typed || money(minor, p.currency);
   $("op-confirm-title").textContent = opVerbs[kind] + " " + amount + "?";
   const customer = order ? (order.customer_name + " <" + maskEmail(order.email) + ">") : "";
   const facts = [["Amount", amount], ["Customer", customer], ["Order", order && order.order_id],

@@ -73,7 +73,8 @@ function decimal(minor, currency) {
 
 const money = (minor, currency) => decimal(minor, currency) + " " + currency;
 
-// "19.9", "EUR" → 1990; null for anything that is not a plain amount of this currency.
+// "19.9", "EUR" → 1990; null for anything that is not a plain amount of this currency. Only
+// to show a typed refund amount in the confirmation: the server reads the amount itself.
 function parseMinor(text, currency) {
   const e = exponent(currency);
   const m = /^(\d+)(?:[.,](\d+))?$/.exec(String(text).trim());
@@ -385,8 +386,8 @@ function actions(p) {
   }
   if (p.status === "succeeded" || p.status === "partially_refunded") {
     const amount = node("input", null, "refund-amount");
-    const minor = open && open.kind === "refund" ? open.amount_minor : Math.max(p.captured_minor - p.refunded_minor, 0);
-    amount.value = decimal(minor, p.currency);
+    const left = decimal(Math.max(p.captured_minor - p.refunded_minor, 0), p.currency);
+    amount.value = open && open.kind === "refund" && open.amount ? open.amount : left;
     amount.setAttribute("aria-label", "Amount to refund (" + p.currency + ")");
     amount.inputMode = "decimal";
     span.append(amount, button("Refund", () => operate(p, "refund", amount.value), { "data-action": "refund" }));
@@ -400,22 +401,28 @@ function actions(p) {
 async function operate(p, kind, amountText) {
   const body = {};
   if (kind === "refund") {
-    const minor = parseMinor(amountText, p.currency);
-    if (minor === null || minor <= 0) {
+    const typed = String(amountText || "").trim();
+    if (!typed) {
       say("Enter the amount to refund in " + p.currency + ", e.g. " + decimal(100, p.currency) + ".");
       return;
     }
-    body.amount_minor = minor;
+    // The server reads what was typed (for the payment's currency). The dialog shows this
+    // page's reading of it; the server refuses (409 amount_changed) when it reads another.
+    body.amount = typed;
+    const minor = parseMinor(typed, p.currency);
+    if (minor !== null) body.expected_amount_minor = minor;
+  } else {
+    body.expected_amount_minor = p.amount_minor;
   }
-  body.expected_amount_minor = kind === "refund" ? body.amount_minor : p.amount_minor;
+  const shown = body.expected_amount_minor === undefined ? body.amount + " " + p.currency : null;
   // admin-sales.js asks first; only its "Yes" sends.
-  confirmOperation(p, kind, body.expected_amount_minor, state.order, () => sendOperation(p, kind, body));
+  confirmOperation(p, kind, body.expected_amount_minor, state.order, () => sendOperation(p, kind, body), shown);
 }
 
 async function sendOperation(p, kind, body) {
   const orderId = state.orderId;
   const path = "/admin/payments/" + encodeURIComponent(p.payment_id) + "/" + kind;
-  const memo = { kind, amount_minor: body.amount_minor };
+  const memo = { kind, amount: body.amount };
   const send = () => once(p.payment_id, kind + " " + JSON.stringify(body), (key) => api("POST", path, body, key), memo);
   say("Working…", true);
   await withReauth(send, (r) => operated(r, orderId), "Refunds need your password again.");

@@ -45,13 +45,13 @@ pub async fn get_auth_verify(req: &Request, Query(q): Query<VerifyParams>, state
         return refuse(&account, "password_change_required");
     }
     let id = account.id.clone();
-    let grants = match state.db.read(move |c| Ok(grants_of(c, &id)?)).await {
-        Ok(g) => g,
+    let asked = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let (grants, service) = match state.db.read(move |c| Ok((grants_of(c, &id)?, current(c, asked)?))).await {
+        Ok(found) => found,
         Err(e) => return crate::http::api_error::ApiError::from(e).into_response(),
     };
     let now = state.clock.now();
-    let service = q.service.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    match admit(&grants, service, now) {
+    match admit(&grants, service.as_deref(), now) {
         Ok(grant) => {
             let groups = open_slugs(&grants, now).join(",");
             let mut resp = Response::builder()
@@ -68,6 +68,12 @@ pub async fn get_auth_verify(req: &Request, Query(q): Query<VerifyParams>, state
         }
         Err(why) => refuse(&account, why.code()),
     }
+}
+
+/// The slug the proxy asks about as grants carry it: an old slug of a renamed service names
+/// the service (proxy configurations are not edited on a rename).
+pub(crate) fn current(c: &mut crate::db::DbConn, asked: Option<String>) -> diesel::QueryResult<Option<String>> {
+    asked.map(|s| crate::catalog::aliases::current_slug(c, &s)).transpose()
 }
 
 /// A header value from free text: UTF-8 bytes as they are, control characters dropped.

@@ -188,9 +188,10 @@ pub async fn check(
         ));
     }
     let id = account.id.clone();
-    let grants = state.db.read(move |c| Ok(grants_of(c, &id)?)).await?;
-    let service = service.map(str::trim).filter(|s| !s.is_empty());
-    if let Err(why) = admit(&grants, service, state.clock.now()) {
+    let asked = service.map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let (grants, service) =
+        state.db.read(move |c| Ok((grants_of(c, &id)?, crate::access::forward::current(c, asked)?))).await?;
+    if let Err(why) = admit(&grants, service.as_deref(), state.clock.now()) {
         tracing::info!(event = "authz_fail", account_id = %account.id, reason = why.code(), "access check refused");
         return Err(ApiError::forbidden("no_access", "This account has no open access to this service."));
     }

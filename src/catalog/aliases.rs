@@ -17,12 +17,23 @@ pub const SLUG_COLUMNS: &[(&str, &str)] = &[
     ("access_grants", "service_slug"),
     ("access_notices", "service_slug"),
     ("renewal_tokens", "service_slug"),
+    // A gateway subscription's later charges make renewal orders for this slug.
+    ("gateway_subscriptions", "service_slug"),
+    // An OIDC client checks access to this slug.
+    ("oidc_clients", "service_slug"),
     ("slug_aliases", "service_slug"),
 ];
 
 /// The service slug `alias` stands for, if it is an alias.
 pub fn target_of(conn: &mut DbConn, alias: &str) -> QueryResult<Option<String>> {
     slug_aliases::table.find(alias).select(slug_aliases::service_slug).first(conn).optional()
+}
+
+/// The slug `slug` stands for now: the service it is an old slug of, else itself. Grants,
+/// orders and subscriptions carry the current slug, so a caller that compares slugs (forward
+/// auth, the access API) compares this one.
+pub fn current_slug(conn: &mut DbConn, slug: &str) -> QueryResult<String> {
+    Ok(target_of(conn, slug)?.unwrap_or_else(|| slug.to_string()))
 }
 
 /// Why a rename did not happen.

@@ -39,7 +39,8 @@ async fn on_sale(state: &AppState, slug: String) -> Result<Option<Service>, Resp
     if !crate::crypto::is_key(&slug) {
         return Ok(None);
     }
-    let found = state.db.read(move |c| Ok(catalog::find_by_slug(c, &slug)?)).await;
+    // An old slug of a renamed service still sells it (site-builder buttons keep their links).
+    let found = state.db.read(move |c| Ok(crate::catalog::service::resolve_slug(c, &slug)?)).await;
     found.map(|s| s.filter(|s| s.active)).map_err(|e| {
         tracing::warn!(event = "db_unavailable", error = %e, "order page could not load the service");
         error_page(StatusCode::SERVICE_UNAVAILABLE, &state.settings.product_name, "Please try again in a moment.")

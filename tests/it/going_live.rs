@@ -117,6 +117,21 @@ async fn a_renamed_service_keeps_its_old_slug_as_an_alias() {
         (me["services"][0]["slug"].as_str(), me["services"][0]["state"].as_str()),
         (Some("pro"), Some("active"))
     );
+    // Links and configurations that still say the old slug keep working: a proxy asking
+    // forward auth about it lets the customer in, a server's API key check of it passes, and
+    // the order page of a site-builder button sells the renamed service.
+    let verified = customer.client.get(app.url("/auth/verify?service=demo")).send().await.unwrap();
+    assert_eq!(verified.status(), 200, "{}", verified.text().await.unwrap());
+    assert_eq!(verified.headers()["remote-groups"], "pro");
+    let key =
+        json_status(owner.post("/api-keys", &json!({"name": "vpn", "scopes": ["access:check"]})).await, 201).await;
+    let body = json!({"login": creds.login, "password": password, "service": "demo"});
+    let checked =
+        app.client.post(app.url("/api/v1/access/check")).bearer_auth(key["key"].as_str().unwrap()).json(&body);
+    json_status(checked.send().await.unwrap(), 200).await;
+    let page = app.get("/buy/demo").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("action=\"/buy/pro\""), "the order page sells the renamed service");
     // The alias is not free: neither for another service's rename nor for a new service.
     assert_error(owner.post("/services/other/rename", &json!({"new_slug": "demo"})).await, 409, "slug_taken").await;
     let again = json!({"slug": "demo", "name": "Again", "price_minor": 500, "currency": "EUR", "period_days": 30});

@@ -283,3 +283,29 @@ async fn a_stolen_session_cannot_bind_its_own_authenticator_or_refund_without_th
     assert_error(refund, 403, "reauthentication_required").await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_amount_is_read_on_the_server_as_the_admin_typed_it() {
+    let app = TestApp::builder().start().await;
+    let operator = app.admin("operator").await;
+    let demo = app.demo().await;
+    assert_eq!((demo.price_minor, demo.currency.as_str()), (1990, "EUR"));
+    let (order_id, _) = paid_order(&app).await;
+    let pay_id = operator.payment_reaching(&order_id, "succeeded").await["payment_id"].as_str().unwrap().to_string();
+    app.wait_for_status(&order_id, "provisioned").await;
+
+    let refund = |body| operator.operate(&pay_id, "refund", body, None);
+    assert_error(refund(json!({"amount": "five"})).await, 422, "invalid_amount").await;
+    assert_error(refund(json!({"amount": "-1"})).await, 422, "invalid_amount").await;
+    assert_error(refund(json!({"amount": "0.5", "amount_minor": 50})).await, 422, "invalid_amount").await;
+    // Read by the server for EUR: "1 000,00" is a thousand euros, more than was captured.
+    assert_error(refund(json!({"amount": "1 000,00"})).await, 422, "refund_exceeds_captured").await;
+    // The page showed another reading than the server's: nothing moves.
+    assert_error(refund(json!({"amount": "0,50", "expected_amount_minor": 5})).await, 409, "amount_changed").await;
+    let done = json_status(refund(json!({"amount": "0,50", "expected_amount_minor": 50})).await, 200).await;
+    assert_eq!((done["amount_minor"].as_i64(), done["refunded_minor"].as_i64()), (Some(50), Some(50)));
+    let done = json_status(refund(json!({"amount": " 1.40 "})).await, 200).await;
+    assert_eq!(done["refunded_minor"], 190);
+    assert_eq!(app.order_status(&order_id).await, "provisioned", "partial refunds keep the order");
+    app.stop().await;
+}

@@ -15,7 +15,7 @@ use crate::admin::{access::reauth, AdminTag, UNAUTHENTICATED};
 use crate::http::api_error::ApiError;
 use crate::http::outcomes::Fail;
 use crate::idempotency;
-use crate::payments::ops::service::{self, Actor};
+use crate::payments::ops::service::{self, Actor, Requested};
 use crate::payments::ops::OpKind;
 use crate::state::AppState;
 
@@ -26,6 +26,11 @@ pub struct OperationInput {
     /// Minor units. Capture: the whole authorised amount (the default). Refund: defaults to
     /// everything not refunded yet; never more than was captured.
     pub amount_minor: Option<i64>,
+    /// Refund: the amount as the admin typed it (`12.50`, `1 234,50`), read on the server for
+    /// the payment's currency (`money::parse_price`); instead of `amount_minor` (422
+    /// `invalid_amount` when it is not an amount, or when both are given).
+    #[oai(validator(max_length = 64))]
+    pub amount: Option<String>,
     /// The amount the admin was shown for this operation (minor units): capture and cancel —
     /// the authorised amount; refund — `amount_minor`, or what is left to refund. When given
     /// and the operation would now move another amount, nothing happens: 409 `amount_changed`.
@@ -74,7 +79,10 @@ impl AdminPaymentsApi {
         if kind == OpKind::Refund {
             reauth::require_recent(state, &p)?;
         }
-        let (amount, expected) = body.map_or((None, None), |b| (b.amount_minor, b.expected_amount_minor));
+        let (amount, expected) = match body {
+            None => (Requested::Default, None),
+            Some(b) => (Requested::of(b.amount_minor, b.amount)?, b.expected_amount_minor),
+        };
         let actor = Actor { username: p.admin.username.clone(), ip: p.ip.clone() };
         let fingerprint = format!("{} {payment_id} {amount:?} {expected:?}", kind.as_str());
         let key = idempotency::header_key(req)?;

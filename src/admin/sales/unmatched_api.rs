@@ -1,4 +1,4 @@
-//! `GET /admin/payment-events/unmatched`: verified gateway events that name no order of ours —
+//! `GET /admin/payment-events/unmatched`: verified gateway events that matched no order of ours —
 //! a payment for an unknown order, a renewal charge of a subscription keyturn does not know —
 //! so the money they report is not lost from sight: an admin finds its customer or refunds it
 //! at the gateway.
@@ -54,7 +54,10 @@ crate::outcomes! {
 }
 
 fn unmatched(conn: &mut DbConn, outcome: Option<String>, limit: i64) -> QueryResult<Vec<PaymentEvent>> {
-    let mut q = payment_events::table.filter(payment_events::order_id.is_null()).into_boxed();
+    // An event may name an order in its metadata that it was not applied to (a PayPal sale's
+    // `custom` of a subscription we did not create): its outcome says it matched nothing.
+    let matched_nothing = payment_events::outcome.eq_any(["unknown_order", "unknown_subscription"]);
+    let mut q = payment_events::table.filter(payment_events::order_id.is_null().or(matched_nothing)).into_boxed();
     if let Some(o) = outcome {
         q = q.filter(payment_events::outcome.eq(o));
     }

@@ -24,6 +24,44 @@ pub struct Actor {
     pub ip: String,
 }
 
+/// The amount an admin asked to move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requested {
+    /// Capture/cancel: the authorised amount; refund: everything not refunded yet.
+    Default,
+    /// Minor units (API clients).
+    Minor(i64),
+    /// As typed in the portal, read for the payment's currency on the server.
+    Text(String),
+}
+
+impl Requested {
+    /// From a body's `amount_minor` and `amount`: one of them at most.
+    pub fn of(minor: Option<i64>, text: Option<String>) -> Result<Requested, ApiError> {
+        match (minor, text) {
+            (None, None) => Ok(Requested::Default),
+            (Some(m), None) => Ok(Requested::Minor(m)),
+            (None, Some(t)) => Ok(Requested::Text(t)),
+            (Some(_), Some(_)) => Err(ApiError::unprocessable(
+                "invalid_amount",
+                "Give the amount either as typed (amount) or in minor units (amount_minor), not both.",
+            )),
+        }
+    }
+
+    /// In minor units of `currency`; a typed amount that is not one is refused with the
+    /// parser's explanation.
+    fn minor(&self, currency: &str) -> Result<Option<i64>, ApiError> {
+        match self {
+            Requested::Default => Ok(None),
+            Requested::Minor(m) => Ok(Some(*m)),
+            Requested::Text(t) => crate::money::parse_price(t, currency)
+                .map(Some)
+                .map_err(|why| ApiError::unprocessable("invalid_amount", why)),
+        }
+    }
+}
+
 /// A performed operation.
 pub struct Performed {
     pub operation_id: String,
@@ -154,7 +192,7 @@ pub async fn perform(
     actor: &Actor,
     payment_id: &str,
     kind: OpKind,
-    amount: Option<i64>,
+    amount: Requested,
     expected: Option<i64>,
     gateway_key: Option<String>,
 ) -> Result<Performed, ApiError> {
@@ -193,7 +231,7 @@ async fn run(
     actor: &Actor,
     payment_id: &str,
     kind: OpKind,
-    (amount, expected): (Option<i64>, Option<i64>),
+    (requested, expected): (Requested, Option<i64>),
     gateway_key: Option<String>,
 ) -> Result<Performed, Failure> {
     if !is_key(payment_id) {
@@ -207,6 +245,10 @@ async fn run(
         .write(move |c| {
             payments::lock(c, &id)?;
             let Some(p) = payments::find(c, &id)? else { return Ok(Err(ApiError::not_found("No such payment."))) };
+            let amount = match requested.minor(&p.currency) {
+                Ok(a) => a,
+                Err(e) => return Ok(Err(e)),
+            };
             // A repeat of a request whose outcome was unknown resumes it (and its reservation).
             if let Some(op) = key.as_deref().map(|k| ops::resumable(c, &id, k, now)).transpose()?.flatten() {
                 if op.kind == kind && amount.is_none_or(|a| a == op.amount_minor) {

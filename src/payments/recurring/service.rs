@@ -73,8 +73,12 @@ pub(crate) fn decide(
     }
 }
 
-/// The order the subscription was started for: the one its metadata names (Stripe; PayPal's
-/// `custom`), else the one we created it for (a PayPal subscription is a recorded start).
+/// The order the subscription was started for: the one we recorded creating it for (a PayPal
+/// subscription is a recorded start) — whatever the event's metadata says — else, at a gateway
+/// where only we can write a subscription's metadata (Stripe: the secret API key), the order
+/// its metadata names. PayPal's `custom` is the subscription's `custom_id`, which whoever creates
+/// the subscription chooses (its JavaScript SDK creates them in the browser): it never picks an
+/// order, and so an account, on its own.
 fn started_for(
     c: &mut DbConn,
     gateway: GatewayId,
@@ -82,14 +86,26 @@ fn started_for(
     sub: &SubscriptionRef,
 ) -> Result<Option<Order>, TxError> {
     let named = ev.order_id.clone().filter(|id| is_key(id));
-    let id = match named {
+    let recorded = crate::payments::starts::order_of(c, gateway, &sub.id)?;
+    if let (Some(r), Some(n)) = (&recorded, &named) {
+        if r != n {
+            tracing::warn!(event = "subscription_metadata_mismatch", gateway = gateway.as_str(), subscription_id = %sub.id, order_id = %r, "the event names another order than the one the subscription was created for: ours is followed");
+        }
+    }
+    let id = match recorded {
         Some(id) => Some(id),
-        None => crate::payments::starts::order_of(c, gateway, &sub.id)?,
+        None if metadata_is_ours(gateway) => named,
+        None => None,
     };
     Ok(match id {
         Some(id) => orders::find_by_id(c, &id)?,
         None => None,
     })
+}
+
+/// True when only keyturn can write the order id a gateway's subscription events carry.
+fn metadata_is_ours(gateway: GatewayId) -> bool {
+    gateway == GatewayId::Stripe
 }
 
 /// True when the charge renews rather than pays the subscription's first order.
@@ -123,7 +139,7 @@ fn first(
     now: i64,
 ) -> Result<Decided, TxError> {
     let mut paying = ev.clone();
-    paying.order_id = order_id.or_else(|| ev.order_id.clone());
+    paying.order_id = order_id.or_else(|| ev.order_id.clone().filter(|_| metadata_is_ours(gateway)));
     let (outcome, detail) = decide_payment(c, gateway, &paying, policy, now)?;
     let order = match paying.order_id.as_deref().filter(|id| is_key(id)) {
         Some(id) => orders::find_by_id(c, id)?,

@@ -118,10 +118,15 @@ fn invoice(id: &str, sub: &str, order: Option<&str>, reason: &str, amount: i64, 
 
 /// The customer's access to the demo service as support sees it (unix seconds).
 async fn active_until(owner: &AdminActor, email: &str) -> i64 {
+    access_until(owner, email, "demo").await
+}
+
+/// The customer's access to service `slug` as support sees it (unix seconds).
+async fn access_until(owner: &AdminActor, email: &str, slug: &str) -> i64 {
     let found = json_status(owner.get(&format!("/accounts?q={email}")).await, 200).await;
     let services = found[0]["services"].as_array().unwrap();
-    let demo = services.iter().find(|s| s["slug"] == "demo").expect("demo access");
-    chrono::DateTime::parse_from_rfc3339(demo["active_until"].as_str().unwrap()).unwrap().timestamp()
+    let access = services.iter().find(|s| s["slug"] == slug).unwrap_or_else(|| panic!("{slug} access: {found}"));
+    chrono::DateTime::parse_from_rfc3339(access["active_until"].as_str().unwrap()).unwrap().timestamp()
 }
 
 /// The order of `email` other than those in `known`, with its detail.
@@ -396,4 +401,74 @@ async fn unmatched(app: &TestApp, outcome: &str) -> i64 {
     let owner = app.admin("owner").await;
     let listed = json_status(owner.get(&format!("/payment-events/unmatched?outcome={outcome}")).await, 200).await;
     listed["events"].as_array().unwrap().len() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_service_keeps_renewing_its_gateway_subscriptions() {
+    let seen = Requests::default();
+    let api = fake_gateway_api(seen).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _receiver, owner) = subscription_app(&api, dir.path()).await;
+    let demo = app.demo().await;
+    let (price, cur) = (demo.price_minor, demo.currency.as_str());
+    let email = unique_email();
+    let order = app.order(&email).await;
+    let sub = id("sub_");
+    let now = app.clock.now();
+    let created = invoice(&id("in_"), &sub, Some(&order), "subscription_create", price, cur, true);
+    assert_eq!(send(&app, Gw::Stripe, &stripe_call("invoice.paid", created, &id("evt_"), now)).await.status(), 200);
+    app.wait_for_status(&order, "provisioned").await;
+    let first_end = active_until(&owner, &email).await;
+
+    // The service is renamed while the subscription runs; its next charge still extends the
+    // access (now under the new slug) instead of failing until the gateway gives up.
+    json_status(owner.post("/services/demo/rename", &json!({"new_slug": "demo-plus"})).await, 200).await;
+    app.clock.advance(20 * DAY);
+    let owner = app.admin("owner").await;
+    let now = app.clock.now();
+    let cycle = invoice(&id("in_"), &sub, Some(&order), "subscription_cycle", price, cur, true);
+    let resp = send(&app, Gw::Stripe, &stripe_call("invoice.paid", cycle, &id("evt_"), now)).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    assert_eq!(access_until(&owner, &email, "demo-plus").await, first_end + demo.period_days * DAY);
+    let renewal = other_order(&owner, &email, &[&order]).await;
+    assert_eq!((renewal["status"].as_str(), renewal["service"].as_str()), (Some("provisioned"), Some("demo-plus")));
+    app.run_pending_jobs().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paypal_custom_id_alone_never_picks_the_order_or_account() {
+    let seen = Requests::default();
+    let api = fake_gateway_api(seen).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _receiver, owner) = subscription_app(&api, dir.path()).await;
+    let demo = app.demo().await;
+    let (price, cur) = (demo.price_minor, demo.currency.as_str());
+    let now = app.clock.now();
+
+    // Someone's order, never sent to PayPal; a subscription keyturn did not create (made with
+    // PayPal's browser SDK, say) names it as its custom_id: the sale pays nothing, it is kept.
+    let victim = unique_email();
+    let pending = app.order(&victim).await;
+    let mut stranger = sale(&id("SALE"), "I-NOTOURS1", price, cur);
+    stranger["custom"] = json!(pending);
+    assert_eq!(send(&app, Gw::PayPal, &paypal_call("PAYMENT.SALE.COMPLETED", stranger, now)).await.status(), 200);
+    let detail = json_status(owner.get(&format!("/orders/{pending}")).await, 200).await;
+    assert_eq!(detail["status"], "pending_payment", "{detail}");
+    assert_eq!(unmatched(&app, "unknown_subscription").await, 1);
+
+    // A subscription we did create is followed by our record, not by the custom_id of a sale:
+    // one naming another customer's order pays (and renews) the order it was created for.
+    let email = unique_email();
+    let order = app.order(&email).await;
+    assert_eq!(app.get(&format!("/pay/{order}/paypal")).await.status(), 303);
+    let mut first = sale(&id("SALE"), "I-SUBSCRIPTION1", price, cur);
+    first["custom"] = json!(pending);
+    assert_eq!(send(&app, Gw::PayPal, &paypal_call("PAYMENT.SALE.COMPLETED", first, now)).await.status(), 200);
+    app.wait_for_status(&order, "provisioned").await;
+    let detail = json_status(owner.get(&format!("/orders/{pending}")).await, 200).await;
+    assert_eq!(detail["status"], "pending_payment", "{detail}");
+    app.mail.credentials(&email, 1).await;
+    assert_eq!(app.mail.count(&victim, Kind::Credentials), 0, "no account for the named address");
+    app.stop().await;
 }
