@@ -16,7 +16,7 @@ use crate::http::captcha::{allow_widget, widget};
 use crate::http::client_ip::client_ip;
 use crate::http::limits::Bucket;
 use crate::http::pages::{esc, page};
-use crate::oidc::authorize::own_return;
+use crate::oidc::authorize::{own_return, MAX_RETURN_LEN};
 use crate::orders::service::guard;
 use crate::sessions::service::peek;
 use crate::state::AppState;
@@ -133,8 +133,16 @@ pub struct ReturnParam {
 /// The cabinet page; `assets/cabinet.js` drives it through the JSON API. With `?rd=URL` (from
 /// forward auth) a customer who is logged in already goes straight back to URL, and one who
 /// logs in here is sent there after login — when URL's host is in `return_hosts`, else never.
+/// An `rd` longer than 4096 characters is refused with a 400 page.
 #[handler]
 pub async fn get_cabinet_page(req: &Request, Query(q): Query<ReturnParam>, state: Data<&AppState>) -> Response {
+    if q.rd.as_deref().is_some_and(|rd| rd.len() > MAX_RETURN_LEN) {
+        let text = format!(
+            "<p class=\"error\">The address to return to is too long (over {MAX_RETURN_LEN} characters).</p>\
+             <p><a href=\"/cabinet\">Open your cabinet</a></p>"
+        );
+        return page(StatusCode::BAD_REQUEST, &state.settings.product_name, "Return address not valid", &text);
+    }
     let target = q.rd.as_deref().and_then(|rd| follow(rd, &state.settings).or_else(|| own_return(rd, &state)));
     if let Some(target) = &target {
         let ready = matches!(peek(&state, req).await, Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password);

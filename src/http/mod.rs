@@ -34,7 +34,8 @@ use crate::admin::AdminApi;
 use crate::catalog::api::CatalogApi;
 use crate::invoices::pages::{get_invoice_page, post_invoice_page};
 use crate::oidc::authorize::{get_authorize, post_authorize};
-use crate::oidc::endpoints::{get_discovery, get_jwks, get_logout, get_userinfo};
+use crate::oidc::endpoints::{get_discovery, get_jwks, get_userinfo};
+use crate::oidc::logout::{get_logout, post_logout};
 use crate::oidc::token::post_token;
 use crate::orders::api::OrdersApi;
 use crate::orders::form::post_order_form;
@@ -117,7 +118,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/oauth2/token", post(post_token))
         .at("/oauth2/userinfo", get(get_userinfo).post(get_userinfo))
         .at("/oauth2/jwks", get(get_jwks))
-        .at("/oauth2/logout", get(get_logout))
+        .at("/oauth2/logout", get(get_logout).post(post_logout))
         .at("/assets/cabinet.js", get(get_cabinet_script))
         .at("/admin", get(get_admin_page))
         .at("/assets/admin.js", get(get_admin_script))

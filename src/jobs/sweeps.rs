@@ -1,7 +1,7 @@
 //! Periodic housekeeping: ask gateways about stale payments (lost callbacks), expire unpaid
 //! orders, drop dead sessions, shrink rate-limit maps, send the renewal reminders and expiry
 //! notices (`access.expiring` / `access.expired` webhook events and their emails), purge
-//! expired renewal links.
+//! expired renewal links and spent OpenID Connect codes and tokens.
 
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
             let abandoned = crate::payments::ops::model::mark_abandoned(c, now)?;
             crate::jobs::access_expiry::sweep(c, now)?;
             crate::renewals::model::purge_expired(c, now - PURGE_AFTER_SECS)?;
+            crate::oidc::model::purge_codes(c, now)?;
+            crate::oidc::model::purge_tokens(c, now)?;
             Ok(((orders::expire_stale(c, now)?, sessions::delete_expired(c, now, idle)?), abandoned))
         })
         .await?;

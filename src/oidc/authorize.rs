@@ -6,8 +6,11 @@
 //! those errors go back to the client. A customer who is not logged in (or still on the
 //! temporary password) goes to the cabinet's login, which returns here. A client bound to a
 //! service turns away a customer without open access to it: a page offers to buy or renew,
-//! and its "Continue" link returns `error=access_denied` to the client. No consent screen:
-//! the clients are the merchant's own apps.
+//! and its "Continue" link returns `error=access_denied` to the client. With `prompt=none`
+//! neither page is shown: the client gets `login_required` or `access_denied` (OpenID Connect
+//! Core §3.1.2.6). `auth_time` is the login time of the customer's session; `max_age` is
+//! checked only with `prompt=none` (there is no forced re-login; the client can compare
+//! `auth_time` itself). No consent screen: the clients are the merchant's own apps.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Query};
@@ -22,7 +25,7 @@ use crate::http::pages::{esc, page};
 use crate::oidc::claims::has_scope;
 use crate::oidc::model::{self, Client, Code};
 use crate::oidc::{issuer, CODE_TTL_SECS, SCOPES};
-use crate::sessions::service::peek;
+use crate::sessions::service::peek_session;
 use crate::state::AppState;
 
 /// The authorization request's parameters.
@@ -46,9 +49,14 @@ pub struct AuthParams {
     pub code_challenge_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<String>,
 }
 
 const PATH: &str = "/oauth2/authorize";
+
+/// The longest return URL the cabinet login follows back to an authorization request.
+pub const MAX_RETURN_LEN: usize = 4096;
 
 /// The authorization request from a query string.
 #[handler]
@@ -66,7 +74,7 @@ pub async fn post_authorize(req: &Request, Form(p): Form<AuthParams>, state: Dat
 /// cabinet sends the customer back here after login).
 pub fn own_return(rd: &str, state: &AppState) -> Option<String> {
     let prefix = format!("{}{PATH}?", issuer(state));
-    (rd.starts_with(&prefix) && rd.len() <= 4096 && !rd.chars().any(|c| c.is_control() || c.is_whitespace()))
+    (rd.starts_with(&prefix) && rd.len() <= MAX_RETURN_LEN && !rd.chars().any(|c| c.is_control() || c.is_whitespace()))
         .then(|| rd.to_string())
 }
 
@@ -172,20 +180,38 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
     if [&p.state, &p.nonce].into_iter().flatten().any(|v| v.chars().any(char::is_control)) {
         return back("invalid_request", "state or nonce contains control characters.");
     }
-    let account = match peek(state, req).await {
-        Ok(Some(a)) if a.status == ACTIVE && !a.must_change_password => a,
-        Ok(_) if p.prompt.as_deref() == Some("none") => {
-            return back("login_required", "The customer is not logged in.")
-        }
+    // prompt=none (OpenID Connect Core §3.1.2.6): whatever would need the customer's
+    // interaction (a login, the buy-or-renew page) is answered to the client instead.
+    let prompt: Vec<&str> = p.prompt.as_deref().unwrap_or_default().split(' ').filter(|v| !v.is_empty()).collect();
+    let silent = prompt.contains(&"none");
+    if silent && prompt.len() > 1 {
+        return back("invalid_request", "prompt=none cannot be combined with other prompt values.");
+    }
+    let max_age = match p.max_age.as_deref().filter(|v| !v.is_empty()).map(str::parse::<u32>) {
+        None => None,
+        Some(Ok(secs)) => Some(i64::from(secs)),
+        Some(Err(_)) => return back("invalid_request", "max_age must be a number of seconds."),
+    };
+    let (account, auth_time) = match peek_session(state, req).await {
+        Ok(Some((s, a))) if a.status == ACTIVE && !a.must_change_password => (a, s.created_at),
+        Ok(_) if silent => return back("login_required", "The customer is not logged in."),
         Ok(_) => {
             let here = format!("{}{PATH}?{}", issuer(state), serde_urlencoded::to_string(&p).unwrap_or_default());
+            if here.len() > MAX_RETURN_LEN {
+                // The login could not return here: say so now rather than lose the request.
+                return back("invalid_request", "The authorization request is too long.");
+            }
             return see_other(&with_query(&state.link("/cabinet"), &[("rd", &here)]));
         }
         Err(e) => return failed(state, e),
     };
+    if silent && max_age.is_some_and(|m| state.clock.now() - auth_time > m) {
+        return back("login_required", "The customer's login is older than max_age.");
+    }
     if let Some(slug) = client.service_slug.clone() {
         match turned_away(state, &account, &slug).await {
             Ok(None) => {}
+            Ok(Some(_)) if silent => return back("access_denied", "No active access to the service."),
             Ok(Some(refusal)) => {
                 let cont = error_url(state, &redirect_uri, &p, "access_denied", "No active access to the service.");
                 return buy_or_renew(state, &client, &account, &slug, refusal, &cont).await;
@@ -193,7 +219,7 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
             Err(e) => return failed(state, e),
         }
     }
-    match issue_code(state, &client, &account, &redirect_uri, &p, &scope.join(" ")).await {
+    match issue_code(state, &client, &account, auth_time, &redirect_uri, &p, &scope.join(" ")).await {
         Ok(code) => {
             let iss = issuer(state);
             let mut pairs = vec![("code", code.as_str())];
@@ -218,6 +244,7 @@ async fn issue_code(
     state: &AppState,
     client: &Client,
     account: &Account,
+    auth_time: i64,
     redirect_uri: &str,
     p: &AuthParams,
     scope: &str,
@@ -232,18 +259,12 @@ async fn issue_code(
         code_challenge: p.code_challenge.clone().unwrap_or_default(),
         nonce: p.nonce.clone(),
         scope: scope.to_string(),
-        auth_time: now,
+        auth_time,
         created_at: now,
         expires_at: now + CODE_TTL_SECS,
         used_at: None,
     };
-    state
-        .db
-        .write(move |c| {
-            model::purge_codes(c, now)?;
-            Ok(model::insert_code(c, &row)?)
-        })
-        .await?;
+    state.db.write(move |c| Ok(model::insert_code(c, &row)?)).await?;
     tracing::info!(event = "oidc_code_issued", client_id = %client.client_id, account_id = %account.id, "authorization code issued");
     Ok(code)
 }

@@ -1,17 +1,14 @@
-//! `GET /.well-known/openid-configuration`, `GET /oauth2/jwks`, `GET|POST /oauth2/userinfo`
-//! and `GET /oauth2/logout` (RP-initiated logout).
+//! `GET /.well-known/openid-configuration`, `GET /oauth2/jwks` and `GET|POST /oauth2/userinfo`
+//! (RP-initiated logout is `logout`).
 
 use poem::http::StatusCode;
-use poem::web::{Data, Query};
+use poem::web::Data;
 use poem::{handler, Request, Response};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::accounts::access::grants_of;
 use crate::accounts::model::{self as accounts, ACTIVE};
-use crate::crypto::{is_key, token_hash};
-use crate::http::pages::page;
-use crate::oidc::authorize::with_query;
+use crate::crypto::token_hash;
 use crate::oidc::claims::user_claims;
 use crate::oidc::model::{self, ACCESS};
 use crate::oidc::{issuer, keys, SCOPES};
@@ -109,112 +106,4 @@ pub async fn get_userinfo(req: &Request, state: Data<&AppState>) -> Response {
         Ok(_) => invalid_token(),
         Err(_) => unavailable(),
     }
-}
-
-#[derive(Deserialize)]
-pub struct LogoutParams {
-    #[serde(default)]
-    id_token_hint: Option<String>,
-    #[serde(default)]
-    post_logout_redirect_uri: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    client_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Hint {
-    aud: Value,
-    sub: String,
-}
-
-fn logout_page(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
-    page(status, &state.settings.product_name, title, &format!("<p>{text}</p>"))
-}
-
-/// RP-initiated logout: ends the keyturn session; returns to `post_logout_redirect_uri` only
-/// when it is registered for the client named by a valid `id_token_hint` (signed by us, RS256)
-/// or, without a hint, by `client_id`. A hint we did not sign is refused on a page, session kept.
-#[handler]
-pub async fn get_logout(req: &Request, Query(p): Query<LogoutParams>, state: Data<&AppState>) -> Response {
-    let now = state.clock.now();
-    let hint = match p.id_token_hint.as_deref().filter(|h| h.len() <= 8192) {
-        Some(h) => match keys::verify::<Hint>(&state.db, now, h, &issuer(&state), None).await {
-            Ok(Some(hint)) => Some(hint),
-            Ok(None) => {
-                tracing::warn!(event = "oidc_logout_bad_hint", "logout with an id_token_hint we did not issue");
-                return logout_page(
-                    &state,
-                    StatusCode::BAD_REQUEST,
-                    "Sign-out request not valid",
-                    "The sign-out request was not issued by this service; you are still signed in.",
-                );
-            }
-            Err(_) => return unavailable(),
-        },
-        None => None,
-    };
-    // The client: the hint's audience, or (without a hint) the `client_id` parameter.
-    let client_id = match &hint {
-        Some(h) => match &h.aud {
-            Value::String(s) => Some(s.clone()),
-            Value::Array(a) => a.first().and_then(Value::as_str).map(String::from),
-            _ => None,
-        },
-        None => p.client_id.clone(),
-    };
-    if hint.is_some() && p.client_id.is_some() && p.client_id != client_id {
-        return logout_page(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Sign-out request not valid",
-            "The sign-out request does not match its app.",
-        );
-    }
-    let client = match client_id.filter(|c| is_key(c)) {
-        Some(id) => state.db.read(move |c| Ok(model::find_client(c, &id)?)).await.ok().flatten(),
-        None => None,
-    };
-    let account = crate::sessions::service::peek(&state, req).await.ok().flatten();
-    let same_person = match (&account, &hint) {
-        (Some(a), Some(h)) => crate::oidc::claims::subject(&a.id) == h.sub,
-        _ => false,
-    };
-    if same_person || hint.is_none() {
-        if let Err(e) = crate::sessions::service::logout(&state, req).await {
-            tracing::error!(event = "oidc_logout_failed", error = ?e.parts().1.error, "logout failed");
-            return unavailable();
-        }
-        if let (Some(a), Some(c)) = (&account, &client) {
-            let (aid, cid) = (a.id.to_string(), c.client_id.clone());
-            let _ = state.db.write(move |conn| Ok(model::revoke_for(conn, &aid, &cid, now)?)).await;
-        }
-    }
-    let clear = crate::sessions::service::clear_cookie(&state);
-    let target = match (&client, p.post_logout_redirect_uri.as_deref()) {
-        (Some(c), Some(uri)) if c.post_logout_redirect_uris().iter().any(|u| u == uri) => {
-            let pairs: Vec<(&str, &str)> = p.state.as_deref().map(|s| ("state", s)).into_iter().collect();
-            Some(with_query(uri, &pairs))
-        }
-        (_, Some(_)) => {
-            return logout_page(
-                &state,
-                StatusCode::BAD_REQUEST,
-                "Signed out",
-                "You are signed out. The address to return to is not registered, so you stay here.",
-            )
-        }
-        _ => None,
-    };
-    let mut resp = match target {
-        Some(t) => Response::builder().status(StatusCode::SEE_OTHER).header("Location", t).finish(),
-        None => logout_page(&state, StatusCode::OK, "Signed out", "You are signed out."),
-    };
-    if same_person || hint.is_none() {
-        if let Ok(v) = poem::http::HeaderValue::from_str(&clear) {
-            resp.headers_mut().append("Set-Cookie", v);
-        }
-    }
-    resp
 }

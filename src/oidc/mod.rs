@@ -3,8 +3,8 @@
 //!
 //! `keys` (RS256 signing keys, JWKS, rotation), `model` (clients, codes, tokens), `clients` +
 //! `api` (owners manage relying parties), `authorize` (the browser leg), `token` (code and
-//! refresh exchanges, RFC 6749 error bodies), `endpoints` (discovery, JWKS, userinfo, logout),
-//! `claims` (what a token says about the customer).
+//! refresh exchanges, RFC 6749 error bodies), `endpoints` (discovery, JWKS, userinfo),
+//! `logout` (RP-initiated logout), `claims` (what a token says about the customer).
 
 pub mod api;
 pub mod authorize;
@@ -12,6 +12,7 @@ pub mod claims;
 pub mod clients;
 pub mod endpoints;
 pub mod keys;
+pub mod logout;
 pub mod model;
 pub mod token;
 

@@ -152,9 +152,38 @@ pub fn use_code(conn: &mut DbConn, hash: &str, now: i64) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Codes that expired more than a day ago are of no use, not even to detect a replay.
+/// How long a used code is kept after it expired, to recognise (and punish) a replay.
+pub const USED_CODE_KEPT_SECS: i64 = 86_400;
+
+/// Deletes the codes of no more use (the periodic sweep): expired unused ones at once, used
+/// ones a day after they expired (until then a replay still revokes what they issued).
 pub fn purge_codes(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
-    diesel::delete(oidc_codes::table.filter(oidc_codes::expires_at.lt(now - 86_400))).execute(conn)
+    diesel::delete(
+        oidc_codes::table.filter(
+            oidc_codes::expires_at
+                .le(now)
+                .and(oidc_codes::used_at.is_null())
+                .or(oidc_codes::expires_at.lt(now - USED_CODE_KEPT_SECS)),
+        ),
+    )
+    .execute(conn)
+}
+
+/// Deletes the tokens of no more use (the periodic sweep): expired access tokens, and every
+/// token of a family that has no live refresh token left (all expired or revoked). Rotated
+/// refresh tokens of a live family stay: presenting one again must still revoke the family.
+pub fn purge_tokens(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
+    use diesel::sql_types::BigInt;
+    let sql = |p: &str| {
+        format!(
+            "DELETE FROM oidc_tokens WHERE (kind = '{ACCESS}' AND expires_at <= {p}) OR family NOT IN \
+             (SELECT family FROM oidc_tokens WHERE kind = '{REFRESH}' AND expires_at > {p} AND revoked_at IS NULL)"
+        )
+    };
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(sql("?1")).bind::<BigInt, _>(now).execute(c),
+        DbConn::Pg(c) => diesel::sql_query(sql("$1")).bind::<BigInt, _>(now).execute(c),
+    }
 }
 
 pub fn insert_token(conn: &mut DbConn, t: &Token) -> QueryResult<usize> {

@@ -297,13 +297,18 @@ async fn find_with_account(state: &AppState, hash: &str) -> Result<Option<(Sessi
 /// request of a protected site): an expired session is treated as none but left for the
 /// cabinet or the sweeps to delete, and the idle clock is not moved. Any status is returned.
 pub async fn peek(state: &AppState, req: &Request) -> Result<Option<Account>, ApiError> {
+    Ok(peek_session(state, req).await?.map(|(_, a)| a))
+}
+
+/// Like [`peek`], with the live session itself: its `created_at` is when the customer logged
+/// in (the OpenID Connect `auth_time`).
+pub async fn peek_session(state: &AppState, req: &Request) -> Result<Option<(Session, Account)>, ApiError> {
     let Some(token) = presented_token(state, req) else { return Ok(None) };
     let now = state.clock.now();
     let idle = state.settings.session_idle_minutes * 60;
     Ok(find_with_account(state, &token_hash(&token))
         .await?
-        .filter(|(s, _)| s.absolute_expires_at > now && s.last_seen_at + idle > now)
-        .map(|(_, a)| a))
+        .filter(|(s, _)| s.absolute_expires_at > now && s.last_seen_at + idle > now))
 }
 
 /// Ends one session server-side.

@@ -54,10 +54,11 @@ def login(d, http, cfg):
     assert r.status_code == 200, ("login", r.status_code, r.text)
 
 
-def authorize(d, http, client, verifier, nonce, auth_method="client_secret_basic"):
+def authorize(d, http, client, verifier, nonce, auth_method="client_secret_basic", **extra):
     rp = OAuth2Session(client["id"], client.get("secret"), scope=SCOPE, redirect_uri=client["redirect"],
                        code_challenge_method="S256", token_endpoint_auth_method=auth_method)
-    url, state = rp.create_authorization_url(d["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
+    url, state = rp.create_authorization_url(d["authorization_endpoint"], code_verifier=verifier, nonce=nonce,
+                                             **extra)
     r = http.get(url, allow_redirects=False, timeout=10)
     return rp, state, r
 
@@ -78,8 +79,18 @@ def code_flow(d, http, client, auth_method):
 def token_error(d, form, auth=None):
     r = requests.post(d["token_endpoint"], data=form, auth=auth, timeout=10)
     body = r.json()
-    assert "error_description" in body, body
+    assert "error_description" in body and "access_token" not in body, body
     return r.status_code, body["error"]
+
+
+def fresh_code(d, http, client):
+    """A new code for `client` (not exchanged) and its PKCE verifier."""
+    verifier = secrets.token_urlsafe(48)
+    _, state, r = authorize(d, http, client, verifier, secrets.token_urlsafe(16))
+    assert r.status_code in (302, 303), ("authorize", r.status_code, r.text[:300])
+    q = query(r.headers["Location"])
+    assert q.get("state") == state and "error" not in q, q
+    return q["code"], verifier
 
 
 def flow(cfg):
@@ -106,6 +117,19 @@ def flow(cfg):
                                   "code_verifier": verifier}, auth)
     assert (status, err) == (400, "invalid_grant"), (status, err)
 
+    # The token endpoint's PKCE and redirect URI checks, each with its exact error.
+    code2, verifier2 = fresh_code(d, http, conf)
+    form = {"grant_type": "authorization_code", "code": code2, "redirect_uri": conf["redirect"]}
+    status, err = token_error(d, form, auth)
+    assert (status, err) == (400, "invalid_request"), ("no code_verifier", status, err)
+    status, err = token_error(d, dict(form, redirect_uri="https://evil.example/callback", code_verifier=verifier2), auth)
+    assert (status, err) == (400, "invalid_grant"), ("another redirect_uri", status, err)
+    code3, _ = fresh_code(d, http, conf)
+    status, err = token_error(d, dict(form, code=code3, code_verifier=secrets.token_urlsafe(48)), auth)
+    assert (status, err) == (400, "invalid_grant"), ("another flow's code_verifier", status, err)
+    status, err = token_error(d, dict(form, code=code3, code_verifier="plain"), auth)
+    assert (status, err) == (400, "invalid_grant"), ("a burnt code", status, err)
+
     # Refresh with rotation (client_secret_post this time); the old refresh token is refused.
     rp2, token2, _, _, _ = code_flow(d, http, conf, "client_secret_post")
     old = token2["refresh_token"]
@@ -120,18 +144,22 @@ def flow(cfg):
     # A public client (token_endpoint_auth_method none).
     code_flow(d, http, pub, "none")
 
-    # Without PKCE: refused, back to the client with invalid_request.
+    # Without PKCE, and with the plain method: refused, back to the client with invalid_request.
     params = {"client_id": conf["id"], "redirect_uri": conf["redirect"], "response_type": "code", "scope": SCOPE,
               "state": "s-nopkce", "nonce": "n"}
-    r = http.get(d["authorization_endpoint"] + "?" + urlencode(params), allow_redirects=False, timeout=10)
-    assert r.status_code in (302, 303), r.status_code
-    q = query(r.headers["Location"])
-    assert q.get("error") == "invalid_request" and q.get("state") == "s-nopkce" and "code" not in q, q
+    plain = dict(params, code_challenge=secrets.token_urlsafe(48), code_challenge_method="plain")
+    for p in (params, plain):
+        r = http.get(d["authorization_endpoint"] + "?" + urlencode(p), allow_redirects=False, timeout=10)
+        assert r.status_code in (302, 303), r.status_code
+        assert r.headers["Location"].startswith(conf["redirect"] + "?"), r.headers["Location"]
+        q = query(r.headers["Location"])
+        assert q.get("error") == "invalid_request" and q.get("state") == "s-nopkce" and "code" not in q, q
 
-    # A wrong redirect URI: never redirected to.
+    # A wrong redirect URI: never redirected to, our own page says why.
     evil = dict(conf, redirect="https://evil.example/callback")
     _, _, r = authorize(d, http, evil, secrets.token_urlsafe(48), "n")
     assert r.status_code == 400 and "Location" not in r.headers, (r.status_code, dict(r.headers))
+    assert "redirect_uri is not registered" in r.text, r.text[:500]
 
     # A client bound to a service the customer has not paid for: a page, whose Continue link
     # hands the client access_denied.
@@ -142,6 +170,13 @@ def flow(cfg):
     assert link.startswith(bound["redirect"] + "?"), link
     q = query(link)
     assert q["error"] == "access_denied" and q["state"] == state, q
+
+    # The same with prompt=none: no page, access_denied straight back to the client.
+    _, state, r = authorize(d, http, bound, secrets.token_urlsafe(48), "n", prompt="none")
+    assert r.status_code in (302, 303), r.status_code
+    q = query(r.headers["Location"])
+    assert r.headers["Location"].startswith(bound["redirect"] + "?"), r.headers["Location"]
+    assert q.get("error") == "access_denied" and q.get("state") == state and "code" not in q, q
 
     print(json.dumps({"id_token": token["id_token"], "client_id": conf["id"]}))
 

@@ -281,19 +281,81 @@ async fn rp_initiated_logout_returns_only_to_a_registered_uri() {
     assert_eq!(c2.customer.me().await.status(), 401, "the keyturn session ended");
     assert_eq!(app.userinfo(t2["access_token"].as_str().unwrap()).await.status(), 401, "the client's tokens too");
 
-    // Without a hint (Grafana's sign-out URL): client_id names the client whose URIs count.
+    // Without a hint (Grafana's sign-out URL): client_id names the client whose URIs count,
+    // but a bare GET signs no one out (another site could embed it): a confirmation page.
     let c3 = app.active().await;
-    let path = format!("/oauth2/logout?client_id={}&post_logout_redirect_uri={}", client.id, urlencode(&bye));
+    let t3 = app.sign_in(&c3.customer, &client).await;
+    let path = format!("/oauth2/logout?client_id={}&post_logout_redirect_uri={}&state=s-3", client.id, urlencode(&bye));
     let resp = c3.customer.client.get(app.url(&path)).send().await.unwrap();
-    assert_eq!(location(&resp).as_deref(), Some(bye.as_str()));
-    assert_eq!(c3.customer.me().await.status(), 401);
+    assert_eq!(resp.status(), 200);
+    assert!(location(&resp).is_none());
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("method=\"post\" action=\"/oauth2/logout\""), "{html}");
+    assert_eq!(c3.customer.me().await.status(), 200, "a GET alone keeps the session");
+    let form = hidden_fields(&html);
+    assert_eq!(field(&form, "post_logout_redirect_uri"), Some(bye.as_str()));
+
+    // The form without its token (as another site would post it), or with a wrong one: refused.
+    let bare: Vec<(String, String)> = form.iter().filter(|(k, _)| k != "confirm").cloned().collect();
+    let resp = c3.customer.client.post(app.url("/oauth2/logout")).form(&bare).send().await.unwrap();
+    assert_eq!(resp.status(), 200, "the confirmation page again");
+    let forged: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| if k == "confirm" { (k.clone(), "0".repeat(64)) } else { (k.clone(), v.clone()) })
+        .collect();
+    let resp = c3.customer.client.post(app.url("/oauth2/logout")).form(&forged).send().await.unwrap();
+    assert_eq!(resp.status(), 403);
+    let cross = c3.customer.client.post(app.url("/oauth2/logout")).header("Origin", "https://evil.example").form(&form);
+    assert_eq!(cross.send().await.unwrap().status(), 403);
+    // Another customer's token does not work for this session either.
+    let other = app.active().await;
+    let other_html = other.customer.client.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let other_token = field(&hidden_fields(&other_html), "confirm").unwrap().to_string();
+    assert_ne!(field(&form, "confirm"), Some(other_token.as_str()));
+    assert_eq!(c3.customer.me().await.status(), 200, "still signed in");
+    assert_eq!(app.userinfo(t3["access_token"].as_str().unwrap()).await.status(), 200);
+
+    // The customer's own click: signed out, tokens at the client revoked, a link (no redirect) back.
+    let resp = c3.customer.client.post(app.url("/oauth2/logout")).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(location(&resp).is_none());
+    let html = resp.text().await.unwrap();
+    let link = format!("href=\"{}?state=s-3\"", bye);
+    assert!(html.contains("Signed out") && html.contains(&link), "{html}");
+    assert_eq!(c3.customer.me().await.status(), 401, "the keyturn session ended");
+    assert_eq!(app.userinfo(t3["access_token"].as_str().unwrap()).await.status(), 401);
+
+    // An unregistered return address: refused before anything changes, never followed.
+    let c4 = app.active().await;
     let path = format!(
         "/oauth2/logout?client_id={}&post_logout_redirect_uri={}",
         client.id,
         urlencode("https://evil.example/")
     );
-    assert!(location(&c3.customer.client.get(app.url(&path)).send().await.unwrap()).is_none());
+    let resp = c4.customer.client.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(location(&resp).is_none());
+    assert!(!resp.text().await.unwrap().contains("evil.example"));
+    assert_eq!(c4.customer.me().await.status(), 200);
     app.stop().await;
+}
+
+/// The hidden fields of the first form of a page.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|f| {
+            let attr = |name: &str| {
+                let start = f.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                f[start..].split('"').next().unwrap().replace("&amp;", "&")
+            };
+            (attr("name"), attr("value"))
+        })
+        .collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -320,5 +382,76 @@ async fn owners_manage_clients_and_deleting_one_ends_its_tokens() {
     assert_eq!(resp.status(), 400, "an unknown client gets our page");
     assert!(location(&resp).is_none());
     assert_eq!(owner.audit("action=oidc_client.delete").await.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_time_is_when_the_customer_logged_in() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let before = app.clock.now();
+    let c = app.active().await;
+    let after = app.clock.now();
+    app.clock.advance(600);
+    let t = app.sign_in(&c.customer, &client).await;
+    let claims = app.verify_id_token(t["id_token"].as_str().unwrap(), &client.id).await.unwrap();
+    let login_time = claims["auth_time"].as_i64().unwrap();
+    assert!((before..=after).contains(&login_time), "the login, not the code: {claims}");
+    assert!(claims["iat"].as_i64().unwrap() >= after + 600);
+    // A refresh keeps the original authentication time.
+    app.clock.advance(60);
+    let r = t["refresh_token"].as_str().unwrap();
+    let t2 = json_status(app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r)]).await, 200).await;
+    let claims2 = app.verify_id_token(t2["id_token"].as_str().unwrap(), &client.id).await.unwrap();
+    assert_eq!(claims2["auth_time"], login_time);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_none_answers_the_client_instead_of_showing_a_page() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let slug = format!("vpn-{}", hex::encode(rand::random::<[u8; 3]>()));
+    let svc = json!({"slug": slug, "name": "Team VPN", "price_minor": 500, "currency": "EUR", "period_days": 30});
+    json_status(owner.post("/services", &svc).await, 201).await;
+    let bound = app.oidc_client(&owner, json!({"service": slug})).await;
+    let open = app.oidc_client(&owner, json!({})).await;
+    let pkce = Pkce::new();
+    let back_with = |resp: &reqwest::Response, client: &RpClient| {
+        assert_eq!(resp.status(), 303);
+        let to = location(resp).unwrap();
+        assert!(to.starts_with(&format!("{}?", client.redirect)), "{to}");
+        assert_eq!(param(&to, "state").as_deref(), Some("st-123"));
+        assert!(param(&to, "code").is_none(), "{to}");
+        param(&to, "error").unwrap()
+    };
+
+    // Not logged in: login_required, not the login page.
+    let anonymous = app.customer();
+    let none = [("prompt", Some("none"))];
+    let resp = anonymous.client.get(app.authorize_url(&open, &pkce, &none)).send().await.unwrap();
+    assert_eq!(back_with(&resp, &open), "login_required");
+
+    // A bound client refusing the customer: access_denied, not the buy-or-renew page.
+    let c = app.active().await;
+    let resp = c.customer.client.get(app.authorize_url(&bound, &pkce, &none)).send().await.unwrap();
+    assert_eq!(back_with(&resp, &bound), "access_denied");
+
+    // max_age: a login older than it needs a new login, which prompt=none cannot ask for.
+    app.clock.advance(600);
+    let old = [("prompt", Some("none")), ("max_age", Some("300"))];
+    let resp = c.customer.client.get(app.authorize_url(&open, &pkce, &old)).send().await.unwrap();
+    assert_eq!(back_with(&resp, &open), "login_required");
+    let recent = [("prompt", Some("none")), ("max_age", Some("3600"))];
+    let resp = c.customer.client.get(app.authorize_url(&open, &pkce, &recent)).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert!(param(&location(&resp).unwrap(), "code").is_some(), "a login within max_age: a code");
+
+    // prompt=none with another value, and a max_age that is not a number: invalid_request.
+    for bad in [[("prompt", Some("none login")), ("max_age", None)], [("prompt", None), ("max_age", Some("soon"))]] {
+        let resp = c.customer.client.get(app.authorize_url(&open, &pkce, &bad)).send().await.unwrap();
+        assert_eq!(back_with(&resp, &open), "invalid_request", "{bad:?}");
+    }
     app.stop().await;
 }

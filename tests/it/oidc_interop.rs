@@ -1,8 +1,10 @@
 //! Sign in with keyturn against an independent relying party: PyPI `authlib` (pinned in
 //! tests/interop/requirements.txt) runs tests/interop/oidc_client.py against a running keyturn
 //! (discovery, code + PKCE + nonce, the ID token checked against the JWKS, userinfo, refresh
-//! rotation, a reused code, missing PKCE, a wrong redirect URI, a bound client refusing an
-//! unpaid customer), then validates a token signed before a key rotation. Like interop.rs:
+//! rotation; each refusal with its exact error: a reused code, a missing or wrong PKCE verifier,
+//! another redirect URI at the token endpoint, missing or `plain` PKCE at authorize, a wrong
+//! redirect URI never redirected to, a bound client refusing an unpaid customer, also under
+//! `prompt=none`), then validates a token signed before a key rotation. Like interop.rs:
 //! `.ci/run` sets KEYTURN_INTEROP=1, which turns a missing library into a failure; a plain
 //! `cargo test` without it skips and says so.
 

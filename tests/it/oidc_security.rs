@@ -324,5 +324,149 @@ async fn suspension_and_an_admin_credentials_reset_end_the_apps_sign_ins_for_goo
     assert_eq!(fresh.change_password(&temporary, &strong_password()).await.status(), 204);
     assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
     assert_error(active.customer.me().await, 401, "unauthenticated").await;
+
+/// Two requests at once; the responses in order of their status (200 first).
+async fn at_once(a: reqwest::Response, b: reqwest::Response) -> (Vec<Value>, Vec<reqwest::Response>) {
+    let (mut won, mut lost) = (Vec::new(), Vec::new());
+    for r in [a, b] {
+        if r.status() == 200 {
+            won.push(r.json::<Value>().await.unwrap());
+        } else {
+            lost.push(r);
+        }
+    }
+    (won, lost)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_code_exchanged_twice_at_once_gives_tokens_once_and_then_none() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    for round in 0..4 {
+        let pkce = Pkce::new();
+        let code = app.code_for(&c.customer, &client, &pkce).await;
+        let (a, b) =
+            tokio::join!(app.exchange(&client, &code, &pkce.verifier), app.exchange(&client, &code, &pkce.verifier));
+        let (won, lost) = at_once(a, b).await;
+        assert_eq!((won.len(), lost.len()), (1, 1), "round {round}: exactly one exchange gets tokens");
+        for r in lost {
+            assert_oauth_error(r, 400, "invalid_grant").await;
+        }
+        // The second presentation is a reuse: what the code issued is revoked (RFC 6749 §4.1.2).
+        let t = &won[0];
+        assert_eq!(app.userinfo(t["access_token"].as_str().unwrap()).await.status(), 401, "round {round}");
+        let r = t["refresh_token"].as_str().unwrap();
+        assert_oauth_error(
+            app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", r)]).await,
+            400,
+            "invalid_grant",
+        )
+        .await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refresh_token_used_twice_at_once_rotates_once_and_revokes_the_family() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    for round in 0..4 {
+        let t = app.sign_in(&c.customer, &client).await;
+        let r = t["refresh_token"].as_str().unwrap();
+        let form = [("grant_type", "refresh_token"), ("refresh_token", r)];
+        let (a, b) = tokio::join!(app.token(&client, &form), app.token(&client, &form));
+        let (won, lost) = at_once(a, b).await;
+        assert_eq!((won.len(), lost.len()), (1, 1), "round {round}: at most one new pair");
+        for r in lost {
+            assert_oauth_error(r, 400, "invalid_grant").await;
+        }
+        // The reuse revoked the whole family, the new pair included.
+        let fresh = &won[0];
+        for access in [&t["access_token"], &fresh["access_token"]] {
+            assert_eq!(app.userinfo(access.as_str().unwrap()).await.status(), 401, "round {round}");
+        }
+        let next = [("grant_type", "refresh_token"), ("refresh_token", fresh["refresh_token"].as_str().unwrap())];
+        assert_oauth_error(app.token(&client, &next).await, 400, "invalid_grant").await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_forgets_spent_codes_and_tokens_but_still_catches_a_replay() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let c = app.active().await;
+    let refresh = |t: &Value| {
+        let r = t["refresh_token"].as_str().unwrap().to_string();
+        let (app, client) = (&app, &client);
+        async move { app.token(client, &[("grant_type", "refresh_token"), ("refresh_token", &r)]).await }
+    };
+    // Family A rotated once; family B from a code kept for a replay; a code never exchanged.
+    let a = app.sign_in(&c.customer, &client).await;
+    let a2 = json_status(refresh(&a).await, 200).await;
+    let pkce = Pkce::new();
+    let code_b = app.code_for(&c.customer, &client, &pkce).await;
+    let b = json_status(app.exchange(&client, &code_b, &pkce.verifier).await, 200).await;
+    app.code_for(&c.customer, &client, &Pkce::new()).await;
+    assert_eq!(app.oidc_rows().await, (3, 6));
+
+    // An hour later: the unused code and the expired access tokens are gone; the used codes and
+    // the refresh chains (the rotated token included) stay.
+    app.clock.advance(3600 + 60);
+    app.sweep().await;
+    assert_eq!(app.oidc_rows().await, (2, 3));
+    // So a replay is still caught: the rotated refresh token revokes family A, the code family B.
+    assert_oauth_error(refresh(&a).await, 400, "invalid_grant").await;
+    assert_oauth_error(refresh(&a2).await, 400, "invalid_grant").await;
+    assert_oauth_error(app.exchange(&client, &code_b, &pkce.verifier).await, 400, "invalid_grant").await;
+    assert_oauth_error(refresh(&b).await, 400, "invalid_grant").await;
+    // Revoked families are of no more use; used codes go a day after they expired.
+    app.sweep().await;
+    assert_eq!(app.oidc_rows().await, (2, 0));
+    app.clock.advance(86_400);
+    app.sweep().await;
+    assert_eq!(app.oidc_rows().await, (0, 0));
+
+    // A live family lasts as long as its refresh token (30 days), then goes entirely.
+    json_status(c.customer.login(&c.login, &c.password).await, 200).await;
+    let d = app.sign_in(&c.customer, &client).await;
+    app.clock.advance(29 * 86_400);
+    app.sweep().await;
+    assert_eq!(app.oidc_rows().await.1, 1, "the refresh token of a live family stays");
+    let d2 = json_status(refresh(&d).await, 200).await;
+    app.clock.advance(30 * 86_400 + 60);
+    app.sweep().await;
+    assert_eq!(app.oidc_rows().await, (0, 0));
+    assert_oauth_error(refresh(&d2).await, 400, "invalid_grant").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_long_return_addresses_get_a_clear_400() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let client = app.oidc_client(&owner, json!({})).await;
+    let iss = app.public_url.trim_end_matches('/').to_string();
+    let browser = app.customer();
+    for len in [4097, 20_000] {
+        let rd = format!("{iss}/oauth2/authorize?x={}", "a".repeat(len));
+        let resp = browser.client.get(app.url(&format!("/cabinet?rd={}", urlencode(&rd)))).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{len}");
+        assert!(resp.text().await.unwrap().contains("too long"));
+    }
+    // An authorization request whose way back through the login would be too long: the client
+    // hears invalid_request now (not a login that silently forgets where to return).
+    let scope = format!("openid {}", "profile ".repeat(600));
+    let resp =
+        browser.client.get(app.authorize_url(&client, &Pkce::new(), &[("scope", Some(&scope))])).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = location(&resp).unwrap();
+    assert!(to.starts_with(&format!("{}?", client.redirect)), "{to}");
+    assert_eq!(param(&to, "error").as_deref(), Some("invalid_request"));
     app.stop().await;
 }

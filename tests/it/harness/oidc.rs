@@ -150,3 +150,16 @@ impl TestApp {
         decode::<Value>(token, &decoding, &v).map(|d| d.claims).map_err(|e| e.to_string())
     }
 }
+
+impl TestApp {
+    /// How many authorization codes and tokens are stored (the sweep purges the spent ones).
+    pub async fn oidc_rows(&self) -> (i64, i64) {
+        use diesel::prelude::*;
+        use keyturn::db::schema::{oidc_codes, oidc_tokens};
+        self.app_state()
+            .db
+            .read(|c| Ok((oidc_codes::table.count().get_result(c)?, oidc_tokens::table.count().get_result(c)?)))
+            .await
+            .expect("database reachable")
+    }
+}

@@ -1,0 +1,2 @@
+DROP INDEX oidc_tokens_expiry;
+DROP INDEX oidc_tokens_account;
