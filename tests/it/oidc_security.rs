@@ -324,6 +324,8 @@ async fn suspension_and_an_admin_credentials_reset_end_the_apps_sign_ins_for_goo
     assert_eq!(fresh.change_password(&temporary, &strong_password()).await.status(), 204);
     assert_app_signed_out(&app, &client, &tokens, &code, &pkce.verifier).await;
     assert_error(active.customer.me().await, 401, "unauthenticated").await;
+    app.stop().await;
+}
 
 /// Two requests at once; the responses in order of their status (200 first).
 async fn at_once(a: reqwest::Response, b: reqwest::Response) -> (Vec<Value>, Vec<reqwest::Response>) {
