@@ -7,6 +7,7 @@ pub mod access;
 pub mod declare;
 pub mod golive;
 pub mod http;
+pub mod mail;
 pub mod merchant;
 pub mod storefront;
 pub mod webhooks;
@@ -211,6 +212,8 @@ settings_group! {
         gateways: GatewaySettings = Default::default(),
         /// Invoices, capture and refunds.
         merchant: merchant::MerchantSettings = Default::default(),
+        /// The envelope sender and DKIM.
+        mail: mail::MailSettings = Default::default(),
         /// Connection timeouts and caps, callback rate limit.
         http: http::HttpSettings = Default::default(),
         /// Outgoing webhooks.
@@ -229,6 +232,7 @@ pub fn all_settings() -> impl Iterator<Item = &'static SettingDoc> {
         .iter()
         .chain(GatewaySettings::docs())
         .chain(merchant::MERCHANT_SETTINGS.iter())
+        .chain(mail::MAIL_SETTINGS.iter())
         .chain(http::HTTP_SETTINGS.iter())
         .chain(webhooks::WEBHOOK_SETTINGS.iter())
         .chain(access::ACCESS_SETTINGS.iter())
@@ -352,6 +356,7 @@ impl Settings {
             }
         } else if !self.gateways.apply(key, v)?
             && !self.merchant.apply(key, v)?
+            && !self.mail.apply(key, v)?
             && !self.http.apply(key, v)?
             && !self.webhooks.apply(key, v)?
             && !self.access.apply(key, v)?
@@ -438,6 +443,7 @@ impl Settings {
         }
         self.gateways.validate()?;
         self.merchant.validate()?;
+        self.mail.validate()?;
         self.http.validate()?;
         self.webhooks.validate()?;
         self.storefront.validate()?;
@@ -455,6 +461,7 @@ impl Settings {
         Group::is_set(self, key)
             .or_else(|| self.gateways.is_set(key))
             .or_else(|| self.merchant.is_set(key))
+            .or_else(|| self.mail.is_set(key))
             .or_else(|| self.http.is_set(key))
             .or_else(|| self.storefront.is_set(key))
             .unwrap_or(true)
@@ -473,6 +480,14 @@ impl Settings {
     /// True when the public URL is https (cookies get `Secure` and the `__Host-` prefix, HSTS is sent).
     pub fn is_https(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The DKIM signing domain: `dkim_domain`, else the domain of `mail_from`.
+    pub fn dkim_domain(&self) -> String {
+        self.mail.dkim_domain.clone().unwrap_or_else(|| {
+            let from = self.mail_from.parse::<lettre::message::Mailbox>().ok();
+            from.map(|m| m.email.domain().to_string()).unwrap_or_default()
+        })
     }
 
     /// The merchant's name on pay-by-link pages (the product name unless set).

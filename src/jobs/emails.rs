@@ -7,6 +7,7 @@
 //! holds), with `References`/`In-Reply-To` naming the job's root id to thread them. Each
 //! hand-over to the transport is recorded first.
 
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 
@@ -59,6 +60,24 @@ fn message_ids(state: &AppState, job: &Job) -> (String, Option<String>) {
     }
 }
 
+/// `Auto-Submitted: auto-generated` (RFC 3834): no auto-replies, no vacation notices back.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
 /// Builds a multipart message of `job` from a template.
 pub(crate) fn compose(
     state: &AppState,
@@ -74,7 +93,7 @@ pub(crate) fn compose(
         state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
     let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
     let (id, root) = message_ids(state, job);
-    let mut builder = Message::builder().message_id(Some(id));
+    let mut builder = Message::builder().message_id(Some(id)).header(AutoSubmitted);
     if let Some(root) = root {
         builder = builder.in_reply_to(root.clone()).references(root);
     }

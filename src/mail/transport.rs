@@ -1,8 +1,12 @@
 //! Where emails go: a real SMTP server through lettre (implicit TLS, STARTTLS, or plain for
-//! local relays; optional auth; optional private CA), or `.eml` files in a directory.
+//! local relays; optional auth; optional private CA), or `.eml` files in a directory. Every
+//! message is DKIM-signed when a key is configured.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use lettre::address::{Address, Envelope};
+use lettre::message::dkim::DkimConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -85,61 +89,68 @@ pub enum SendError {
     ClaimLost,
 }
 
-/// The configured transport.
+/// Where messages go.
 #[derive(Clone)]
-pub enum Mailer {
+enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Directory(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// The configured transport, with the DKIM signature and envelope sender every message gets.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    dkim: Option<Arc<DkimConfig>>,
+    envelope_from: Option<Address>,
 }
 
 impl Mailer {
     /// Builds the transport from settings.
     pub fn from_settings(s: &Settings) -> anyhow::Result<Mailer> {
-        let Some(raw) = &s.smtp_url else {
-            let dir = s.mail_dir();
-            std::fs::create_dir_all(&dir)?;
-            return Ok(Mailer::Directory(AsyncFileTransport::new(dir)));
-        };
-        let target = SmtpTarget::parse(raw).map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?;
-        let tls_params = || -> anyhow::Result<TlsParameters> {
-            let mut b = TlsParameters::builder(target.host.clone());
-            if let Some(ca) = &s.smtp_ca_file {
-                let pem = std::fs::read(ca)?;
-                b = b.add_root_certificate(Certificate::from_pem(&pem)?);
+        let transport = transport(s)?;
+        let dkim = match (&s.mail.dkim_selector, &s.mail.dkim_private_key) {
+            (Some(selector), Some(pem)) => {
+                let key = crate::mail::dkim::read_key(pem).map_err(|e| anyhow::anyhow!("dkim_private_key: {e}"))?;
+                let domain = s.dkim_domain();
+                Some(Arc::new(key.config(selector, &domain).map_err(|e| anyhow::anyhow!("dkim_private_key: {e}"))?))
             }
-            Ok(b.build_rustls()?)
+            _ => None,
         };
-        let tls = match target.tls {
-            SmtpTls::Implicit => Tls::Wrapper(tls_params()?),
-            SmtpTls::StartTls => Tls::Required(tls_params()?),
-            SmtpTls::Opportunistic => Tls::Opportunistic(tls_params()?),
-            SmtpTls::None => Tls::None,
+        let envelope_from = match &s.mail.mail_envelope_from {
+            Some(a) => Some(a.parse().map_err(|e| anyhow::anyhow!("mail_envelope_from: {e}"))?),
+            None => None,
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.clone())
-            .port(target.port)
-            .tls(tls)
-            .timeout(Some(Duration::from_secs(s.smtp_timeout_secs)));
-        if let (Some(u), Some(p)) = (&target.user, &target.password) {
-            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
-        }
-        Ok(Mailer::Smtp(builder.build()))
+        Ok(Mailer { transport, dkim, envelope_from })
     }
 
     /// Short description for the start-up log (no credentials).
     pub fn describe(&self, s: &Settings) -> String {
-        match self {
-            Mailer::Smtp(_) => {
+        let mut d = match self.transport {
+            Transport::Smtp(_) => {
                 let t = s.smtp_url.as_deref().and_then(|u| SmtpTarget::parse(u).ok());
                 t.map(|t| format!("smtp {}:{} ({:?})", t.host, t.port, t.tls)).unwrap_or_default()
             }
-            Mailer::Directory(_) => format!("directory {}", s.mail_dir().display()),
+            Transport::Directory(_) => format!("directory {}", s.mail_dir().display()),
+        };
+        if let (Some(_), Some(selector)) = (&self.dkim, &s.mail.dkim_selector) {
+            d.push_str(&format!(", DKIM {selector}._domainkey.{}", s.dkim_domain()));
         }
+        d
     }
 
-    /// Delivers one message.
-    pub async fn send(&self, message: Message) -> Result<(), SendError> {
-        match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+    /// Signs (when DKIM is set) and delivers one message, from the envelope sender when one is set.
+    pub async fn send(&self, mut message: Message) -> Result<(), SendError> {
+        if let Some(cfg) = &self.dkim {
+            message.sign(cfg);
+        }
+        let envelope = match &self.envelope_from {
+            Some(from) => Envelope::new(Some(from.clone()), message.envelope().to().to_vec())
+                .map_err(|e| SendError::Permanent(format!("envelope: {e}")))?,
+            None => message.envelope().clone(),
+        };
+        let raw = message.formatted();
+        match &self.transport {
+            Transport::Smtp(t) => t.send_raw(&envelope, &raw).await.map(|_| ()).map_err(|e| {
                 let text = crate::crypto::mask_emails_in(&e.to_string());
                 if e.status().is_some() {
                     SendError::Refused { permanent: e.is_permanent(), reason: text }
@@ -147,9 +158,42 @@ impl Mailer {
                     SendError::Transient(text)
                 }
             }),
-            Mailer::Directory(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string())),
+            Transport::Directory(t) => {
+                t.send_raw(&envelope, &raw).await.map(|_| ()).map_err(|e| SendError::Transient(e.to_string()))
+            }
         }
     }
+}
+
+fn transport(s: &Settings) -> anyhow::Result<Transport> {
+    let Some(raw) = &s.smtp_url else {
+        let dir = s.mail_dir();
+        std::fs::create_dir_all(&dir)?;
+        return Ok(Transport::Directory(AsyncFileTransport::new(dir)));
+    };
+    let target = SmtpTarget::parse(raw).map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?;
+    let tls_params = || -> anyhow::Result<TlsParameters> {
+        let mut b = TlsParameters::builder(target.host.clone());
+        if let Some(ca) = &s.smtp_ca_file {
+            let pem = std::fs::read(ca)?;
+            b = b.add_root_certificate(Certificate::from_pem(&pem)?);
+        }
+        Ok(b.build_rustls()?)
+    };
+    let tls = match target.tls {
+        SmtpTls::Implicit => Tls::Wrapper(tls_params()?),
+        SmtpTls::StartTls => Tls::Required(tls_params()?),
+        SmtpTls::Opportunistic => Tls::Opportunistic(tls_params()?),
+        SmtpTls::None => Tls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.clone())
+        .port(target.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(s.smtp_timeout_secs)));
+    if let (Some(u), Some(p)) = (&target.user, &target.password) {
+        builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+    }
+    Ok(Transport::Smtp(builder.build()))
 }
 
 #[cfg(test)]

@@ -5,8 +5,12 @@
 //! `KEYTURN_UPDATE_SNAPSHOTS=1 cargo test --test it -- emails_snapshot` rewrites the files.
 //! Every kind of email is covered, in every locale the templates exist in (English only today:
 //! `email-templates/` has no locale folders).
+//! Each email is also scored by SpamAssassin (Debian package `spamassassin`, local tests only,
+//! `spamassassin -L -t`): above 0.0 points fails.
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use serde_json::json;
 
@@ -53,6 +57,49 @@ fn render(mail: &Mail, values: &[(&str, &str)]) -> String {
         s = s.replace(value, &format!("<{name}>")).replace(&escaped, &format!("<{name}>"));
     }
     mask_dates(&s)
+}
+
+/// SpamAssassin's score of each `(name, mail)`, all scored at once (each run loads the rules for
+/// seconds); any above 0.0 fails with SpamAssassin's report. Skipped when SpamAssassin is not
+/// installed (a failure when KEYTURN_REQUIRE_TOOLS is set, as in `.ci/run`) and on the other
+/// backends (the score does not depend on the database).
+fn assert_not_spam(mails: &[(&str, &Mail)]) {
+    if std::env::var_os("KEYTURN_TEST_DATABASE_URL").is_some() {
+        return;
+    }
+    if Command::new("spamassassin").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("KEYTURN_REQUIRE_TOOLS").is_none(),
+            "KEYTURN_REQUIRE_TOOLS is set but spamassassin is missing"
+        );
+        eprintln!("SpamAssassin scoring skipped: apt-get install spamassassin");
+        return;
+    }
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = mails.iter().map(|(name, mail)| (name, scope.spawn(|| spam_report(&mail.raw)))).collect();
+        for (name, run) in runs {
+            let (score, report) = run.join().unwrap();
+            assert!(score <= 0.0, "SpamAssassin scores the {name} email {score}:\n{report}");
+        }
+    });
+}
+
+/// `(score, report)` of `spamassassin -L -t` for `raw`.
+fn spam_report(raw: &[u8]) -> (f64, String) {
+    let mut child = Command::new("spamassassin")
+        .args(["-L", "-t"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spamassassin");
+    child.stdin.take().unwrap().write_all(raw).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let at = text.find("Content analysis details:").unwrap_or_else(|| panic!("no SpamAssassin report:\n{text}"));
+    let report = text[at..].to_string();
+    let score = report.split('(').nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok());
+    (score.unwrap_or_else(|| panic!("no score in {report}")), report)
 }
 
 /// Compares with (or, when asked, rewrites) `snapshots/<name>.txt`.
@@ -103,6 +150,12 @@ async fn emails_snapshot() {
     ] {
         check(name, &render(mail, &values));
     }
+    assert_not_spam(&[
+        ("payment_confirmation", &confirmation),
+        ("credentials", &credentials),
+        ("credentials_reset", &reset),
+        ("activation", &activation),
+    ]);
     app.stop().await;
 }
 
@@ -141,9 +194,11 @@ async fn invoice_and_renewal_emails_snapshot() {
         ("EMAIL", &email),
         ("URL", &app.public_url),
     ];
-    for (name, mail) in [("invoice_link", &link), ("merchant_copy", &copy), ("access_extended", &extended)] {
+    let mails = [("invoice_link", &link), ("merchant_copy", &copy), ("access_extended", &extended)];
+    for (name, mail) in mails {
         check(name, &render(mail, &values));
     }
+    assert_not_spam(&mails);
     app.run_pending_jobs().await;
     app.assert_no_pending_jobs().await;
     app.stop().await;
@@ -164,9 +219,11 @@ async fn password_reset_emails_snapshot() {
 
     let values: Vec<(&str, &str)> =
         vec![("TOKEN", &token), ("LOGIN", &a.login), ("EMAIL", &a.email), ("URL", &app.public_url)];
-    for (name, mail) in [("password_reset", &reset), ("password_changed", &changed)] {
+    let mails = [("password_reset", &reset), ("password_changed", &changed)];
+    for (name, mail) in mails {
         check(name, &render(mail, &values));
     }
+    assert_not_spam(&mails);
     app.run_pending_jobs().await;
     app.assert_no_pending_jobs().await;
     app.stop().await;
@@ -198,9 +255,11 @@ async fn reminder_and_expiry_emails_snapshot() {
 
     let values: Vec<(&str, &str)> =
         vec![("TOKEN", &token), ("LOGIN", &creds.login), ("EMAIL", &email), ("URL", &app.public_url)];
-    for (name, mail) in [("renewal_reminder", &reminder), ("access_expired", &expired)] {
+    let mails = [("renewal_reminder", &reminder), ("access_expired", &expired)];
+    for (name, mail) in mails {
         check(name, &render(mail, &values));
     }
+    assert_not_spam(&mails);
     app.assert_no_pending_jobs().await;
     app.stop().await;
 }
@@ -229,5 +288,6 @@ async fn refund_and_cancellation_emails_snapshot() {
     let values: Vec<(&str, &str)> = vec![("ORDER", &orders[0].0), ("ORDER", &orders[1].0), ("URL", &app.public_url)];
     check("refund", &render(&refund, &values));
     check("cancellation", &render(&cancellation, &values));
+    assert_not_spam(&[("refund", &refund), ("cancellation", &cancellation)]);
     app.stop().await;
 }

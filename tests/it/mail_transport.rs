@@ -67,7 +67,7 @@ async fn without_smtp_emails_are_written_as_eml_files() {
             .unwrap_or_default();
         let captured: Vec<Mail> = files
             .into_iter()
-            .map(|raw| smtp::Captured { to: vec![email.clone()], raw, tls: false })
+            .map(|raw| smtp::Captured { from: String::new(), to: vec![email.clone()], raw, tls: false })
             .filter(|c| String::from_utf8_lossy(&c.raw).contains(&email))
             .map(|c| Mail::from_captured(&c))
             .collect();

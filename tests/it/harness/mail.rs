@@ -9,6 +9,8 @@ use super::smtp::{Captured, Store};
 /// A received email, decoded enough to read it.
 #[derive(Clone, Debug)]
 pub struct Mail {
+    /// The envelope sender (MAIL FROM).
+    pub from: String,
     pub to: Vec<String>,
     pub raw: Vec<u8>,
     pub subject: String,
@@ -56,7 +58,15 @@ impl Mail {
         let mut text = None;
         let mut html = None;
         collect_parts(headers, body, &mut text, &mut html);
-        Mail { to: c.to.clone(), raw: c.raw.clone(), subject, text: text.unwrap_or_default(), html, tls: c.tls }
+        Mail {
+            from: c.from.clone(),
+            to: c.to.clone(),
+            raw: c.raw.clone(),
+            subject,
+            text: text.unwrap_or_default(),
+            html,
+            tls: c.tls,
+        }
     }
 
     pub fn kind(&self) -> Kind {

@@ -16,6 +16,8 @@ use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 /// One message as the SMTP server received it.
 #[derive(Clone, Debug)]
 pub struct Captured {
+    /// The envelope sender (MAIL FROM), without angle brackets.
+    pub from: String,
     /// Envelope recipients (RCPT TO), lower-cased.
     pub to: Vec<String>,
     /// The raw message (headers + body), dot-unstuffed.
@@ -84,6 +86,7 @@ impl Gate {
 #[derive(Clone)]
 struct Collector {
     store: Store,
+    from: String,
     to: Vec<String>,
     buf: Vec<u8>,
     /// What the relay in front of a STARTTLS server saw in clear text; `None` on plain servers.
@@ -109,7 +112,8 @@ impl Handler for Collector {
         response::OK
     }
 
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+    fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.from = from.trim_matches(|c| c == '<' || c == '>').to_string();
         self.to = to.iter().map(|t| t.trim_matches(|c| c == '<' || c == '>').to_ascii_lowercase()).collect();
         self.buf.clear();
         response::OK
@@ -123,7 +127,7 @@ impl Handler for Collector {
     fn data_end(&mut self) -> Response {
         let to = std::mem::take(&mut self.to);
         let tls = self.came_over_tls(&to);
-        let msg = Captured { to, raw: std::mem::take(&mut self.buf), tls };
+        let msg = Captured { from: std::mem::take(&mut self.from), to, raw: std::mem::take(&mut self.buf), tls };
         let credentials = self.gate.is_some() && super::Mail::from_captured(&msg).credentials().is_some();
         self.store.lock().unwrap().push(msg);
         if let (Some(g), true) = (&self.gate, credentials) {
@@ -165,7 +169,7 @@ fn spawn_with(
     gate: Option<Gate>,
 ) -> SmtpServer {
     let addr = listener.local_addr().unwrap();
-    let handler = Collector { store: store.clone(), to: vec![], buf: vec![], clear, gate };
+    let handler = Collector { store: store.clone(), from: String::new(), to: vec![], buf: vec![], clear, gate };
     let mut server = Server::new(handler);
     server
         .with_name("localhost")
