@@ -321,10 +321,10 @@ async fn a_service_off_sale_gets_no_reminder_email_and_an_expiry_email_without_r
     let app = TestApp::builder().start().await;
     let (email, _) = app.verified().await;
     let (control, _) = app.verified().await;
-    let owner = app.admin("owner").await;
     to_before_end(&app, 7 * DAY - 60).await;
     sweep_twice(&app).await;
     assert_eq!(reminders(&app, &email).await.len(), 1, "on sale: the 7-day reminder");
+    let owner = app.admin("owner").await;
 
     // Off sale before the 1-day reminder: no second reminder, and no link to a renewal.
     assert_eq!(owner.patch("/services/demo", json!({"active": false})).await.status(), 200);
