@@ -22,7 +22,7 @@ pub struct Service {
     /// Where the customer uses the service (shown in the cabinet).
     pub access_url: Option<String>,
     /// Days before `active_until` at which a renewal reminder goes out: a JSON array of
-    /// distinct positive integers, largest first (DESIGN §7; default `[7,1]`).
+    /// distinct positive integers below `period_days`, largest first (DESIGN §7; default `[7,1]`).
     pub reminder_days: String,
 }
 
@@ -34,7 +34,7 @@ impl Service {
 }
 
 /// Most reminder days a service may have.
-pub const MAX_REMINDER_DAYS: usize = 10;
+pub const MAX_REMINDER_DAYS: usize = 5;
 /// The longest a reminder may go out before the period ends.
 pub const MAX_REMINDER_DAY: i32 = 365;
 
@@ -53,20 +53,22 @@ pub fn parse_reminder_days(text: &str) -> Vec<i32> {
     days
 }
 
-/// Checks reminder days given by an admin (distinct integers 1–365, at most 10; empty: no
-/// reminders) and returns them as stored: a JSON array, largest first.
-pub fn reminder_days_text(days: &[i32]) -> Result<String, &'static str> {
-    if days.len() > MAX_REMINDER_DAYS {
-        return Err("reminder_days may list at most 10 days");
-    }
-    if days.iter().any(|d| !(1..=MAX_REMINDER_DAY).contains(d)) {
-        return Err("reminder_days must be between 1 and 365");
-    }
+/// Checks reminder days given by an admin for a service of `period_days` (whole days from 1 to
+/// less than the period and at most 365, at most 5 once repeats are removed; empty: no
+/// reminders) and returns them as stored: a JSON array, largest first, each day once. A day
+/// as long as the period would fall on (or before) the purchase itself.
+pub fn reminder_days_text(days: &[i32], period_days: i32) -> Result<String, String> {
     let mut sorted = days.to_vec();
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     sorted.dedup();
-    if sorted.len() != days.len() {
-        return Err("reminder_days must not repeat a day");
+    if sorted.len() > MAX_REMINDER_DAYS {
+        return Err(format!("reminder_days may list at most {MAX_REMINDER_DAYS} different days"));
+    }
+    let longest = (period_days - 1).min(MAX_REMINDER_DAY);
+    if sorted.iter().any(|d| !(1..=longest).contains(d)) {
+        return Err(format!(
+            "reminder_days must be whole days from 1 to {longest} (less than period_days, {period_days})"
+        ));
     }
     Ok(serde_json::to_string(&sorted).unwrap_or_else(|_| "[]".into()))
 }
@@ -120,15 +122,19 @@ mod tests {
 
     #[test]
     fn reminder_days_are_checked_and_stored_largest_first() {
-        assert_eq!(reminder_days_text(&[1, 7]).unwrap(), "[7,1]");
-        assert_eq!(reminder_days_text(&[]).unwrap(), "[]");
-        assert_eq!(reminder_days_text(&[365, 1]).unwrap(), "[365,1]");
-        assert!(reminder_days_text(&[0]).is_err());
-        assert!(reminder_days_text(&[366]).is_err());
-        assert!(reminder_days_text(&[-1]).is_err());
-        assert!(reminder_days_text(&[7, 7]).is_err());
-        assert!(reminder_days_text(&(1..=11).collect::<Vec<_>>()).is_err());
-        assert!(reminder_days_text(&(1..=10).collect::<Vec<_>>()).is_ok());
+        assert_eq!(reminder_days_text(&[1, 7], 30).unwrap(), "[7,1]");
+        assert_eq!(reminder_days_text(&[], 30).unwrap(), "[]");
+        assert_eq!(reminder_days_text(&[365, 1], 3650).unwrap(), "[365,1]");
+        assert_eq!(reminder_days_text(&[7, 7, 1, 7], 30).unwrap(), "[7,1]", "repeats removed");
+        assert_eq!(reminder_days_text(&[29], 30).unwrap(), "[29]");
+        assert!(reminder_days_text(&[30], 30).is_err(), "a day as long as the period");
+        assert!(reminder_days_text(&[7], 3).is_err());
+        assert!(reminder_days_text(&[1], 1).is_err(), "a one-day period has no reminder day");
+        assert!(reminder_days_text(&[0], 30).is_err());
+        assert!(reminder_days_text(&[366], 3650).is_err());
+        assert!(reminder_days_text(&[-1], 30).is_err());
+        assert!(reminder_days_text(&(1..=6).collect::<Vec<_>>(), 30).is_err());
+        assert!(reminder_days_text(&[5, 4, 3, 2, 1, 1, 2], 30).is_ok(), "five once repeats are gone");
     }
 
     #[test]

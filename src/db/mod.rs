@@ -275,6 +275,34 @@ mod migration_tests {
         )
         .unwrap();
     }
+
+    /// Reminder claims of the version before per-day kinds (`access.expiring`) count as the
+    /// 7-day reminder after the upgrade, so it is not sent again; a `:7` claim already there wins.
+    #[test]
+    fn upgrading_maps_old_reminder_claims_to_the_seven_day_kind() {
+        use diesel::migration::MigrationSource;
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&super::SQLITE_MIGRATIONS).unwrap();
+        let before = all.iter().position(|m| m.name().to_string().starts_with("2026-12-05-000200")).unwrap();
+        for _ in 0..before {
+            c.run_next_migration(super::SQLITE_MIGRATIONS).unwrap();
+        }
+        c.batch_execute(
+            "INSERT INTO access_notices (account_id, service_slug, period_end, kind, created_at) VALUES
+                 ('a', 's', 100, 'access.expiring', 1),
+                 ('b', 's', 100, 'access.expiring', 1), ('b', 's', 100, 'access.expiring:7', 2),
+                 ('c', 's', 100, 'access.expired', 1);",
+        )
+        .unwrap();
+        c.run_pending_migrations(super::SQLITE_MIGRATIONS).unwrap();
+        let n = |c: &mut SqliteConnection, kind: &str| {
+            count(c, &format!("SELECT COUNT(*) AS n FROM access_notices WHERE kind = '{kind}'"))
+        };
+        assert_eq!(n(&mut c, "access.expiring"), 0);
+        assert_eq!(n(&mut c, "access.expiring:7"), 2, "a's claim mapped, b's kept once");
+        assert_eq!(n(&mut c, "access.expired"), 1);
+        assert_eq!(count(&mut c, "SELECT created_at AS n FROM access_notices WHERE account_id = 'b'"), 2);
+    }
 }
 
 #[cfg(test)]

@@ -322,6 +322,7 @@ diesel::table! {
         period_end -> BigInt,
         expires_at -> BigInt,
         created_at -> BigInt,
+        outbox_id -> Nullable<Text>,
     }
 }
 

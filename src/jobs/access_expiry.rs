@@ -1,7 +1,11 @@
 //! The access expiry sweep (DESIGN §7): at each of its service's reminder days before an
 //! access's `active_until`, `access.expiring` and the `renewal_reminder` email; once it has
-//! ended (its service's grace days after `active_until`; a period taken back by a refund has no
-//! grace), `access.expired` and the `access_expired` email. Each notice is claimed in the
+//! ended (its service's grace days after `active_until`), `access.expired` and the
+//! `access_expired` email. An access a refund ended (taken back) gets neither: the refund
+//! already told the customer. A reminder day is owed only when its moment (`active_until` less
+//! the day) comes after the grant's last change (`updated_at`): an access bought or extended
+//! with less than `d` days left never gets the `d`-day reminder. The `renewal_reminder` email
+//! goes only for a service still on sale (the webhook goes regardless). Each notice is claimed in the
 //! database first (one row per access, period end and kind in `access_notices`, inserted with
 //! ON CONFLICT DO NOTHING in the transaction that writes the event and queues the email), so
 //! several instances send it once and an instance that was down catches up on its next pass:
@@ -189,6 +193,7 @@ fn expire(c: &mut DbConn, now: i64) -> DbResult<usize> {
         .inner_join(accounts_table::table)
         .inner_join(services::table)
         .filter(accounts_table::status.ne(accounts::REVOKED))
+        .filter(access_grants::taken_back_at.is_null())
         .filter(access_grants::active_until.le(now))
         .filter(ended_at_sql().le(now))
         .filter(ended_at_sql().gt(now - CATCH_UP_SECS))
@@ -199,7 +204,10 @@ fn expire(c: &mut DbConn, now: i64) -> DbResult<usize> {
         .load(c)?;
     let mut written = 0;
     for (account_id, slug, until, grace_days, taken_back_at, login, email, status, _) in grants {
-        let end = ends_at(until, grace_days, taken_back_at.is_some());
+        if taken_back_at.is_some() {
+            continue;
+        }
+        let end = ends_at(until, grace_days, false);
         if !has_ended(end, now) || now - end > CATCH_UP_SECS {
             continue;
         }
@@ -219,15 +227,20 @@ fn expire(c: &mut DbConn, now: i64) -> DbResult<usize> {
 
 /// `access.expiring` and the `renewal_reminder` email at each reminder day of each service.
 /// For the day `d` (the days largest first, `next` the one after it) the accesses owed it are
-/// those ending within `(now + next, now + d]` days with no claim of `d` for their current
-/// period end: after a renewal (`active_until` moved) the claims of the old period no longer
-/// count. An access whose older days were never sent (the process was down) gets only this
-/// one; the older days are claimed as skipped.
+/// those ending within `(now + next, now + d]` days, whose `d`-day moment is later than their
+/// last change (`updated_at`: bought or extended with less than `d` days left, they are not
+/// owed it), with no claim of `d` for their current period end: after a renewal
+/// (`active_until` moved) the claims of the old period no longer count. An access whose older
+/// days were never sent (the process was down) gets only this one; the older days are claimed
+/// as skipped. The email goes only while the service is on sale (a link to renew something
+/// that cannot be bought helps nobody); the webhook goes regardless.
 fn remind(c: &mut DbConn, now: i64) -> DbResult<usize> {
-    let catalog: Vec<(String, String)> =
-        services::table.select((services::slug, services::reminder_days)).order(services::slug.asc()).load(c)?;
+    let catalog: Vec<(String, String, bool)> = services::table
+        .select((services::slug, services::reminder_days, services::active))
+        .order(services::slug.asc())
+        .load(c)?;
     let mut written = 0;
-    for (service, text) in catalog {
+    for (service, text, on_sale) in catalog {
         let days = parse_reminder_days(&text);
         for (i, &day) in days.iter().enumerate() {
             let after = days.get(i + 1).map_or(now, |next| now + i64::from(*next) * DAY);
@@ -239,6 +252,7 @@ fn remind(c: &mut DbConn, now: i64) -> DbResult<usize> {
                 .filter(accounts_table::status.ne(accounts::REVOKED))
                 .filter(access_grants::active_until.gt(after))
                 .filter(access_grants::active_until.le(now + i64::from(day) * DAY))
+                .filter(access_grants::active_until.gt(access_grants::updated_at + i64::from(day) * DAY))
                 .filter(diesel::dsl::not(noticed!(&kind)))
                 .select(candidate_columns!())
                 .order((access_grants::active_until.asc(), access_grants::account_id.asc()))
@@ -262,7 +276,7 @@ fn remind(c: &mut DbConn, now: i64) -> DbResult<usize> {
                     .with("days_before", day)
                     .access(&slug, until);
                 events::emit(c, events::ACCESS_EXPIRING, Some(&account_id), data, now)?;
-                if mailable(status) && reminders_on {
+                if mailable(status) && reminders_on && on_sale {
                     notice.enqueue(c, outbox::RENEWAL_REMINDER, now)?;
                 }
                 written += 1;

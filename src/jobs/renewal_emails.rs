@@ -2,8 +2,11 @@
 //! ids only; the access and period it is about are on its claim in `access_notices`. The
 //! reminder's renewal link is issued here, when the email is sent, under the job's claim (like
 //! the credentials email's password): its token exists only in the message, and a retried send
-//! issues a new one. A job whose subject changed since it was queued (the access was renewed,
-//! the account suspended or revoked, reminders turned off) is done without sending.
+//! issues a new one that replaces (expires) the one an earlier attempt of the same job issued,
+//! so a job leaves one live link. A job whose subject changed since it was queued (the access
+//! was renewed or taken back by a refund, the account suspended or revoked, reminders turned
+//! off, the service taken off sale) is done without sending; a service off sale gets an
+//! `access_expired` that offers no renewal.
 
 use crate::accounts::access::ends_at;
 use crate::accounts::model::{self as accounts, Account};
@@ -39,6 +42,11 @@ impl Subject {
     fn ends(&self) -> i64 {
         let taken_back = self.grant.is_some_and(|(_, back)| back.is_some());
         ends_at(self.notice.period_end, self.service.grace_days, taken_back)
+    }
+
+    /// A refund took the period back: the customer was told then, not again at its end.
+    fn taken_back(&self) -> bool {
+        self.grant.is_some_and(|(_, back)| back.is_some())
     }
 
     fn live(&self) -> bool {
@@ -77,6 +85,7 @@ fn context(s: &Subject) -> serde_json::Value {
         "amount": format_minor(s.service.price_minor, &s.service.currency),
         "currency": s.service.currency,
         "period_days": s.service.period_days,
+        "renewable": s.service.active,
     })
 }
 
@@ -84,7 +93,8 @@ fn context(s: &Subject) -> serde_json::Value {
 pub async fn send_renewal_reminder(state: &AppState, job: &Job) -> Result<(), SendError> {
     let Some(s) = subject_of(state, job).await? else { return Ok(()) };
     let now = state.clock.now();
-    if !s.live() || !s.account.renewal_reminders || !s.same_period() || now >= s.ends() {
+    let off_sale = !s.service.active;
+    if !s.live() || !s.account.renewal_reminders || !s.same_period() || off_sale || now >= s.ends() {
         return Ok(());
     }
     let (held, notice, expires_at) = (job.clone(), s.notice.clone(), s.ends());
@@ -96,7 +106,7 @@ pub async fn send_renewal_reminder(state: &AppState, job: &Job) -> Result<(), Se
                 return Ok(None);
             }
             let (account, slug, end) = (&notice.account_id, &notice.service_slug, notice.period_end);
-            Ok(Some(renewals::issue(c, account, slug, end, expires_at, now)?))
+            Ok(Some(renewals::issue(c, account, slug, end, expires_at, Some(held.id.as_str()), now)?))
         })
         .await
         .map_err(transient)?;
@@ -112,7 +122,7 @@ pub async fn send_renewal_reminder(state: &AppState, job: &Job) -> Result<(), Se
 /// The access ended: where to renew (the cabinet; the link in the reminder has expired too).
 pub async fn send_access_expired(state: &AppState, job: &Job) -> Result<(), SendError> {
     let Some(s) = subject_of(state, job).await? else { return Ok(()) };
-    if !s.live() || !s.same_period() {
+    if !s.live() || !s.same_period() || s.taken_back() {
         return Ok(());
     }
     let mut ctx = context(&s);

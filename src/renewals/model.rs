@@ -19,6 +19,8 @@ pub struct RenewalToken {
     pub period_end: i64,
     pub expires_at: i64,
     pub created_at: i64,
+    /// The outbox job (a `renewal_reminder`) whose email carries the link, if one does.
+    pub outbox_id: Option<String>,
 }
 
 /// What a presented token turned out to be.
@@ -33,15 +35,24 @@ pub enum Lookup {
 }
 
 /// Issues a renewal link for `(account, service)`; returns the plaintext token, which exists
-/// only in the email that carries it.
+/// only in the email that carries it. `job`: the outbox job that will mail it; a link an
+/// earlier attempt of the same job issued expires now (a retried send leaves one live link).
 pub fn issue(
     c: &mut DbConn,
     account_id: &str,
     slug: &str,
     period_end: i64,
     expires_at: i64,
+    job: Option<&str>,
     now: i64,
 ) -> QueryResult<String> {
+    if let Some(job) = job {
+        diesel::update(
+            renewal_tokens::table.filter(renewal_tokens::outbox_id.eq(job)).filter(renewal_tokens::expires_at.gt(now)),
+        )
+        .set(renewal_tokens::expires_at.eq(now))
+        .execute(c)?;
+    }
     let token = random_token();
     diesel::insert_into(renewal_tokens::table)
         .values(RenewalToken {
@@ -51,6 +62,7 @@ pub fn issue(
             period_end,
             expires_at,
             created_at: now,
+            outbox_id: job.map(str::to_string),
         })
         .execute(c)?;
     Ok(token)

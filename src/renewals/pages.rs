@@ -2,6 +2,9 @@
 //! buys (service, period, amount, the new end date, how one can pay) and changes nothing (mail
 //! scanners prefetch links); `POST` (its button) makes the renewal order for the link's account
 //! and service and answers 303 to `/pay/{order_id}`, where the customer picks the gateway.
+//! A link whose period was renewed since (`active_until` moved past the period it was issued
+//! for) says "already renewed until <date>": `GET` 200, `POST` 409 with
+//! `X-Keyturn-Reason: already_renewed`; neither makes an order.
 
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
@@ -19,9 +22,14 @@ use crate::state::AppState;
 
 const CABINET: &str = "<p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>";
 
-/// The page for a link that leads to no renewal.
-fn refusal_page(state: &AppState, why: LinkRefusal) -> Response {
+/// The stable reason a renewal link's `POST` answers with when its period was renewed already.
+pub const ALREADY_RENEWED: &str = "already_renewed";
+
+/// The page for a link that leads to no renewal. `post`: the answer to the button (an already
+/// renewed period is then a conflict; to `GET` it is just the news).
+fn refusal_page(state: &AppState, why: LinkRefusal, post: bool) -> Response {
     let product = &state.settings.product_name;
+    let reason = matches!(why, LinkRefusal::Refused(Refused::AlreadyRenewed { .. })).then_some(ALREADY_RENEWED);
     let (status, title, body) = match why {
         LinkRefusal::Unknown => (
             StatusCode::NOT_FOUND,
@@ -56,12 +64,25 @@ fn refusal_page(state: &AppState, why: LinkRefusal) -> Response {
                  date shown in your cabinet; contact the shop if you have questions.</p>{CABINET}"
             ),
         ),
+        LinkRefusal::Refused(Refused::AlreadyRenewed { until }) => (
+            if post { StatusCode::CONFLICT } else { StatusCode::OK },
+            "Already renewed",
+            format!(
+                "<p>This subscription has already been renewed: it runs until <strong>{}</strong>. There is \
+                 nothing more to pay.</p>{CABINET}",
+                esc(&human(until))
+            ),
+        ),
         LinkRefusal::Db(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "renewal page could not load");
             (StatusCode::SERVICE_UNAVAILABLE, "Something is not right", "<p>Please try again in a moment.</p>".into())
         }
     };
-    page(status, product, title, &body)
+    let mut resp = page(status, product, title, &body);
+    if let Some(reason) = reason {
+        resp.headers_mut().insert("X-Keyturn-Reason", poem::http::HeaderValue::from_static(reason));
+    }
+    resp
 }
 
 /// The offer with its button.
@@ -105,7 +126,7 @@ fn offer_page(state: &AppState, token: &str, o: &Offer) -> Response {
 pub async fn get_renew_page(Path(token): Path<String>, state: Data<&AppState>) -> Response {
     match service::offer_by_link(&state, &token).await {
         Ok(offer) => offer_page(&state, &token, &offer),
-        Err(why) => refusal_page(&state, why),
+        Err(why) => refusal_page(&state, why, false),
     }
 }
 
@@ -127,6 +148,6 @@ pub async fn post_renew_page(req: &Request, Path(token): Path<String>, state: Da
             .status(StatusCode::SEE_OTHER)
             .header("Location", state.link(&format!("/pay/{}", order.id)))
             .finish(),
-        Err(why) => refusal_page(&state, why),
+        Err(why) => refusal_page(&state, why, true),
     }
 }

@@ -25,6 +25,9 @@ pub enum Refused {
     Suspended,
     /// The account is revoked (or erased): it can never be renewed.
     Revoked,
+    /// (A renewal link) the period the link was issued for has been renewed since: the access
+    /// now runs until `until`. Nothing more to pay.
+    AlreadyRenewed { until: i64 },
 }
 
 impl Refused {
@@ -40,6 +43,9 @@ impl Refused {
             ),
             Refused::Suspended => ApiError::forbidden("account_suspended", "This account is suspended."),
             Refused::Revoked => ApiError::forbidden("account_revoked", "This account is closed."),
+            Refused::AlreadyRenewed { .. } => {
+                ApiError::conflict("already_renewed", "This period has been renewed already.")
+            }
         }
     }
 }
@@ -55,8 +61,16 @@ pub struct Offer {
     pub new_until: i64,
 }
 
-/// What renewing `slug` for the account would buy at `now` (reads only).
-pub fn offer(c: &mut DbConn, account_id: &str, slug: &str, now: i64) -> DbResult<Result<Offer, Refused>> {
+/// What renewing `slug` for the account would buy at `now` (reads only). `link_period`: the
+/// period end a renewal link was issued for; once the access runs past it (renewed since) the
+/// link renews nothing more.
+pub fn offer(
+    c: &mut DbConn,
+    account_id: &str,
+    slug: &str,
+    link_period: Option<i64>,
+    now: i64,
+) -> DbResult<Result<Offer, Refused>> {
     let Some(account) = accounts::find_by_id(c, account_id)? else { return Ok(Err(Refused::Revoked)) };
     if account.status == accounts::REVOKED {
         return Ok(Err(Refused::Revoked));
@@ -64,11 +78,16 @@ pub fn offer(c: &mut DbConn, account_id: &str, slug: &str, now: i64) -> DbResult
     if account.status == accounts::SUSPENDED {
         return Ok(Err(Refused::Suspended));
     }
+    let grant = grants_of(c, account_id)?.into_iter().find(|g| g.slug == slug);
+    if let (Some(g), Some(period_end)) = (&grant, link_period) {
+        if g.active_until > period_end {
+            return Ok(Err(Refused::AlreadyRenewed { until: g.active_until }));
+        }
+    }
     let Some(service) = catalog::find_by_slug(c, slug)? else { return Ok(Err(Refused::UnknownService)) };
     if !service.active {
         return Ok(Err(Refused::NotOnSale));
     }
-    let grant = grants_of(c, account_id)?.into_iter().find(|g| g.slug == slug);
     let current = grant.map(|g| (g.active_until, g.state(now)));
     let from = current.map_or(now, |(until, _)| until.max(now));
     let new_until = from + i64::from(service.period_days) * DAY;
@@ -77,19 +96,20 @@ pub fn offer(c: &mut DbConn, account_id: &str, slug: &str, now: i64) -> DbResult
 
 /// The open renewal order of the account for `slug`, or a new one at the service's current
 /// price. Runs in one transaction holding the account's row lock (PostgreSQL), so two clicks
-/// at once still make one order. `require_grant`: the cabinet renews only what the account has.
+/// at once still make one order. `require_grant`: the cabinet renews only what the account has;
+/// `link_period`: see [`offer`].
 fn order_in_tx(
     c: &mut DbConn,
     account_id: &str,
     slug: &str,
-    require_grant: bool,
+    (require_grant, link_period): (bool, Option<i64>),
     now: i64,
     ttl: i64,
 ) -> DbResult<Result<(Order, bool), Refused>> {
     if accounts::find_by_id_locked(c, account_id)?.is_none() {
         return Ok(Err(Refused::Revoked));
     }
-    let offer = match offer(c, account_id, slug, now)? {
+    let offer = match offer(c, account_id, slug, link_period, now)? {
         Ok(o) => o,
         Err(r) => return Ok(Err(r)),
     };
@@ -123,11 +143,11 @@ async fn make_order(
     state: &AppState,
     account_id: String,
     slug: String,
-    require_grant: bool,
+    rules: (bool, Option<i64>),
 ) -> DbResult<Result<Order, Refused>> {
     let now = state.clock.now();
     let ttl = state.settings.order_ttl_hours * 3600;
-    let made = state.db.write(move |c| order_in_tx(c, &account_id, &slug, require_grant, now, ttl)).await?;
+    let made = state.db.write(move |c| order_in_tx(c, &account_id, &slug, rules, now, ttl)).await?;
     Ok(made.map(|(order, reused)| {
         tracing::info!(
             event = "renewal_order",
@@ -167,7 +187,9 @@ pub async fn offer_by_link(state: &AppState, token: &str) -> Result<Offer, LinkR
         .db
         .read(move |c| {
             Ok(match links::lookup(c, &token, now)? {
-                Lookup::Valid(t) => Ok(offer(c, &t.account_id, &t.service_slug, now)?.map_err(LinkRefusal::Refused)),
+                Lookup::Valid(t) => {
+                    Ok(offer(c, &t.account_id, &t.service_slug, Some(t.period_end), now)?.map_err(LinkRefusal::Refused))
+                }
                 Lookup::Expired => Err(LinkRefusal::Expired),
                 Lookup::Unknown => Err(LinkRefusal::Unknown),
             })
@@ -177,7 +199,8 @@ pub async fn offer_by_link(state: &AppState, token: &str) -> Result<Offer, LinkR
 }
 
 /// The renewal link's button: the order for the link's own account and service (the open one
-/// if there is one). The link decides both; nothing the browser sends can change them.
+/// if there is one). The link decides both; nothing the browser sends can change them. A link
+/// whose period was renewed since makes no order (`AlreadyRenewed`).
 pub async fn renew_by_link(state: &AppState, token: &str) -> Result<Order, LinkRefusal> {
     let (token, now) = (token.to_string(), state.clock.now());
     let link = state.db.read(move |c| Ok(links::lookup(c, &token, now)?)).await?;
@@ -186,7 +209,8 @@ pub async fn renew_by_link(state: &AppState, token: &str) -> Result<Order, LinkR
         Lookup::Expired => return Err(LinkRefusal::Expired),
         Lookup::Unknown => return Err(LinkRefusal::Unknown),
     };
-    make_order(state, t.account_id, t.service_slug, false).await?.map_err(LinkRefusal::Refused)
+    let rules = (false, Some(t.period_end));
+    make_order(state, t.account_id, t.service_slug, rules).await?.map_err(LinkRefusal::Refused)
 }
 
 /// The cabinet's Renew button for a logged-in customer: the order for one of the account's
@@ -195,6 +219,6 @@ pub async fn renew_in_cabinet(state: &AppState, account_id: &str, slug: &str) ->
     if !crate::crypto::is_key(slug) {
         return Err(Refused::UnknownService.api_error());
     }
-    let made = make_order(state, account_id.to_string(), slug.to_string(), true).await?;
+    let made = make_order(state, account_id.to_string(), slug.to_string(), (true, None)).await?;
     made.map_err(Refused::api_error)
 }

@@ -3,15 +3,18 @@
 # package `faketime`), sends each renewal reminder once. A paid order through the sandbox's
 # signed callback on today's clock; then restarts 6 days before the access ends (the 7-day
 # reminder, once), twice (no duplicate), 23 hours before the end (the 1-day reminder, once) and
-# an hour later (still two). Emails are read from the file outbox (KEYTURN_MAIL_DIR).
-# Needs: cargo, faketime, curl, jq, openssl, xxd, python3. Prints every check; exits non-zero on the first
-# that fails.
+# an hour later (still two). Emails are read from the file outbox (KEYTURN_MAIL_DIR) and counted
+# exactly, per kind and recipient; the claims and links are counted in the SQLite database. Every
+# process the script starts is stopped with a time limit (TERM, then KILL), and every request has
+# one, so the script cannot hang.
+# Needs: cargo, faketime, curl, jq, openssl, xxd, python3, timeout. Prints every check; exits non-zero on the
+# first that fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 say() { printf '[faketime] %s\n' "$*"; }
 fail() { printf '[faketime] FAILED: %s\n' "$*" >&2; exit 1; }
-for tool in faketime curl jq openssl xxd python3; do
+for tool in faketime curl jq openssl xxd python3 timeout; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed"
 done
 
@@ -39,10 +42,25 @@ cleanup() {
     printf '[faketime] FAILED (exit %s); the log ends with:\n' "$rc" >&2
     tail -n 40 "$LOG" >&2
   fi
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" || true; fi
+  if [ -n "$PID" ]; then stop_pid "$PID" || true; fi
   rm -rf "$WORK"
 }
+# stop_pid PID: TERM, up to 20 s to exit, then KILL; reaps it. Fails when it had to be killed.
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  printf '[faketime] keyturn (pid %s) ignored TERM for 20 s; killing it\n' "$pid" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  return 1
+}
 trap cleanup EXIT
+# Every request is bounded.
+curl() { command curl --max-time 10 "$@"; }
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
@@ -62,7 +80,7 @@ start() {
     "$BIN" serve >>"$LOG" 2>&1 &
   fi
   PID=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return 0
     kill -0 "$PID" 2>/dev/null || fail "keyturn exited at start (offset ${1:-none})"
     sleep 0.1
@@ -70,14 +88,53 @@ start() {
   fail "keyturn did not answer /healthz (offset ${1:-none})"
 }
 stop() {
-  kill -0 "$PID" 2>/dev/null || fail "keyturn (pid $PID) had exited before it was stopped"
-  kill -TERM "$PID"
-  wait "$PID" || true
+  local pid=$PID
+  kill -0 "$pid" 2>/dev/null || fail "keyturn (pid $pid) had exited before it was stopped"
   PID=""
+  stop_pid "$pid" || fail "keyturn (pid $pid) did not stop on TERM within 20 s"
 }
 
-# Emails to the customer that carry a renewal link (the reminders).
-reminders() { grep -l -- "/renew/" "$KEYTURN_MAIL_DIR"/*.eml 2>/dev/null | wc -l; }
+# count WHAT: how many emails in the file outbox match WHAT (python3 parses each .eml):
+#   all          every email
+#   to           every email to $EMAIL
+#   reminders    emails to $EMAIL whose subject is a renewal reminder (": renew ") AND that carry a
+#                /renew/ link (a reminder without its link, or a link in another email, is counted
+#                by `links` and fails the comparison below)
+#   links        emails (to anyone) that carry a /renew/ link
+#   expired      emails to $EMAIL saying the access has ended
+count() {
+  timeout 20 python3 - "$KEYTURN_MAIL_DIR" "$EMAIL" "$1" <<'PY'
+import email, email.header, glob, sys
+from email import policy
+folder, to, what = sys.argv[1:4]
+n = 0
+for path in sorted(glob.glob(folder + "/*.eml")):
+    with open(path, "rb") as f:
+        msg = email.message_from_binary_file(f, policy=policy.default)
+    rcpt = to.lower() in str(msg.get("To", "")).lower()
+    subject = str(msg.get("Subject", ""))
+    body = "".join(p.get_content() for p in msg.walk() if p.get_content_type() in ("text/plain", "text/html"))
+    link = "/renew/" in body
+    n += {"all": True, "to": rcpt, "reminders": rcpt and ": renew " in subject and link, "links": link,
+          "expired": rcpt and "has ended" in subject}[what]
+print(n)
+PY
+}
+# sql QUERY: one number from the SQLite database (read-only; keyturn may be running).
+sql() {
+  timeout 20 python3 - "$KEYTURN_DATA_DIR/keyturn.db" "$1" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=10)
+print(db.execute(sys.argv[2]).fetchone()[0])
+PY
+}
+# expect NAME WANT WHAT: `count NAME` is exactly WANT.
+expect() {
+  local got
+  got=$(count "$1")
+  [ "$got" -eq "$2" ] || fail "$3: $got email(s) of kind $1, want exactly $2"
+}
+reminders() { count reminders; }
 # Waits until `reminders` reaches $1 (fails after 90 s), then for 10 s that no more come.
 expect_reminders() {
   local want=$1 what=$2
@@ -86,11 +143,23 @@ expect_reminders() {
     sleep 0.1
   done
   [ "$(reminders)" -ge "$want" ] || fail "$what: $(reminders) reminder(s) after 90 s, want $want"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 20); do
     [ "$(reminders)" -le "$want" ] || fail "$what: $(reminders) reminders, want exactly $want (a duplicate)"
-    sleep 0.1
+    sleep 0.5
   done
-  say "ok: $what: exactly $want reminder email(s)"
+  expect reminders "$want" "$what"
+  expect links "$want" "$what (emails with a renewal link)"
+  expect expired 0 "$what (no expiry email before the end)"
+  expect all $((BASELINE + want)) "$what (every email in the outbox: the purchase's and the reminders)"
+  local claims skipped live
+  claims=$(sql "SELECT COUNT(*) FROM access_notices WHERE kind LIKE 'access.expiring:%' AND skipped = 0")
+  skipped=$(sql "SELECT COUNT(*) FROM access_notices WHERE skipped <> 0")
+  # One link per reminder email (a retried send expires its earlier attempt's link, same job).
+  live=$(sql "SELECT COUNT(DISTINCT outbox_id) + COALESCE(SUM(outbox_id IS NULL), 0) FROM renewal_tokens")
+  [ "$claims" -eq "$want" ] || fail "$what: $claims reminder claims in access_notices, want $want"
+  [ "$skipped" -eq 0 ] || fail "$what: $skipped skipped reminder claims, want 0 (no reminder day was missed)"
+  [ "$live" -eq "$want" ] || fail "$what: renewal links of $live emails stored, want $want (one per reminder email)"
+  say "ok: $what: exactly $want reminder email(s), $claims claim(s), $live link(s), $(count all) email(s) in all"
 }
 
 say "start on the real clock ($BASE, data in $WORK)"
@@ -120,8 +189,18 @@ for _ in $(seq 1 300); do
 done
 [ "$(curl -fsS "$BASE/api/v1/orders/$ORDER" | jq -r .status)" = provisioned ] || fail "order $ORDER not provisioned"
 say "ok: order $ORDER paid through the sandbox's signed callback and provisioned"
+# What the purchase sent (credentials, payment confirmation): the baseline every later count adds to.
+for _ in $(seq 1 100); do
+  [ "$(count to)" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 2
+BASELINE=$(count all)
+[ "$BASELINE" -eq "$(count to)" ] || fail "emails to someone other than $EMAIL after the purchase"
+[ "$BASELINE" -ge 2 ] || fail "the purchase sent $BASELINE email(s), want the credentials and the confirmation"
 [ "$(reminders)" -eq 0 ] || fail "a reminder right after the purchase"
-say "ok: no reminder on the real clock"
+[ "$(count links)" -eq 0 ] || fail "a renewal link right after the purchase"
+say "ok: the purchase sent $BASELINE email(s) to $EMAIL, no reminder on the real clock"
 stop
 
 FIRST="+$((PERIOD - 6))d"
@@ -145,8 +224,6 @@ start "$THIRD"
 expect_reminders 2 "an hour later"
 stop
 
-grep -l -- "/renew/" "$KEYTURN_MAIL_DIR"/*.eml | while read -r f; do
-  grep -qi "^To:.*$EMAIL" "$f" || fail "a reminder to someone else: $f"
-done
-say "ok: both reminders went to $EMAIL"
+[ "$(count all)" -eq "$(count to)" ] || fail "an email to someone other than $EMAIL"
+say "ok: every email went to $EMAIL"
 say "all checks passed"

@@ -251,11 +251,26 @@ async fn reminder_days_are_set_per_service_checked_and_followed() {
     let demo = listed.as_array().unwrap().iter().find(|s| s["slug"] == "demo").unwrap().clone();
     assert_eq!((demo["reminder_days"].clone(), demo["grace_days"].clone()), (json!([7, 1]), json!(3)), "defaults");
 
-    for bad in [json!([0]), json!([366]), json!([-1]), json!([3, 3]), json!((1..=11).collect::<Vec<i32>>())] {
+    // Days from 1 to less than the period (demo: 30), at most 5; repeats are removed.
+    for bad in [json!([0]), json!([30]), json!([31, 1]), json!([366]), json!([-1]), json!([6, 5, 4, 3, 2, 1])] {
         let resp = catalog.patch("/services/demo", json!({"reminder_days": bad})).await;
-        assert_error(resp, 422, "validation_failed").await;
+        assert_error(resp, 422, "invalid_reminder_days").await;
     }
+    let too_short = catalog.patch("/services/demo", json!({"period_days": 7})).await;
+    assert_error(too_short, 422, "invalid_reminder_days").await;
+    let short = json!({"slug": "short", "name": "Short", "price_minor": 100, "currency": "EUR", "period_days": 3,
+                       "reminder_days": [3]});
+    assert_error(catalog.post("/services", &short).await, 422, "invalid_reminder_days").await;
+    let week = json!({"slug": "week", "name": "Week", "price_minor": 100, "currency": "EUR", "period_days": 7});
+    let week = json_status(catalog.post("/services", &week).await, 201).await;
+    assert_eq!(week["reminder_days"], json!([1]), "the default days shorter than the period");
+    let deduped =
+        json_status(catalog.patch("/services/demo", json!({"reminder_days": [3, 3, 29, 3]})).await, 200).await;
+    assert_eq!(deduped["reminder_days"], json!([29, 3]), "repeats removed");
     assert_error(catalog.patch("/services/demo", json!({"grace_days": 366})).await, 422, "validation_failed").await;
+    let listed = json_status(catalog.get("/services").await, 200).await;
+    let demo_now = listed.as_array().unwrap().iter().find(|s| s["slug"] == "demo").unwrap().clone();
+    assert_eq!(demo_now["period_days"], 30, "a refused change changed nothing");
     let changed = json_status(catalog.patch("/services/demo", json!({"reminder_days": [1, 3]})).await, 200).await;
     assert_eq!(changed["reminder_days"], json!([3, 1]), "stored largest first");
     let public = json_status(app.get("/api/v1/services").await, 200).await;
@@ -274,5 +289,91 @@ async fn reminder_days_are_set_per_service_checked_and_followed() {
     app.clock.advance(3 * DAY + 60);
     sweep_twice(&app).await;
     assert_eq!(reminders(&app, &email).await.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_day_already_past_when_the_access_was_extended_is_not_sent() {
+    let (app, receiver) = app_hooked_to_expiring().await;
+    let (email, creds) = app.verified().await;
+    let demo = app.demo().await;
+
+    // Long after the access ended, support gives it 5 more days: the 7-day moment was before
+    // that change, so no reminder now; the 1-day one comes when due, once.
+    app.clock.advance((demo.period_days + 20) * DAY);
+    let support = app.admin("support").await;
+    let extend = json!({"service": "demo", "days": 5});
+    assert_eq!(support.post(&format!("/accounts/{}/extend", creds.login), &extend).await.status(), 204);
+    sweep_twice(&app).await;
+    assert!(reminders(&app, &email).await.is_empty(), "a 7-day reminder for an access with 5 days left");
+    assert!(receiver.of_type("access.expiring").is_empty());
+    app.clock.advance(4 * DAY + 60);
+    sweep_twice(&app).await;
+    assert_eq!(reminders(&app, &email).await.len(), 1);
+    let hooks = receiver.of_type("access.expiring");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].json()["data"]["days_before"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_off_sale_gets_no_reminder_email_and_an_expiry_email_without_renewal() {
+    let app = TestApp::builder().start().await;
+    let (email, _) = app.verified().await;
+    let (control, _) = app.verified().await;
+    to_before_end(&app, 7 * DAY - 60).await;
+    sweep_twice(&app).await;
+    assert_eq!(reminders(&app, &email).await.len(), 1, "on sale: the 7-day reminder");
+    let owner = app.admin("owner").await;
+
+    // Off sale before the 1-day reminder: no second reminder, and no link to a renewal.
+    assert_eq!(owner.patch("/services/demo", json!({"active": false})).await.status(), 200);
+    app.clock.advance(6 * DAY);
+    sweep_twice(&app).await;
+    assert_eq!(reminders(&app, &email).await.len(), 1, "a 1-day reminder off sale");
+    assert_eq!(reminders(&app, &control).await.len(), 1);
+
+    app.clock.advance(DAY + 3 * DAY);
+    sweep_twice(&app).await;
+    let ended = expiry_emails(&app, &email).await;
+    assert_eq!(ended.len(), 1);
+    for part in [ended[0].text.clone(), ended[0].html.clone().expect("an HTML part")] {
+        assert!(part.contains("no longer sold"), "{part}");
+        assert!(!part.contains("renew it") && !part.contains("/renew/"), "{part}");
+    }
+    app.assert_no_pending_jobs().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_a_refund_ended_gets_no_expiry_email_nor_webhook() {
+    let app = app_with_local_hooks().await;
+    let receiver = Receiver::start().await;
+    let owner = app.admin("owner").await;
+    add_endpoint(&owner, &receiver, Some(&["access.expired"])).await;
+    let demo = app.demo().await;
+    let payment_id = random_id("pay");
+    let (order_id, customer) = crate::refunds::paid_customer(&app, &payment_id).await;
+    let (ended, _) = app.verified().await;
+    let email = json_status(customer.me().await, 200).await["email"].as_str().unwrap().to_string();
+    crate::refunds::refund(&app, &order_id, &payment_id, demo.price_minor).await;
+    assert_eq!(app.order_status(&order_id).await, "refunded");
+
+    // Sweeps right after the refund and on the following days: nothing about its end.
+    for _ in 0..3 {
+        sweep_twice(&app).await;
+        app.clock.advance(DAY);
+    }
+    assert!(expiry_emails(&app, &email).await.is_empty(), "an expiry email after the refund");
+    assert!(receiver.of_type("access.expired").is_empty());
+
+    // The control: an access that simply ran out gets both.
+    app.clock.advance(demo.period_days * DAY + 60);
+    sweep_twice(&app).await;
+    assert_eq!(expiry_emails(&app, &ended).await.len(), 1);
+    assert!(expiry_emails(&app, &email).await.is_empty());
+    let hooks = receiver.of_type("access.expired");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0].json()["data"]["email"], ended.as_str());
     app.stop().await;
 }

@@ -71,8 +71,10 @@ pub struct NewService {
     pub active: Option<bool>,
     /// 0–365, default 3: days the access keeps working after its period ends.
     pub grace_days: Option<i32>,
-    /// Days before the period ends at which a renewal reminder goes out: distinct integers
-    /// 1–365, at most 10, any order (stored largest first); `[]` sends none. Default `[7, 1]`.
+    /// Days before the period ends at which a renewal reminder goes out: whole days from 1 to
+    /// less than `period_days` (and at most 365), at most 5 different ones, any order (repeats
+    /// removed, stored largest first); `[]` sends none. Default `[7, 1]` (the days of it less
+    /// than `period_days`). Otherwise 422 `invalid_reminder_days`.
     pub reminder_days: Option<Vec<i32>>,
     /// `http(s)://…` where customers use the service (shown in the cabinet).
     pub access_url: Option<Str>,
@@ -91,7 +93,9 @@ pub struct ServicePatch {
     pub active: Option<bool>,
     /// 0–365.
     pub grace_days: Option<i32>,
-    /// Distinct integers 1–365, at most 10 (`[]`: no reminders).
+    /// Whole days from 1 to less than the service's `period_days` (at most 365), at most 5
+    /// different ones (repeats removed; `[]`: no reminders); otherwise 422
+    /// `invalid_reminder_days`, also when a new `period_days` is not longer than a stored day.
     pub reminder_days: Option<Vec<i32>>,
     /// An empty string removes it.
     pub access_url: Option<Str>,
@@ -115,7 +119,7 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         409: "A service with this slug exists (`service_exists`).",
-        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`); `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
+        422: "A field breaks a rule (`validation_failed`), e.g. `grace_days` outside 0–365; or `reminder_days` has a day below 1, not less than `period_days` or above 365, or more than 5 different days (`invalid_reminder_days`); or `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
     }
     /// `POST /admin/services/{slug}/rename`.
     pub RenameServiceOutcomes(json) {
@@ -130,7 +134,7 @@ crate::outcomes! {
         401: UNAUTHENTICATED,
         403: REFUSED_WRITE,
         404: "No such service (`not_found`).",
-        422: "A field breaks a rule, e.g. `grace_days` outside 0–365 or `reminder_days` not distinct days 1–365 (`validation_failed`); `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
+        422: "A field breaks a rule (`validation_failed`), e.g. `grace_days` outside 0–365; or `reminder_days` has a day below 1, not less than `period_days` or above 365, or more than 5 different days (`invalid_reminder_days`); or `price` and `price_minor` both sent and not the same amount (`price_conflict`).",
     }
 }
 

@@ -42,7 +42,13 @@ pub fn validate_slug(slug: &str) -> Result<(), ApiError> {
     }
 }
 
-fn validate(s: &Service) -> Result<(), ApiError> {
+/// The stable code of reminder days that break their rules (DESIGN §7).
+pub const INVALID_REMINDER_DAYS: &str = "invalid_reminder_days";
+
+/// Checks a service before it is stored. `reminders_changed`: its reminder days or period
+/// were given, so the days are checked against the period (an unrelated change, such as
+/// taking a service off sale, is never refused for days stored before these rules).
+fn validate(s: &Service, reminders_changed: bool) -> Result<(), ApiError> {
     validate_slug(&s.slug)?;
     crate::orders::service::validate_name(&s.name).map_err(|_| invalid("name must be 1 to 200 characters"))?;
     if s.price_minor < 0 {
@@ -57,8 +63,11 @@ fn validate(s: &Service) -> Result<(), ApiError> {
     if !(0..=365).contains(&s.grace_days) {
         return Err(invalid("grace_days must be between 0 and 365"));
     }
-    model::reminder_days_text(&serde_json::from_str::<Vec<i32>>(&s.reminder_days).unwrap_or_default())
-        .map_err(invalid)?;
+    if reminders_changed {
+        let days = serde_json::from_str::<Vec<i32>>(&s.reminder_days).unwrap_or_default();
+        model::reminder_days_text(&days, s.period_days)
+            .map_err(|msg| ApiError::unprocessable(INVALID_REMINDER_DAYS, msg))?;
+    }
     if let Some(u) = &s.access_url {
         let ok = u.len() <= 2048
             && url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.username().is_empty());
@@ -94,10 +103,9 @@ fn apply(s: &mut Service, ch: Changes) -> Result<(), ApiError> {
     if let Some(v) = ch.grace_days {
         s.grace_days = v;
     }
-    if let Some(v) = ch.reminder_days {
-        // Kept as given (not deduplicated) so that `validate` can refuse a repeated day.
-        let mut v = v;
+    if let Some(mut v) = ch.reminder_days {
         v.sort_unstable_by(|a, b| b.cmp(a));
+        v.dedup();
         s.reminder_days = serde_json::to_string(&v).unwrap_or_else(|_| "[]".into());
     }
     if let Some(v) = ch.access_url {
@@ -137,8 +145,14 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
         access_url: None,
         reminder_days: model::DEFAULT_REMINDER_DAYS.into(),
     };
+    let default_days = ch.reminder_days.is_none();
     apply(&mut s, ch)?;
-    validate(&s)?;
+    if default_days {
+        // The default days that fit the period (a 7-day service is reminded 1 day before).
+        let fitting: Vec<i32> = s.reminder_day_list().into_iter().filter(|d| *d < s.period_days).collect();
+        s.reminder_days = serde_json::to_string(&fitting).unwrap_or_else(|_| "[]".into());
+    }
+    validate(&s, true)?;
     let event = Event::new(&p.admin.username, &p.ip, "service.create", &s.slug).after(snapshot(&s));
     let stored = s.clone();
     let created = state
@@ -173,7 +187,8 @@ pub async fn update(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
             };
             let mut after = before.clone();
             after.updated_at = now;
-            if let Err(e) = apply(&mut after, ch).and_then(|()| validate(&after)) {
+            let reminders_changed = ch.reminder_days.is_some() || ch.period_days.is_some();
+            if let Err(e) = apply(&mut after, ch).and_then(|()| validate(&after, reminders_changed)) {
                 return Ok(Err(e));
             }
             model::update(c, &after)?;

@@ -67,9 +67,67 @@ async fn a_renewal_link_shows_the_offer_then_one_order_whose_payment_extends_the
     assert!(back.contains("you already have") && back.contains("/cabinet"), "{back}");
     assert!(!back.contains("temporary password"), "{back}");
 
-    // The link still works until it expires: a new order (the paid one is done).
-    let next = post_renew(&app, &link).await;
-    assert_ne!(next, order_id);
+    // The link's period is renewed now: the page says until when, the button makes no order.
+    let orders_now = orders_of(&owner, &a.email).await.len();
+    for _ in 0..2 {
+        let page = app.get(&link).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("already been renewed") && html.contains(&human(before + 30 * DAY)), "{html}");
+        assert!(!html.contains("Renew and pay"), "{html}");
+        let resp = post_renew_raw(&app, &link).await;
+        assert_eq!(resp.status(), 409);
+        assert_eq!(resp.headers()["x-keyturn-reason"], "already_renewed");
+        assert!(resp.text().await.unwrap().contains(&human(before + 30 * DAY)));
+    }
+    assert_eq!(orders_of(&owner, &a.email).await.len(), orders_now, "a renewed link made an order");
+    assert_eq!(until_of(&a.customer, "demo").await, before + 30 * DAY);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_renewed_in_the_cabinet_meanwhile_makes_no_second_order() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    let a = app.active().await;
+    let link = app.renewal_link(&a.login, "demo", 10 * DAY).await;
+    let from_link = post_renew(&app, &link).await;
+
+    // Renewed from the cabinet before the link's order was paid: the link's period is over.
+    let made = json_status(renew_in_cabinet(&app, &a.customer, "demo").await, 201).await;
+    let order = made["order_id"].as_str().unwrap().to_string();
+    assert_eq!(order, from_link, "the cabinet reuses the open renewal order");
+    pay(&app, &order).await;
+    let until = until_of(&a.customer, "demo").await;
+    let orders_now = orders_of(&owner, &a.email).await.len();
+    assert!(app.get(&link).await.text().await.unwrap().contains(&human(until)));
+    let resp = post_renew_raw(&app, &link).await;
+    assert_eq!(
+        (resp.status().as_u16(), resp.headers()["x-keyturn-reason"].to_str().unwrap()),
+        (409, "already_renewed")
+    );
+    assert_eq!(orders_of(&owner, &a.email).await.len(), orders_now);
+
+    // A link of the new period works as before.
+    let fresh = app.renewal_link(&a.login, "demo", 10 * DAY).await;
+    assert_eq!(app.get(&fresh).await.status(), 200);
+    assert_ne!(post_renew(&app, &fresh).await, order);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_reminder_leaves_only_its_last_link_live() {
+    let app = TestApp::builder().start().await;
+    let a = app.active().await;
+    let job = random_id("job");
+    let first = app.renewal_link_of_job(&a.login, "demo", 10 * DAY, Some(job.as_str())).await;
+    let retried = app.renewal_link_of_job(&a.login, "demo", 10 * DAY, Some(job.as_str())).await;
+    let other_job = app.renewal_link_of_job(&a.login, "demo", 10 * DAY, Some(random_id("job").as_str())).await;
+    assert_ne!(first, retried);
+    assert_eq!(app.get(&first).await.status(), 410, "the earlier attempt's link is no longer live");
+    assert_eq!(post_renew_raw(&app, &first).await.status(), 410);
+    assert_eq!(app.get(&retried).await.status(), 200);
+    assert_eq!(app.get(&other_job).await.status(), 200, "another reminder's link stays live");
     app.stop().await;
 }
 
@@ -144,6 +202,9 @@ async fn a_link_renews_only_its_own_account_and_is_refused_when_unknown_expired_
     assert_eq!(until_of(&b.customer, "demo").await, b_until);
     app.run_pending_jobs().await;
     assert!(extended_mails(&app, &b.email).is_empty());
+    // That link's period is renewed now; a link of the new period for the rest.
+    assert_eq!(post_renew_raw(&app, &link).await.status(), 409);
+    let link = app.renewal_link(&a.login, "demo", 10 * DAY).await;
 
     // Off sale: the page explains; nothing is made.
     let off = owner.patch("/services/demo", json!({"active": false})).await;
