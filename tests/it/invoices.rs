@@ -93,7 +93,8 @@ async fn invoice_for_a_service_is_paid_through_its_link() {
 
     // The same provisioning as an order: confirmation, credentials, access to the service.
     let confirmation = app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await;
-    assert!(confirmation.text.contains(&format!("{} ({} days)", demo.name, demo.period_days)));
+    let (service, period) = (format!("Service:  {}", demo.name), format!("Period:   {} days", demo.period_days));
+    assert!(confirmation.text.contains(&service) && confirmation.text.contains(&period), "{}", confirmation.text);
     let creds = app.mail.credentials(&email, 1).await;
     app.wait_for_status(order_id, "provisioned").await;
     let account = json_status(viewer.get(&format!("/accounts?q={email}")).await, 200).await;
