@@ -50,8 +50,10 @@ async fn assert_not_spinning(k: &Keyturn) {
     // there is no event to wait for in a loop that spins.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let used = cpu_ticks(k.pid()) - before;
-    // A spinning accept loop burns ~200 ticks in 2 s; an idle service a handful.
-    assert!(used < 60, "keyturn used {used} CPU ticks in 2 s with idle connections open");
+    // A spinning accept loop burns ~200 ticks in 2 s (a whole core); an idle service a handful,
+    // a debug build closing timed-out half requests on a loaded machine up to ~65. Half a core
+    // tells the two apart.
+    assert!(used < 100, "keyturn used {used} CPU ticks in 2 s with idle connections open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
