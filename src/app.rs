@@ -62,6 +62,7 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         clock,
         mailer,
         templates: Arc::new(templates),
+        catalog: Arc::new(crate::i18n::Catalog::load()?),
         captcha,
         sandbox_keys,
         gateways,

@@ -223,8 +223,8 @@ async fn check_config(settings: Settings, production: bool) -> anyhow::Result<()
     };
     println!("  database      {shown}");
     println!("  mail          {}", mailer.describe(&settings));
-    if let (Some(selector), Some(pem)) = (&settings.mail.dkim_selector, &settings.mail.dkim_private_key) {
-        let key = crate::mail::dkim::read_key(pem).map_err(|e| anyhow::anyhow!("dkim_private_key: {e}"))?;
+    if let (Some(selector), Some(pem)) = (&settings.mail.dkim_selector, &settings.mail.dkim_key) {
+        let key = crate::mail::dkim::read_key(pem).map_err(|e| anyhow::anyhow!("dkim_key: {e}"))?;
         println!("  DKIM record   {selector}._domainkey.{} TXT \"{}\"", settings.dkim_domain(), key.dns_record());
     }
     println!("  sandbox       {}", if settings.sandbox_enabled { "ON (turn off in production)" } else { "off" });

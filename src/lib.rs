@@ -18,6 +18,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;

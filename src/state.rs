@@ -25,6 +25,8 @@ pub struct AppState {
     pub hasher: PasswordHasherPool,
     pub mailer: Mailer,
     pub templates: Arc<Templates>,
+    /// The customer pages' message catalogue.
+    pub catalog: Arc<crate::i18n::Catalog>,
     pub captcha: Option<Arc<dyn CaptchaVerifier>>,
     pub limiters: Arc<Limiters>,
     /// The enabled payment gateways.

@@ -11,21 +11,18 @@ settings_group! {
         "The envelope sender (SMTP MAIL FROM, the Return-Path bounces go to), e.g. bounces@shop.example; its domain is the one SPF checks.";
     dkim_selector: Option<String> = Default::default(),
         "(none: unsigned)",
-        "DKIM selector: the key is published at <selector>._domainkey.<dkim_domain>. Set it together with dkim_private_key.";
+        "DKIM selector: the key is published at <selector>._domainkey.<dkim_domain>. Set it together with dkim_key.";
     dkim_domain: Option<String> = Default::default(),
         "(the mail_from domain)",
         "The signing domain (d=); for DMARC it is the mail_from domain or a parent of it.";
-    @secret dkim_private_key: Option<String> = Default::default(),
+    @secret dkim_key: Option<String> = Default::default(),
         "(none)",
-        "The DKIM private key, PEM: RSA (PKCS#1 or PKCS#8, 2048 bits or more) or Ed25519 (PKCS#8); usually given as KEYTURN_DKIM_PRIVATE_KEY_FILE=/path/to/key.pem.";
+        "The DKIM private key, PEM: RSA (PKCS#1 or PKCS#8, 2048 bits or more) or Ed25519 (PKCS#8); usually given as KEYTURN_DKIM_KEY_FILE=/path/to/key.pem.";
 }
 
 impl MailSettings {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        together(
-            ("dkim_selector", self.dkim_selector.is_some()),
-            ("dkim_private_key", self.dkim_private_key.is_some()),
-        )?;
+        together(("dkim_selector", self.dkim_selector.is_some()), ("dkim_key", self.dkim_key.is_some()))?;
         if let Some(s) = &self.dkim_selector {
             if !is_dns_label_list(s) {
                 return Err(invalid("dkim_selector", "letters, digits, - and . only, e.g. keyturn2026"));
@@ -36,8 +33,8 @@ impl MailSettings {
                 return Err(invalid("dkim_domain", "a domain name, e.g. shop.example"));
             }
         }
-        if let Some(k) = &self.dkim_private_key {
-            crate::mail::dkim::read_key(k).map_err(|e| invalid("dkim_private_key", e))?;
+        if let Some(k) = &self.dkim_key {
+            crate::mail::dkim::read_key(k).map_err(|e| invalid("dkim_key", e))?;
         }
         if let Some(e) = &self.mail_envelope_from {
             if e.parse::<lettre::Address>().is_err() {

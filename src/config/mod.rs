@@ -100,6 +100,9 @@ settings_group! {
     mail_from: String = "keyturn <no-reply@localhost>".into(),
         "keyturn <no-reply@localhost>",
         "From address of every email.";
+    default_locale: crate::i18n::Locale = crate::i18n::Locale::En,
+        "en",
+        "en | ru | pl | sr: the language of a customer whose order, link or browser names none we speak.";
     product_name: String = "keyturn".into(),
         "keyturn",
         "Name shown in emails and pages.";

@@ -137,6 +137,23 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let hsts = state.settings.is_https();
     let max = state.settings.max_body_bytes;
     route
+        .around(move |ep, req| async move {
+            // A visitor's `?lang=` choice is remembered for the next pages (DESIGN §8).
+            let chosen = crate::i18n::request::asked_in_query(&req);
+            let mut resp = ep.call(req).await?.into_response();
+            if let Some(l) = chosen {
+                let cookie = format!(
+                    "{}={}; Path=/; SameSite=Lax; Max-Age=31536000{}",
+                    crate::i18n::request::LANG_COOKIE,
+                    l.code(),
+                    if hsts { "; Secure" } else { "" }
+                );
+                if let Ok(v) = poem::http::HeaderValue::from_str(&cookie) {
+                    resp.headers_mut().append(poem::http::header::SET_COOKIE, v);
+                }
+            }
+            Ok(resp)
+        })
         .with(allow)
         .with(body::BodyLimit { max, timeout: Duration::from_secs(30) })
         .data(state)

@@ -108,11 +108,11 @@ impl Mailer {
     /// Builds the transport from settings.
     pub fn from_settings(s: &Settings) -> anyhow::Result<Mailer> {
         let transport = transport(s)?;
-        let dkim = match (&s.mail.dkim_selector, &s.mail.dkim_private_key) {
+        let dkim = match (&s.mail.dkim_selector, &s.mail.dkim_key) {
             (Some(selector), Some(pem)) => {
-                let key = crate::mail::dkim::read_key(pem).map_err(|e| anyhow::anyhow!("dkim_private_key: {e}"))?;
+                let key = crate::mail::dkim::read_key(pem).map_err(|e| anyhow::anyhow!("dkim_key: {e}"))?;
                 let domain = s.dkim_domain();
-                Some(Arc::new(key.config(selector, &domain).map_err(|e| anyhow::anyhow!("dkim_private_key: {e}"))?))
+                Some(Arc::new(key.config(selector, &domain).map_err(|e| anyhow::anyhow!("dkim_key: {e}"))?))
             }
             _ => None,
         };

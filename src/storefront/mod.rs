@@ -8,17 +8,13 @@ pub mod embed;
 pub mod model;
 pub mod tilda;
 
-/// The locales customer pages and emails speak (DESIGN §8).
-const LOCALES: [&str; 4] = ["en", "ru", "pl", "sr"];
-
 /// The order's locale: `?lang=` (or a `lang` form field) first, then the first supported
 /// language of `Accept-Language`; `None` leaves the default to the order intake.
 pub fn locale_of(lang: Option<&str>, accept_language: Option<&str>) -> Option<String> {
-    let primary = |tag: &str| tag.trim().split(['-', '_', ';']).next().unwrap_or("").to_ascii_lowercase();
-    if let Some(l) = lang.map(primary).filter(|l| LOCALES.contains(&l.as_str())) {
-        return Some(l);
-    }
-    accept_language?.split(',').map(primary).find(|l| LOCALES.contains(&l.as_str()))
+    use crate::i18n::Locale;
+    lang.and_then(Locale::from_tag)
+        .or_else(|| accept_language.and_then(Locale::from_accept_language))
+        .map(|l| l.code().to_string())
 }
 
 /// The customer's name, or without one the address's local part (`ann` for `ann@…`), so an

@@ -98,7 +98,7 @@ async fn dkim_signatures_with_rsa_and_ed25519_keys_verify_with_dkimpy() {
         let app = TestApp::builder()
             .set("mail_from", "Shop <no-reply@shop.example>")
             .set("dkim_selector", "kt2026")
-            .set("dkim_private_key", &pem)
+            .set("dkim_key", &pem)
             .start()
             .await;
         let email = unique_email();
@@ -133,9 +133,9 @@ async fn dkim_signatures_with_rsa_and_ed25519_keys_verify_with_dkimpy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_dkim_setting_is_named_at_start() {
     let cases: [(&[(&str, &str)], &str); 4] = [
-        (&[("dkim_selector", "kt")], "dkim_private_key"),
-        (&[("dkim_private_key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")], "dkim_selector"),
-        (&[("dkim_selector", "kt"), ("dkim_private_key", "not a key")], "dkim_private_key"),
+        (&[("dkim_selector", "kt")], "dkim_key"),
+        (&[("dkim_key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")], "dkim_selector"),
+        (&[("dkim_selector", "kt"), ("dkim_key", "not a key")], "dkim_key"),
         (&[("mail_envelope_from", "not an address")], "mail_envelope_from"),
     ];
     for (pairs, key) in cases {
