@@ -79,9 +79,12 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
 pub struct RunningApp {
     /// The address actually bound.
     pub addr: SocketAddr,
+    /// The plain-HTTP redirecting listener's address (`http_listen`), when there is one.
+    pub http_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
+    redirect: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -95,6 +98,9 @@ impl RunningApp {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
+        if let Some(r) = self.redirect {
+            let _ = r.await;
+        }
         for h in self.background {
             let _ = h.await;
         }
@@ -107,7 +113,21 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let tls = match (&settings.http.tls_cert_file, &settings.http.tls_key_file) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(crate::http::tls::CertFiles::load(cert, key)?)?),
+        _ => None,
+    };
+    let redirect_listener = match &settings.http.http_listen {
+        Some(a) => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {a} (http_listen): {e}"))?,
+        ),
+        None => None,
+    };
+    let http_addr = redirect_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     let state = build_state(settings, clock, public_url).await?;
     announce(&state, addr);
     let (tx, rx) = watch::channel(false);
@@ -119,13 +139,17 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         max_connections: http.http_max_connections,
         stop_grace: Duration::from_secs(10),
     };
-    let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone()));
+    let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone(), tls));
+    let redirect = redirect_listener.map(|l| {
+        let to = crate::http::https_redirect(state.public_url.clone());
+        tokio::spawn(crate::http::server::serve(l, to, limits, rx.clone(), None))
+    });
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),
     ];
-    Ok(RunningApp { addr, state, shutdown: tx, server, background })
+    Ok(RunningApp { addr, http_addr, state, shutdown: tx, server, redirect, background })
 }
 
 fn announce(state: &AppState, addr: SocketAddr) {

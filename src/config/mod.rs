@@ -482,7 +482,10 @@ impl Settings {
 
     /// True when the public URL is https (cookies get `Secure` and the `__Host-` prefix, HSTS is sent).
     pub fn is_https(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        match self.public_url.as_deref() {
+            Some(u) => u.starts_with("https://"),
+            None => self.http.tls_enabled(),
+        }
     }
 
     /// The DKIM signing domain: `dkim_domain`, else the domain of `mail_from`.

@@ -12,6 +12,7 @@ pub mod outcomes;
 pub mod pages;
 pub mod server;
 pub mod strict;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -78,6 +79,21 @@ async fn readyz(state: Data<&AppState>) -> Response {
 }
 
 /// Every route of the service, with its middleware.
+/// The plain-HTTP listener next to HTTPS (`http_listen`): every request is sent to the same path
+/// on the https public URL, permanently (308 keeps a POST a POST).
+pub fn https_redirect(public_url: std::sync::Arc<str>) -> impl Endpoint {
+    poem::endpoint::make_sync(move |req: poem::Request| {
+        let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let status = if matches!(*req.method(), poem::http::Method::GET | poem::http::Method::HEAD) {
+            StatusCode::MOVED_PERMANENTLY
+        } else {
+            StatusCode::PERMANENT_REDIRECT
+        };
+        Response::builder().status(status).header(poem::http::header::LOCATION, format!("{public_url}{path}")).finish()
+    })
+    .with(headers::SecurityHeaders { hsts: false })
+}
+
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service(&state.public_url);
     let doc = openapi::document(&api.spec());

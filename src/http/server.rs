@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 
 /// Connection limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -225,8 +226,15 @@ fn resource_exhausted(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(24 | 23 | 105 | 55 | 12))
 }
 
-/// Serves `ep` on `listener` until `stop` turns true, then stops gracefully.
-pub async fn serve<E>(listener: TcpListener, ep: E, limits: Limits, mut stop: watch::Receiver<bool>) -> io::Result<()>
+/// Serves `ep` on `listener` (over TLS when `tls` is given) until `stop` turns true, then
+/// stops gracefully.
+pub async fn serve<E>(
+    listener: TcpListener,
+    ep: E,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+) -> io::Result<()>
 where
     E: Endpoint + 'static,
 {
@@ -265,7 +273,8 @@ where
             res = listener.accept() => match res {
                 Ok((io, peer)) => {
                     let (slot, guard) = conns.add();
-                    tasks.spawn(connection(io, peer, local.clone(), slot, guard, ep.clone(), limits));
+                    let ctx = Ctx { peer, local: local.clone(), slot, ep: ep.clone(), limits };
+                    tasks.spawn(connection(io, ctx, guard, tls.clone()));
                 }
                 Err(e) if resource_exhausted(&e) => {
                     if let Some(times) = no_fds.due() {
@@ -304,33 +313,51 @@ where
     Ok(())
 }
 
-/// Runs one connection until it ends, times out or is asked to close.
-async fn connection(
-    io: TcpStream,
+/// What serving one connection needs.
+struct Ctx {
     peer: SocketAddr,
     local: LocalAddr,
     slot: Arc<Slot>,
-    _guard: SlotGuard,
     ep: Arc<BoxEndpoint<'static, Response>>,
     limits: Limits,
-) {
+}
+
+/// Runs one connection, after its TLS handshake when there is one (which must finish within
+/// the header timeout, like a request head).
+async fn connection(io: TcpStream, ctx: Ctx, _guard: SlotGuard, tls: Option<TlsAcceptor>) {
     let _ = io.set_nodelay(true);
+    let io = TrackedIo { io, slot: ctx.slot.clone() };
+    match tls {
+        None => drive(io, Scheme::HTTP, ctx).await,
+        Some(acceptor) => match tokio::time::timeout(ctx.limits.header_timeout, acceptor.accept(io)).await {
+            Ok(Ok(stream)) => drive(stream, Scheme::HTTPS, ctx).await,
+            Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+            Err(_) => tracing::debug!("TLS handshake timed out"),
+        },
+    }
+}
+
+/// Serves HTTP/1.1 on `io` until the connection ends, times out or is asked to close.
+async fn drive<T>(io: T, scheme: Scheme, ctx: Ctx)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Ctx { peer, local, slot, ep, limits } = ctx;
     let remote = RemoteAddr(peer.into());
     let svc_slot = slot.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         svc_slot.set(Phase::Busy);
-        let (ep, slot, local, remote) = (ep.clone(), svc_slot.clone(), local.clone(), remote.clone());
+        let (ep, slot, local, remote, scheme) =
+            (ep.clone(), svc_slot.clone(), local.clone(), remote.clone(), scheme.clone());
         async move {
-            let resp = ep.get_response((req, local, remote, Scheme::HTTP).into()).await;
+            let resp = ep.get_response((req, local, remote, scheme).into()).await;
             slot.set(Phase::Idle);
             Ok::<_, Infallible>(hyper::Response::from(resp))
         }
     });
     // A client that shuts down its sending side after the request (the test harness's raw
     // client does, after an oversized upload) still gets its answer.
-    let conn = hyper::server::conn::http1::Builder::new()
-        .half_close(true)
-        .serve_connection(TokioIo::new(TrackedIo { io, slot: slot.clone() }), service);
+    let conn = hyper::server::conn::http1::Builder::new().half_close(true).serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     loop {
         let deadline = slot.deadline(&limits);

@@ -50,6 +50,7 @@ mod secrets;
 mod sessions;
 mod storefront;
 mod storefront_browser;
+mod tls;
 mod verification;
 mod webhooks;
 mod webhooks_delivery;
