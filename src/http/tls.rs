@@ -37,14 +37,17 @@ pub fn read_pair(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, String> {
     Ok(Arc::new(certified))
 }
 
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// When a file last changed and how long it was: a renewal changes one or both.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
 
 struct Current {
     key: Arc<CertifiedKey>,
-    stamps: (Option<(SystemTime, u64)>, Option<(SystemTime, u64)>),
+    stamps: (Stamp, Stamp),
     checked: Instant,
 }
 
