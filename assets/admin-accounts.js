@@ -19,7 +19,7 @@ async function searchAccounts() {
   const r = await api("GET", "/admin/accounts" + (q ? "?q=" + encodeURIComponent(q) : ""));
   if (r.status !== 200) { fail(r); return; }
   const services = (a) => a.services.map((s) => s.name + " until " + when(s.active_until)).join("; ");
-  const cells = (a) => [a.login, a.email, a.status, services(a), accountActions(a)];
+  const cells = (a) => [a.login, a.email, a.locale, a.status, services(a), accountActions(a)];
   fill("account-table", r.data, cells, "No accounts match.");
 }
 $("account-search").addEventListener("submit", (e) => { e.preventDefault(); say(""); searchAccounts(); });

@@ -359,7 +359,7 @@ async function openOrder(id) {
   state.orderId = o.order_id;
   state.order = o;
   $("d-title").textContent = "Order " + o.order_id;
-  const facts = [["Status", o.status], ["Held", o.hold_reason], ["Customer", o.customer_name], ["Email", o.email], ["Item", o.item || o.service],
+  const facts = [["Status", o.status], ["Held", o.hold_reason], ["Customer", o.customer_name], ["Email", o.email], ["Language", o.locale], ["Item", o.item || o.service],
     ["Amount", money(o.amount_minor, o.currency)], ["Created", when(o.created_at)], ["Paid", when(o.paid_at)],
     ["Account", o.account_id]];
   $("d-facts").replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [node("dt", k), node("dd", v)]));

@@ -27,7 +27,8 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
     let pool_size = settings.database_pool_size;
     let db = tokio::task::spawn_blocking(move || Db::connect(&url, pool_size)).await??;
     let mailer = Mailer::from_settings(&settings)?;
-    let templates = Templates::load(settings.templates_dir.as_deref())?;
+    let catalog = Arc::new(crate::i18n::Catalog::load()?);
+    let templates = Templates::load(settings.templates_dir.as_deref(), catalog.clone())?;
     let captcha: Option<Arc<dyn CaptchaVerifier>> = match &settings.hcaptcha_secret {
         Some(secret) => Some(Arc::new(HCaptcha::new(
             secret.clone(),
@@ -62,7 +63,7 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         clock,
         mailer,
         templates: Arc::new(templates),
-        catalog: Arc::new(crate::i18n::Catalog::load()?),
+        catalog,
         captcha,
         sandbox_keys,
         gateways,

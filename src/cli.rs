@@ -206,7 +206,8 @@ async fn admin_create(settings: Settings, username: &str, role: &str) -> anyhow:
 
 async fn check_config(settings: Settings, production: bool) -> anyhow::Result<()> {
     let mailer = crate::mail::transport::Mailer::from_settings(&settings)?;
-    crate::mail::templates::Templates::load(settings.templates_dir.as_deref())?;
+    let catalog = std::sync::Arc::new(crate::i18n::Catalog::load()?);
+    let templates = crate::mail::templates::Templates::load(settings.templates_dir.as_deref(), catalog.clone())?;
     println!("settings are valid");
     println!("  listen        {}", settings.listen);
     println!(
@@ -234,6 +235,18 @@ async fn check_config(settings: Settings, production: bool) -> anyhow::Result<()
             "  hint          for several instances set KEYTURN_SANDBOX_SECRET={}",
             crate::app::new_webhook_secret()
         );
+    }
+    println!("  languages     en, ru, pl, sr (default {})", settings.default_locale.code());
+    for (email, done, missing) in templates.missing_translations() {
+        let codes = |ls: &[crate::i18n::Locale]| ls.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
+        println!(
+            "  translation   email {email} is customised in {} but not in {}: those customers read the stock text",
+            codes(&done),
+            codes(&missing)
+        );
+    }
+    for (locale, id) in catalog.missing() {
+        println!("  translation   page message {id} is missing in {} (English is shown)", locale.code());
     }
     if !production {
         return Ok(());

@@ -74,5 +74,6 @@ pub fn account(login: &str, password_hash: Option<String>, now: i64) -> Account 
         created_at: now,
         updated_at: now,
         renewal_reminders: true,
+        locale: "en".into(),
     }
 }

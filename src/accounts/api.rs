@@ -87,6 +87,8 @@ pub struct Me {
     pub services: Vec<ServiceAccess>,
     /// Renewal reminder emails are on (`PUT /me/preferences`); transactional emails always are.
     pub renewal_reminders: bool,
+    /// The language of the customer's emails and cabinet: `en`, `ru`, `pl` or `sr`.
+    pub locale: String,
 }
 
 /// The customer's choices about the emails they get.
@@ -95,6 +97,9 @@ pub struct Me {
 pub struct Preferences {
     /// Send renewal reminders before a service's period ends.
     pub renewal_reminders: bool,
+    /// The language of the customer's emails and cabinet: `en`, `ru`, `pl` or `sr` (unchanged
+    /// when left out).
+    pub locale: Option<String>,
 }
 
 #[derive(Object)]
@@ -135,6 +140,7 @@ crate::outcomes! {
     pub PreferencesOutcomes(json) {
         401: "No valid session (`unauthenticated`).",
         403: "The temporary password must be changed first (`password_change_required`), the account is suspended (`account_suspended`), or the request came from another origin (`csrf_rejected`).",
+        422: "`locale` is not one of `en`, `ru`, `pl`, `sr` (`validation_failed`).",
     }
     /// `POST /me/password`.
     pub PasswordOutcomes(json) {
@@ -206,6 +212,7 @@ impl AccountsApi {
             email: p.account.email,
             status: p.account.status,
             renewal_reminders: p.account.renewal_reminders,
+            locale: p.account.locale,
             services: grants
                 .into_iter()
                 .map(|g| {
@@ -238,10 +245,24 @@ impl AccountsApi {
         check_origin(&state, req)?;
         let p = authenticate(&state, req).await?;
         require_own_password(&p.account)?;
+        let locale = match body.locale.as_deref() {
+            None => crate::i18n::Locale::from_stored(&p.account.locale),
+            Some(l) => crate::i18n::Locale::ALL
+                .into_iter()
+                .find(|x| x.code() == l)
+                .ok_or_else(|| ApiError::unprocessable("validation_failed", "locale must be one of en, ru, pl, sr"))?,
+        };
         let (id, on, now) = (p.account.id.clone(), body.renewal_reminders, state.clock.now());
-        state.db.write(move |c| Ok(model::set_renewal_reminders(c, &id, on, now)?)).await?;
-        tracing::info!(event = "preferences_changed", account_id = %p.account.id, renewal_reminders = on, "preferences saved");
-        Ok(Json(Preferences { renewal_reminders: on }))
+        state
+            .db
+            .write(move |c| {
+                model::set_renewal_reminders(c, &id, on, now)?;
+                Ok(model::set_locale(c, &id, locale, now)?)
+            })
+            .await?;
+        tracing::info!(event = "preferences_changed", account_id = %p.account.id, renewal_reminders = on,
+                       locale = locale.code(), "preferences saved");
+        Ok(Json(Preferences { renewal_reminders: on, locale: Some(locale.code().into()) }))
     }
 
     /// Replace the (temporary) password.

@@ -48,6 +48,8 @@ pub struct Account {
     pub updated_at: i64,
     /// Whether renewal reminders are sent (the customer can turn them off in the cabinet).
     pub renewal_reminders: bool,
+    /// The language of the customer's emails and cabinet: `en`, `ru`, `pl` or `sr`.
+    pub locale: String,
 }
 
 /// A stored link token (only its hash).
@@ -122,6 +124,13 @@ pub fn set_temporary_password(
 pub fn set_renewal_reminders(conn: &mut DbConn, id: &str, on: bool, now: i64) -> QueryResult<usize> {
     diesel::update(accounts::table.find(id))
         .set((accounts::renewal_reminders.eq(on), accounts::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Sets the language of the account's emails and cabinet.
+pub fn set_locale(conn: &mut DbConn, id: &str, locale: crate::i18n::Locale, now: i64) -> QueryResult<usize> {
+    diesel::update(accounts::table.find(id))
+        .set((accounts::locale.eq(locale.code()), accounts::updated_at.eq(now)))
         .execute(conn)
 }
 

@@ -63,6 +63,7 @@ pub fn provision_in_tx(c: &mut DbConn, order: &Order, now: i64) -> DbResult<Prov
                 created_at: now,
                 updated_at: now,
                 renewal_reminders: true,
+                locale: crate::i18n::Locale::from_stored(&order.locale).code().into(),
             };
             model::insert(c, &account)?;
             (account.id, true)

@@ -113,7 +113,7 @@ const BODY: &str = r#"<p id="message" role="status">Loading…</p>
   <div><label for="extend-days">Days</label><input id="extend-days" type="number" min="1" max="3650" value="30"></div>
   <button type="submit">Extend</button><button id="extend-cancel" type="button">Cancel</button></div></form>
   <p id="export-result" hidden><a id="export-link" download></a></p>
-  <table id="account-table"><thead><tr><th>Login</th><th>Email</th><th>Status</th><th>Services</th><th>Actions</th>
+  <table id="account-table"><thead><tr><th>Login</th><th>Email</th><th>Language</th><th>Status</th><th>Services</th><th>Actions</th>
   </tr></thead>
   <tbody></tbody></table>
  </section>

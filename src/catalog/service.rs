@@ -26,7 +26,7 @@ pub async fn ensure_demo_service(db: &Db, now: i64) -> DbResult<bool> {
             c,
             &Service {
                 slug: "demo".into(),
-                name: "Demo service (30 days)".into(),
+                name: "Demo service".into(),
                 price_minor: 1990,
                 currency: "EUR".into(),
                 period_days: 30,

@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         renewal_reminders -> Bool,
+        locale -> Text,
     }
 }
 

@@ -24,7 +24,7 @@ macro_rules! ftl {
 }
 
 /// The catalogue files, one per feature; the sources in [`Locale::ALL`] order.
-const FILES: &[(&str, [&str; 4])] = ftl!["common"];
+const FILES: &[(&str, [&str; 4])] = ftl!["common", "payments"];
 
 /// The loaded catalogue.
 pub struct Catalog {

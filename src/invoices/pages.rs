@@ -43,7 +43,7 @@ fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
                 "<p>{} was paid on {}.</p>{}",
                 esc(&l.item),
                 esc(&l.order.paid_at.map(human).unwrap_or_default()),
-                crate::payments::pages::HELD_TEXT
+                crate::payments::pages::held_text(state, &crate::i18n::Lang::fixed(crate::i18n::Locale::En))
             ),
         ),
         orders::PAID | orders::PROVISIONED => (

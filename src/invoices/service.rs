@@ -35,6 +35,8 @@ pub struct InvoiceInput {
     pub expires_in_days: Option<i64>,
     /// Also email the link to the customer.
     pub send_email: bool,
+    /// `en`, `ru`, `pl` or `sr`; default the account's, else `default_locale`.
+    pub locale: Option<String>,
 }
 
 /// A stored invoice: what the administrator sends to the customer.
@@ -132,6 +134,15 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
     let phone = validate_phone(input.phone.clone())?;
     let item = item(&input)?;
     let days = days(input.expires_in_days, state.settings.merchant.invoice_days)?;
+    let chosen = match input.locale.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => Some(
+            crate::i18n::Locale::from_tag(l)
+                .filter(|_| l.len() <= 16)
+                .ok_or_else(|| invalid("locale must be one of en, ru, pl, sr"))?,
+        ),
+        None => None,
+    };
+    let default_locale = state.settings.default_locale;
     let now = state.clock.now();
     let invoice = Invoice {
         id: random_id("inv"),
@@ -161,13 +172,19 @@ pub async fn create(state: &AppState, p: &AdminPrincipal, input: InvoiceInput) -
                 }
                 Item::Free { description, price } => (None, Some(description), None, price),
             };
+            let locale = match chosen {
+                Some(l) => l.code().to_string(),
+                None => crate::accounts::model::find_by_email(c, &email)?
+                    .map(|a| a.locale)
+                    .unwrap_or_else(|| default_locale.code().to_string()),
+            };
             let order = Order {
                 id: invoice.order_id.as_str().into(),
                 service_slug,
                 customer_name: name,
                 email,
                 phone,
-                locale: "en".into(),
+                locale,
                 amount_minor,
                 currency,
                 status: orders::PENDING_PAYMENT,

@@ -13,11 +13,11 @@ use lettre::Message;
 
 use crate::accounts::model as accounts;
 use crate::accounts::service::{issue_credentials, reset_credentials};
-use crate::clock::human;
+use crate::i18n::format::{amount, date_time};
+use crate::i18n::Locale;
 use crate::jobs::renewal_emails;
 use crate::mail::outbox::{self, Job, MailKind};
 use crate::mail::transport::SendError;
-use crate::money::format_minor;
 use crate::orders::model as orders;
 use crate::state::AppState;
 
@@ -78,22 +78,65 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// Builds a multipart message of `job` from a template.
+/// `Feedback-ID: <email>:keyturn`: the kind of email, in the form Gmail's Postmaster Tools
+/// report complaint rates by, so a merchant sees which email (if any) annoys recipients. It
+/// names a template, never a customer.
+#[derive(Clone)]
+struct FeedbackId(String);
+
+impl Header for FeedbackId {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Feedback-ID")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(FeedbackId(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("{}:keyturn", self.0))
+    }
+}
+
+/// `Content-Language` (RFC 3282): the language the email is written in.
+#[derive(Clone)]
+struct ContentLanguage(Locale);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ContentLanguage(Locale::from_stored(s)))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.code().into())
+    }
+}
+
+/// Builds a multipart message of `job` from a template, in `locale`.
 pub(crate) fn compose(
     state: &AppState,
     job: &Job,
     to_name: &str,
     to_email: &str,
     template: &str,
+    locale: Locale,
     mut ctx: serde_json::Value,
 ) -> Result<Message, SendError> {
     ctx["product"] = state.settings.product_name.clone().into();
-    let rendered = state.templates.render(template, &ctx).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let rendered = state.templates.render(template, locale, &ctx).map_err(|e| SendError::Permanent(e.to_string()))?;
     let from: Mailbox =
         state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
     let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;
     let (id, root) = message_ids(state, job);
-    let mut builder = Message::builder().message_id(Some(id)).header(AutoSubmitted);
+    let mut builder = Message::builder()
+        .message_id(Some(id))
+        .header(AutoSubmitted)
+        .header(FeedbackId(template.to_string()))
+        .header(ContentLanguage(locale));
     if let Some(root) = root {
         builder = builder.in_reply_to(root.clone()).references(root);
     }
@@ -161,15 +204,16 @@ async fn send_credentials(state: &AppState, job: &Job) -> Result<Sent, SendError
     let Some(creds) = issue_credentials(state, &account_id, job).await.map_err(credentials_error)? else {
         return Ok(None);
     };
+    let l = Locale::from_stored(&creds.account.locale);
     let ctx = serde_json::json!({
         "name": creds.account.name,
         "login": creds.account.login,
         "password": creds.password,
         "verify_url": state.link(&format!("/verify-email?token={}", creds.token)),
-        "password_expires": human(creds.password_expires_at),
-        "link_expires": human(creds.link_expires_at),
+        "password_expires": date_time(l, creds.password_expires_at),
+        "link_expires": date_time(l, creds.link_expires_at),
     });
-    let message = compose(state, job, &creds.account.name, &creds.account.email, "credentials", ctx)?;
+    let message = compose(state, job, &creds.account.name, &creds.account.email, "credentials", l, ctx)?;
     deliver(state, job, message).await?;
     Ok(Some(account_id))
 }
@@ -181,14 +225,15 @@ async fn send_credentials_reset(state: &AppState, job: &Job) -> Result<Sent, Sen
     let Some(reset) = reset_credentials(state, &account_id, job).await.map_err(credentials_error)? else {
         return send_credentials(state, job).await;
     };
+    let l = Locale::from_stored(&reset.account.locale);
     let ctx = serde_json::json!({
         "name": reset.account.name,
         "login": reset.account.login,
         "password": reset.password,
-        "password_expires": human(reset.password_expires_at),
+        "password_expires": date_time(l, reset.password_expires_at),
         "login_url": state.link("/cabinet"),
     });
-    let message = compose(state, job, &reset.account.name, &reset.account.email, "credentials_reset", ctx)?;
+    let message = compose(state, job, &reset.account.name, &reset.account.email, "credentials_reset", l, ctx)?;
     deliver(state, job, message).await.map(|()| None)
 }
 
@@ -214,22 +259,23 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
         .await
         .map_err(transient)?;
     let Some((order, service_name, period, account, access)) = found else { return Ok(()) };
+    let l = Locale::from_stored(&order.locale);
     let active_until =
-        access.iter().find(|(slug, _, _)| Some(slug) == order.service_slug.as_ref()).map(|(_, _, u)| human(*u));
+        access.iter().find(|(slug, _, _)| Some(slug) == order.service_slug.as_ref()).map(|(_, _, u)| date_time(l, *u));
     let new_account = account.as_ref().is_some_and(|a| a.status == accounts::PENDING_VERIFICATION);
     let ctx = serde_json::json!({
         "name": order.customer_name,
         "order_id": order.id,
         "service_name": service_name,
         "period_days": period,
-        "amount": format_minor(order.amount_minor, &order.currency),
+        "amount": amount(l, order.amount_minor, &order.currency),
         "currency": order.currency,
-        "paid_at": order.paid_at.map(human).unwrap_or_default(),
+        "paid_at": order.paid_at.map(|t| date_time(l, t)).unwrap_or_default(),
         "new_account": new_account,
         "login": account.as_ref().map(|a| a.login.clone()).unwrap_or_default(),
         "active_until": active_until.unwrap_or_default(),
     });
-    let message = compose(state, job, &order.customer_name, &order.email, &job.kind, ctx)?;
+    let message = compose(state, job, &order.customer_name, &order.email, &job.kind, l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -242,7 +288,8 @@ async fn send_activation(state: &AppState, job: &Job) -> Result<(), SendError> {
         "login": account.login,
         "login_url": state.link("/cabinet"),
     });
-    let message = compose(state, job, &account.name, &account.email, "activation", ctx)?;
+    let l = Locale::from_stored(&account.locale);
+    let message = compose(state, job, &account.name, &account.email, "activation", l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -255,21 +302,24 @@ async fn send_merchant_copy(state: &AppState, job: &Job) -> Result<(), SendError
         state.db.read(move |c| Ok(crate::invoices::model::copy_details(c, &order_id)?)).await.map_err(transient)?;
     let Some(copy) = found else { return Ok(()) };
     let (invoice, order) = (&copy.listed.invoice, &copy.listed.order);
+    // The shop's own language: the merchant's staff read it, not the customer.
+    let l = state.settings.default_locale;
     let ctx = serde_json::json!({
         "merchant": state.settings.merchant_name(),
         "invoice_id": invoice.id,
         "created_by": invoice.created_by,
         "order_id": order.id,
         "item": copy.listed.item,
-        "amount": format_minor(order.amount_minor, &order.currency),
+        "amount": amount(l, order.amount_minor, &order.currency),
         "currency": order.currency,
+        "customer_locale": order.locale,
         "customer_name": order.customer_name,
         "customer_email": order.email,
         "customer_phone": order.phone.clone().unwrap_or_default(),
         "gateway": copy.gateway.clone().unwrap_or_default(),
-        "paid_at": order.paid_at.map(human).unwrap_or_default(),
+        "paid_at": order.paid_at.map(|t| date_time(l, t)).unwrap_or_default(),
     });
-    let message = compose(state, job, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY.as_str(), ctx)?;
+    let message = compose(state, job, state.settings.merchant_name(), &to, outbox::MERCHANT_COPY.as_str(), l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -283,16 +333,17 @@ async fn send_invoice_link(state: &AppState, job: &Job) -> Result<(), SendError>
     if order.status != crate::orders::model::PENDING_PAYMENT || invoice.expires_at <= state.clock.now() {
         return Ok(());
     }
+    let l = Locale::from_stored(&order.locale);
     let ctx = serde_json::json!({
         "name": order.customer_name,
         "merchant": state.settings.merchant_name(),
         "item": copy.listed.item,
-        "amount": format_minor(order.amount_minor, &order.currency),
+        "amount": amount(l, order.amount_minor, &order.currency),
         "currency": order.currency,
-        "link": state.link(&format!("/invoice/{}", invoice.id)),
-        "expires": human(invoice.expires_at),
+        "link": state.link(&format!("/invoice/{}?lang={}", invoice.id, l.code())),
+        "expires": date_time(l, invoice.expires_at),
     });
-    let message = compose(state, job, &order.customer_name, &order.email, outbox::INVOICE_LINK.as_str(), ctx)?;
+    let message = compose(state, job, &order.customer_name, &order.email, outbox::INVOICE_LINK.as_str(), l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -302,14 +353,15 @@ async fn send_password_reset(state: &AppState, job: &Job) -> Result<(), SendErro
     let account_id = job.account_id.clone().ok_or_else(|| SendError::Permanent("no account".into()))?;
     let issued = crate::password_reset::service::issue_link(state, &account_id, job).await;
     let Some(link) = issued.map_err(credentials_error)? else { return Ok(()) };
+    let l = Locale::from_stored(&link.account.locale);
     let ctx = serde_json::json!({
         "name": link.account.name,
         "login": link.account.login,
         "reset_url": state.link(&format!("/reset-password?token={}", link.token)),
-        "link_expires": human(link.expires_at),
+        "link_expires": date_time(l, link.expires_at),
     });
     let kind = outbox::PASSWORD_RESET.as_str();
-    let message = compose(state, job, &link.account.name, &link.account.email, kind, ctx)?;
+    let message = compose(state, job, &link.account.name, &link.account.email, kind, l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -326,14 +378,15 @@ async fn send_password_changed(state: &AppState, job: &Job) -> Result<(), SendEr
     let (Some(account), queued_at) = found else { return Ok(()) };
     // The job was queued with the change; the account's `updated_at` moves with any later edit.
     let changed_at = queued_at.unwrap_or(account.updated_at);
+    let l = Locale::from_stored(&account.locale);
     let ctx = serde_json::json!({
         "name": account.name,
         "login": account.login,
-        "changed_at": human(changed_at),
+        "changed_at": date_time(l, changed_at),
         "login_url": state.link("/cabinet"),
         "forgot_url": state.link("/forgot-password"),
     });
     let kind = outbox::PASSWORD_CHANGED.as_str();
-    let message = compose(state, job, &account.name, &account.email, kind, ctx)?;
+    let message = compose(state, job, &account.name, &account.email, kind, l, ctx)?;
     deliver(state, job, message).await
 }

@@ -2,11 +2,11 @@
 //! has been refunded so far) and `cancellation` (an authorisation voided). Both say what became
 //! of the access the order bought, as it stands when the email is sent.
 
-use crate::clock::human;
+use crate::i18n::format::{amount, date_time};
+use crate::i18n::Locale;
 use crate::jobs::emails::{compose, deliver};
 use crate::mail::outbox::{Job, MailKind};
 use crate::mail::transport::SendError;
-use crate::money::format_minor;
 use crate::orders::model as orders;
 use crate::state::AppState;
 
@@ -44,17 +44,18 @@ pub async fn send(state: &AppState, job: &Job, kind: MailKind) -> Result<(), Sen
     let Some((order, item, refunded, until)) = found else { return Ok(()) };
     // A refund first seen on a payment we never recorded paid counts the order's amount.
     let refunded = if refunded > 0 { refunded } else { order.amount_minor };
+    let l = Locale::from_stored(&order.locale);
     let ctx = serde_json::json!({
         "name": order.customer_name,
         "order_id": order.id,
         "service_name": item,
-        "amount": format_minor(order.amount_minor, &order.currency),
-        "refunded": format_minor(refunded, &order.currency),
+        "amount": amount(l, order.amount_minor, &order.currency),
+        "refunded": amount(l, refunded, &order.currency),
         "currency": order.currency,
         "access": access_state(until.map(|(_, open)| open), state.clock.now()),
-        "active_until": until.map(|(active, _)| human(active)).unwrap_or_default(),
+        "active_until": until.map(|(active, _)| date_time(l, active)).unwrap_or_default(),
     });
-    let message = compose(state, job, &order.customer_name, &order.email, kind.as_str(), ctx)?;
+    let message = compose(state, job, &order.customer_name, &order.email, kind.as_str(), l, ctx)?;
     deliver(state, job, message).await
 }
 

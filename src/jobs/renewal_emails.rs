@@ -11,13 +11,13 @@
 use crate::accounts::access::ends_at;
 use crate::accounts::model::{self as accounts, Account};
 use crate::catalog::model::{self as catalog, Service};
-use crate::clock::human;
 use crate::db::schema::access_grants;
+use crate::i18n::format::{amount, date_time};
+use crate::i18n::Locale;
 use crate::jobs::access_expiry::{notice_of_job, reminder_day, NoticeOfJob};
 use crate::jobs::emails::{compose, deliver, transient};
 use crate::mail::outbox::{self, Job};
 use crate::mail::transport::SendError;
-use crate::money::format_minor;
 use crate::renewals::model as renewals;
 use crate::state::AppState;
 
@@ -74,15 +74,15 @@ async fn subject_of(state: &AppState, job: &Job) -> Result<Option<Subject>, Send
 }
 
 /// The context both emails share.
-fn context(s: &Subject) -> serde_json::Value {
+fn context(s: &Subject, l: Locale) -> serde_json::Value {
     serde_json::json!({
         "name": s.account.name,
         "login": s.account.login,
         "service_name": s.service.name,
-        "active_until": human(s.notice.period_end),
-        "ends": human(s.ends()),
+        "active_until": date_time(l, s.notice.period_end),
+        "ends": date_time(l, s.ends()),
         "grace_days": s.service.grace_days,
-        "amount": format_minor(s.service.price_minor, &s.service.currency),
+        "amount": amount(l, s.service.price_minor, &s.service.currency),
         "currency": s.service.currency,
         "period_days": s.service.period_days,
         "renewable": s.service.active,
@@ -111,11 +111,12 @@ pub async fn send_renewal_reminder(state: &AppState, job: &Job) -> Result<(), Se
         .await
         .map_err(transient)?;
     let Some(token) = token else { return Err(SendError::ClaimLost) };
-    let mut ctx = context(&s);
+    let l = Locale::from_stored(&s.account.locale);
+    let mut ctx = context(&s, l);
     ctx["renew_url"] = renewals::url(&state.public_url, &token).into();
     ctx["days_before"] = reminder_day(&s.notice.kind).unwrap_or_default().into();
     ctx["cabinet_url"] = state.link("/cabinet").into();
-    let message = compose(state, job, &s.account.name, &s.account.email, outbox::RENEWAL_REMINDER.as_str(), ctx)?;
+    let message = compose(state, job, &s.account.name, &s.account.email, outbox::RENEWAL_REMINDER.as_str(), l, ctx)?;
     deliver(state, job, message).await
 }
 
@@ -125,8 +126,9 @@ pub async fn send_access_expired(state: &AppState, job: &Job) -> Result<(), Send
     if !s.live() || !s.same_period() || s.taken_back() {
         return Ok(());
     }
-    let mut ctx = context(&s);
+    let l = Locale::from_stored(&s.account.locale);
+    let mut ctx = context(&s, l);
     ctx["cabinet_url"] = state.link("/cabinet").into();
-    let message = compose(state, job, &s.account.name, &s.account.email, outbox::ACCESS_EXPIRED.as_str(), ctx)?;
+    let message = compose(state, job, &s.account.name, &s.account.email, outbox::ACCESS_EXPIRED.as_str(), l, ctx)?;
     deliver(state, job, message).await
 }

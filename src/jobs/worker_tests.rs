@@ -32,6 +32,7 @@ pub(super) fn account(now: i64) -> Account {
         created_at: now,
         updated_at: now,
         renewal_reminders: true,
+        locale: "en".into(),
     }
 }
 

@@ -93,6 +93,7 @@ impl OrdersApi {
             email: b.email.0,
             phone: b.phone.map(|p| p.0),
             locale: b.locale.map(|l| l.0),
+            accept_language: req.header("accept-language").map(str::to_string),
             captcha_token: b.captcha_token.map(|t| t.0),
         };
         let order = create_order(&state, ip, input).await?;

@@ -42,7 +42,10 @@ pub async fn post_order_form(req: &Request, body: Vec<u8>, state: Data<&AppState
         );
     }
     let result = match parse_form(&body) {
-        Ok(input) => create_order(&state, client_ip(req, &state.settings.trusted_proxies), input).await,
+        Ok(mut input) => {
+            input.accept_language = req.header("accept-language").map(str::to_string);
+            create_order(&state, client_ip(req, &state.settings.trusted_proxies), input).await
+        }
         Err(e) => Err(e),
     };
     match result {

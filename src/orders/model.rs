@@ -234,14 +234,3 @@ pub fn expire_one(conn: &mut DbConn, id: &str, now: i64) -> QueryResult<usize> {
         .set((orders::status.eq(EXPIRED), orders::updated_at.eq(now)))
         .execute(conn)
 }
-
-/// The locale of the account's latest order (an account keeps none of its own), else `en`.
-pub fn latest_locale(conn: &mut DbConn, account_id: &str) -> QueryResult<String> {
-    let found: Option<String> = orders::table
-        .filter(orders::account_id.eq(account_id))
-        .order(orders::created_at.desc())
-        .select(orders::locale)
-        .first(conn)
-        .optional()?;
-    Ok(found.unwrap_or_else(|| "en".into()))
-}

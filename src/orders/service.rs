@@ -6,6 +6,7 @@ use crate::crypto::mask_email;
 use crate::http::api_error::ApiError;
 use crate::http::captcha::CaptchaOutcome;
 use crate::http::limits::Bucket;
+use crate::i18n::Locale;
 use crate::orders::model::{self, Order};
 use crate::state::AppState;
 
@@ -17,6 +18,8 @@ pub struct OrderInput {
     pub email: String,
     pub phone: Option<String>,
     pub locale: Option<String>,
+    /// The request's `Accept-Language`, the locale when the order names none we speak.
+    pub accept_language: Option<String>,
     pub captcha_token: Option<String>,
 }
 
@@ -56,12 +59,19 @@ pub fn validate_phone(raw: Option<String>) -> Result<Option<String>, ApiError> {
     Ok(Some(p))
 }
 
-fn validate_locale(raw: Option<String>) -> Result<String, ApiError> {
-    let l = raw.map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).unwrap_or_else(|| "en".into());
-    if l.len() > 16 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(invalid("locale must be a language tag like en or en-GB"));
+/// The order's locale (DESIGN §8): its `locale` field, else the request's `Accept-Language`,
+/// else `default`. A well-formed tag of a language we do not speak (`de`) is no choice: the
+/// next source decides. Stored as the locale's code.
+fn validate_locale(raw: Option<&str>, accept_language: Option<&str>, default: Locale) -> Result<Locale, ApiError> {
+    let l = raw.map(str::trim).filter(|l| !l.is_empty());
+    if let Some(l) = l {
+        if l.len() > 16 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid("locale must be a language tag like en or en-GB"));
+        }
     }
-    Ok(l)
+    Ok(l.and_then(Locale::from_tag)
+        .or_else(|| accept_language.and_then(Locale::from_accept_language))
+        .unwrap_or(default))
 }
 
 /// Per-IP burst limit, then the captcha (when configured; fails closed).
@@ -93,14 +103,14 @@ struct Valid {
     name: String,
     email: String,
     phone: Option<String>,
-    locale: String,
+    locale: Locale,
 }
 
-fn validated(input: &OrderInput) -> Result<Valid, ApiError> {
+fn validated(input: &OrderInput, default_locale: Locale) -> Result<Valid, ApiError> {
     let name = validate_name(&input.name)?;
     let email = validate_email(&input.email)?;
     let phone = validate_phone(input.phone.clone())?;
-    let locale = validate_locale(input.locale.clone())?;
+    let locale = validate_locale(input.locale.as_deref(), input.accept_language.as_deref(), default_locale)?;
     let slug = input.service.trim().to_string();
     if !crate::crypto::is_key(&slug) {
         return Err(ApiError::unprocessable("unknown_service", "No such service."));
@@ -110,7 +120,7 @@ fn validated(input: &OrderInput) -> Result<Valid, ApiError> {
 
 /// Validates and stores a new order in `pending_payment`.
 pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Result<Order, ApiError> {
-    let valid = validated(&input)?;
+    let valid = validated(&input, state.settings.default_locale)?;
     guard(state, Bucket::Orders, ip, input.captcha_token.as_deref()).await?;
     store(state, valid, Vec::new()).await
 }
@@ -119,7 +129,7 @@ pub async fn create_order(state: &AppState, ip: IpAddr, input: OrderInput) -> Re
 /// limit nor a captcha applies), remembered under `refs`: when one of them is known already
 /// (the site builder repeated its call), that earlier order is the answer and nothing is stored.
 pub async fn create_form_order(state: &AppState, input: OrderInput, refs: Vec<String>) -> Result<Order, ApiError> {
-    let valid = validated(&input)?;
+    let valid = validated(&input, state.settings.default_locale)?;
     match store(state, valid, refs.clone()).await {
         Err(e) if e.parts().0 == poem::http::StatusCode::CONFLICT => {
             // Two deliveries of one submission raced: the other one stored it.
@@ -154,8 +164,13 @@ async fn store(state: &AppState, v: Valid, refs: Vec<String>) -> Result<Order, A
             let Some(service) = crate::catalog::service::resolve_slug(c, &v.slug)?.filter(|s| s.active) else {
                 return Ok(None);
             };
-            let buyer =
-                model::Buyer { name: v.name, email: v.email, phone: v.phone, locale: v.locale, account_id: None };
+            let buyer = model::Buyer {
+                name: v.name,
+                email: v.email,
+                phone: v.phone,
+                locale: v.locale.code().into(),
+                account_id: None,
+            };
             let order = Order::for_service(service, buyer, now, ttl);
             model::insert(c, &order)?;
             for r in &refs {

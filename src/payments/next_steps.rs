@@ -8,8 +8,10 @@ use diesel::prelude::*;
 use crate::db::schema::outbox;
 use crate::db::DbConn;
 use crate::http::pages::esc;
+use crate::i18n::Lang;
 use crate::mail::outbox::CREDENTIALS;
 use crate::orders::model::Order;
+use crate::state::AppState;
 
 /// What happens after this order's payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,29 +44,26 @@ pub fn next_step(conn: &mut DbConn, order: &Order) -> QueryResult<NextStep> {
     }
 }
 
-/// The return page's text for `step`; `email` is already masked, `service` the item's name.
-pub fn paid_text(step: &NextStep, email: &str, service: &str) -> String {
+/// The return page's text for `step` in `lang`; `email` is already masked, `service` the item's name.
+pub fn paid_text(state: &AppState, lang: &Lang, step: &NextStep, email: &str, service: &str) -> String {
+    let l = lang.locale;
     let (email, service) = (esc(email), esc(service));
-    let cabinet = "<p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>";
+    let args = [("email", email.into()), ("service", service.into())];
+    let tr = |id: &str| state.catalog.tr(l, id, &args);
+    let cabinet = format!("<p><a class=\"button\" href=\"/cabinet\">{}</a></p>", tr("go-to-cabinet"));
     match step {
-        NextStep::NewAccount => format!(
-            "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
-             <p>We are sending your login, a temporary password and a confirmation link to <strong>{email}</strong>. \
-             Confirm the address, log in and choose your own password, and you are in.</p>{cabinet}"
-        ),
+        NextStep::NewAccount => {
+            format!("<p class=\"ok\">{}</p><p>{}</p>{cabinet}", tr("paid-thanks"), tr("paid-new-account"))
+        }
         // Whoever paid may have typed someone else's address: the page neither confirms that
         // an account exists for it nor shows that account's dates. Renewals get the same
         // wording: by the time the page shows, an order attached to an existing account looks
         // like one created from a renewal link, and the cabinet shows the date to its owner.
-        NextStep::Extended { .. } => format!(
-            "<p class=\"ok\">Thank you! Your payment is confirmed.</p>\
-             <p>Your login for <strong>{service}</strong> is on its way to <strong>{email}</strong>, or, if that \
-             address already has an account, the access has been added to it: log in with the login and password \
-             you already have.</p>{cabinet}"
-        ),
-        NextStep::PaymentOnly => format!(
-            "<p class=\"ok\">Thank you! Your payment for <strong>{service}</strong> is confirmed.</p>\
-             <p>A confirmation is on its way to <strong>{email}</strong>.</p>"
-        ),
+        NextStep::Extended { .. } => {
+            format!("<p class=\"ok\">{}</p><p>{}</p>{cabinet}", tr("paid-thanks"), tr("paid-extended"))
+        }
+        NextStep::PaymentOnly => {
+            format!("<p class=\"ok\">{}</p><p>{}</p>", tr("paid-only-thanks"), tr("paid-only-text"))
+        }
     }
 }

@@ -6,8 +6,8 @@ use poem::web::{Data, Path};
 use poem::{handler, Response};
 
 use crate::crypto::mask_email;
-use crate::http::pages::{error_page, esc, page, page_with_head};
-use crate::money::format_minor;
+use crate::http::pages::{error_page_in, esc, page_in, page_with_head_in};
+use crate::i18n::Lang;
 use crate::orders::model::{self as orders, Order};
 use crate::payments::gateways::GatewayId;
 use crate::payments::next_steps;
@@ -17,20 +17,22 @@ use crate::state::AppState;
 
 /// The page for an order whose card is authorised and waits for the shop: paying again would
 /// put a second hold on the customer's card.
-fn held_page(state: &AppState, status: StatusCode) -> Response {
-    page(
-        status,
-        &state.settings.product_name,
-        "Payment authorised",
-        "<p class=\"ok\">Your card payment is authorised and waits for the shop's confirmation.</p>\
-         <p>You will get an email as soon as it is confirmed; there is nothing more to pay.</p>",
-    )
+fn held_page(state: &AppState, lang: &Lang, status: StatusCode) -> Response {
+    let t = |id: &str| state.catalog.t(lang.locale, id);
+    page_in(status, lang, &state.settings.product_name, &t("held-title"), &t("held-text"))
 }
 
-/// What the customer sees for a paid order on hold: nothing about the account (whoever paid may
-/// not own the address).
-pub const HELD_TEXT: &str =
-    "<p>Payment received; it is being reviewed by the shop, who will contact you.</p><p>There is nothing more to pay.</p>";
+/// What the customer sees for a paid order on hold (message `held-review`): nothing about the
+/// account (whoever paid may not own the address).
+pub fn held_text(state: &AppState, lang: &Lang) -> String {
+    state.catalog.t(lang.locale, "held-review")
+}
+
+/// "This order is <status>." in `lang`.
+fn order_is(state: &AppState, lang: &Lang, order: &Order) -> String {
+    let status = state.catalog.tr(lang.locale, "order-status", &[("status", order.status.as_str().into())]);
+    state.catalog.tr(lang.locale, "order-is", &[("status", esc(&status).into())])
+}
 
 /// True when an authorisation of the order waits for capture.
 pub async fn held(state: &AppState, order_id: &str) -> bool {
@@ -38,7 +40,7 @@ pub async fn held(state: &AppState, order_id: &str) -> bool {
     state.db.read(move |c| Ok(crate::payments::model::authorized_count(c, &id)? > 0)).await.unwrap_or(false)
 }
 
-async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, Response> {
+async fn load(state: &AppState, lang: &Lang, id: String) -> Result<Option<(Order, String)>, Response> {
     if !crate::crypto::is_key(&id) {
         return Ok(None);
     }
@@ -52,32 +54,30 @@ async fn load(state: &AppState, id: String) -> Result<Option<(Order, String)>, R
         .await
         .map_err(|e| {
             tracing::warn!(event = "db_unavailable", error = %e, "page could not load order");
-            error_page(StatusCode::SERVICE_UNAVAILABLE, &state.settings.product_name, "Please try again in a moment.")
+            error_page_in(StatusCode::SERVICE_UNAVAILABLE, state, lang, &state.catalog.t(lang.locale, "busy"))
         })
 }
 
 /// The payment choice page.
 #[handler]
-pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) -> Response {
+pub async fn get_pay_page(Path(order_id): Path<String>, lang: Lang, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
     if let Some(invoice_page) = crate::invoices::pages::terms_first(&state, &order_id).await {
         return invoice_page;
     }
-    let (order, service_name) = match load(&state, order_id).await {
+    let (order, service_name) = match load(&state, &lang, order_id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
+        Ok(None) => return not_found(&state, &lang),
         Err(resp) => return resp,
     };
+    let lang = lang.prefer(Some(&order.locale));
+    let t = |id: &str| state.catalog.t(lang.locale, id);
     if order.status != orders::PENDING_PAYMENT {
-        return page(
-            StatusCode::CONFLICT,
-            product,
-            "Nothing to pay",
-            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&order.status.as_str().replace('_', " "))),
-        );
+        let body = format!("<p>{}</p>", order_is(&state, &lang, &order));
+        return page_in(StatusCode::CONFLICT, &lang, product, &t("nothing-to-pay"), &body);
     }
     if held(&state, &order.id).await {
-        return held_page(&state, StatusCode::CONFLICT);
+        return held_page(&state, &lang, StatusCode::CONFLICT);
     }
     let mut buttons = String::new();
     for gateway in state.gateways.all() {
@@ -85,21 +85,20 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
         buttons.push_str(&format!("<p><a class=\"button\" href=\"{}\">{}</a></p>", esc(&href), esc(label)));
     }
     if buttons.is_empty() {
-        buttons = "<p class=\"error\">No payment method is enabled; please contact the shop.</p>".into();
+        buttons = format!("<p class=\"error\">{}</p>", t("pay-none"));
     }
-    page(
-        StatusCode::OK,
-        product,
-        "Pay for your order",
-        &format!(
-            "<p>{} — <strong>{} {}</strong></p><p class=\"muted\">Order {}</p>{buttons}\
-             <p class=\"muted\">You will enter your card on the payment provider's page; we never see card numbers.</p>",
-            esc(&service_name),
-            format_minor(order.amount_minor, &order.currency),
-            esc(&order.currency),
-            esc(&order.id),
-        ),
-    )
+    let order_line = state.catalog.tr(lang.locale, "pay-order", &[("id", esc(&order.id).into())]);
+    let body = format!(
+        "<p>{} — <strong>{}</strong></p><p class=\"muted\">{order_line}</p>{buttons}<p class=\"muted\">{}</p>",
+        esc(&service_name),
+        esc(&crate::i18n::format::amount(lang.locale, order.amount_minor, &order.currency)),
+        t("pay-card-note"),
+    );
+    page_in(StatusCode::OK, &lang, product, &t("pay-title"), &body)
+}
+
+fn not_found(state: &AppState, lang: &Lang) -> Response {
+    error_page_in(StatusCode::NOT_FOUND, state, lang, &state.catalog.t(lang.locale, "order-not-found"))
 }
 
 /// Hands the customer to a real gateway: creates the payment there (or signs the link) and
@@ -108,35 +107,33 @@ pub async fn get_pay_page(Path(order_id): Path<String>, state: Data<&AppState>) 
 pub async fn get_start_payment(
     req: &poem::Request,
     Path((order_id, gateway)): Path<(String, String)>,
+    lang: Lang,
     state: Data<&AppState>,
 ) -> Response {
-    let product = &state.settings.product_name;
     // Each start calls the gateway's API (and may create an object there): bounded per IP.
     let ip = crate::http::client_ip::client_ip(req, &state.settings.trusted_proxies);
     if state.limiters.check(crate::http::limits::Bucket::Orders, ip).is_err() {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            product,
-            "Too many attempts; please wait a minute and try again.",
-        );
+        return error_page_in(StatusCode::TOO_MANY_REQUESTS, &state, &lang, &state.catalog.t(lang.locale, "too-many"));
     }
     if let Some(invoice_page) = crate::invoices::pages::terms_first(&state, &order_id).await {
         return invoice_page;
     }
     let Some(gateway) = state.gateways.get(&gateway).filter(|g| g.capabilities().start).cloned() else {
-        return error_page(StatusCode::NOT_FOUND, product, "This payment method is not available.");
+        let msg = state.catalog.t(lang.locale, "method-unavailable");
+        return error_page_in(StatusCode::NOT_FOUND, &state, &lang, &msg);
     };
-    let (order, service_name) = match load(&state, order_id).await {
+    let (order, service_name) = match load(&state, &lang, order_id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
+        Ok(None) => return not_found(&state, &lang),
         Err(resp) => return resp,
     };
+    let lang = lang.prefer(Some(&order.locale));
     if order.status != orders::PENDING_PAYMENT {
         let status_page = state.link(&format!("/orders/{}/return", order.id));
         return Response::builder().status(StatusCode::SEE_OTHER).header("Location", status_page).finish();
     }
     if held(&state, &order.id).await {
-        return held_page(&state, StatusCode::CONFLICT);
+        return held_page(&state, &lang, StatusCode::CONFLICT);
     }
     let gw = gateway.name();
     let checkout = Checkout::new(&state, gw, &order, &service_name);
@@ -150,11 +147,7 @@ pub async fn get_start_payment(
         }
         Err(e) => {
             tracing::warn!(event = "payment_start_failed", gateway = gw, order_id = %order.id, error = %e, "could not start payment");
-            error_page(
-                StatusCode::BAD_GATEWAY,
-                product,
-                "The payment provider did not answer as expected. Please try again in a moment, or choose another way to pay.",
-            )
+            error_page_in(StatusCode::BAD_GATEWAY, &state, &lang, &state.catalog.t(lang.locale, "provider-failed"))
         }
     }
 }
@@ -187,56 +180,50 @@ async fn record_start(state: &AppState, gateway: GatewayId, order_id: &str, refe
 
 /// Where gateways send the customer back. Shows the status; never changes the order.
 #[handler]
-pub async fn get_return_page(Path(order_id): Path<String>, state: Data<&AppState>) -> Response {
+pub async fn get_return_page(Path(order_id): Path<String>, lang: Lang, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
-    let (order, item) = match load(&state, order_id).await {
+    let (order, item) = match load(&state, &lang, order_id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, product, "We could not find this order."),
+        Ok(None) => return not_found(&state, &lang),
         Err(resp) => return resp,
     };
+    let lang = lang.prefer(Some(&order.locale));
+    let t = |id: &str| state.catalog.t(lang.locale, id);
     match order.status {
         // A payment the shop refused and the gateway reversed (see payments::service).
-        orders::PENDING_PAYMENT | orders::EXPIRED if order.hold_reason.is_some() => page(
-            StatusCode::OK,
-            product,
-            "Payment declined",
-            "<p>This payment was declined by the shop and returned through the payment provider; \
-             the order is not paid.</p><p>Please contact the shop if you have questions.</p>",
-        ),
-        orders::PENDING_PAYMENT if held(&state, &order.id).await => held_page(&state, StatusCode::OK),
-        orders::PENDING_PAYMENT => page_with_head(
-            StatusCode::OK,
-            product,
-            "Confirming your payment",
-            "<meta http-equiv=\"refresh\" content=\"3\">",
-            &format!(
-                "<p>We are waiting for the payment provider to confirm your payment. This page refreshes by itself.</p>\
-                 <p class=\"muted\">If you cancelled, you can <a href=\"/pay/{}\">try again</a>.</p>",
-                esc(&order.id)
-            ),
-        ),
-        orders::PAID if order.hold_reason.is_some() => page(StatusCode::OK, product, "Payment received", HELD_TEXT),
+        orders::PENDING_PAYMENT | orders::EXPIRED if order.hold_reason.is_some() => {
+            page_in(StatusCode::OK, &lang, product, &t("declined-title"), &t("declined-text"))
+        }
+        orders::PENDING_PAYMENT if held(&state, &order.id).await => held_page(&state, &lang, StatusCode::OK),
+        orders::PENDING_PAYMENT => {
+            let retry = format!("/pay/{}", esc(&order.id));
+            page_with_head_in(
+                StatusCode::OK,
+                &lang,
+                product,
+                &t("confirming-title"),
+                "<meta http-equiv=\"refresh\" content=\"3\">",
+                &state.catalog.tr(lang.locale, "confirming-text", &[("href", retry.into())]),
+            )
+        }
+        orders::PAID if order.hold_reason.is_some() => {
+            page_in(StatusCode::OK, &lang, product, &t("received-title"), &held_text(&state, &lang))
+        }
         orders::PAID | orders::PROVISIONED => {
             let paid = order.clone();
             let step = match state.db.read(move |c| Ok(next_steps::next_step(c, &paid)?)).await {
                 Ok(step) => step,
                 Err(e) => {
                     tracing::warn!(event = "db_unavailable", error = %e, "return page could not read the next step");
-                    return error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
+                    return error_page_in(StatusCode::SERVICE_UNAVAILABLE, &state, &lang, &t("busy"));
                 }
             };
-            page(
-                StatusCode::OK,
-                product,
-                "Payment received",
-                &next_steps::paid_text(&step, &mask_email(&order.email), &item),
-            )
+            let body = next_steps::paid_text(&state, &lang, &step, &mask_email(&order.email), &item);
+            page_in(StatusCode::OK, &lang, product, &t("received-title"), &body)
         }
-        other => page(
-            StatusCode::OK,
-            product,
-            "Order status",
-            &format!("<p>This order is <strong>{}</strong>.</p>", esc(&other.as_str().replace('_', " "))),
-        ),
+        _ => {
+            let body = format!("<p>{}</p>", order_is(&state, &lang, &order));
+            page_in(StatusCode::OK, &lang, product, &t("status-title"), &body)
+        }
     }
 }

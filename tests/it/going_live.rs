@@ -48,7 +48,7 @@ async fn a_partial_refund_emails_the_customer_once_and_keeps_the_access() {
     let body = json!({"amount_minor": 500, "expected_amount_minor": 500});
     json_status(operator.operate(&pay_id, "refund", body, None).await, 200).await;
     let mail = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
-    assert!(mail.text.contains("5.00 EUR of your payment of 19.90 EUR"), "{}", mail.text);
+    assert!(mail.text.contains("€5.00 of your payment of €19.90"), "{}", mail.text);
     assert!(mail.text.contains("stays active until"), "{}", mail.text);
     app.run_pending_jobs().await;
     assert_eq!(app.mail.count(&email, Kind::Other), 1, "the gateway's echo sent a second refund email");

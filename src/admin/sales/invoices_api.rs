@@ -44,6 +44,9 @@ pub struct NewInvoice {
     pub expires_in_days: Option<i64>,
     /// Also email the link to the customer (default false: copy it into SMS, email or chat).
     pub send_email: Option<bool>,
+    /// The language of the customer's emails and pages: `en`, `ru`, `pl` or `sr`. Default: the
+    /// customer's account's, else the `default_locale` setting.
+    pub locale: Option<Str>,
 }
 
 impl From<NewInvoice> for InvoiceInput {
@@ -58,6 +61,7 @@ impl From<NewInvoice> for InvoiceInput {
             currency: b.currency.map(|s| s.0),
             expires_in_days: b.expires_in_days,
             send_email: b.send_email.unwrap_or(false),
+            locale: b.locale.map(|s| s.0),
         }
     }
 }

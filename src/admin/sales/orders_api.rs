@@ -109,6 +109,8 @@ pub struct AdminOrderDetail {
     #[oai(flatten)]
     pub order: AdminOrder,
     pub customer_name: String,
+    /// The language of the customer's emails and pages for this order: `en`, `ru`, `pl`, `sr`.
+    pub locale: String,
     pub account_id: Option<String>,
     pub paid_at: Option<String>,
     pub payments: Vec<AdminPayment>,
@@ -205,6 +207,7 @@ impl AdminOrdersApi {
         let gateway = payments.last().map(|p| p.gateway);
         Ok(Json(AdminOrderDetail {
             customer_name: order.customer_name.clone(),
+            locale: crate::i18n::Locale::from_stored(&order.locale).code().into(),
             account_id: order.account_id.clone(),
             paid_at: order.paid_at.map(rfc3339),
             order: view(order, gateway),

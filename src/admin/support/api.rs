@@ -34,6 +34,8 @@ pub struct AdminAccount {
     pub email: String,
     /// pending_verification | active | suspended | revoked.
     pub status: crate::accounts::model::AccountStatus,
+    /// The language of the customer's emails and cabinet: `en`, `ru`, `pl` or `sr`.
+    pub locale: String,
     /// RFC 3339.
     pub created_at: String,
     pub services: Vec<AdminAccess>,
@@ -130,6 +132,7 @@ impl AdminAccountsApi {
                     login: v.account.login,
                     email: v.account.email,
                     status: v.account.status,
+                    locale: v.account.locale,
                     created_at: rfc3339(v.account.created_at),
                     services: v
                         .services

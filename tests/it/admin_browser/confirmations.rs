@@ -63,7 +63,7 @@ async fn a_refund_asks_with_its_amount_and_the_customer_is_told_by_email() {
     app.wait_for_status(&order_id, "refunded").await;
     let mail = app.mail.wait_for(&email, Kind::Other, 1, MAIL_TIMEOUT).await;
     assert!(mail.subject.contains("refund"), "{}", mail.subject);
-    assert!(mail.text.contains("19.90 EUR of your payment of 19.90 EUR"), "{}", mail.text);
+    assert!(mail.text.contains("€19.90 of your payment of €19.90"), "{}", mail.text);
     assert!(mail.text.contains("has ended with this refund"), "{}", mail.text);
     // The cabinet shows the access taken back as ended, not "active until" a past time.
     let me = json_status(customer.me().await, 200).await;

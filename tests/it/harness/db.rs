@@ -71,7 +71,7 @@ pub fn seed_demo(url: &str) {
     let mut c = PgConnection::establish(url).unwrap();
     diesel::sql_query(
         "INSERT INTO services (slug, name, price_minor, currency, period_days, active, created_at, updated_at) \
-         SELECT 'demo', 'Demo service (30 days)', 1990, 'EUR', 30, TRUE, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM services)",
+         SELECT 'demo', 'Demo service', 1990, 'EUR', 30, TRUE, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM services)",
     )
     .execute(&mut c)
     .unwrap();

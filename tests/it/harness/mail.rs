@@ -32,6 +32,10 @@ pub struct Credentials {
     pub link: String,
 }
 
+/// The credentials email's labels in en, ru, pl and sr.
+pub const LOGIN_LABELS: [&str; 4] = ["Login:", "Логин:", "Login:", "Korisničko ime:"];
+pub const PASSWORD_LABELS: [&str; 4] = ["Password:", "Пароль:", "Hasło:", "Lozinka:"];
+
 /// Which kind of email a test waits for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Kind {
@@ -71,6 +75,18 @@ impl Mail {
 
     pub fn kind(&self) -> Kind {
         let subject = self.subject.to_lowercase();
+        // `Feedback-ID: <email>:keyturn` names the template, whatever the language.
+        let template = self.header("feedback-id").and_then(|v| v.split(':').next().map(str::to_string));
+        if let Some(t) = template {
+            return match t.as_str() {
+                "credentials" | "credentials_reset" if self.credentials().is_some() => Kind::Credentials,
+                "payment_confirmation" => Kind::Confirmation,
+                "activation" => Kind::Activation,
+                "password_reset" => Kind::PasswordReset,
+                "password_changed" => Kind::PasswordChanged,
+                _ => Kind::Other,
+            };
+        }
         if self.credentials().is_some() {
             Kind::Credentials
         } else if subject.contains("payment received") {
@@ -86,6 +102,11 @@ impl Mail {
         }
     }
 
+    /// The template it was made from (`Feedback-ID: <template>:keyturn`).
+    pub fn template(&self) -> String {
+        self.header("feedback-id").and_then(|v| v.split(':').next().map(str::to_string)).unwrap_or_default()
+    }
+
     pub fn header(&self, name: &str) -> Option<String> {
         let raw = String::from_utf8_lossy(&self.raw);
         header(split_head(&raw).0, name)
@@ -97,12 +118,16 @@ impl Mail {
         Some(word.trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | '"')).to_string())
     }
 
-    /// Login, password and verification link from the text part.
+    /// Login, password and verification link from the text part, read as DESIGN §8 promises
+    /// in every locale: each value on its own line after its label and a colon.
     pub fn credentials(&self) -> Option<Credentials> {
-        let line =
-            |prefix: &str| self.text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string()));
-        let login = line("Login:")?;
-        let password = line("Password:")?;
+        let line = |labels: &[&str]| {
+            self.text
+                .lines()
+                .find_map(|l| labels.iter().find_map(|p| l.trim().strip_prefix(p).map(|v| v.trim().to_string())))
+        };
+        let login = line(&LOGIN_LABELS)?;
+        let password = line(&PASSWORD_LABELS)?;
         let start = self.text.find("/verify-email?token=")?;
         let link_start =
             self.text[..start].rfind(|c: char| c.is_whitespace() || c == '<' || c == '(').map(|i| i + 1).unwrap_or(0);

@@ -27,7 +27,7 @@ async fn admins_list_accesses_by_state_and_by_how_soon_they_end() {
     let rows = all["accesses"].as_array().unwrap();
     assert_eq!(rows[0]["email"], c_email.as_str());
     assert_eq!(rows[0]["service"], "demo");
-    assert_eq!(rows[0]["service_name"], "Demo service (30 days)");
+    assert_eq!(rows[0]["service_name"], "Demo service");
     assert_eq!(
         rows.iter().map(|r| r["state"].as_str().unwrap()).collect::<Vec<_>>(),
         vec!["expired", "grace", "active"]

@@ -25,7 +25,7 @@ async fn in_a_real_browser_the_cabinet_warns_in_grace_and_renew_leads_to_the_pay
     browser.type_into("#p", &a.password).await;
     browser.click("#login-form button").await;
     let cabinet = browser.wait_for_text("renew to keep it", WAIT).await;
-    assert!(cabinet.contains("Demo service (30 days)"), "{cabinet}");
+    assert!(cabinet.contains("Demo service"), "{cabinet}");
     browser.screenshot("renew-1-grace").await;
 
     // Reminders off, as the API then says.
@@ -36,7 +36,7 @@ async fn in_a_real_browser_the_cabinet_warns_in_grace_and_renew_leads_to_the_pay
 
     browser.click("button[data-renew=demo]").await;
     let pay = browser.wait_for_text("Pay for your order", WAIT).await;
-    assert!(pay.contains("19.90 EUR"), "{pay}");
+    assert!(pay.contains("€19.90"), "{pay}");
     let from_cabinet = browser.url().await;
     assert!(from_cabinet.contains("/pay/ord_"), "{from_cabinet}");
     browser.screenshot("renew-2-pay").await;

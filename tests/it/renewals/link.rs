@@ -20,9 +20,7 @@ async fn a_renewal_link_shows_the_offer_then_one_order_whose_payment_extends_the
         let page = app.get(&link).await;
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
-        for shown in
-            ["Demo service (30 days)", "30 days", "19.90 EUR", &a.login, &human(before + 30 * DAY), "Pay with:"]
-        {
+        for shown in ["Demo service", "30 days", "19.90 EUR", &a.login, &human(before + 30 * DAY), "Pay with:"] {
             assert!(html.contains(shown), "renewal page lacks {shown:?}: {html}");
         }
     }
@@ -39,7 +37,7 @@ async fn a_renewal_link_shows_the_offer_then_one_order_whose_payment_extends_the
     assert!(orders.iter().any(|o| o["order_id"] == order_id.as_str() && o["status"] == "pending_payment"));
     let pay_page = app.get(&format!("/pay/{order_id}")).await;
     assert_eq!(pay_page.status(), 200);
-    assert!(pay_page.text().await.unwrap().contains("19.90 EUR"));
+    assert!(pay_page.text().await.unwrap().contains("€19.90"));
 
     // The gateway calls twice with the same event, then reports a second payment of the order.
     let body = app.success_body(&order_id, &random_id("pay"), "authenticated").await;
