@@ -234,6 +234,16 @@ pub fn insert_token(conn: &mut DbConn, t: &EmailToken) -> QueryResult<usize> {
     diesel::insert_into(email_tokens::table).values(t).execute(conn)
 }
 
+/// The language of the account a link (verification or password reset) belongs to.
+pub fn locale_of_token(conn: &mut DbConn, hash: &str) -> QueryResult<Option<String>> {
+    email_tokens::table
+        .inner_join(accounts::table.on(accounts::id.eq(email_tokens::account_id)))
+        .filter(email_tokens::token_hash.eq(hash))
+        .select(accounts::locale)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_token(conn: &mut DbConn, hash: &str) -> QueryResult<Option<EmailToken>> {
     email_tokens::table.find(hash).first(conn).optional()
 }

@@ -198,6 +198,16 @@ pub async fn reset_credentials(
     Ok(Some(Reset { account, password, password_expires_at }))
 }
 
+/// The language of the account a link belongs to, for its page (none for a malformed or
+/// unknown link, or when the database does not answer: the page then speaks the browser's).
+pub async fn link_locale(state: &AppState, token: &str) -> Option<String> {
+    if token.is_empty() || token.len() > 128 {
+        return None;
+    }
+    let hash = token_hash(token);
+    state.db.read(move |c| Ok(model::locale_of_token(c, &hash)?)).await.ok().flatten()
+}
+
 /// Consumes a verification token once and activates the account.
 pub async fn verify_email(state: &AppState, token: &str) -> Result<(), ApiError> {
     if token.is_empty() || token.len() > 128 {

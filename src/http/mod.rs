@@ -154,8 +154,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let max = state.settings.max_body_bytes;
     route
         .around(move |ep, req| async move {
-            // A visitor's `?lang=` choice is remembered for the next pages (DESIGN §8).
-            let chosen = crate::i18n::request::asked_in_query(&req);
+            // A visitor's `?lang=` choice of a page is remembered for the next pages (DESIGN §8);
+            // a form's answer only speaks its page's language.
+            let chosen = crate::i18n::request::asked_in_query(&req).filter(|_| req.method() == poem::http::Method::GET);
             let mut resp = ep.call(req).await?.into_response();
             if let Some(l) = chosen {
                 let cookie = format!(

@@ -92,6 +92,13 @@ pub fn scripted(mut resp: Response) -> Response {
 const BACK_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// An API error as a page says it in `l`: its status and the catalogue's words for its code
+/// (the API's English message when the catalogue has none).
+pub fn said(state: &AppState, l: Locale, e: &crate::http::api_error::ApiError) -> (StatusCode, String) {
+    let (status, body) = e.parts();
+    (status, state.catalog.error(l, &body.error, &body.message))
+}
+
 /// An error page for browser-facing routes, in the visitor's locale. "Go back" leads home by
 /// itself and back through the history with our external `back.js` (inline code would be
 /// blocked by the CSP).

@@ -24,7 +24,8 @@ macro_rules! ftl {
 }
 
 /// The catalogue files, one per feature; the sources in [`Locale::ALL`] order.
-const FILES: &[(&str, [&str; 4])] = ftl!["common", "payments"];
+const FILES: &[(&str, [&str; 4])] =
+    ftl!["common", "payments", "accounts", "password", "renewals", "invoices", "storefront", "oidc"];
 
 /// The loaded catalogue.
 pub struct Catalog {
@@ -56,6 +57,18 @@ impl Catalog {
             bundles.push((*locale, bundle, ids));
         }
         Ok(Catalog { bundles })
+    }
+
+    /// What a page says for the API's error `code`: in English the API's own message
+    /// (`fallback`), in another language the catalogue's `err-<code>` where it has one.
+    pub fn error(&self, locale: Locale, code: &str, fallback: &str) -> String {
+        let id = format!("err-{code}");
+        // The API's English messages say more than a code (which field, which limit).
+        if locale != Locale::En && self.has(Locale::En, &id) {
+            self.t(locale, &id)
+        } else {
+            fallback.to_string()
+        }
     }
 
     /// Message `id` (or `id.attribute`) in `locale`, without arguments.

@@ -56,6 +56,22 @@ impl Lang {
         Lang { locale: chosen.or(accepted).unwrap_or(default), explicit: chosen.is_some(), here }
     }
 
+    /// A form's answer speaks the language its page spoke (`carried` in a hidden `lang` field),
+    /// else the request's.
+    pub fn carried(self, carried: &str) -> Lang {
+        match Locale::from_tag(carried) {
+            Some(l) => Lang::fixed(l),
+            None => self,
+        }
+    }
+
+    /// This locale without a switcher: for pages whose address carries another site's
+    /// parameters (Sign in with keyturn), which a switcher would repeat in its links.
+    pub fn without_switcher(mut self) -> Lang {
+        self.here = None;
+        self
+    }
+
     /// A fixed locale with no switcher (emails' links, tests).
     pub fn fixed(locale: Locale) -> Lang {
         Lang { locale, explicit: true, here: None }

@@ -8,84 +8,74 @@ use poem::web::{Data, Form, Path};
 use poem::{handler, Response};
 use serde::Deserialize;
 
-use crate::clock::human;
 use crate::crypto::mask_email;
-use crate::http::pages::{error_page, esc, page, page_with_head};
+use crate::http::pages::{error_page_in, esc, page_in, page_with_head_in};
+use crate::i18n::format::{amount, date_time};
+use crate::i18n::Lang;
 use crate::invoices::model::{self, Listed};
-use crate::money::format_minor;
 use crate::orders::model as orders;
 use crate::state::AppState;
 
-async fn load(state: &AppState, id: String) -> Result<Listed, Response> {
-    let merchant = state.settings.merchant_name();
+async fn load(state: &AppState, lang: &Lang, id: String) -> Result<Listed, Response> {
+    let not_found = || error_page_in(StatusCode::NOT_FOUND, state, lang, &state.catalog.t(lang.locale, "iv-not-found"));
     if !model::is_invoice_id(&id) {
-        return Err(error_page(StatusCode::NOT_FOUND, merchant, "We could not find this invoice."));
+        return Err(not_found());
     }
     match state.db.read(move |c| Ok(model::find_by_id(c, &id)?)).await {
         Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, merchant, "We could not find this invoice.")),
+        Ok(None) => Err(not_found()),
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "page could not load invoice");
-            Err(error_page(StatusCode::SERVICE_UNAVAILABLE, merchant, "Please try again in a moment."))
+            Err(error_page_in(StatusCode::SERVICE_UNAVAILABLE, state, lang, &state.catalog.t(lang.locale, "busy")))
         }
     }
 }
 
 /// The page for an invoice that can no longer be paid; `None` while it can.
-fn settled_page(state: &AppState, l: &Listed) -> Option<Response> {
+fn settled_page(state: &AppState, lang: &Lang, l: &Listed) -> Option<Response> {
     let merchant = state.settings.merchant_name();
+    let loc = lang.locale;
+    let t = |id: &str| state.catalog.t(loc, id);
+    let paid_on = || esc(&l.order.paid_at.map(|at| date_time(loc, at)).unwrap_or_default());
     let (status, title, body) = match l.status(state.clock.now()) {
         orders::PENDING_PAYMENT => return None,
-        orders::PAID if l.order.hold_reason.is_some() => (
-            StatusCode::OK,
-            "Payment received",
-            format!(
-                "<p>{} was paid on {}.</p>{}",
-                esc(&l.item),
-                esc(&l.order.paid_at.map(human).unwrap_or_default()),
-                crate::payments::pages::held_text(state, &crate::i18n::Lang::fixed(crate::i18n::Locale::En))
-            ),
-        ),
-        orders::PAID | orders::PROVISIONED => (
-            StatusCode::OK,
-            "This invoice is paid",
-            format!(
-                "<p class=\"ok\">Thank you: {} was paid on {}.</p>\
-                 <p>The confirmation went to <strong>{}</strong>.</p>\
-                 <p><a class=\"button\" href=\"/cabinet\">Go to your cabinet</a></p>",
-                esc(&l.item),
-                esc(&l.order.paid_at.map(human).unwrap_or_default()),
-                esc(&mask_email(&l.order.email)),
-            ),
-        ),
-        orders::EXPIRED => (
-            StatusCode::GONE,
-            "This payment link has expired",
-            "<p>This payment link has expired; ask the seller for a new one.</p>".to_string(),
-        ),
-        orders::REFUNDED => (
-            StatusCode::OK,
-            "This invoice was refunded",
-            "<p>This invoice was paid and the payment has been refunded. Nothing more to pay.</p>".to_string(),
-        ),
-        orders::CANCELLED => (
-            StatusCode::GONE,
-            "This invoice was cancelled",
-            "<p>This invoice was cancelled; ask the seller for a new one if you still want to pay.</p>".to_string(),
-        ),
-        other => (
-            StatusCode::OK,
-            "Invoice status",
-            format!("<p>This invoice is <strong>{}</strong>.</p>", esc(&other.as_str().replace('_', " "))),
-        ),
+        orders::PAID if l.order.hold_reason.is_some() => {
+            let paid =
+                state.catalog.tr(loc, "iv-paid-on", &[("item", esc(&l.item).into()), ("date", paid_on().into())]);
+            let text = format!("<p>{paid}</p>{}", crate::payments::pages::held_text(state, lang));
+            (StatusCode::OK, t("iv-received-title"), text)
+        }
+        orders::PAID | orders::PROVISIONED => {
+            let args = [
+                ("item", esc(&l.item).into()),
+                ("date", paid_on().into()),
+                ("email", esc(&mask_email(&l.order.email)).into()),
+            ];
+            let text = format!(
+                "{}<p><a class=\"button\" href=\"/cabinet\">{}</a></p>",
+                state.catalog.tr(loc, "iv-paid-text", &args),
+                t("go-to-cabinet")
+            );
+            (StatusCode::OK, t("iv-paid-title"), text)
+        }
+        orders::EXPIRED => (StatusCode::GONE, t("iv-expired-title"), format!("<p>{}</p>", t("iv-expired"))),
+        orders::REFUNDED => (StatusCode::OK, t("iv-refunded-title"), format!("<p>{}</p>", t("iv-refunded"))),
+        orders::CANCELLED => (StatusCode::GONE, t("iv-cancelled-title"), format!("<p>{}</p>", t("iv-cancelled"))),
+        other => {
+            let status = state.catalog.tr(loc, "order-status", &[("status", other.as_str().into())]);
+            let text = format!("<p>{}</p>", state.catalog.tr(loc, "order-is", &[("status", esc(&status).into())]));
+            (StatusCode::OK, t("iv-status-title"), text)
+        }
     };
-    Some(page(status, merchant, title, &body))
+    Some(page_in(status, lang, merchant, &title, &body))
 }
 
 /// The invoice with its terms and one pay button per enabled gateway.
-fn invoice_page(state: &AppState, l: &Listed, status: StatusCode, error: Option<&str>) -> Response {
+fn invoice_page(state: &AppState, lang: &Lang, l: &Listed, status: StatusCode, error: Option<&str>) -> Response {
     let m = &state.settings.merchant;
     let merchant = state.settings.merchant_name();
+    let loc = lang.locale;
+    let t = |id: &str| state.catalog.t(loc, id);
     let mut buttons = String::new();
     for gateway in state.gateways.all() {
         let (label, _) = gateway.pay_button(&l.order.id);
@@ -96,41 +86,53 @@ fn invoice_page(state: &AppState, l: &Listed, status: StatusCode, error: Option<
         ));
     }
     if buttons.is_empty() {
-        buttons = "<p class=\"error\">No payment method is enabled; please contact the seller.</p>".into();
+        buttons = format!("<p class=\"error\">{}</p>", t("iv-no-methods"));
     }
     let terms_link = m.terms_url.as_deref().map_or(String::new(), |u| {
-        format!("<p><a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">Read the full terms</a></p>", esc(u))
+        format!(
+            "<p><a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">{}</a></p>",
+            esc(u),
+            t("iv-full-terms")
+        )
     });
     let error = error.map_or(String::new(), |e| format!("<p class=\"error\">{}</p>", esc(e)));
     let body = format!(
-        "<p>{merchant} asks <strong>{customer}</strong> to pay for:</p>\
-         <p><strong>{item}</strong><br>{amount} {currency}</p>\
-         <p class=\"muted\">Payable until {until} · Invoice {id}</p>\
-         <p><strong>Terms</strong></p><p>{terms}</p>{terms_link}{error}\
-         <form method=\"post\" action=\"/invoice/{id}\">\
+        "<p>{asks}</p><p><strong>{item}</strong><br>{amount}</p><p class=\"muted\">{until}</p>\
+         <p><strong>{terms_title}</strong></p><p>{terms}</p>{terms_link}{error}\
+         <form method=\"post\" action=\"/invoice/{id}?lang={code}\">\
          <label><input type=\"checkbox\" name=\"accept_terms\" value=\"yes\" required style=\"width:auto;margin-right:8px\">\
-         I accept the terms</label>{buttons}</form>\
-         <p class=\"muted\">You will enter your card on the payment provider's page; we never see card numbers.</p>",
-        merchant = esc(merchant),
-        customer = esc(&l.order.customer_name),
+         {accept}</label>{buttons}</form><p class=\"muted\">{card}</p>",
+        asks = state.catalog.tr(
+            loc,
+            "iv-asks",
+            &[("merchant", esc(merchant).into()), ("customer", esc(&l.order.customer_name).into())]
+        ),
         item = esc(&l.item),
-        amount = format_minor(l.order.amount_minor, &l.order.currency),
-        currency = esc(&l.order.currency),
-        until = esc(&human(l.invoice.expires_at)),
+        amount = esc(&amount(loc, l.order.amount_minor, &l.order.currency)),
+        until = state.catalog.tr(
+            loc,
+            "iv-payable-until",
+            &[("date", esc(&date_time(loc, l.invoice.expires_at)).into()), ("id", esc(&l.invoice.id).into())]
+        ),
+        terms_title = t("iv-terms"),
         id = esc(&l.invoice.id),
+        code = loc.code(),
+        accept = t("iv-accept"),
+        card = t("pay-card-note"),
         terms = esc(&m.invoice_terms).replace('\n', "<br>"),
     );
-    page(status, merchant, "Pay your invoice", &body)
+    page_in(status, lang, merchant, &t("iv-title"), &body)
 }
 
 /// `GET /invoice/{invoice_id}`.
 #[handler]
-pub async fn get_invoice_page(Path(invoice_id): Path<String>, state: Data<&AppState>) -> Response {
-    let l = match load(&state, invoice_id).await {
+pub async fn get_invoice_page(Path(invoice_id): Path<String>, lang: Lang, state: Data<&AppState>) -> Response {
+    let l = match load(&state, &lang, invoice_id).await {
         Ok(l) => l,
         Err(resp) => return resp,
     };
-    settled_page(&state, &l).unwrap_or_else(|| invoice_page(&state, &l, StatusCode::OK, None))
+    let lang = lang.prefer(Some(&l.order.locale));
+    settled_page(&state, &lang, &l).unwrap_or_else(|| invoice_page(&state, &lang, &l, StatusCode::OK, None))
 }
 
 #[derive(Deserialize)]
@@ -149,22 +151,23 @@ pub struct InvoiceForm {
 pub async fn post_invoice_page(
     Path(invoice_id): Path<String>,
     Form(f): Form<InvoiceForm>,
+    lang: Lang,
     state: Data<&AppState>,
 ) -> Response {
-    let l = match load(&state, invoice_id).await {
+    let l = match load(&state, &lang, invoice_id).await {
         Ok(l) => l,
         Err(resp) => return resp,
     };
-    if let Some(settled) = settled_page(&state, &l) {
+    let lang = lang.prefer(Some(&l.order.locale));
+    let t = |id: &str| state.catalog.t(lang.locale, id);
+    if let Some(settled) = settled_page(&state, &lang, &l) {
         return settled;
     }
     if f.accept_terms.trim().is_empty() {
-        let msg = "Please accept the terms to continue.";
-        return invoice_page(&state, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(msg));
+        return invoice_page(&state, &lang, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(&t("iv-accept-first")));
     }
     let Some(gateway) = state.gateways.get(&f.gateway).cloned() else {
-        let msg = "Please choose one of the payment methods below.";
-        return invoice_page(&state, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(msg));
+        return invoice_page(&state, &lang, &l, StatusCode::UNPROCESSABLE_ENTITY, Some(&t("iv-choose-method")));
     };
     let (id, now) = (l.invoice.id.clone(), state.clock.now());
     match state.db.write(move |c| Ok(model::accept_terms(c, &id, now)?)).await {
@@ -174,19 +177,21 @@ pub async fn post_invoice_page(
         Ok(false) => {}
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "could not record the acceptance of the terms");
-            let merchant = state.settings.merchant_name();
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, merchant, "Please try again in a moment.");
+            return error_page_in(StatusCode::SERVICE_UNAVAILABLE, &state, &lang, &t("busy"));
         }
     }
     let (_, href) = gateway.pay_button(&l.order.id);
-    page_with_head(
+    page_with_head_in(
         StatusCode::OK,
+        &lang,
         state.settings.merchant_name(),
-        "Continue to payment",
+        &t("iv-continue-title"),
         &format!("<meta http-equiv=\"refresh\" content=\"0;url={}\">", esc(&href)),
         &format!(
-            "<p>Thank you. Taking you to the payment page…</p><p><a class=\"button\" href=\"{}\">Continue to payment</a></p>",
-            esc(&href)
+            "<p>{}</p><p><a class=\"button\" href=\"{}\">{}</a></p>",
+            t("iv-continue-text"),
+            esc(&href),
+            t("iv-continue-title")
         ),
     )
 }
@@ -208,8 +213,8 @@ pub async fn terms_first(state: &AppState, order_id: &str) -> Option<Response> {
         ),
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "page could not look up the invoice");
-            let product = &state.settings.product_name;
-            Some(error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment."))
+            let lang = Lang::fixed(state.settings.default_locale);
+            Some(error_page_in(StatusCode::SERVICE_UNAVAILABLE, state, &lang, &state.catalog.t(lang.locale, "busy")))
         }
     }
 }

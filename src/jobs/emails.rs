@@ -340,7 +340,7 @@ async fn send_invoice_link(state: &AppState, job: &Job) -> Result<(), SendError>
         "item": copy.listed.item,
         "amount": amount(l, order.amount_minor, &order.currency),
         "currency": order.currency,
-        "link": state.link(&format!("/invoice/{}?lang={}", invoice.id, l.code())),
+        "link": state.link(&format!("/invoice/{}", invoice.id)),
         "expires": date_time(l, invoice.expires_at),
     });
     let message = compose(state, job, &order.customer_name, &order.email, outbox::INVOICE_LINK.as_str(), l, ctx)?;

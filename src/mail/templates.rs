@@ -164,6 +164,9 @@ impl Templates {
                     .map_err(|e| anyhow::anyhow!("email template {}/{name}: {e}", locale.code()))?;
             }
             if let Some(dir) = override_dir {
+                if override_of(dir, locale, "base.html.j2").is_some() {
+                    customised.entry("base.html.j2").or_default().push(locale);
+                }
                 for email in EMAILS {
                     let has = |part: &str| override_of(dir, locale, &format!("{email}/{part}")).is_some();
                     let (text, html) = (has("body.txt.j2"), has("body.html.j2"));

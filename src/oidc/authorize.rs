@@ -21,7 +21,8 @@ use crate::accounts::access::{admit, grants_of, Refusal};
 use crate::accounts::model::{Account, ACTIVE};
 use crate::crypto::{is_key, random_token, token_hash};
 use crate::http::api_error::ApiError;
-use crate::http::pages::{esc, page};
+use crate::http::pages::{esc, page_in};
+use crate::i18n::{Lang, Locale};
 use crate::oidc::claims::has_scope;
 use crate::oidc::model::{self, Client, Code};
 use crate::oidc::{issuer, CODE_TTL_SECS, SCOPES};
@@ -51,6 +52,17 @@ pub struct AuthParams {
     pub prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<String>,
+    /// The languages the app would like its customer to read our pages in (OpenID Connect
+    /// Core §3.1.2.1), space-separated tags in order of preference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
+}
+
+/// The language of our pages for this request: the app's `ui_locales` (first one we speak),
+/// else the visitor's own (`?lang=`, cookie, browser).
+fn page_lang(req: &Request, p: &AuthParams) -> Lang {
+    let asked = p.ui_locales.as_deref().unwrap_or_default().split_whitespace().find_map(Locale::from_tag);
+    asked.map(Lang::fixed).unwrap_or_else(|| Lang::of(req).without_switcher())
 }
 
 const PATH: &str = "/oauth2/authorize";
@@ -97,9 +109,9 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-fn failed(state: &AppState, e: ApiError) -> Response {
-    let (status, body) = e.parts();
-    crate::http::pages::error_page(status, &state.settings.product_name, &body.message)
+fn failed(state: &AppState, lang: &Lang, e: ApiError) -> Response {
+    let (status, message) = crate::http::pages::said(state, lang.locale, &e);
+    crate::http::pages::error_page_in(status, state, lang, &message)
 }
 
 fn see_other(location: &str) -> Response {
@@ -111,17 +123,12 @@ fn see_other(location: &str) -> Response {
         .finish()
 }
 
-fn error_here(state: &AppState, message: &str) -> Response {
-    tracing::warn!(event = "oidc_authorize_refused", reason = message, "authorization request refused on our page");
-    page(
-        StatusCode::BAD_REQUEST,
-        &state.settings.product_name,
-        "Sign-in request not valid",
-        &format!(
-            "<p class=\"error\">{}</p><p>The app that sent you here is not set up correctly. Nothing was sent back to it.</p>",
-            esc(message)
-        ),
-    )
+/// Our own page for a request we cannot answer to its app; `reason` (a message id) says why.
+fn error_here(state: &AppState, lang: &Lang, reason: &str) -> Response {
+    tracing::warn!(event = "oidc_authorize_refused", reason, "authorization request refused on our page");
+    let t = |id: &str| state.catalog.t(lang.locale, id);
+    let body = format!("<p class=\"error\">{}</p><p>{}</p>", t(reason), t("oi-app-misconfigured"));
+    page_in(StatusCode::BAD_REQUEST, lang, &state.settings.product_name, &t("oi-request-invalid-title"), &body)
 }
 
 /// An error answer to a client whose redirect URI is registered.
@@ -145,18 +152,19 @@ fn is_challenge(c: &str) -> bool {
 }
 
 async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
+    let lang = page_lang(req, &p);
     let client_id = p.client_id.clone().unwrap_or_default();
     let client = if is_key(&client_id) {
         match state.db.read(move |c| Ok(model::find_client(c, &client_id)?)).await {
             Ok(c) => c,
-            Err(e) => return failed(state, e.into()),
+            Err(e) => return failed(state, &lang, e.into()),
         }
     } else {
         None
     };
-    let Some(client) = client else { return error_here(state, "Unknown client_id.") };
+    let Some(client) = client else { return error_here(state, &lang, "oi-unknown-client") };
     let Some(redirect_uri) = p.redirect_uri.clone().filter(|r| client.redirect_uris().contains(r)) else {
-        return error_here(state, "The redirect_uri is not registered for this app.");
+        return error_here(state, &lang, "oi-bad-redirect");
     };
     let back = |error: &str, description: &str| error_back(state, &redirect_uri, &p, error, description);
     if p.response_type.as_deref() != Some("code") {
@@ -201,9 +209,14 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
                 // The login could not return here: say so now rather than lose the request.
                 return back("invalid_request", "The authorization request is too long.");
             }
-            return see_other(&with_query(&state.link("/cabinet"), &[("rd", &here)]));
+            let mut query = vec![("rd", here.as_str())];
+            let code = lang.locale.code();
+            if p.ui_locales.is_some() {
+                query.push(("lang", code));
+            }
+            return see_other(&with_query(&state.link("/cabinet"), &query));
         }
-        Err(e) => return failed(state, e),
+        Err(e) => return failed(state, &lang, e),
     };
     if silent && max_age.is_some_and(|m| state.clock.now() - auth_time > m) {
         return back("login_required", "The customer's login is older than max_age.");
@@ -214,9 +227,10 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
             Ok(Some(_)) if silent => return back("access_denied", "No active access to the service."),
             Ok(Some(refusal)) => {
                 let cont = error_url(state, &redirect_uri, &p, "access_denied", "No active access to the service.");
-                return buy_or_renew(state, &client, &account, &slug, refusal, &cont).await;
+                let lang = if p.ui_locales.is_some() { lang } else { lang.prefer(Some(&account.locale)) };
+                return buy_or_renew(state, &lang, &client, &account, &slug, refusal, &cont).await;
             }
-            Err(e) => return failed(state, e),
+            Err(e) => return failed(state, &lang, e),
         }
     }
     match issue_code(state, &client, &account, auth_time, &redirect_uri, &p, &scope.join(" ")).await {
@@ -229,7 +243,7 @@ async fn authorize(state: &AppState, req: &Request, p: AuthParams) -> Response {
             pairs.push(("iss", &iss));
             see_other(&with_query(&redirect_uri, &pairs))
         }
-        Err(e) => failed(state, e),
+        Err(e) => failed(state, &lang, e),
     }
 }
 
@@ -273,6 +287,7 @@ async fn issue_code(
 /// site-builder order form, prefilled), or continue to the app, which learns `access_denied`.
 async fn buy_or_renew(
     state: &AppState,
+    lang: &Lang,
     client: &Client,
     account: &Account,
     slug: &str,
@@ -280,37 +295,40 @@ async fn buy_or_renew(
     continue_url: &str,
 ) -> Response {
     tracing::info!(event = "authz_fail", client_id = %client.client_id, account_id = %account.id, reason = refusal.code(), "OIDC client refused a customer without access");
+    let l = lang.locale;
     let s = slug.to_string();
     let service = state.db.read(move |c| Ok(crate::catalog::model::find_by_slug(c, &s)?)).await.ok().flatten();
-    let name = service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| slug.to_string());
+    let raw_name = service.as_ref().map(|s| s.name.clone()).unwrap_or_else(|| slug.to_string());
+    let name = esc(&raw_name);
+    let app = esc(&client.name);
     let why = match refusal {
-        Refusal::NoAccess => format!("Your account has no access to {} yet.", esc(&name)),
-        Refusal::Expired => format!("Your access to {} has ended.", esc(&name)),
+        Refusal::NoAccess => state.catalog.tr(l, "oi-no-access", &[("service", name.clone().into())]),
+        Refusal::Expired => state.catalog.tr(l, "oi-ended", &[("service", name.clone().into())]),
     };
     let offer = match service.filter(|s| s.active) {
-        Some(s) => format!(
-            "<form method=\"post\" action=\"/forms/order\">\
-             <input type=\"hidden\" name=\"service\" value=\"{}\"><input type=\"hidden\" name=\"name\" value=\"{}\">\
-             <input type=\"hidden\" name=\"email\" value=\"{}\">\
-             <button type=\"submit\">{} {} ({} days)</button></form>",
-            esc(&s.slug),
-            esc(&account.name),
-            esc(&account.email),
-            if refusal == Refusal::Expired { "Renew" } else { "Buy" },
-            esc(&s.name),
-            s.period_days,
-        ),
-        None => "<p class=\"muted\">This service cannot be bought right now.</p>".to_string(),
+        Some(s) => {
+            let period = esc(&state.catalog.tr(l, "days", &[("count", s.period_days.into())]));
+            let button = if refusal == Refusal::Expired { "oi-renew" } else { "oi-buy" };
+            format!(
+                "<form method=\"post\" action=\"/forms/order\">\
+                 <input type=\"hidden\" name=\"service\" value=\"{}\"><input type=\"hidden\" name=\"name\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"email\" value=\"{}\"><input type=\"hidden\" name=\"locale\" value=\"{}\">\
+                 <button type=\"submit\">{}</button></form>",
+                esc(&s.slug),
+                esc(&account.name),
+                esc(&account.email),
+                l.code(),
+                state.catalog.tr(l, button, &[("service", esc(&s.name).into()), ("period", period.into())]),
+            )
+        }
+        None => format!("<p class=\"muted\">{}</p>", state.catalog.t(l, "oi-cannot-buy")),
     };
-    page(
-        StatusCode::FORBIDDEN,
-        &state.settings.product_name,
-        &format!("{} needs an active {}", client.name, name),
-        &format!(
-            "<p class=\"error\">{why}</p>{offer}\
-             <p><a id=\"continue\" href=\"{}\">Continue to {} without access</a></p>",
-            esc(continue_url),
-            esc(&client.name)
-        ),
-    )
+    let title =
+        state.catalog.tr(l, "oi-needs-title", &[("app", client.name.clone().into()), ("service", raw_name.into())]);
+    let body = format!(
+        "<p class=\"error\">{why}</p>{offer}<p><a id=\"continue\" href=\"{}\">{}</a></p>",
+        esc(continue_url),
+        state.catalog.tr(l, "oi-continue", &[("app", app.into())])
+    );
+    page_in(StatusCode::FORBIDDEN, lang, &state.settings.product_name, &title, &body)
 }

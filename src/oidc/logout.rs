@@ -18,7 +18,8 @@ use subtle::ConstantTimeEq;
 
 use crate::accounts::model::Account;
 use crate::crypto::{is_key, token_hash};
-use crate::http::pages::{esc, page};
+use crate::http::pages::{esc, page_in};
+use crate::i18n::{Lang, Locale};
 use crate::oidc::authorize::with_query;
 use crate::oidc::claims::subject;
 use crate::oidc::model::{self, Client};
@@ -40,6 +41,9 @@ pub struct LogoutParams {
     client_id: Option<String>,
     #[serde(default)]
     confirm: Option<String>,
+    /// The languages the app would like the page in (RP-Initiated Logout §2).
+    #[serde(default)]
+    ui_locales: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -61,13 +65,9 @@ pub async fn post_logout(req: &Request, Form(p): Form<LogoutParams>, state: Data
     logout(&state, req, p, true).await
 }
 
-fn refused(state: &AppState, status: StatusCode, text: &str) -> Response {
-    page(
-        status,
-        &state.settings.product_name,
-        "Sign-out request not valid",
-        &format!("<p class=\"error\">{}</p>", esc(text)),
-    )
+fn refused(state: &AppState, lang: &Lang, status: StatusCode, text: &str) -> Response {
+    let title = state.catalog.t(lang.locale, "oi-signout-invalid-title");
+    page_in(status, lang, &state.settings.product_name, &title, &format!("<p class=\"error\">{}</p>", esc(text)))
 }
 
 fn unavailable() -> Response {
@@ -89,12 +89,24 @@ fn too_long(p: &LogoutParams) -> bool {
 }
 
 async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) -> Response {
+    let asked = p.ui_locales.as_deref().unwrap_or_default().split_whitespace().find_map(Locale::from_tag);
+    let lang = asked.map(Lang::fixed).unwrap_or_else(|| Lang::of(req).without_switcher());
     if too_long(&p) {
-        return refused(state, StatusCode::BAD_REQUEST, "The sign-out request is too long; you are still signed in.");
+        return refused(
+            state,
+            &lang,
+            StatusCode::BAD_REQUEST,
+            "The sign-out request is too long; you are still signed in.",
+        );
     }
     if posted && req.header("origin").is_some_and(|o| o != "null" && Some(o) != our_origin(state).as_deref()) {
         tracing::warn!(event = "authz_fail", reason = "cross_origin", "cross-origin sign-out refused");
-        return refused(state, StatusCode::FORBIDDEN, "This request came from another site; you are still signed in.");
+        return refused(
+            state,
+            &lang,
+            StatusCode::FORBIDDEN,
+            "This request came from another site; you are still signed in.",
+        );
     }
     let now = state.clock.now();
     let hint = match p.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
@@ -103,7 +115,7 @@ async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) 
             Ok(None) => {
                 tracing::warn!(event = "oidc_logout_bad_hint", "logout with an id_token_hint we did not issue");
                 let text = "The sign-out request was not issued by this service; you are still signed in.";
-                return refused(state, StatusCode::BAD_REQUEST, text);
+                return refused(state, &lang, StatusCode::BAD_REQUEST, text);
             }
             Err(_) => return unavailable(),
         },
@@ -119,7 +131,7 @@ async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) 
         None => p.client_id.clone(),
     };
     if hint.is_some() && p.client_id.is_some() && p.client_id != client_id {
-        return refused(state, StatusCode::BAD_REQUEST, "The sign-out request does not match its app.");
+        return refused(state, &lang, StatusCode::BAD_REQUEST, "The sign-out request does not match its app.");
     }
     let client = match client_id.filter(|c| is_key(c)) {
         Some(id) => match state.db.read(move |c| Ok(model::find_client(c, &id)?)).await {
@@ -135,7 +147,7 @@ async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) 
         }
         (_, Some(_)) => {
             let text = "The address to return to is not registered for this app; you are still signed in.";
-            return refused(state, StatusCode::BAD_REQUEST, text);
+            return refused(state, &lang, StatusCode::BAD_REQUEST, text);
         }
         _ => None,
     };
@@ -152,22 +164,22 @@ async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) 
             }
             let resp = match &target {
                 Some(t) => Response::builder().status(StatusCode::SEE_OTHER).header("Location", t.as_str()).finish(),
-                None => signed_out(state, None, None),
+                None => signed_out(state, &lang, None, None),
             };
             with_cleared_cookie(state, resp, same_person)
         }
         // Nothing to end: say so (and offer the way back).
-        _ if session.is_none() => signed_out(state, client.as_ref(), target.as_deref()),
+        _ if session.is_none() => signed_out(state, &lang, client.as_ref(), target.as_deref()),
         // Without a hint, only the customer's own click on our form signs them out.
         _ => {
-            let Some(token) = presented_token(state, req) else { return signed_out(state, None, None) };
+            let Some(token) = presented_token(state, req) else { return signed_out(state, &lang, None, None) };
             let expected = confirmation(&token);
             match p.confirm.as_deref() {
                 Some(given) if posted && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) => {
                     if end_session(state, req, session.as_ref(), client.as_ref()).await.is_err() {
                         return unavailable();
                     }
-                    let resp = signed_out(state, client.as_ref(), target.as_deref());
+                    let resp = signed_out(state, &lang, client.as_ref(), target.as_deref());
                     with_cleared_cookie(state, resp, true)
                 }
                 Some(_) => {
@@ -177,9 +189,9 @@ async fn logout(state: &AppState, req: &Request, p: LogoutParams, posted: bool) 
                         "sign-out confirmation refused"
                     );
                     let text = "This sign-out form is not valid (it expired or came from another site); you are still signed in.";
-                    refused(state, StatusCode::FORBIDDEN, text)
+                    refused(state, &lang, StatusCode::FORBIDDEN, text)
                 }
-                None => confirm_page(state, client.as_ref(), &p, target.is_some(), &expected),
+                None => confirm_page(state, &lang, client.as_ref(), &p, target.is_some(), &expected),
             }
         }
     }
@@ -222,19 +234,24 @@ fn with_cleared_cookie(state: &AppState, mut resp: Response, cleared: bool) -> R
 }
 
 /// "You are signed out", with a link back to the app when its address is registered.
-fn signed_out(state: &AppState, client: Option<&Client>, target: Option<&str>) -> Response {
+fn signed_out(state: &AppState, lang: &Lang, client: Option<&Client>, target: Option<&str>) -> Response {
+    let l = lang.locale;
     let back = match (client, target) {
-        (Some(c), Some(t)) => {
-            format!("<p><a id=\"return\" class=\"button\" href=\"{}\">Return to {}</a></p>", esc(t), esc(&c.name))
-        }
+        (Some(c), Some(t)) => format!(
+            "<p><a id=\"return\" class=\"button\" href=\"{}\">{}</a></p>",
+            esc(t),
+            state.catalog.tr(l, "oi-return-to", &[("app", esc(&c.name).into())])
+        ),
         _ => String::new(),
     };
-    page(StatusCode::OK, &state.settings.product_name, "Signed out", &format!("<p>You are signed out.</p>{back}"))
+    let body = format!("<p>{}</p>{back}", state.catalog.t(l, "oi-signed-out"));
+    page_in(StatusCode::OK, lang, &state.settings.product_name, &state.catalog.t(l, "oi-signed-out-title"), &body)
 }
 
 /// The confirmation page: a POST form back here with the session's confirmation token.
 fn confirm_page(
     state: &AppState,
+    lang: &Lang,
     client: Option<&Client>,
     p: &LogoutParams,
     with_target: bool,
@@ -244,7 +261,8 @@ fn confirm_page(
         Some(v) => format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", esc(v)),
         None => String::new(),
     };
-    let who = client.map(|c| format!("{} asks to sign you out.", esc(&c.name))).unwrap_or_default();
+    let l = lang.locale;
+    let who = client.map(|c| state.catalog.tr(l, "oi-asks", &[("app", esc(&c.name).into())])).unwrap_or_default();
     let fields = [
         hidden("confirm", Some(token)),
         hidden("client_id", client.map(|c| c.client_id.as_str())),
@@ -252,15 +270,13 @@ fn confirm_page(
         hidden("state", p.state.as_deref().filter(|_| with_target)),
     ]
     .concat();
-    page(
-        StatusCode::OK,
-        &state.settings.product_name,
-        "Sign out?",
-        &format!(
-            "<p>{who} Do you want to sign out of {}?</p>\
-             <form method=\"post\" action=\"/oauth2/logout\">{fields}<button type=\"submit\">Sign out</button></form>\
-             <p><a href=\"/cabinet\">Stay signed in</a></p>",
-            esc(&state.settings.product_name)
-        ),
-    )
+    let body = format!(
+        "<p>{who} {}</p><form method=\"post\" action=\"/oauth2/logout?lang={code}\">{fields}\
+         <button type=\"submit\">{}</button></form><p><a href=\"/cabinet\">{}</a></p>",
+        state.catalog.tr(l, "oi-confirm", &[("product", esc(&state.settings.product_name).into())]),
+        state.catalog.t(l, "oi-signout-button"),
+        state.catalog.t(l, "oi-stay"),
+        code = l.code(),
+    );
+    page_in(StatusCode::OK, lang, &state.settings.product_name, &state.catalog.t(l, "oi-signout-title"), &body)
 }

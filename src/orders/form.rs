@@ -7,7 +7,6 @@ use poem::{handler, IntoResponse, Request, Response};
 
 use crate::http::api_error::ApiError;
 use crate::http::client_ip::client_ip;
-use crate::http::pages::error_page;
 use crate::orders::service::{create_order, OrderInput};
 use crate::state::AppState;
 
@@ -41,8 +40,10 @@ pub async fn post_order_form(req: &Request, body: Vec<u8>, state: Data<&AppState
             "Send the form as application/x-www-form-urlencoded.",
         );
     }
+    let mut carried = String::new();
     let result = match parse_form(&body) {
         Ok(mut input) => {
+            carried = input.locale.clone().unwrap_or_default();
             input.accept_language = req.header("accept-language").map(str::to_string);
             create_order(&state, client_ip(req, &state.settings.trusted_proxies), input).await
         }
@@ -56,8 +57,9 @@ pub async fn post_order_form(req: &Request, body: Vec<u8>, state: Data<&AppState
         Err(e) => {
             let wants_html = req.header("accept").is_some_and(|a| a.contains("text/html"));
             if wants_html {
-                let (status, body) = e.parts();
-                error_page(status, &state.settings.product_name, &body.message)
+                let lang = crate::i18n::Lang::of(req).carried(&carried);
+                let (status, message) = crate::http::pages::said(&state, lang.locale, &e);
+                crate::http::pages::error_page_in(status, &state, &lang, &message)
             } else {
                 e.into_response()
             }

@@ -4,7 +4,7 @@
 //! again with the message and the fields as typed.
 
 use poem::http::StatusCode;
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{handler, Request, Response};
 use serde::Deserialize;
 
@@ -12,12 +12,13 @@ use crate::catalog::model::{self as catalog, Service};
 use crate::config::storefront::FieldRule;
 use crate::http::captcha::{allow_widget, widget};
 use crate::http::client_ip::client_ip;
-use crate::http::pages::{error_page, esc, page};
-use crate::money::format_minor;
+use crate::http::pages::{error_page_in, esc, page_in};
+use crate::i18n::format::amount;
+use crate::i18n::{Lang, Locale};
 use crate::orders::service::{create_order, OrderInput};
 use crate::state::AppState;
 
-/// The fields as the customer typed them.
+/// The fields as the customer typed them; `lang` is the page's language, carried by the form.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BuyForm {
@@ -29,13 +30,7 @@ pub struct BuyForm {
     pub lang: String,
 }
 
-/// `?lang=` on the order page.
-#[derive(Debug, Default, Deserialize)]
-pub struct LangQuery {
-    pub lang: Option<String>,
-}
-
-async fn on_sale(state: &AppState, slug: String) -> Result<Option<Service>, Response> {
+async fn on_sale(state: &AppState, lang: &Lang, slug: String) -> Result<Option<Service>, Response> {
     if !crate::crypto::is_key(&slug) {
         return Ok(None);
     }
@@ -43,94 +38,97 @@ async fn on_sale(state: &AppState, slug: String) -> Result<Option<Service>, Resp
     let found = state.db.read(move |c| Ok(crate::catalog::service::resolve_slug(c, &slug)?)).await;
     found.map(|s| s.filter(|s| s.active)).map_err(|e| {
         tracing::warn!(event = "db_unavailable", error = %e, "order page could not load the service");
-        error_page(StatusCode::SERVICE_UNAVAILABLE, &state.settings.product_name, "Please try again in a moment.")
+        error_page_in(StatusCode::SERVICE_UNAVAILABLE, state, lang, &state.catalog.t(lang.locale, "sf-busy"))
     })
 }
 
-fn not_on_sale(state: &AppState) -> Response {
-    error_page(StatusCode::NOT_FOUND, &state.settings.product_name, "This item is not on sale.")
+fn not_on_sale(state: &AppState, lang: &Lang) -> Response {
+    error_page_in(StatusCode::NOT_FOUND, state, lang, &state.catalog.t(lang.locale, "sf-not-on-sale"))
 }
 
-/// `"30 days"`, `"1 day"`.
-fn period(days: i32) -> String {
-    if days == 1 {
-        "1 day".into()
-    } else {
-        format!("{days} days")
-    }
+/// `"30 days"`, `"1 день"`: the period in `l` with its plural form.
+fn period(state: &AppState, l: Locale, days: i32) -> String {
+    state.catalog.tr(l, "days", &[("count", days.into())])
 }
 
 /// One input of the form, labelled, with its kept value; nothing for a hidden field.
-fn field(id: &str, label: &str, kind: &str, rule: FieldRule, value: &str, autocomplete: &str) -> String {
-    let (suffix, required) = match rule {
+fn field(state: &AppState, l: Locale, id: &str, label: &str, kind: &str, rule: FieldRule, value: &str) -> String {
+    let (label, required) = match rule {
         FieldRule::Hidden => return String::new(),
-        FieldRule::Required => ("", " required"),
-        FieldRule::Optional => (" (optional)", ""),
+        FieldRule::Required => (state.catalog.t(l, label), " required"),
+        FieldRule::Optional => (state.catalog.tr(l, "sf-optional", &[("label", state.catalog.t(l, label).into())]), ""),
     };
+    let autocomplete = if kind == "tel" { "tel" } else { "name" };
     format!(
-        "<label for=\"{id}\">{label}{suffix}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" \
+        "<label for=\"{id}\">{}</label><input id=\"{id}\" name=\"{id}\" type=\"{kind}\" \
          value=\"{}\" autocomplete=\"{autocomplete}\" maxlength=\"254\"{required}>",
+        esc(&label),
         esc(value)
     )
 }
 
-fn render(state: &AppState, service: &Service, form: &BuyForm, error: Option<&str>, status: StatusCode) -> Response {
+fn render(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    form: &BuyForm,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let rules = &state.settings.storefront;
+    let l = lang.locale;
+    let t = |id: &str| state.catalog.t(l, id);
     let captcha = widget(state);
     let message = error.map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(m))).unwrap_or_default();
-    let lang = crate::storefront::locale_of(Some(&form.lang), None)
-        .map(|l| format!("<input type=\"hidden\" name=\"lang\" value=\"{l}\">"))
-        .unwrap_or_default();
     let body = format!(
-        "<p><strong>{name}</strong></p><p>{price} {currency} · {period}</p>{message}\
-         <form method=\"post\" action=\"/buy/{slug}\">{lang}{name_field}\
-         <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" value=\"{email}\" \
+        "<p><strong>{name}</strong></p><p>{price} · {period}</p>{message}\
+         <form method=\"post\" action=\"/buy/{slug}\"><input type=\"hidden\" name=\"lang\" value=\"{code}\">{name_field}\
+         <label for=\"email\">{email_label}</label><input id=\"email\" name=\"email\" type=\"email\" value=\"{email}\" \
          autocomplete=\"email\" maxlength=\"254\" required>{phone_field}{captcha}\
-         <button type=\"submit\">Continue to payment</button></form>\
-         <p class=\"muted\">Your login and a temporary password are emailed to you once the payment is confirmed. \
-         Already a customer? Use the same email address: the access is added to your account.</p>\
-         <p class=\"muted\"><a href=\"/cabinet\">Log in to your cabinet</a></p>",
+         <button type=\"submit\">{continue_}</button></form>\
+         <p class=\"muted\">{note}</p><p class=\"muted\"><a href=\"/cabinet\">{log_in}</a></p>",
         name = esc(&service.name),
-        price = format_minor(service.price_minor, &service.currency),
-        currency = esc(&service.currency),
-        period = period(service.period_days),
+        price = esc(&amount(l, service.price_minor, &service.currency)),
+        period = esc(&period(state, l, service.period_days)),
         slug = esc(&service.slug),
-        name_field = field("name", "Name", "text", rules.buy_name, &form.name, "name"),
+        code = l.code(),
+        name_field = field(state, l, "name", "sf-name", "text", rules.buy_name, &form.name),
+        email_label = t("sf-email"),
         email = esc(&form.email),
-        phone_field = field("phone", "Phone", "tel", rules.buy_phone, &form.phone, "tel"),
+        phone_field = field(state, l, "phone", "sf-phone", "tel", rules.buy_phone, &form.phone),
+        continue_ = t("sf-continue"),
+        note = t("sf-note"),
+        log_in = t("sf-log-in"),
     );
-    allow_widget(state, page(status, &state.settings.product_name, "Order", &body))
+    allow_widget(state, page_in(status, lang, &state.settings.product_name, &t("sf-title"), &body))
 }
 
-/// The order page of one service.
+/// The order page of one service, in the visitor's language (`?lang=`, remembered, or the
+/// browser's).
 #[handler]
-pub async fn get_buy_page(
-    req: &Request,
-    Path(slug): Path<String>,
-    Query(q): Query<LangQuery>,
-    state: Data<&AppState>,
-) -> Response {
-    let service = match on_sale(&state, slug).await {
+pub async fn get_buy_page(Path(slug): Path<String>, lang: Lang, state: Data<&AppState>) -> Response {
+    let service = match on_sale(&state, &lang, slug).await {
         Ok(Some(s)) => s,
-        Ok(None) => return not_on_sale(&state),
+        Ok(None) => return not_on_sale(&state, &lang),
         Err(resp) => return resp,
     };
-    let lang = crate::storefront::locale_of(q.lang.as_deref(), req.header("accept-language")).unwrap_or_default();
-    render(&state, &service, &BuyForm { lang, ..BuyForm::default() }, None, StatusCode::OK)
+    render(&state, &lang, &service, &BuyForm::default(), None, StatusCode::OK)
 }
 
-/// What the merchant's field rules make of the typed fields; `Err` names a missing field.
-fn apply_rules(state: &AppState, slug: &str, form: &BuyForm) -> Result<OrderInput, &'static str> {
+/// What the merchant's field rules make of the typed fields; `Err` names a missing field's
+/// message.
+fn apply_rules(state: &AppState, lang: &Lang, slug: &str, form: &BuyForm) -> Result<OrderInput, String> {
     let rules = &state.settings.storefront;
     let typed = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let missing = |id: &str| state.catalog.t(lang.locale, id);
     let name = match rules.buy_name {
         FieldRule::Hidden => None,
-        FieldRule::Required => Some(typed(&form.name).ok_or("Please enter your name.")?),
+        FieldRule::Required => Some(typed(&form.name).ok_or_else(|| missing("sf-enter-name"))?),
         FieldRule::Optional => typed(&form.name),
     };
     let phone = match rules.buy_phone {
         FieldRule::Hidden => None,
-        FieldRule::Required => Some(typed(&form.phone).ok_or("Please enter your phone number.")?),
+        FieldRule::Required => Some(typed(&form.phone).ok_or_else(|| missing("sf-enter-phone"))?),
         FieldRule::Optional => typed(&form.phone),
     };
     Ok(OrderInput {
@@ -138,7 +136,8 @@ fn apply_rules(state: &AppState, slug: &str, form: &BuyForm) -> Result<OrderInpu
         name: crate::storefront::name_or_local(name.as_deref().unwrap_or(""), &form.email),
         email: form.email.clone(),
         phone,
-        locale: crate::storefront::locale_of(Some(&form.lang), None),
+        // The order speaks the language its page spoke.
+        locale: Some(lang.locale.code().to_string()),
         accept_language: None,
         captcha_token: typed(&form.captcha),
     })
@@ -146,27 +145,37 @@ fn apply_rules(state: &AppState, slug: &str, form: &BuyForm) -> Result<OrderInpu
 
 /// Places the order from the page; 303 to the payment page, or the form again with the reason.
 #[handler]
-pub async fn post_buy_page(req: &Request, Path(slug): Path<String>, body: Vec<u8>, state: Data<&AppState>) -> Response {
-    let service = match on_sale(&state, slug).await {
+pub async fn post_buy_page(
+    req: &Request,
+    Path(slug): Path<String>,
+    body: Vec<u8>,
+    lang: Lang,
+    state: Data<&AppState>,
+) -> Response {
+    let service = match on_sale(&state, &lang, slug).await {
         Ok(Some(s)) => s,
-        Ok(None) => return not_on_sale(&state),
+        Ok(None) => return not_on_sale(&state, &lang),
         Err(resp) => return resp,
     };
+    let unreadable = state.catalog.t(lang.locale, "sf-unreadable");
     let ct = req.content_type().unwrap_or_default().to_ascii_lowercase();
     if !ct.starts_with("application/x-www-form-urlencoded") {
-        let msg = "The form could not be read; please try again.";
-        return render(&state, &service, &BuyForm::default(), Some(msg), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        return render(
+            &state,
+            &lang,
+            &service,
+            &BuyForm::default(),
+            Some(&unreadable),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        );
     }
-    let Ok(mut form) = serde_urlencoded::from_bytes::<BuyForm>(&body) else {
-        let msg = "The form could not be read; please try again.";
-        return render(&state, &service, &BuyForm::default(), Some(msg), StatusCode::BAD_REQUEST);
+    let Ok(form) = serde_urlencoded::from_bytes::<BuyForm>(&body) else {
+        return render(&state, &lang, &service, &BuyForm::default(), Some(&unreadable), StatusCode::BAD_REQUEST);
     };
-    if form.lang.is_empty() {
-        form.lang = crate::storefront::locale_of(None, req.header("accept-language")).unwrap_or_default();
-    }
-    let input = match apply_rules(&state, &service.slug, &form) {
+    let lang = lang.carried(&form.lang);
+    let input = match apply_rules(&state, &lang, &service.slug, &form) {
         Ok(input) => input,
-        Err(msg) => return render(&state, &service, &form, Some(msg), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(msg) => return render(&state, &lang, &service, &form, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY),
     };
     let ip = client_ip(req, &state.settings.trusted_proxies);
     match create_order(&state, ip, input).await {
@@ -176,8 +185,12 @@ pub async fn post_buy_page(req: &Request, Path(slug): Path<String>, body: Vec<u8
             .finish(),
         Err(e) => {
             let (status, body) = e.parts();
-            let message = readable(&body.message);
-            let mut resp = render(&state, &service, &form, Some(&message), status);
+            let message = if lang.locale == Locale::En {
+                readable(&body.message)
+            } else {
+                state.catalog.error(lang.locale, &body.error, &readable(&body.message))
+            };
+            let mut resp = render(&state, &lang, &service, &form, Some(&message), status);
             if let crate::http::api_error::ApiError::TooManyRequests(_, wait) = e {
                 resp.headers_mut().insert("Retry-After", wait.into());
             }
@@ -201,39 +214,43 @@ fn readable(message: &str) -> String {
 
 /// The home page: what is on sale, each with its order page, and the way to the cabinet.
 #[handler]
-pub async fn index(state: Data<&AppState>) -> Response {
+pub async fn index(lang: Lang, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
+    let l = lang.locale;
+    let t = |id: &str| state.catalog.t(l, id);
     // A database that does not answer is an outage, not an empty shop: saying "nothing is on
     // sale" (with 200, so caches and monitors believe it) would be wrong.
     let services = match state.db.read(|c| Ok(catalog::list_active(c)?)).await {
         Ok(services) => services,
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "home page could not list services");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE, product, "Please try again in a moment.");
+            return error_page_in(StatusCode::SERVICE_UNAVAILABLE, &state, &lang, &t("sf-busy"));
         }
     };
     let mut list = String::new();
     for s in &services {
         list.push_str(&format!(
-            "<li><strong>{}</strong> — {} {} · {} <a class=\"button\" href=\"/buy/{}\">Buy</a></li>",
+            "<li><strong>{}</strong> — {} · {} <a class=\"button\" href=\"/buy/{}\">{}</a></li>",
             esc(&s.name),
-            format_minor(s.price_minor, &s.currency),
-            esc(&s.currency),
-            period(s.period_days),
+            esc(&amount(l, s.price_minor, &s.currency)),
+            esc(&period(&state, l, s.period_days)),
             esc(&s.slug),
+            t("sf-buy"),
         ));
     }
     let offer = if list.is_empty() {
-        "<p>Nothing is on sale right now.</p>".to_string()
+        format!("<p>{}</p>", t("sf-nothing"))
     } else {
         format!("<ul class=\"offer\">{list}</ul>")
     };
-    page(
+    let already = state.catalog.tr(l, "sf-already", &[("href", "/cabinet".into())]);
+    page_in(
         StatusCode::OK,
+        &lang,
         product,
-        "Welcome",
+        &t("sf-welcome"),
         &format!(
-            "{offer}<p>Already a customer? <a href=\"/cabinet\">Log in to your cabinet</a>.</p>\
+            "{offer}<p>{already}</p>\
              <style>.offer{{list-style:none;padding:0}}.offer li{{padding:12px 0;border-bottom:1px solid #d0d7de}}\
              .offer .button{{margin:8px 0 0;display:block;width:max-content}}</style>"
         ),

@@ -18,7 +18,6 @@ use subtle::ConstantTimeEq;
 use crate::config::storefront::{FieldRule, TildaRole};
 use crate::error::json_error;
 use crate::http::api_error::ApiError;
-use crate::http::pages::{page, page_with_head};
 use crate::orders::model as orders;
 use crate::orders::service::{create_form_order, validate_phone, OrderInput};
 use crate::state::AppState;
@@ -227,28 +226,22 @@ const MIN_REF: usize = 32;
 #[handler]
 pub async fn get_tilda_continue(req: &Request, Query(q): Query<ContinueQuery>, state: Data<&AppState>) -> Response {
     let product = &state.settings.product_name;
+    let lang = crate::i18n::Lang::of(req);
+    let t = |id: &str| state.catalog.t(lang.locale, id);
     let ip = crate::http::client_ip::client_ip(req, &state.settings.trusted_proxies);
     if state.limiters.check(crate::http::limits::Bucket::Orders, ip).is_err() {
-        return crate::http::pages::error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            product,
-            "Too many attempts; please wait a minute and try again.",
-        );
+        return crate::http::pages::error_page_in(StatusCode::TOO_MANY_REQUESTS, &state, &lang, &t("err-rate_limited"));
     }
     let attempt = q.attempt.unwrap_or(0);
     let Some(key) = q.reference.as_deref().and_then(|r| reference("ref", r, MIN_REF)) else {
-        return not_found(product);
+        return not_found(&state, &lang);
     };
     let lookup = key.clone();
     let found = match state.db.read(move |c| Ok(model::find_order(c, &lookup)?)).await {
         Ok(found) => found,
         Err(e) => {
             tracing::warn!(event = "db_unavailable", error = %e, "continue page could not look up the order");
-            return crate::http::pages::error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                product,
-                "Please try again in a moment.",
-            );
+            return crate::http::pages::error_page_in(StatusCode::SERVICE_UNAVAILABLE, &state, &lang, &t("sf-busy"));
         }
     };
     match found.filter(|o| o.status == orders::PENDING_PAYMENT) {
@@ -259,27 +252,28 @@ pub async fn get_tilda_continue(req: &Request, Query(q): Query<ContinueQuery>, s
         None if attempt < RELOADS => {
             let value = key.strip_prefix("ref:").unwrap_or_default();
             let next = format!("/forms/tilda/continue?ref={value}&try={}", attempt + 1);
-            page_with_head(
+            crate::http::pages::page_with_head_in(
                 StatusCode::OK,
+                &lang,
                 product,
-                "Preparing your order",
+                &t("sf-preparing-title"),
                 &format!("<meta http-equiv=\"refresh\" content=\"2;url={}\">", crate::http::pages::esc(&next)),
-                "<p>Your order is on its way to us; this page moves on by itself in a moment.</p>",
+                &format!("<p>{}</p>", t("sf-preparing")),
             )
         }
-        None => not_found(product),
+        None => not_found(&state, &lang),
     }
 }
 
 /// The one answer for a link that leads to no payable order, whatever the reason.
-fn not_found(product: &str) -> Response {
-    page(
+fn not_found(state: &AppState, lang: &crate::i18n::Lang) -> Response {
+    let t = |id: &str| state.catalog.t(lang.locale, id);
+    crate::http::pages::page_in(
         StatusCode::NOT_FOUND,
-        product,
-        "Order not found",
-        "<p>We could not find an order waiting for payment under this link. If you have just sent the form, \
-         please try again in a minute; if you have paid already, look for our email or \
-         <a href=\"/cabinet\">log in to your cabinet</a>.</p><p><a href=\"/\">See what is on sale</a></p>",
+        lang,
+        &state.settings.product_name,
+        &t("sf-order-not-found-title"),
+        &t("sf-order-not-found"),
     )
 }
 

@@ -1,7 +1,6 @@
 //! Pay-by-link invoices: an operator invoices a customer, the customer opens the link, accepts
 //! the terms and pays; the order is provisioned like any other and the merchant gets a copy.
 
-use keyturn::money::format_minor;
 use reqwest::Response;
 use serde_json::{json, Value};
 
@@ -68,7 +67,7 @@ async fn invoice_for_a_service_is_paid_through_its_link() {
 
     // The link shows the merchant, the customer, the item, the amount, the terms and the choice.
     let html = page(app.get(&path).await, 200).await;
-    let amount = format!("{} {}", format_minor(demo.price_minor, &demo.currency), demo.currency);
+    let amount = keyturn::i18n::format::amount(keyturn::i18n::Locale::En, demo.price_minor, &demo.currency);
     for shown in ["Acme Studio", "Grace Hopper", demo.name.as_str(), &amount, TERMS, "https://shop.example/terms"] {
         assert!(html.contains(shown), "{shown:?} missing from {html}");
     }
@@ -151,12 +150,12 @@ async fn free_description_invoice_creates_an_account_without_service_access() {
     assert_eq!(ts(&listed["expires_at"]) - ts(&listed["created_at"]), 3 * 86_400);
 
     let html = page(app.get(&path).await, 200).await;
-    assert!(html.contains("Logo design") && html.contains("1250.00 EUR"), "{html}");
+    assert!(html.contains("Logo design") && html.contains("€1,250.00"), "{html}");
     page(submit(&app, &path, &[("accept_terms", "on"), ("gateway", "sandbox")]).await, 200).await;
     app.pay_with_card(order_id, "4242424242424242", "").await;
 
     let confirmation = app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await;
-    assert!(confirmation.text.contains("Logo design") && confirmation.text.contains("1250.00 EUR"));
+    assert!(confirmation.text.contains("Logo design") && confirmation.text.contains("€1,250.00"));
     assert!(!confirmation.text.contains("days)"), "no access period for a free item: {}", confirmation.text);
     let creds = app.mail.credentials(&email, 1).await;
     app.wait_for_status(order_id, "provisioned").await;

@@ -27,6 +27,7 @@ mod going_live;
 mod holds;
 mod interop;
 mod invoices;
+mod languages;
 mod mail_lands;
 mod mail_transport;
 mod oidc;

@@ -290,7 +290,7 @@ async fn rp_initiated_logout_returns_only_to_a_registered_uri() {
     assert_eq!(resp.status(), 200);
     assert!(location(&resp).is_none());
     let html = resp.text().await.unwrap();
-    assert!(html.contains("method=\"post\" action=\"/oauth2/logout\""), "{html}");
+    assert!(html.contains("method=\"post\" action=\"/oauth2/logout?lang=en\""), "{html}");
     assert_eq!(c3.customer.me().await.status(), 200, "a GET alone keeps the session");
     let form = hidden_fields(&html);
     assert_eq!(field(&form, "post_logout_redirect_uri"), Some(bye.as_str()));

@@ -455,9 +455,11 @@ async fn the_password_changed_email_states_when_the_change_was_made() {
     assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
     gate.set(Hold::Nothing);
     let mail = app.mail.wait_for(&a.email, Kind::PasswordChanged, 1, MAIL_TIMEOUT).await;
-    let stated: Vec<String> =
-        [before, after].iter().map(|t| format!("was changed on {}", keyturn::clock::human(*t))).collect();
-    assert!(stated[0].ends_with(" UTC"), "the zone is named: {}", stated[0]);
+    let stated: Vec<String> = [before, after]
+        .iter()
+        .map(|t| format!("was changed on {}", keyturn::i18n::format::date_time(keyturn::i18n::Locale::En, *t)))
+        .collect();
+    assert!(stated[0].ends_with("\u{a0}UTC"), "the zone is named: {}", stated[0]);
     assert!(stated.iter().any(|s| mail.text.contains(s.as_str())), "expected {stated:?} in: {}", mail.text);
     assert!(mail.text.contains("If it wasn't you") && mail.text.contains("/forgot-password"), "{}", mail.text);
     app.stop().await;

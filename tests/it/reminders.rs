@@ -72,7 +72,7 @@ async fn reminders_at_7_and_1_days_exactly_once_each_then_the_expiry_email_once(
     let first = &got[0];
     assert!(first.subject.contains(&demo.name), "{}", first.subject);
     assert!(first.text.contains(&creds.login), "{}", first.text);
-    let amount = format!("{}.{:02} {}", demo.price_minor / 100, demo.price_minor % 100, demo.currency);
+    let amount = keyturn::i18n::format::amount(keyturn::i18n::Locale::En, demo.price_minor, &demo.currency);
     assert!(first.text.contains(&amount), "the amount {amount}: {}", first.text);
     assert!(first.text.contains("without logging in"), "{}", first.text);
     let link = renewal_link(first);

@@ -45,14 +45,14 @@ const GATES: &[Gate] = &[
     Gate {
         tab: "accounts",
         open: &[],
-        ready: "#account-table tbody td:nth-child(5)",
+        ready: "#account-table tbody td:nth-child(6)",
         control: Some("button[data-action=suspend]"),
         probe: (Method::POST, "/accounts/kt-nosuch/suspend", ""),
     },
     Gate {
         tab: "accounts",
         open: &[],
-        ready: "#account-table tbody td:nth-child(5)",
+        ready: "#account-table tbody td:nth-child(6)",
         control: Some("button[data-action=export]"),
         probe: (Method::GET, "/accounts/kt-nosuch/export", ""),
     },

@@ -167,7 +167,7 @@ async fn support_sends_a_given_up_email_again_then_extends_exports_and_erases_a_
     assert!(!erased.to_string().contains(&email), "the address is still there: {erased}");
     // Listed by its login now, revoked, with nothing left to do but export what remains.
     let revoked = "const row = document.querySelector('#account-table tbody tr');
-        return row.cells[0].textContent === arguments[0] && row.cells[2].textContent === 'revoked'
+        return row.cells[0].textContent === arguments[0] && row.cells[3].textContent === 'revoked'
             && !document.querySelector('button[data-action=suspend], button[data-action=revoke]');";
     browser.wait_until_with(revoked, json!([login]), WAIT).await;
     assert!(!shown(&browser, "#export-link").await, "the erased data is still offered");

@@ -1,0 +1,21 @@
+# Sign in with keyturn: the pages of /oauth2/authorize and /oauth2/logout.
+oi-request-invalid-title = Sign-in request not valid
+oi-app-misconfigured = The app that sent you here is not set up correctly. Nothing was sent back to it.
+oi-unknown-client = Unknown client_id.
+oi-bad-redirect = The redirect_uri is not registered for this app.
+oi-no-access = Your account has no access to { $service } yet.
+oi-ended = Your access to { $service } has ended.
+oi-buy = Buy { $service } ({ $period })
+oi-renew = Renew { $service } ({ $period })
+oi-cannot-buy = This service cannot be bought right now.
+oi-needs-title = { $app } needs an active { $service }
+oi-continue = Continue to { $app } without access
+oi-signout-invalid-title = Sign-out request not valid
+oi-signed-out-title = Signed out
+oi-signed-out = You are signed out.
+oi-return-to = Return to { $app }
+oi-signout-title = Sign out?
+oi-asks = { $app } asks to sign you out.
+oi-confirm = Do you want to sign out of { $product }?
+oi-signout-button = Sign out
+oi-stay = Stay signed in

@@ -1,0 +1,27 @@
+# The renewal link's page, /renew/{token}.
+rn-go-to-cabinet = Go to your cabinet
+rn-not-valid-title = Link not valid
+rn-not-valid = This renewal link is not valid. Please open the link from your email again.
+rn-expired-title = This renewal link has expired
+rn-expired = This renewal link has expired. You can still renew: log in to your cabinet and press Renew next to the service.
+rn-impossible-title = Renewal not possible
+rn-suspended = This account is suspended, so it cannot be renewed now; please contact support.
+rn-revoked = This account is closed and cannot be renewed; please contact support.
+rn-off-sale-title = No longer on sale
+rn-off-sale = This service is no longer on sale, so it cannot be renewed. Your access runs until the date shown in your cabinet; contact the shop if you have questions.
+rn-renewed-title = Already renewed
+rn-renewed = This subscription has already been renewed: it runs until <strong>{ $until }</strong>. There is nothing more to pay.
+rn-busy = Please try again in a moment.
+rn-active-until = Active until { $until }
+rn-grace = The period ended on { $until }; renew now to keep it
+rn-ended = Ended on { $until }
+rn-not-active = Not active
+rn-no-methods = No payment method is enabled; please contact the shop.
+rn-pay-with = Pay with: { $methods }
+rn-account = Account <code>{ $login }</code> ({ $email })
+rn-renew-for = Renew for { $period }: <strong>{ $amount }</strong>
+rn-new-end = New end date: <strong>{ $until }</strong>
+rn-button = Renew and pay
+rn-note = You will choose how to pay on the next page and enter your card on the payment provider's page; we never see card numbers. Your login and password stay the same.
+rn-title = Renew your subscription
+rn-wait-title = Please wait

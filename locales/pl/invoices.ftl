@@ -1,0 +1,23 @@
+iv-not-found = Nie znaleźliśmy tego rachunku.
+iv-received-title = Płatność otrzymana
+iv-paid-on = „{ $item }” opłacono { $date }.
+iv-paid-title = Ten rachunek jest opłacony
+iv-paid-text = <p class="ok">Dziękujemy: „{ $item }” opłacono { $date }.</p><p>Potwierdzenie wysłaliśmy na adres <strong>{ $email }</strong>.</p>
+iv-expired-title = Link do płatności wygasł
+iv-expired = Ten link do płatności wygasł; prosimy poprosić sprzedawcę o nowy.
+iv-refunded-title = Płatność za rachunek zwrócona
+iv-refunded = Ten rachunek został opłacony, a płatność zwrócona. Nie trzeba już nic płacić.
+iv-cancelled-title = Rachunek anulowany
+iv-cancelled = Ten rachunek został anulowany; jeśli nadal chcą Państwo zapłacić, prosimy poprosić sprzedawcę o nowy.
+iv-status-title = Status rachunku
+iv-no-methods = Żadna metoda płatności nie jest włączona; prosimy o kontakt ze sprzedawcą.
+iv-full-terms = Pełna treść warunków
+iv-asks = { $merchant } prosi <strong>{ $customer }</strong> o zapłatę za:
+iv-payable-until = Do zapłaty do { $date } · Rachunek { $id }
+iv-terms = Warunki
+iv-accept = Akceptuję warunki
+iv-title = Zapłać rachunek
+iv-accept-first = Aby kontynuować, prosimy zaakceptować warunki.
+iv-choose-method = Prosimy wybrać jedną z metod płatności poniżej.
+iv-continue-title = Przejście do płatności
+iv-continue-text = Dziękujemy. Przechodzimy do strony płatności…

@@ -1,0 +1,23 @@
+iv-not-found = Мы не нашли этот счёт.
+iv-received-title = Оплата получена
+iv-paid-on = «{ $item }» оплачено { $date }.
+iv-paid-title = Счёт оплачен
+iv-paid-text = <p class="ok">Спасибо: «{ $item }» оплачено { $date }.</p><p>Подтверждение отправлено на <strong>{ $email }</strong>.</p>
+iv-expired-title = Срок действия ссылки на оплату истёк
+iv-expired = Срок действия этой ссылки на оплату истёк; попросите у продавца новую.
+iv-refunded-title = Деньги по счёту возвращены
+iv-refunded = Этот счёт был оплачен, и платёж возвращён. Больше ничего платить не нужно.
+iv-cancelled-title = Счёт отменён
+iv-cancelled = Этот счёт отменён; если Вы всё ещё хотите оплатить, попросите у продавца новый.
+iv-status-title = Статус счёта
+iv-no-methods = Способы оплаты не подключены; пожалуйста, свяжитесь с продавцом.
+iv-full-terms = Полный текст условий
+iv-asks = { $merchant } выставил счёт для <strong>{ $customer }</strong>:
+iv-payable-until = Оплатить до { $date } · Счёт { $id }
+iv-terms = Условия
+iv-accept = Я принимаю условия
+iv-title = Оплата счёта
+iv-accept-first = Чтобы продолжить, пожалуйста, примите условия.
+iv-choose-method = Пожалуйста, выберите один из способов оплаты ниже.
+iv-continue-title = Переход к оплате
+iv-continue-text = Спасибо. Переходим на страницу оплаты…

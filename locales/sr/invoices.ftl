@@ -1,0 +1,23 @@
+iv-not-found = Nismo pronašli ovaj račun.
+iv-received-title = Uplata je primljena
+iv-paid-on = „{ $item }” je plaćeno (datum: { $date }).
+iv-paid-title = Ovaj račun je plaćen
+iv-paid-text = <p class="ok">Hvala: „{ $item }” je plaćeno (datum: { $date }).</p><p>Potvrda je poslata na <strong>{ $email }</strong>.</p>
+iv-expired-title = Link za plaćanje je istekao
+iv-expired = Ovaj link za plaćanje je istekao; zatražite novi od prodavca.
+iv-refunded-title = Novac za ovaj račun je vraćen
+iv-refunded = Ovaj račun je plaćen, a novac je vraćen. Ne morate više ništa da plaćate.
+iv-cancelled-title = Ovaj račun je otkazan
+iv-cancelled = Ovaj račun je otkazan; ako i dalje želite da platite, zatražite novi od prodavca.
+iv-status-title = Status računa
+iv-no-methods = Nijedan način plaćanja nije uključen; obratite se prodavcu.
+iv-full-terms = Pročitajte kompletne uslove
+iv-asks = { $merchant } šalje račun za <strong>{ $customer }</strong>:
+iv-payable-until = Rok za plaćanje: { $date } · Račun { $id }
+iv-terms = Uslovi
+iv-accept = Prihvatam uslove
+iv-title = Plaćanje računa
+iv-accept-first = Da biste nastavili, prihvatite uslove.
+iv-choose-method = Izaberite jedan od načina plaćanja ispod.
+iv-continue-title = Nastavak na plaćanje
+iv-continue-text = Hvala. Prelazimo na stranicu za plaćanje…
