@@ -148,7 +148,8 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
-        tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx)),
+        tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx.clone())),
+        tokio::spawn(crate::jobs::backups::run(state.clone(), rx)),
     ];
     Ok(RunningApp { addr, http_addr, state, shutdown: tx, server, redirect, background })
 }

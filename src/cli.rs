@@ -1,4 +1,5 @@
-//! Subcommands: `serve`, `migrate`, `admin create`, `oidc rotate-keys`, `check-config`, `demo`.
+//! Subcommands: `serve`, `migrate`, `admin create`, `oidc rotate-keys`, `check-config`, `demo`,
+//! `backup`, `restore`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,17 @@ enum Command {
               value_parser = clap::builder::PossibleValuesParser::new(crate::payments::gateways::GatewayId::ALL.iter().map(|d| d.as_str())))]
         gateway: String,
     },
+    /// Write every row of the database to FILE from one consistent snapshot, while serving.
+    /// The file holds secrets (password hashes, gateway and webhook secrets): keep it safe.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Put a backup back into an empty database (this backend or the other one).
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +127,8 @@ pub fn main() -> ExitCode {
                     }
                     Command::Oidc { command: OidcCommand::RotateKeys } => rotate_keys(settings).await,
                     Command::CheckConfig { production, .. } => check_config(settings, production).await,
+                    Command::Backup { to } => backup(settings, &to).await,
+                    Command::Restore { from } => restore(settings, &from).await,
                     Command::Demo { .. } => unreachable!("handled above"),
                 }
             }
@@ -164,6 +178,22 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn backup(settings: Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    let url = settings.database_url();
+    let db = tokio::task::spawn_blocking(move || crate::db::Db::open(&url, 1)).await??;
+    let done = crate::db::backup::backup(&db, to, Clock::system().now()).await?;
+    println!("backup written to {}: {} rows of {} tables", to.display(), done.rows, done.tables);
+    Ok(())
+}
+
+async fn restore(settings: Settings, from: &std::path::Path) -> anyhow::Result<()> {
+    let url = settings.database_url();
+    let db = tokio::task::spawn_blocking(move || crate::db::Db::open(&url, 1)).await??;
+    let done = crate::db::backup::restore(&db, from).await?;
+    println!("restored {} rows of {} tables from {}", done.rows, done.tables, from.display());
+    Ok(())
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -103,6 +103,15 @@ settings_group! {
     default_locale: crate::i18n::Locale = crate::i18n::Locale::En,
         "en",
         "en | ru | pl | sr: the language of a customer whose order, link or browser names none we speak.";
+    backup_dir: Option<PathBuf> = None,
+        "(off)",
+        "Folder for scheduled backups (`keyturn-<time>.backup`, the format of `keyturn backup`); unset: none are made.";
+    backup_every_hours: u64 = 24,
+        "24",
+        "Hours between scheduled backups (at least 1).";
+    backup_keep: usize = 7,
+        "7",
+        "Scheduled backups kept in backup_dir; older ones are deleted (at least 1).";
     product_name: String = "keyturn".into(),
         "keyturn",
         "Name shown in emails and pages.";

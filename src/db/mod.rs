@@ -4,6 +4,7 @@
 //! SQLite is single-instance: its writers are serialised in-process by a write gate so no
 //! transaction ever fails with SQLITE_BUSY; PostgreSQL relies on row locks and constraints.
 
+pub mod backup;
 mod connect;
 pub mod schema;
 pub mod types;
@@ -145,6 +146,52 @@ impl Db {
         }
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied)
+    }
+
+    /// The versions of the migrations this build carries.
+    pub fn known_migrations(&self) -> Vec<String> {
+        let source = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let all = diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source);
+        let mut v: Vec<String> =
+            all.map(|m| m.iter().map(|m| m.name().version().to_string()).collect()).unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// The versions of the migrations applied to the database (none for a new one).
+    pub async fn applied_migrations(&self) -> anyhow::Result<Vec<String>> {
+        let found = self
+            .read(|c| {
+                let mut v: Vec<String> = c
+                    .applied_migrations()
+                    .map(|m| m.into_iter().map(|v| v.to_string()).collect())
+                    .map_err(|e| DbError::Query(DieselError::QueryBuilderError(e.to_string().into())))?;
+                v.sort();
+                Ok(v)
+            })
+            .await?;
+        Ok(found)
+    }
+
+    /// Applies the pending migrations up to and including version `last` (a backup's schema).
+    pub fn migrate_until(&self, last: &str) -> anyhow::Result<()> {
+        let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("cannot reach the database: {e}"))?;
+        macro_rules! until {
+            ($c:expr, $source:expr) => {{
+                let pending = $c.pending_migrations($source).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+                for m in pending.iter().filter(|m| m.name().version().to_string().as_str() <= last) {
+                    $c.run_migration(m.as_ref()).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+                }
+            }};
+        }
+        match &mut *conn {
+            DbConn::Sqlite(c) => until!(c, SQLITE_MIGRATIONS),
+            DbConn::Pg(c) => until!(c, POSTGRES_MIGRATIONS),
+        }
+        Ok(())
     }
 
     /// Runs read-only work on a pooled connection, off the async threads.

@@ -1,6 +1,7 @@
 //! Background work: the outbox mail worker and the periodic sweeps.
 
 pub mod access_expiry;
+pub mod backups;
 pub mod emails;
 pub mod order_notices;
 pub mod renewal_emails;

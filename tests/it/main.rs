@@ -10,6 +10,7 @@ mod admin_auth;
 mod admin_browser;
 mod api_document;
 mod api_keys;
+mod backup;
 mod bad_input;
 mod browser;
 mod callbacks;

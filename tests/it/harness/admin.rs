@@ -18,7 +18,7 @@ pub struct AdminActor {
 }
 
 impl TestApp {
-    fn state(&self) -> &keyturn::state::AppState {
+    pub fn state(&self) -> &keyturn::state::AppState {
         &self.app.as_ref().expect("app running").state
     }
 

@@ -317,6 +317,11 @@ impl TestApp {
         keyturn::jobs::sweeps::sweep_once(state).await.expect("sweep");
     }
 
+    /// The running app's database (a backup reads it while the app serves).
+    pub fn db(&self) -> &keyturn::db::Db {
+        &self.app.as_ref().expect("running").state.db
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
     }

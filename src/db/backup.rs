@@ -1,0 +1,293 @@
+//! `keyturn backup` and `keyturn restore` (DESIGN §9): every row of keyturn's tables in one
+//! portable file, taken from one consistent snapshot while the service runs, and put back into
+//! an empty database of either backend.
+//!
+//! The file is JSON lines: a header (`format`, `version`, the backend and the applied
+//! migrations), then one line per row (`{"t": table, "r": {column: value}}`) with tables in
+//! foreign-key order, then `{"end": true, "rows": N}`. A file without its end line was cut off
+//! and is refused. The snapshot is a read transaction (SQLite's WAL gives it) or a repeatable-read,
+//! read-only transaction (PostgreSQL). The file is written next to its destination and renamed
+//! into place once it is complete and synced, so a crash never leaves a half file under the name.
+//!
+//! Restore refuses a database with rows in it and a backup from a newer keyturn. It migrates the
+//! empty database to the backup's schema, inserts every row in one transaction (only the
+//! columns the backup has: columns added since take their defaults), then applies the newer
+//! migrations, so data migrations run on restored data as they would have on the original.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde_json::{json, Value};
+
+use crate::db::{Backend, Db, DbConn};
+
+/// The file format's name and version.
+pub const FORMAT: &str = "keyturn-backup";
+pub const VERSION: u64 = 1;
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    j: String,
+}
+
+fn texts(c: &mut DbConn, sql: &str) -> QueryResult<Vec<String>> {
+    Ok(diesel::sql_query(sql).load::<Line>(c)?.into_iter().map(|l| l.j).collect())
+}
+
+fn texts_for(c: &mut DbConn, sql: &str, arg: &str) -> QueryResult<Vec<String>> {
+    Ok(diesel::sql_query(sql).bind::<Text, _>(arg).load::<Line>(c)?.into_iter().map(|l| l.j).collect())
+}
+
+/// `"name"` for SQL (our table and column names are plain, but quote them anyway).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn backend_of(c: &DbConn) -> Backend {
+    match c {
+        DbConn::Sqlite(_) => Backend::Sqlite,
+        DbConn::Pg(_) => Backend::Postgres,
+    }
+}
+
+/// keyturn's tables, each after the tables it refers to.
+fn tables_in_order(c: &mut DbConn) -> QueryResult<Vec<String>> {
+    let backend = backend_of(c);
+    let names = match backend {
+        Backend::Sqlite => texts(
+            c,
+            "SELECT name AS j FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name <> '__diesel_schema_migrations' ORDER BY name",
+        )?,
+        Backend::Postgres => texts(
+            c,
+            "SELECT table_name::text AS j FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' AND table_name <> '__diesel_schema_migrations' ORDER BY table_name",
+        )?,
+    };
+    let mut refers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for t in &names {
+        let parents = match backend {
+            Backend::Sqlite => texts(c, &format!("SELECT \"table\" AS j FROM pragma_foreign_key_list('{}')", t))?,
+            Backend::Postgres => texts_for(
+                c,
+                "SELECT DISTINCT ccu.table_name::text AS j FROM information_schema.table_constraints tc \
+                 JOIN information_schema.constraint_column_usage ccu \
+                 ON tc.constraint_name = ccu.constraint_name AND tc.table_schema = ccu.table_schema \
+                 WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema() AND tc.table_name = $1",
+                t,
+            )?,
+        };
+        refers.insert(t.clone(), parents.into_iter().filter(|p| p != t && names.contains(p)).collect());
+    }
+    let mut ordered: Vec<String> = Vec::new();
+    while ordered.len() < names.len() {
+        let before = ordered.len();
+        for t in &names {
+            if !ordered.contains(t) && refers[t].iter().all(|p| ordered.contains(p)) {
+                ordered.push(t.clone());
+            }
+        }
+        if ordered.len() == before {
+            // A cycle (none in keyturn's schema): the rest in name order.
+            ordered.extend(names.iter().filter(|t| !ordered.contains(t)).cloned().collect::<Vec<_>>());
+        }
+    }
+    Ok(ordered)
+}
+
+fn migrations_of(c: &mut DbConn) -> QueryResult<Vec<String>> {
+    texts(c, "SELECT version AS j FROM __diesel_schema_migrations ORDER BY version")
+}
+
+/// Every row of `table` as a JSON object.
+fn rows_of(c: &mut DbConn, table: &str) -> QueryResult<Vec<String>> {
+    match backend_of(c) {
+        Backend::Sqlite => {
+            let columns = texts(c, &format!("SELECT name AS j FROM pragma_table_info('{table}') ORDER BY cid"))?;
+            let pairs: Vec<String> = columns.iter().map(|col| format!("'{col}', {}", quoted(col))).collect();
+            texts(c, &format!("SELECT json_object({}) AS j FROM {}", pairs.join(", "), quoted(table)))
+        }
+        Backend::Postgres => texts(c, &format!("SELECT row_to_json(x)::text AS j FROM {} AS x", quoted(table))),
+    }
+}
+
+/// What a backup did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub tables: usize,
+    pub rows: u64,
+}
+
+fn write_snapshot(c: &mut DbConn, out: &mut impl Write, now: i64) -> anyhow::Result<Summary> {
+    let backend = match backend_of(c) {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let header = json!({"format": FORMAT, "version": VERSION, "backend": backend, "created_at": now,
+                        "migrations": migrations_of(c)?});
+    writeln!(out, "{header}")?;
+    let tables = tables_in_order(c)?;
+    let mut rows = 0u64;
+    for t in &tables {
+        for r in rows_of(c, t)? {
+            writeln!(out, "{{\"t\":{},\"r\":{r}}}", Value::from(t.as_str()))?;
+            rows += 1;
+        }
+    }
+    writeln!(out, "{}", json!({"end": true, "rows": rows}))?;
+    Ok(Summary { tables: tables.len(), rows })
+}
+
+/// Writes a backup of `db` to `to` from one consistent snapshot.
+pub async fn backup(db: &Db, to: &Path, now: i64) -> anyhow::Result<Summary> {
+    let partial = to.with_extension("partial");
+    // Readable by its owner only: the file holds password hashes and signing secrets.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&partial).map_err(|e| anyhow::anyhow!("{}: {e}", partial.display()))?;
+    let written = db
+        .read(move |c| {
+            let mut out = BufWriter::new(file);
+            let pg = backend_of(c) == Backend::Postgres;
+            let summary = c
+                .transaction::<_, anyhow::Error, _>(|c| {
+                    if pg {
+                        // One snapshot for every table; the backup never writes.
+                        c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                    }
+                    write_snapshot(c, &mut out, now)
+                })
+                .and_then(|summary| {
+                    let file = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+                    file.sync_all()?;
+                    Ok(summary)
+                })
+                .map_err(|e| {
+                    crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(e.to_string().into()))
+                })?;
+            Ok(summary)
+        })
+        .await;
+    let summary = match written {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            anyhow::bail!("backup failed: {e}");
+        }
+    };
+    std::fs::rename(&partial, to).map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
+    Ok(summary)
+}
+
+/// The header of a backup file.
+#[derive(Debug)]
+struct Header {
+    backend: String,
+    migrations: Vec<String>,
+}
+
+fn read_header(line: &str) -> anyhow::Result<Header> {
+    let v: Value = serde_json::from_str(line).map_err(|_| anyhow::anyhow!("not a keyturn backup"))?;
+    anyhow::ensure!(v["format"] == FORMAT, "not a keyturn backup");
+    let version = v["version"].as_u64().unwrap_or(0);
+    anyhow::ensure!(version == VERSION, "backup format version {version}: this keyturn reads version {VERSION}");
+    let migrations = v["migrations"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    Ok(Header { backend: v["backend"].as_str().unwrap_or_default().to_string(), migrations })
+}
+
+/// Inserts one row (only the columns it has: columns added since take their defaults).
+fn insert_row(c: &mut DbConn, table: &str, row: &serde_json::Map<String, Value>) -> QueryResult<usize> {
+    let columns: Vec<&String> = row.keys().collect();
+    let list = columns.iter().map(|k| quoted(k)).collect::<Vec<_>>().join(", ");
+    let body = Value::Object(row.clone()).to_string();
+    let sql = match backend_of(c) {
+        Backend::Sqlite => {
+            let picks: Vec<String> =
+                columns.iter().map(|k| format!("json_extract(?1, '$.\"{}\"')", k.replace('\'', "''"))).collect();
+            format!("INSERT INTO {} ({list}) SELECT {}", quoted(table), picks.join(", "))
+        }
+        Backend::Postgres => format!(
+            "INSERT INTO {t} ({list}) SELECT {list} FROM json_populate_record(NULL::{t}, $1::json)",
+            t = quoted(table)
+        ),
+    };
+    diesel::sql_query(sql).bind::<Text, _>(body).execute(c)
+}
+
+/// What a restore put back.
+pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
+    let file = std::fs::File::open(from).map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let first = lines.next().transpose()?.unwrap_or_default();
+    let header = read_header(&first)?;
+    let known = db.known_migrations();
+    if let Some(newer) = header.migrations.iter().find(|m| !known.contains(m)) {
+        anyhow::bail!("the backup comes from a newer keyturn (migration {newer}); restore it with that version");
+    }
+    let last = header.migrations.last().cloned().unwrap_or_default();
+    let applied = db.applied_migrations().await?;
+    if let Some(ahead) = applied.iter().find(|m| m.as_str() > last.as_str()) {
+        anyhow::bail!("the database is ahead of the backup (migration {ahead}): restore into an empty database");
+    }
+    db.migrate_until(&last)?;
+    let nonempty = db
+        .read(|c| {
+            for t in tables_in_order(c)? {
+                let n: i64 = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", quoted(&t)))
+                    .load::<Count>(c)?
+                    .first()
+                    .map_or(0, |r| r.n);
+                if n > 0 {
+                    return Ok(Some(t));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+    if let Some(t) = nonempty {
+        anyhow::bail!("the database is not empty (table {t} has rows): restore only into an empty database");
+    }
+    let inserted = db
+        .write(move |c| {
+            let mut tables = BTreeSet::new();
+            let fail = |m: String| crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(m.into()));
+            for (rows, line) in (0u64..).zip(lines) {
+                let line = line.map_err(|e| fail(e.to_string()))?;
+                let v: Value = serde_json::from_str(&line).map_err(|e| fail(format!("a line of the backup: {e}")))?;
+                if v["end"] == true {
+                    if v["rows"].as_u64() != Some(rows) {
+                        return Err(fail(format!("the backup says {} rows but holds {rows}", v["rows"])));
+                    }
+                    return Ok(Summary { tables: tables.len(), rows });
+                }
+                let (Some(t), Some(r)) = (v["t"].as_str(), v["r"].as_object()) else {
+                    return Err(fail("a line of the backup is not a row".into()));
+                };
+                insert_row(c, t, r)?;
+                tables.insert(t.to_string());
+            }
+            Err(fail("the backup is cut off (no end line): nothing was restored".into()))
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("restore failed, nothing was restored: {e}"))?;
+    db.migrate()?;
+    tracing::info!(event = "restored", from_backend = %header.backend, rows = inserted.rows, "backup restored");
+    Ok(inserted)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
