@@ -183,7 +183,9 @@ async fn shutdown_signal() {
 async fn backup(settings: Settings, to: &std::path::Path) -> anyhow::Result<()> {
     let url = settings.database_url();
     let db = tokio::task::spawn_blocking(move || crate::db::Db::open(&url, 1)).await??;
-    let done = crate::db::backup::backup(&db, to, Clock::system().now()).await?;
+    let done = crate::db::backup::backup(&db, to, Clock::system().now(), crate::db::backup::Existing::Replace)
+        .await?
+        .expect("a replacing backup is always published");
     println!("backup written to {}: {} rows of {} tables", to.display(), done.rows, done.tables);
     Ok(())
 }

@@ -73,13 +73,17 @@ fn tables_in_order(c: &mut DbConn) -> QueryResult<Vec<String>> {
     let mut refers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for t in &names {
         let parents = match backend {
-            Backend::Sqlite => texts(c, &format!("SELECT \"table\" AS j FROM pragma_foreign_key_list('{}')", t))?,
+            Backend::Sqlite => {
+                texts(c, &format!("SELECT \"table\" AS j FROM pragma_foreign_key_list('{}')", t.replace('\'', "''")))?
+            }
+            // pg_constraint, not information_schema: the latter shows only tables the role owns.
             Backend::Postgres => texts_for(
                 c,
-                "SELECT DISTINCT ccu.table_name::text AS j FROM information_schema.table_constraints tc \
-                 JOIN information_schema.constraint_column_usage ccu \
-                 ON tc.constraint_name = ccu.constraint_name AND tc.table_schema = ccu.table_schema \
-                 WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema() AND tc.table_name = $1",
+                "SELECT DISTINCT parent.relname::text AS j FROM pg_constraint fk \
+                 JOIN pg_class child ON fk.conrelid = child.oid \
+                 JOIN pg_class parent ON fk.confrelid = parent.oid \
+                 JOIN pg_namespace ns ON child.relnamespace = ns.oid \
+                 WHERE fk.contype = 'f' AND ns.nspname = current_schema() AND child.relname = $1",
                 t,
             )?,
         };
@@ -109,7 +113,10 @@ fn migrations_of(c: &mut DbConn) -> QueryResult<Vec<String>> {
 fn rows_of(c: &mut DbConn, table: &str) -> QueryResult<Vec<String>> {
     match backend_of(c) {
         Backend::Sqlite => {
-            let columns = texts(c, &format!("SELECT name AS j FROM pragma_table_info('{table}') ORDER BY cid"))?;
+            let columns = texts(
+                c,
+                &format!("SELECT name AS j FROM pragma_table_info('{}') ORDER BY cid", table.replace('\'', "''")),
+            )?;
             let pairs: Vec<String> = columns.iter().map(|col| format!("'{col}', {}", quoted(col))).collect();
             texts(c, &format!("SELECT json_object({}) AS j FROM {}", pairs.join(", "), quoted(table)))
         }
@@ -144,15 +151,40 @@ fn write_snapshot(c: &mut DbConn, out: &mut impl Write, now: i64) -> anyhow::Res
     Ok(Summary { tables: tables.len(), rows })
 }
 
-/// Writes a backup of `db` to `to` from one consistent snapshot.
-pub async fn backup(db: &Db, to: &Path, now: i64) -> anyhow::Result<Summary> {
-    let partial = to.with_extension("partial");
-    // Readable by its owner only: the file holds password hashes and signing secrets.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(&partial).map_err(|e| anyhow::anyhow!("{}: {e}", partial.display()))?;
+/// What to do when the destination exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Replace it (`keyturn backup --to`).
+    Replace,
+    /// Keep it and write nothing (a scheduled backup another instance took already).
+    Keep,
+}
+
+/// A new file beside `to` that nobody else has (created, never opened if it exists; not
+/// followed if it is a link), readable by its owner only: it will hold password hashes and
+/// signing secrets.
+fn fresh_beside(to: &Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
+    let dir = to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("keyturn");
+    for _ in 0..8 {
+        let candidate = dir.join(format!(".{name}.{}.partial", hex::encode(rand::random::<[u8; 8]>())));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&candidate) {
+            Ok(file) => return Ok((candidate, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => anyhow::bail!("{}: {e}", candidate.display()),
+        }
+    }
+    anyhow::bail!("{}: could not create a temporary file beside it", to.display())
+}
+
+/// Writes a backup of `db` to `to` from one consistent snapshot. The file appears under its
+/// name only once complete; with [`Existing::Keep`], `Ok(None)` when `to` exists already.
+pub async fn backup(db: &Db, to: &Path, now: i64, existing: Existing) -> anyhow::Result<Option<Summary>> {
+    let (partial, file) = fresh_beside(to)?;
     let written = db
         .read(move |c| {
             let mut out = BufWriter::new(file);
@@ -183,8 +215,24 @@ pub async fn backup(db: &Db, to: &Path, now: i64) -> anyhow::Result<Summary> {
             anyhow::bail!("backup failed: {e}");
         }
     };
-    std::fs::rename(&partial, to).map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
-    Ok(summary)
+    let published = match existing {
+        Existing::Replace => std::fs::rename(&partial, to).map(|()| true),
+        // A hard link never replaces: the first instance to finish publishes its file.
+        Existing::Keep => match std::fs::hard_link(&partial, to) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(e),
+        },
+    };
+    let _ = std::fs::remove_file(&partial);
+    let published = published.map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The new name survives a crash too.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(published.then_some(summary))
 }
 
 /// The header of a backup file.
@@ -240,7 +288,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     if let Some(ahead) = applied.iter().find(|m| m.as_str() > last.as_str()) {
         anyhow::bail!("the database is ahead of the backup (migration {ahead}): restore into an empty database");
     }
-    db.migrate_until(&last)?;
+    // Before anything changes: a database with rows is refused as it is.
     let nonempty = db
         .read(|c| {
             for t in tables_in_order(c)? {
@@ -258,6 +306,8 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     if let Some(t) = nonempty {
         anyhow::bail!("the database is not empty (table {t} has rows): restore only into an empty database");
     }
+    db.migrate_until(&last)?;
+    let known_tables: BTreeSet<String> = db.read(|c| Ok(tables_in_order(c)?)).await?.into_iter().collect();
     let inserted = db
         .write(move |c| {
             let mut tables = BTreeSet::new();
@@ -274,6 +324,9 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
                 let (Some(t), Some(r)) = (v["t"].as_str(), v["r"].as_object()) else {
                     return Err(fail("a line of the backup is not a row".into()));
                 };
+                if !known_tables.contains(t) {
+                    return Err(fail(format!("the backup has rows of an unknown table {t:?}")));
+                }
                 insert_row(c, t, r)?;
                 tables.insert(t.to_string());
             }

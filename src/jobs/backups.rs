@@ -21,6 +21,14 @@ fn file_for(dir: &Path, now: i64, every_hours: u64) -> PathBuf {
     dir.join(format!("{PREFIX}{}{SUFFIX}", at.format("%Y%m%d-%H%M")))
 }
 
+/// `keyturn-YYYYMMDD-HHMM.backup`: a scheduled backup (a manual `keyturn-before-upgrade.backup`
+/// beside them is neither counted nor deleted).
+fn is_scheduled(name: &str) -> bool {
+    let Some(stamp) = name.strip_prefix(PREFIX).and_then(|n| n.strip_suffix(SUFFIX)) else { return false };
+    let b = stamp.as_bytes();
+    b.len() == 13 && b[8] == b'-' && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit())
+}
+
 /// The scheduled backups in `dir`, oldest first.
 pub fn list(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -28,9 +36,7 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
             entries
                 .flatten()
                 .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(PREFIX) && n.ends_with(SUFFIX))
-                })
+                .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_scheduled))
                 .collect()
         })
         .unwrap_or_default();
@@ -48,9 +54,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Option<PathBuf>> {
     let written = if file.exists() {
         None
     } else {
-        let done = crate::db::backup::backup(&state.db, &file, now).await?;
-        tracing::info!(event = "backup_written", file = %file.display(), rows = done.rows, "scheduled backup written");
-        Some(file)
+        // Another instance writing to the same folder may finish first: its file stays.
+        match crate::db::backup::backup(&state.db, &file, now, crate::db::backup::Existing::Keep).await? {
+            Some(done) => {
+                tracing::info!(event = "backup_written", file = %file.display(), rows = done.rows, "scheduled backup written");
+                Some(file)
+            }
+            None => None,
+        }
     };
     let all = list(&dir);
     let keep = state.settings.backup_keep.max(1);
@@ -96,5 +107,8 @@ mod tests {
         assert_eq!(file_for(dir, t, 6), Path::new("/b/keyturn-20261204-0600.backup"));
         assert_eq!(file_for(dir, t + 3600, 24), file_for(dir, t, 24));
         assert_ne!(file_for(dir, t + 86_400, 24), file_for(dir, t, 24));
+        assert!(is_scheduled("keyturn-20261204-0600.backup"));
+        assert!(!is_scheduled("keyturn-before-upgrade.backup"));
+        assert!(!is_scheduled(".keyturn-20261204-0600.backup.0123456789abcdef.partial"));
     }
 }

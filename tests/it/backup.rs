@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::json;
 
+use keyturn::db::backup::Existing::Replace as REPLACE;
+
 use crate::harness::db::{base_url, PgDb};
 use crate::harness::*;
 
@@ -79,10 +81,11 @@ async fn a_backup_taken_during_paid_callbacks_restores_every_customer() {
         let calls = burst.iter().map(|o| app.pay_by_callback(o, "authenticated"));
         futures_util::future::join_all(calls).await;
     };
-    let (done, ()) = tokio::join!(keyturn::db::backup::backup(app.db(), &file, app.clock.now()), paying);
-    let done = done.expect("backup");
+    let (done, ()) = tokio::join!(keyturn::db::backup::backup(app.db(), &file, app.clock.now(), REPLACE), paying);
+    let done = done.expect("backup").expect("published");
     assert!(done.rows > 0, "{done:?}");
-    assert!(!dir.path().join("keyturn.partial").exists(), "the partial file is left behind");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("keyturn.backup")], "a temporary file is left behind");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -121,7 +124,7 @@ async fn a_sqlite_shop_moves_to_postgresql() {
     let app = TestApp::builder().set("database_url", &sqlite_url(dir.path())).start().await;
     let customers = known(&app).await;
     let file = dir.path().join("move.backup");
-    keyturn::db::backup::backup(app.db(), &file, app.clock.now()).await.expect("backup");
+    keyturn::db::backup::backup(app.db(), &file, app.clock.now(), REPLACE).await.expect("backup");
     app.stop().await;
     let pg = tokio::task::spawn_blocking(move || PgDb::create(&base)).await.unwrap();
     let b = restored(&file, &pg.url).await;
@@ -135,7 +138,7 @@ async fn restore_refuses_a_nonempty_database_a_cut_off_file_and_a_foreign_file()
     app.active().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("keyturn.backup");
-    keyturn::db::backup::backup(app.db(), &file, app.clock.now()).await.expect("backup");
+    keyturn::db::backup::backup(app.db(), &file, app.clock.now(), REPLACE).await.expect("backup");
 
     // Into the running instance's own (non-empty) database.
     let err = keyturn::db::backup::restore(app.db(), &file).await.unwrap_err().to_string();
@@ -171,6 +174,12 @@ async fn restore_refuses_a_nonempty_database_a_cut_off_file_and_a_foreign_file()
     std::fs::write(&newer, format!("{header}\n{}", lines[1..].join("\n"))).unwrap();
     let err = keyturn::db::backup::restore(&db2, &newer).await.unwrap_err().to_string();
     assert!(err.contains("newer keyturn"), "{err}");
+    // A row of a table keyturn does not have (the migrations' own table among them).
+    let alien = dir.path().join("alien.backup");
+    let row = "{\"t\":\"__diesel_schema_migrations\",\"r\":{\"version\":\"3000\"}}";
+    std::fs::write(&alien, format!("{}\n{row}\n{{\"end\":true,\"rows\":1}}\n", lines[0])).unwrap();
+    let err = keyturn::db::backup::restore(&db2, &alien).await.unwrap_err().to_string();
+    assert!(err.contains("unknown table"), "{err}");
     app.stop().await;
 }
 
