@@ -1,6 +1,6 @@
 pw-forgot-label = Adres e-mail lub login
 pw-forgot-button = Wyślij link
-pw-forgot-title = Nie pamiętasz hasła?
+pw-forgot-title = Zapomniane hasło?
 pw-forgot-text = Prosimy podać adres e-mail konta (lub jego login). Wyślemy link do ustawienia nowego hasła; działa jednorazowo, przez godzinę. Pomaga to także, gdy hasło tymczasowe wygasło.
 pw-back-to-login = Wróć do logowania
 pw-sent-title = Prosimy sprawdzić skrzynkę
