@@ -81,6 +81,19 @@ pub fn lookup(c: &mut DbConn, token: &str, now: i64) -> QueryResult<Lookup> {
     })
 }
 
+/// The language of the account a link (valid or expired) belongs to, for its page.
+pub fn locale_of_link(c: &mut DbConn, token: &str) -> QueryResult<Option<String>> {
+    if token.is_empty() || token.len() > 128 {
+        return Ok(None);
+    }
+    renewal_tokens::table
+        .inner_join(crate::db::schema::accounts::table)
+        .filter(renewal_tokens::token_hash.eq(token_hash(token)))
+        .select(crate::db::schema::accounts::locale)
+        .first(c)
+        .optional()
+}
+
 /// The link as it appears in an email.
 pub fn url(public_url: &str, token: &str) -> String {
     format!("{}/renew/{token}", public_url.trim_end_matches('/'))

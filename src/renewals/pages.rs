@@ -116,7 +116,12 @@ pub async fn get_renew_page(Path(token): Path<String>, lang: Lang, state: Data<&
             let lang = lang.prefer(Some(&offer.account.locale));
             offer_page(&state, &lang, &token, &offer)
         }
-        Err(why) => refusal_page(&state, &lang, why, false),
+        Err(why) => {
+            // An old reminder's link speaks the language of the email it came in.
+            let t = token.clone();
+            let known = state.db.read(move |c| Ok(crate::renewals::model::locale_of_link(c, &t)?)).await.ok().flatten();
+            refusal_page(&state, &lang.prefer(known.as_deref()), why, false)
+        }
     }
 }
 

@@ -149,6 +149,12 @@ async fn a_customer_changes_the_language_of_their_emails_and_pages_remember_a_ch
     let path = &link[link.find("/reset-password").unwrap()..];
     let page = app.client.get(app.url(path)).header("Accept-Language", "en").send().await.unwrap();
     assert!(page.text().await.unwrap().contains("<html lang=\"pl\">"));
+    // An expired renewal link's page too.
+    let old = app.renewal_link(&a.login, "demo", 60).await;
+    app.clock.advance(120);
+    let gone = app.client.get(app.url(&old)).header("Accept-Language", "en").send().await.unwrap();
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().await.unwrap().contains("<html lang=\"pl\">"));
 
     // A page asked for in a language (`?lang=`) keeps it on the next visit (cookie), over the
     // browser's; an unknown one changes nothing.
