@@ -99,6 +99,7 @@ pub struct Preferences {
     pub renewal_reminders: bool,
     /// The language of the customer's emails and cabinet: `en`, `ru`, `pl` or `sr` (unchanged
     /// when left out).
+    #[oai(validator(pattern = r"^(en|ru|pl|sr)$"))]
     pub locale: Option<String>,
 }
 

@@ -46,7 +46,8 @@ pub struct NewInvoice {
     pub send_email: Option<bool>,
     /// The language of the customer's emails and pages: `en`, `ru`, `pl` or `sr`. Default: the
     /// customer's account's, else the `default_locale` setting.
-    pub locale: Option<Str>,
+    #[oai(validator(pattern = r"^(en|ru|pl|sr)$"))]
+    pub locale: Option<String>,
 }
 
 impl From<NewInvoice> for InvoiceInput {
@@ -61,7 +62,7 @@ impl From<NewInvoice> for InvoiceInput {
             currency: b.currency.map(|s| s.0),
             expires_in_days: b.expires_in_days,
             send_email: b.send_email.unwrap_or(false),
-            locale: b.locale.map(|s| s.0),
+            locale: b.locale,
         }
     }
 }
