@@ -30,8 +30,3 @@ impl Clock {
 pub fn rfc3339(ts: i64) -> String {
     chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
-
-/// Unix seconds as a human date for emails, e.g. `2026-11-23 14:05 UTC`.
-pub fn human(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0).unwrap_or_default().format("%Y-%m-%d %H:%M UTC").to_string()
-}
