@@ -260,8 +260,7 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
         .map_err(transient)?;
     let Some((order, service_name, period, account, access)) = found else { return Ok(()) };
     let l = Locale::from_stored(&order.locale);
-    let active_until =
-        access.iter().find(|(slug, _, _)| Some(slug) == order.service_slug.as_ref()).map(|(_, _, u)| date_time(l, *u));
+    let until = access.iter().find(|(slug, _, _)| Some(slug) == order.service_slug.as_ref()).map(|(_, _, u)| *u);
     let new_account = account.as_ref().is_some_and(|a| a.status == accounts::PENDING_VERIFICATION);
     let ctx = serde_json::json!({
         "name": order.customer_name,
@@ -273,7 +272,10 @@ async fn send_order_email(state: &AppState, job: &Job) -> Result<(), SendError> 
         "paid_at": order.paid_at.map(|t| date_time(l, t)).unwrap_or_default(),
         "new_account": new_account,
         "login": account.as_ref().map(|a| a.login.clone()).unwrap_or_default(),
-        "active_until": active_until.unwrap_or_default(),
+        "active_until": until.map(|u| date_time(l, u)).unwrap_or_default(),
+        // Subjects name the day only: "UTC" would be a Russian subject's only Latin letters,
+        // which SpamAssassin reads as a subject in capitals.
+        "active_until_date": until.map(|u| crate::i18n::format::date(l, u)).unwrap_or_default(),
     });
     let message = compose(state, job, &order.customer_name, &order.email, &job.kind, l, ctx)?;
     deliver(state, job, message).await

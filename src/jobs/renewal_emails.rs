@@ -80,6 +80,7 @@ fn context(s: &Subject, l: Locale) -> serde_json::Value {
         "login": s.account.login,
         "service_name": s.service.name,
         "active_until": date_time(l, s.notice.period_end),
+        "active_until_date": crate::i18n::format::date(l, s.notice.period_end),
         "ends": date_time(l, s.ends()),
         "grace_days": s.service.grace_days,
         "amount": amount(l, s.service.price_minor, &s.service.currency),

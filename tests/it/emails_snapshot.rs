@@ -92,14 +92,48 @@ fn assert_not_spam(mails: &[(&str, &Mail)]) {
         let runs: Vec<_> = mails.iter().map(|(name, mail)| (name, scope.spawn(|| spam_report(&mail.raw)))).collect();
         for (name, run) in runs {
             let (score, report) = run.join().unwrap();
-            // MIXED_ES counts Cyrillic `е` and Polish `ę` as look-alikes of a Latin `e`: any
-            // Russian or Polish email naming a Latin product, service or link scores it. Its
-            // own rule file lists per-language zero scores for it (commented out upstream);
-            // it is the one rule a non-English email may score, and only for its 1.0.
-            let allowed = if report.contains(" MIXED_ES ") { 1.0 } else { 0.0 };
-            assert!(score <= allowed, "SpamAssassin scores the {name} email {score}:\n{report}");
+            assert!(score <= 0.0, "SpamAssassin scores the {name} email {score}:\n{report}");
         }
     });
+}
+
+/// Names the demo service as a shop selling in `locale` names what it sells, and returns a
+/// customer's name of that language: the emails are scored as that shop's customers get them.
+/// (SpamAssassin's MIXED_ES counts a Cyrillic `е` as a look-alike of a Latin `e`: a Russian
+/// email that also carries more than 20 Latin `e` — an English product name, a Latin customer
+/// name, long links — scores 1.0 with it, whatever its wording. README, "Mail that lands".)
+async fn shop_in(app: &TestApp, locale: &str) -> &'static str {
+    let (customer, service) = match locale {
+        "ru" => ("Анна Павлова", "Онлайн-курс"),
+        "pl" => ("Anna Nowak", "Kurs online"),
+        "sr" => ("Ana Petrović", "Onlajn kurs"),
+        _ => ("Ada Lovelace", "Demo service"),
+    };
+    app.execute_sql(&format!("UPDATE services SET name = '{service}' WHERE slug = 'demo'")).await;
+    customer
+}
+
+/// A customer's address at a mail provider of `locale`'s country (`.test`: never delivered).
+fn email_in(locale: &str) -> String {
+    let provider = match locale {
+        "ru" => "pochta",
+        "pl" => "poczta",
+        "sr" => "posta",
+        _ => "example",
+    };
+    format!("kt-{}@{provider}.test", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+/// An app of a shop selling in `locale`: its name (product and merchant) in that language (the
+/// default is `keyturn`).
+fn shop_app(locale: &str) -> TestAppBuilder {
+    let name = match locale {
+        "ru" => "Ателье Анны",
+        "pl" => "Szkoła Anny",
+        "sr" => "Anina škola",
+        _ => "keyturn",
+    };
+    TestApp::builder().set("product_name", name).set("merchant_name", name)
 }
 
 /// `(score, report)` of `spamassassin -L -t` for `raw`.
@@ -136,18 +170,18 @@ fn check(locale: &str, name: &str, got: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emails_snapshot() {
-    let app = TestApp::builder().start().await;
     for locale in LOCALES {
+        let app = shop_app(locale).start().await;
         account_emails(&app, locale).await;
+        app.stop().await;
     }
-    app.stop().await;
 }
 
 /// The first emails of a customer: the payment's confirmation, the credentials, the credentials
 /// again (asked for before the first were used) and "your account is active".
 async fn account_emails(app: &TestApp, locale: &str) {
-    let email = unique_email();
-    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+    let email = email_in(locale);
+    let body = json!({"service": "demo", "name": shop_in(app, locale).await, "email": email, "locale": locale});
     let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
     let order_id = order["order_id"].as_str().unwrap().to_string();
     app.pay_by_callback(&order_id, "authenticated").await;
@@ -191,7 +225,7 @@ async fn account_emails(app: &TestApp, locale: &str) {
 async fn invoice_and_renewal_emails_snapshot() {
     for locale in LOCALES {
         let merchant = unique_email();
-        let app = TestApp::builder().set("merchant_email", &merchant).set("default_locale", locale).start().await;
+        let app = shop_app(locale).set("merchant_email", &merchant).set("default_locale", locale).start().await;
         invoice_emails(&app, &merchant, locale).await;
         app.stop().await;
     }
@@ -199,8 +233,8 @@ async fn invoice_and_renewal_emails_snapshot() {
 
 async fn invoice_emails(app: &TestApp, merchant: &str, locale: &str) {
     let operator = app.admin("operator").await;
-    let email = unique_email();
-    let body = json!({"name": "Ada Lovelace", "email": email, "phone": "+1 555 0100", "service": "demo",
+    let email = email_in(locale);
+    let body = json!({"name": shop_in(app, locale).await, "email": email, "phone": "+1 555 0100", "service": "demo",
                       "send_email": true, "locale": locale});
     let created = json_status(operator.post("/invoices", &body).await, 201).await;
     let (invoice_id, order_id) = (created["invoice_id"].as_str().unwrap(), created["order_id"].as_str().unwrap());
@@ -240,8 +274,8 @@ async fn invoice_emails(app: &TestApp, merchant: &str, locale: &str) {
 
 /// A verified customer whose account speaks `locale`, on their own password, logged in.
 async fn active_in(app: &TestApp, locale: &str) -> Active {
-    let email = unique_email();
-    let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+    let email = email_in(locale);
+    let body = json!({"service": "demo", "name": shop_in(app, locale).await, "email": email, "locale": locale});
     let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
     app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
     let creds = app.mail.credentials(&email, 1).await;
@@ -256,8 +290,8 @@ async fn active_in(app: &TestApp, locale: &str) -> Active {
 /// The forgot-password emails: the reset link, and "your password was changed" after using it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_reset_emails_snapshot() {
-    let app = TestApp::builder().start().await;
     for locale in LOCALES {
+        let app = shop_app(locale).start().await;
         let a = active_in(&app, locale).await;
         json_status(app.post_json("/api/v1/password-reset", &json!({"email": a.email})).await, 202).await;
         let reset = app.mail.wait_for(&a.email, Kind::PasswordReset, 1, MAIL_TIMEOUT).await;
@@ -274,10 +308,10 @@ async fn password_reset_emails_snapshot() {
             check(locale, name, &render(mail, &values, locale));
         }
         assert_not_spam(&mails);
+        app.run_pending_jobs().await;
+        app.assert_no_pending_jobs().await;
+        app.stop().await;
     }
-    app.run_pending_jobs().await;
-    app.assert_no_pending_jobs().await;
-    app.stop().await;
 }
 
 /// The expiry sweep's emails: the renewal reminder (with its renewal link) a week before the
@@ -285,9 +319,9 @@ async fn password_reset_emails_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reminder_and_expiry_emails_snapshot() {
     for locale in LOCALES {
-        let app = TestApp::builder().start().await;
-        let email = unique_email();
-        let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+        let app = shop_app(locale).start().await;
+        let email = email_in(locale);
+        let body = json!({"service": "demo", "name": shop_in(&app, locale).await, "email": email, "locale": locale});
         let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
         app.pay_by_callback(order["order_id"].as_str().unwrap(), "authenticated").await;
         let creds = app.mail.credentials(&email, 1).await;
@@ -323,13 +357,13 @@ async fn reminder_and_expiry_emails_snapshot() {
 /// `cancellation` (a voided authorisation).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refund_and_cancellation_emails_snapshot() {
-    let app = TestApp::builder().set("capture", "manual").start().await;
-    let operator = app.admin("operator").await;
     for locale in LOCALES {
-        let (refunded, voided) = (unique_email(), unique_email());
+        let app = shop_app(locale).set("capture", "manual").start().await;
+        let operator = app.admin("operator").await;
+        let (refunded, voided) = (email_in(locale), email_in(locale));
         let mut orders = Vec::new();
         for email in [&refunded, &voided] {
-            let body = json!({"service": "demo", "name": "Ada Lovelace", "email": email, "locale": locale});
+            let body = json!({"service": "demo", "name": shop_in(&app, locale).await, "email": email, "locale": locale});
             let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
             let order_id = order["order_id"].as_str().unwrap().to_string();
             app.pay_with_card(&order_id, "4242424242424242", "").await;
@@ -348,6 +382,6 @@ async fn refund_and_cancellation_emails_snapshot() {
         check(locale, "refund", &render(&refund, &values, locale));
         check(locale, "cancellation", &render(&cancellation, &values, locale));
         assert_not_spam(&[("refund", &refund), ("cancellation", &cancellation)]);
+        app.stop().await;
     }
-    app.stop().await;
 }
