@@ -55,6 +55,7 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
         limiters: Arc::new(Limiters::new(&settings)),
         http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?,
         worker_wake: Arc::new(Notify::new()),
+        metrics: Arc::new(crate::metrics::Metrics::new()),
         gateway_certs: Arc::new(crate::payments::gateways::paypal::certs::CertCache::new(
             &settings.gateways.paypal.paypal_cert_origins,
         )),
@@ -82,10 +83,13 @@ pub struct RunningApp {
     pub addr: SocketAddr,
     /// The plain-HTTP redirecting listener's address (`http_listen`), when there is one.
     pub http_addr: Option<SocketAddr>,
+    /// The metrics listener's address (`metrics_listen`), when there is one.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     redirect: Option<JoinHandle<std::io::Result<()>>>,
+    metrics: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -99,7 +103,7 @@ impl RunningApp {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
-        if let Some(r) = self.redirect {
+        for r in [self.redirect, self.metrics].into_iter().flatten() {
             let _ = r.await;
         }
         for h in self.background {
@@ -118,15 +122,9 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(crate::http::tls::CertFiles::load(cert, key)?)?),
         _ => None,
     };
-    let redirect_listener = match &settings.http.http_listen {
-        Some(a) => Some(
-            tokio::net::TcpListener::bind(a)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {a} (http_listen): {e}"))?,
-        ),
-        None => None,
-    };
-    let http_addr = redirect_listener.as_ref().map(|l| l.local_addr()).transpose()?;
+    let (redirect_listener, http_addr) = bind_extra(settings.http.http_listen.as_deref(), "http_listen").await?;
+    let (metrics_listener, metrics_addr) =
+        bind_extra(settings.http.metrics_listen.as_deref(), "metrics_listen").await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     let state = build_state(settings, clock, public_url).await?;
@@ -145,13 +143,28 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         let to = crate::http::https_redirect(state.public_url.clone());
         tokio::spawn(crate::http::server::serve(l, to, limits, rx.clone(), None))
     });
+    let metrics = metrics_listener.map(|l| {
+        tokio::spawn(crate::http::server::serve(l, crate::http::metrics(state.clone()), limits, rx.clone(), None))
+    });
     let background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::backups::run(state.clone(), rx)),
     ];
-    Ok(RunningApp { addr, http_addr, state, shutdown: tx, server, redirect, background })
+    Ok(RunningApp { addr, http_addr, metrics_addr, state, shutdown: tx, server, redirect, metrics, background })
+}
+
+/// Binds an optional second listener (`setting` names it in the error), with its address.
+async fn bind_extra(
+    addr: Option<&str>,
+    setting: &str,
+) -> anyhow::Result<(Option<tokio::net::TcpListener>, Option<SocketAddr>)> {
+    let Some(a) = addr else { return Ok((None, None)) };
+    let listener =
+        tokio::net::TcpListener::bind(a).await.map_err(|e| anyhow::anyhow!("cannot listen on {a} ({setting}): {e}"))?;
+    let bound = listener.local_addr()?;
+    Ok((Some(listener), Some(bound)))
 }
 
 fn announce(state: &AppState, addr: SocketAddr) {

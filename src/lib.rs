@@ -24,6 +24,7 @@ pub mod invoices;
 pub mod jobs;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod money;
 pub mod oidc;
 pub mod orders;

@@ -37,6 +37,8 @@ pub struct AppState {
     pub sandbox_keys: Arc<Vec<Vec<u8>>>,
     /// Outbound HTTP (sandbox callback delivery).
     pub http: reqwest::Client,
+    /// Counters, histograms and queue gauges for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Wakes the mail worker when a job is enqueued.
     pub worker_wake: Arc<Notify>,
 }

@@ -28,6 +28,9 @@ settings_group! {
     http_listen: Option<String> = None,
         "(none)",
         "With HTTPS on: a plain-HTTP address (e.g. 0.0.0.0:80) that answers every request with a permanent redirect to the https public URL.";
+    metrics_listen: Option<String> = None,
+        "(none: no metrics)",
+        "An address (e.g. 127.0.0.1:9464) serving GET /metrics: Prometheus/OpenMetrics text with requests by route and status, latency histograms, callbacks by gateway and outcome, logins by outcome, the hashing queue, email and webhook queues and dead letters. Plain HTTP without authentication: bind it to a private address.";
     callback_rate_limit_per_minute: u32 = 1200,
         "1200",
         "Callbacks accepted per gateway per minute before 429 with Retry-After (gateways retry later).";

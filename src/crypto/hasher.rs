@@ -162,6 +162,7 @@ fn worker(queue: Arc<Mutex<mpsc::Receiver<Work>>>) {
 pub struct PasswordHasherPool {
     work: mpsc::Sender<Work>,
     admitted: Arc<Semaphore>,
+    places: usize,
     dummy_hash: Arc<String>,
 }
 
@@ -188,8 +189,15 @@ impl PasswordHasherPool {
         PasswordHasherPool {
             work: tx,
             admitted: Arc::new(Semaphore::new(workers + queue)),
+            places: workers + queue,
             dummy_hash: Arc::new(dummy_hash()),
         }
+    }
+
+    /// Places of the queue taken (running or waiting hashes), and places in all.
+    pub fn queue(&self) -> (usize, usize) {
+        let all = self.places;
+        (all.saturating_sub(self.admitted.available_permits()), all)
     }
 
     /// Takes a place in the queue, or refuses at once when it is full.

@@ -14,7 +14,7 @@ pub mod server;
 pub mod strict;
 pub mod tls;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use poem::http::StatusCode;
 use poem::web::{Data, Json};
@@ -94,23 +94,42 @@ pub fn https_redirect(public_url: std::sync::Arc<str>) -> impl Endpoint {
     .with(headers::SecurityHeaders { hsts: false })
 }
 
+/// The metrics listener (`metrics_listen`): `GET /metrics` only.
+pub fn metrics(state: AppState) -> impl Endpoint {
+    Route::new()
+        .at(
+            "/metrics",
+            get(poem::endpoint::make(|req: poem::Request| async move {
+                let state = req.data::<AppState>().cloned();
+                match state {
+                    Some(state) => Response::builder()
+                        .content_type(crate::metrics::CONTENT_TYPE)
+                        .body(crate::metrics::Metrics::scrape(&state).await),
+                    None => Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).finish(),
+                }
+            })),
+        )
+        .data(state)
+}
+
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service(&state.public_url);
     let doc = openapi::document(&api.spec());
+    let doc_for_names = doc.clone();
     let allow = openapi::AllowOn405(openapi::AllowTable::from_document(&doc, "/api/v1"));
     let spec = poem::endpoint::make_sync(move |_| {
         Response::builder().content_type("application/json; charset=utf-8").body(doc.clone())
     });
     let docs = api.swagger_ui();
-    let mut route = Route::new()
+    let mut table = Table::default()
         .at("/", get(storefront::buy::index))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/api/v1/openapi.json", get(spec))
         .at("/api/v1/payments/:gateway/callback", post(post_callback))
         .at("/api/v1/payments/sandbox/:gateway/callback", post(post_sandbox_callback))
-        .nest("/api/v1", api)
-        .nest("/docs", docs)
+        .nest("/api/v1", api, "/api/v1/*")
+        .nest("/docs", docs, "/docs/*")
         .at("/forms/order", post(post_order_form))
         .at("/buy/:slug", get(storefront::buy::get_buy_page).post(storefront::buy::post_buy_page))
         .at("/embed.js", get(storefront::embed::get_embed_script))
@@ -146,10 +165,14 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/assets/admin-accesses.js", get(get_admin_accesses_script))
         .at("/assets/admin-sales.js", get(get_admin_sales_script));
     if state.settings.sandbox_enabled {
-        route = route
+        table = table
             .at("/sandbox/checkout/:order_id", get(get_checkout).post(post_checkout))
             .at("/sandbox/3ds/:payment_id", get(get_challenge).post(post_challenge));
     }
+    let mut names = std::mem::take(&mut table.names);
+    names.add_document(&doc_for_names, "/api/v1");
+    let (names, metrics) = (std::sync::Arc::new(names), state.metrics.clone());
+    let route = table.route;
     let hsts = state.settings.is_https();
     let max = state.settings.max_body_bytes;
     route
@@ -175,4 +198,50 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .with(body::BodyLimit { max, timeout: Duration::from_secs(30) })
         .data(state)
         .with(headers::SecurityHeaders { hsts })
+        .around(move |ep, req| {
+            let (names, metrics) = (names.clone(), metrics.clone());
+            async move {
+                let (route, method, began) =
+                    (names.label(req.uri().path()).to_string(), req.method().clone(), Instant::now());
+                let answer = ep.call(req).await;
+                let status = match &answer {
+                    Ok(r) => r.status(),
+                    Err(e) => e.status(),
+                };
+                metrics.request(&route, method.as_str(), status.as_u16(), began.elapsed());
+                answer
+            }
+        })
+}
+
+/// The route table being built: poem's `Route` plus every template it was given, so request
+/// metrics are labelled by template (`/pay/:order_id`), never by path.
+#[derive(Default)]
+struct Table {
+    route: Route,
+    names: crate::metrics::RouteNames,
+}
+
+impl Table {
+    fn at<E>(mut self, path: &'static str, ep: E) -> Self
+    where
+        E: poem::IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.route = self.route.at(path, ep);
+        self.names.add(path);
+        self
+    }
+
+    /// A nested service; `names` is its label (`/docs/*`: everything under it). The API's own
+    /// templates are read from its document.
+    fn nest<E>(mut self, path: &'static str, ep: E, name: &'static str) -> Self
+    where
+        E: poem::IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.route = self.route.nest(path, ep);
+        self.names.add(name);
+        self
+    }
 }

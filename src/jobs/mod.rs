@@ -4,6 +4,7 @@ pub mod access_expiry;
 pub mod backups;
 pub mod emails;
 pub mod order_notices;
+pub mod queues;
 pub mod renewal_emails;
 pub mod sweeps;
 pub mod webhook_worker;

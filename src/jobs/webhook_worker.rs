@@ -173,6 +173,12 @@ async fn record(
         })
         .await?;
     let (id, endpoint_id, attempt) = (&claim.id, &endpoint.id, claim.attempts);
+    state.metrics.webhook_delivery(match outcome {
+        model::DELIVERED => "delivered",
+        model::PENDING => "retry",
+        _ if gone => "gone",
+        _ => "dead",
+    });
     match outcome {
         model::DELIVERED => {
             tracing::info!(event = "webhook_delivered", delivery_id = %id, endpoint_id = %endpoint_id, attempt, "webhook delivered")

@@ -137,6 +137,7 @@ async fn record(state: &AppState, job: &Job, result: Result<Sent, SendError>) ->
     match result {
         Ok(provisions) => {
             tracing::info!(event = "mail_sent", job_id = %job.id, kind = %job.kind, attempt = job.attempts, "email sent");
+            state.metrics.email("sent");
             state.db.write(move |c| Ok(outbox::mark_sent(c, &held, now, provisions.as_deref())?)).await?;
         }
         Err(SendError::ClaimLost) => {
@@ -147,6 +148,7 @@ async fn record(state: &AppState, job: &Job, result: Result<Sent, SendError>) ->
             let give_up = matches!(e, SendError::Permanent(_) | SendError::Refused { permanent: true, .. })
                 || job.attempts >= state.settings.outbox_max_attempts;
             let retry_at = (!give_up).then(|| now + outbox::backoff_secs(job.attempts));
+            state.metrics.email(if give_up { "dead" } else { "retry" });
             if give_up {
                 tracing::error!(event = "mail_dead_lettered", job_id = %job.id, kind = %job.kind, error = %e, "email given up");
             } else {

@@ -45,10 +45,23 @@ pub async fn post_sandbox_callback(
     }
 }
 
-/// Verifies one callback with `gw`, applies it, and answers as the gateway expects.
+/// Verifies one callback with `gw`, applies it, and answers as the gateway expects; counts it
+/// by gateway and outcome for the metrics.
 async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gateway>) -> Response {
+    let (answer, outcome) = verify_and_apply(req, body, state, &gw).await;
+    state.metrics.callback(gw.name(), outcome);
+    answer
+}
+
+/// [`receive`]'s work: the answer, and the outcome's name (a refusal's code, or what the event did).
+async fn verify_and_apply(
+    req: &Request,
+    body: &[u8],
+    state: &AppState,
+    gw: &Arc<dyn Gateway>,
+) -> (Response, &'static str) {
     if let Err(wait) = state.limiters.check_callback(gw.name()) {
-        return ApiError::rate_limited(wait).into_response();
+        return (ApiError::rate_limited(wait).into_response(), "rate_limited");
     }
     let uri = req.original_uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let raw = RawCallback { headers: req.headers(), body, uri: &uri };
@@ -62,11 +75,12 @@ async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gatew
                     gateway = gw.name(),
                     "certificate fetch budget spent"
                 );
-                return ApiError::rate_limited(wait).into_response();
+                return (ApiError::rate_limited(wait).into_response(), "rate_limited");
             }
             Err(why) => {
                 tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %why, "certificate refused");
-                return json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.");
+                let answer = json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.");
+                return (answer, "invalid_certificate");
             }
         },
         None => gw.verify(&raw, state.clock.now()),
@@ -76,26 +90,38 @@ async fn receive(req: &Request, body: &[u8], state: &AppState, gw: Arc<dyn Gatew
         Err(e) => {
             tracing::warn!(event = "payment_callback_rejected", gateway = gw.name(), reason = %e, "callback refused");
             return match e {
-                VerifyError::UnsupportedMediaType => {
-                    json_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unexpected content type.")
-                }
-                VerifyError::StaleTimestamp => json_error(
-                    StatusCode::BAD_REQUEST,
-                    "stale_timestamp",
-                    "The signed timestamp is outside the accepted window.",
+                VerifyError::UnsupportedMediaType => (
+                    json_error(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        "Unexpected content type.",
+                    ),
+                    "unsupported_media_type",
                 ),
-                VerifyError::BadSignature(_) => {
-                    json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify.")
-                }
-                VerifyError::Malformed(m) => json_error(StatusCode::BAD_REQUEST, "invalid_body", &m),
+                VerifyError::StaleTimestamp => (
+                    json_error(
+                        StatusCode::BAD_REQUEST,
+                        "stale_timestamp",
+                        "The signed timestamp is outside the accepted window.",
+                    ),
+                    "stale_timestamp",
+                ),
+                VerifyError::BadSignature(_) => (
+                    json_error(StatusCode::BAD_REQUEST, "invalid_signature", "The signature does not verify."),
+                    "invalid_signature",
+                ),
+                VerifyError::Malformed(m) => (json_error(StatusCode::BAD_REQUEST, "invalid_body", &m), "invalid_body"),
             };
         }
     };
     match apply_callback(state, gw.id(), event, gw.can_refuse(&raw)).await {
         Ok(outcome) => {
             let ack = if outcome.is_refusal() { Ack::Refused } else { Ack::Accepted };
-            gw.reply(&raw, ack, state.clock.now())
+            (gw.reply(&raw, ack, state.clock.now()), outcome.as_str())
         }
-        Err(e) => poem::error::ResponseError::as_response(&crate::error::AppError::Unavailable(e.to_string())),
+        Err(e) => (
+            poem::error::ResponseError::as_response(&crate::error::AppError::Unavailable(e.to_string())),
+            "unavailable",
+        ),
     }
 }

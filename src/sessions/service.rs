@@ -106,6 +106,22 @@ async fn verify(
     password: &str,
     start: bool,
 ) -> Result<(Account, Option<String>), ApiError> {
+    let checked = check(state, ip, login, password, start).await;
+    state.metrics.login(match &checked {
+        Ok(_) => "success",
+        Err(e) => e.parts().1.error.as_str(),
+    });
+    checked
+}
+
+/// [`verify`]'s work (it counts the outcome for the metrics).
+async fn check(
+    state: &AppState,
+    ip: IpAddr,
+    login: &str,
+    password: &str,
+    start: bool,
+) -> Result<(Account, Option<String>), ApiError> {
     state.limiters.check(Bucket::Login, ip).map_err(ApiError::rate_limited)?;
     let login = login.trim().to_lowercase();
     if login.is_empty()

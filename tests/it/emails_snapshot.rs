@@ -363,7 +363,8 @@ async fn refund_and_cancellation_emails_snapshot() {
         let (refunded, voided) = (email_in(locale), email_in(locale));
         let mut orders = Vec::new();
         for email in [&refunded, &voided] {
-            let body = json!({"service": "demo", "name": shop_in(&app, locale).await, "email": email, "locale": locale});
+            let body =
+                json!({"service": "demo", "name": shop_in(&app, locale).await, "email": email, "locale": locale});
             let order = json_status(app.post_json("/api/v1/orders", &body).await, 201).await;
             let order_id = order["order_id"].as_str().unwrap().to_string();
             app.pay_with_card(&order_id, "4242424242424242", "").await;

@@ -31,6 +31,7 @@ mod invoices;
 mod languages;
 mod mail_lands;
 mod mail_transport;
+mod metrics;
 mod oidc;
 mod oidc_interop;
 mod oidc_security;

@@ -22,6 +22,12 @@ impl TestApp {
         &self.app.as_ref().expect("app running").state
     }
 
+    /// `http://<metrics_listen>/metrics`, when the app was given a metrics listener.
+    pub fn metrics_url(&self) -> String {
+        let addr = self.app.as_ref().expect("app running").metrics_addr.expect("metrics_listen is bound");
+        format!("http://{addr}/metrics")
+    }
+
     /// Creates an administrator (not logged in yet).
     pub async fn new_admin(&self, role: &str) -> AdminActor {
         let username = format!("adm-{}", hex::encode(rand::random::<[u8; 4]>()));
