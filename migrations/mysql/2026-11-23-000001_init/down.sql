@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS sandbox_payments;
+DROP TABLE IF EXISTS throttles;
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS email_tokens;
+DROP TABLE IF EXISTS access_grants;
+DROP TABLE IF EXISTS payment_events;
+DROP TABLE IF EXISTS payments;
+DROP TABLE IF EXISTS orders;
+DROP TABLE IF EXISTS accounts;
+DROP TABLE IF EXISTS services;

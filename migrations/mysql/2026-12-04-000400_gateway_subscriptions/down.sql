@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS gateway_subscriptions;

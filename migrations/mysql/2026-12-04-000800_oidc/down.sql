@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS oidc_tokens;
+DROP TABLE IF EXISTS oidc_codes;
+DROP TABLE IF EXISTS oidc_clients;
+DROP TABLE IF EXISTS oidc_keys;
