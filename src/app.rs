@@ -16,7 +16,7 @@ use crate::crypto::PasswordHasherPool;
 use crate::db::Db;
 use crate::http::captcha::{CaptchaVerifier, HCaptcha};
 use crate::http::limits::Limiters;
-use crate::mail::templates::Templates;
+use crate::mail::templates::LiveTemplates;
 use crate::mail::transport::Mailer;
 use crate::payments::gateways::standard_webhooks;
 use crate::state::AppState;
@@ -28,7 +28,7 @@ pub async fn build_state(settings: Settings, clock: Clock, public_url: String) -
     let db = tokio::task::spawn_blocking(move || Db::connect(&url, pool_size)).await??;
     let mailer = Mailer::from_settings(&settings)?;
     let catalog = Arc::new(crate::i18n::Catalog::load()?);
-    let templates = Templates::load(settings.templates_dir.as_deref(), catalog.clone())?;
+    let templates = LiveTemplates::load(settings.templates_dir.as_deref(), catalog.clone())?;
     let captcha: Option<Arc<dyn CaptchaVerifier>> = match &settings.hcaptcha_secret {
         Some(secret) => Some(Arc::new(HCaptcha::new(
             secret.clone(),
@@ -97,6 +97,20 @@ impl RunningApp {
     /// The base URL links are built from.
     pub fn public_url(&self) -> String {
         self.state.public_url.to_string()
+    }
+
+    /// Loads the email templates again (SIGHUP); a set that does not load is logged with its
+    /// reason and the one in use stays. (Certificate files are re-read by themselves when they
+    /// change.)
+    pub fn reload(&self) {
+        match self.state.templates.reload() {
+            Ok(()) => tracing::info!(event = "templates_reloaded", "email templates loaded again"),
+            Err(e) => tracing::error!(
+                event = "templates_reload_failed",
+                error = %format!("{e:#}"),
+                "the new email templates do not load; the previous ones stay in use"
+            ),
+        }
     }
 
     /// Stops accepting requests, lets in-flight ones and the worker's current job finish.

@@ -144,6 +144,10 @@ pub fn main() -> ExitCode {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Taken over before anything else: a SIGHUP while starting (a config manager reloading
+    // early) must not end the process, which is SIGHUP's default.
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).expect("SIGHUP handler");
     let app = crate::app::start(settings, Clock::system()).await?;
     // The first start generates the OpenID Connect signing key (tests generate it on first use).
     // A database that is down right now must not stop a started server: the key is then
@@ -160,6 +164,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         Err(e) => tracing::warn!(event = "not_ready_for_production", error = %e, "could not check"),
     }
     println!("keyturn listening on {} (public URL {})", app.addr, app.public_url());
+    #[cfg(unix)]
+    {
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = hup.recv() => app.reload(),
+            }
+        }
+    }
+    #[cfg(not(unix))]
     shutdown_signal().await;
     tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
     app.stop().await;

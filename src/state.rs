@@ -10,7 +10,7 @@ use crate::crypto::PasswordHasherPool;
 use crate::db::Db;
 use crate::http::captcha::CaptchaVerifier;
 use crate::http::limits::Limiters;
-use crate::mail::templates::Templates;
+use crate::mail::templates::LiveTemplates;
 use crate::mail::transport::Mailer;
 use crate::payments::gateways::Gateways;
 
@@ -24,7 +24,8 @@ pub struct AppState {
     pub clock: Clock,
     pub hasher: PasswordHasherPool,
     pub mailer: Mailer,
-    pub templates: Arc<Templates>,
+    /// The email templates (reloaded on SIGHUP).
+    pub templates: Arc<LiveTemplates>,
     /// The customer pages' message catalogue.
     pub catalog: Arc<crate::i18n::Catalog>,
     pub captcha: Option<Arc<dyn CaptchaVerifier>>,

@@ -127,7 +127,8 @@ pub(crate) fn compose(
     mut ctx: serde_json::Value,
 ) -> Result<Message, SendError> {
     ctx["product"] = state.settings.product_name.clone().into();
-    let rendered = state.templates.render(template, locale, &ctx).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let rendered =
+        state.templates.current().render(template, locale, &ctx).map_err(|e| SendError::Permanent(e.to_string()))?;
     let from: Mailbox =
         state.settings.mail_from.parse().map_err(|e| SendError::Permanent(format!("mail_from: {e}")))?;
     let address = to_email.parse().map_err(|e| SendError::Permanent(format!("recipient: {e}")))?;

@@ -204,3 +204,48 @@ async fn a_database_outage_is_logged_once_with_its_cause() {
         "the webhook worker flooded the log:\n{logs}"
     );
 }
+
+/// SIGHUP loads the email templates again: a merchant's edited override is used from the next
+/// email on, without a restart; an override that does not load is refused with its reason and
+/// the previous templates stay in use (the server keeps serving).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_the_email_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    let subject = templates.join("en/payment_confirmation/subject.txt.j2");
+    std::fs::create_dir_all(subject.parent().unwrap()).unwrap();
+    std::fs::write(&subject, "Thanks, first edition\n").unwrap();
+    let mut instance = crate::harness::process::Instance::new(&dir.path().join("data"), smtp::shared().addr.port())
+        .await
+        .set("templates_dir", &templates.to_string_lossy());
+    let life = instance.serve().await;
+    let app = life.driver(smtp::shared().store.clone());
+    let hup = |life: &crate::harness::process::Keyturn, seen: usize, event: &str| {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(life.pid() as libc::pid_t, libc::SIGHUP) }, 0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while life.logs().matches(event).count() <= seen {
+            assert!(std::time::Instant::now() < deadline, "no {event} after SIGHUP:\n{}", life.logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let subject_of_next_order = || async {
+        let email = unique_email();
+        let order_id = app.order(&email).await;
+        app.pay_by_callback(&order_id, "authenticated").await;
+        app.mail.wait_for(&email, Kind::Confirmation, 1, MAIL_TIMEOUT).await.subject
+    };
+    assert_eq!(subject_of_next_order().await, "Thanks, first edition");
+
+    std::fs::write(&subject, "Thanks, second edition\n").unwrap();
+    hup(&life, 0, "templates_reloaded");
+    assert_eq!(subject_of_next_order().await, "Thanks, second edition");
+
+    // One body part alone: refused, the second edition stays, the server keeps serving.
+    let text_only = templates.join("en/payment_confirmation/body.txt.j2");
+    std::fs::write(&text_only, "Only the text part\n").unwrap();
+    hup(&life, 0, "templates_reload_failed");
+    assert!(life.logs().contains("override both body parts or neither"), "{}", life.logs());
+    assert_eq!(subject_of_next_order().await, "Thanks, second edition");
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
