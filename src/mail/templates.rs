@@ -231,6 +231,39 @@ impl Templates {
     }
 }
 
+/// The templates in use, replaced whole when they are loaded again (`SIGHUP`): a merchant edits
+/// an override and reloads without a restart. A set that does not load (a syntax error, one body
+/// part) is refused with the reason and the previous set stays in use.
+pub struct LiveTemplates {
+    current: std::sync::RwLock<Arc<Templates>>,
+    override_dir: Option<std::path::PathBuf>,
+    catalog: Arc<Catalog>,
+}
+
+impl LiveTemplates {
+    pub fn load(override_dir: Option<&Path>, catalog: Arc<Catalog>) -> anyhow::Result<LiveTemplates> {
+        let templates = Templates::load(override_dir, catalog.clone())?;
+        Ok(LiveTemplates {
+            current: std::sync::RwLock::new(Arc::new(templates)),
+            override_dir: override_dir.map(Path::to_path_buf),
+            catalog,
+        })
+    }
+
+    /// The set to render with now.
+    pub fn current(&self) -> Arc<Templates> {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Loads the embedded templates and the overrides again; on success they are used from
+    /// the next email on.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        let fresh = Templates::load(self.override_dir.as_deref(), self.catalog.clone())?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,38 +344,5 @@ mod tests {
         write(dir.path(), "sr/refund/subject.txt.j2", "{{ amount | nosuchfilter }}");
         let err = format!("{:#}", Templates::load(Some(dir.path()), catalog()).err().unwrap());
         assert!(err.contains("sr/refund"), "{err}");
-    }
-}
-
-/// The templates in use, replaced whole when they are loaded again (`SIGHUP`): a merchant edits
-/// an override and reloads without a restart. A set that does not load (a syntax error, one body
-/// part) is refused with the reason and the previous set stays in use.
-pub struct LiveTemplates {
-    current: std::sync::RwLock<Arc<Templates>>,
-    override_dir: Option<std::path::PathBuf>,
-    catalog: Arc<Catalog>,
-}
-
-impl LiveTemplates {
-    pub fn load(override_dir: Option<&Path>, catalog: Arc<Catalog>) -> anyhow::Result<LiveTemplates> {
-        let templates = Templates::load(override_dir, catalog.clone())?;
-        Ok(LiveTemplates {
-            current: std::sync::RwLock::new(Arc::new(templates)),
-            override_dir: override_dir.map(Path::to_path_buf),
-            catalog,
-        })
-    }
-
-    /// The set to render with now.
-    pub fn current(&self) -> Arc<Templates> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Loads the embedded templates and the overrides again; on success they are used from
-    /// the next email on.
-    pub fn reload(&self) -> anyhow::Result<()> {
-        let fresh = Templates::load(self.override_dir.as_deref(), self.catalog.clone())?;
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(fresh);
-        Ok(())
     }
 }
