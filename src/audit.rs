@@ -35,6 +35,7 @@ pub struct Entry {
 }
 
 /// An entry being written.
+#[derive(Clone)]
 pub struct Event {
     actor: String,
     action: &'static str,

@@ -54,6 +54,7 @@ fn claim(conn: &mut crate::db::DbConn, key: &str, fingerprint: &str, now: i64) -
             p[0], p[1], p[2]
         )
     };
+
     let inserted = match conn {
         crate::db::DbConn::Sqlite(c) => diesel::sql_query(sql(["?1", "?2", "?3"]))
             .bind::<Text, _>(key)
@@ -65,6 +66,14 @@ fn claim(conn: &mut crate::db::DbConn, key: &str, fingerprint: &str, now: i64) -
             .bind::<Text, _>(fingerprint)
             .bind::<BigInt, _>(now)
             .execute(c)?,
+        #[cfg(feature = "mysql")]
+        crate::db::DbConn::Mysql(c) => crate::db::unless_duplicate(
+            diesel::sql_query("INSERT INTO idempotency_keys (`key`, fingerprint, created_at) VALUES (?, ?, ?)")
+                .bind::<Text, _>(key)
+                .bind::<Text, _>(fingerprint)
+                .bind::<BigInt, _>(now)
+                .execute(c),
+        )?,
     };
     if inserted == 1 {
         return Ok(Claim::Fresh);

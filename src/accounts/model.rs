@@ -86,18 +86,14 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Accou
 /// (PostgreSQL; SQLite writers are already serialised): a suspension or revocation waits for
 /// the transaction, or the transaction sees it.
 pub fn find_by_email_locked(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
-    if let DbConn::Pg(pg) = conn {
-        return accounts::table.filter(accounts::email.eq(email)).for_update().first(pg).optional();
-    }
-    find_by_email(conn, email)
+    crate::with_row_locks!(conn,
+        c => accounts::table.filter(accounts::email.eq(email)).for_update().first(c).optional(),
+        other => find_by_email(other, email))
 }
 
 /// [`find_by_id`] holding the account's row lock for the rest of the transaction (PostgreSQL).
 pub fn find_by_id_locked(conn: &mut DbConn, id: &str) -> QueryResult<Option<Account>> {
-    if let DbConn::Pg(pg) = conn {
-        return accounts::table.find(id).for_update().first(pg).optional();
-    }
-    find_by_id(conn, id)
+    crate::with_row_locks!(conn, c => accounts::table.find(id).for_update().first(c).optional(), other => find_by_id(other, id))
 }
 
 /// Stores a new temporary password hash, only while the account's status is `status` (a
@@ -303,6 +299,31 @@ pub fn extend_access(conn: &mut DbConn, account_id: &str, slug: &str, days: i32,
             .bind::<BigInt, _>(now)
             .bind::<BigInt, _>(add)
             .get_result(c)?,
+        // ON DUPLICATE KEY UPDATE names the existing row's columns bare; one `?` per use. The
+        // upsert holds the row's lock to the end of the transaction, so the read after it sees
+        // this payment's end (MariaDB gives a prepared INSERT … RETURNING no result metadata).
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => {
+            diesel::sql_query(
+                "INSERT INTO access_grants (account_id, service_slug, active_until, updated_at) VALUES (?, ?, ? + ?, ?) \
+                 ON DUPLICATE KEY UPDATE active_until = GREATEST(active_until, ?) + ?, updated_at = ?, taken_back_at = NULL",
+            )
+            .bind::<Text, _>(account_id)
+            .bind::<Text, _>(slug)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(add)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(add)
+            .bind::<BigInt, _>(now)
+            .execute(c)?;
+            diesel::sql_query(
+                "SELECT active_until AS value FROM access_grants WHERE account_id = ? AND service_slug = ? FOR UPDATE",
+            )
+            .bind::<Text, _>(account_id)
+            .bind::<Text, _>(slug)
+            .get_result(c)?
+        }
     };
     Ok(row.value)
 }
@@ -367,6 +388,27 @@ pub fn bump(conn: &mut DbConn, key: &str, window_secs: i64, now: i64) -> QueryRe
             .bind::<BigInt, _>(now)
             .bind::<BigInt, _>(window_secs)
             .get_result(c)?,
+        // Assignments run left to right and see the columns already set: `count` first. Read
+        // back under the upsert's row lock (no RETURNING through a prepared statement).
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => {
+            diesel::sql_query(
+                "INSERT INTO throttles (`key`, window_start, count) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE \
+                 count = CASE WHEN window_start <= ? - ? THEN 1 ELSE count + 1 END, \
+                 window_start = CASE WHEN window_start <= ? - ? THEN ? ELSE window_start END",
+            )
+            .bind::<Text, _>(key)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(window_secs)
+            .bind::<BigInt, _>(now)
+            .bind::<BigInt, _>(window_secs)
+            .bind::<BigInt, _>(now)
+            .execute(c)?;
+            diesel::sql_query("SELECT CAST(count AS SIGNED) AS value FROM throttles WHERE `key` = ? FOR UPDATE")
+                .bind::<Text, _>(key)
+                .get_result(c)?
+        }
     };
     Ok(row.value)
 }

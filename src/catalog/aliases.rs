@@ -69,6 +69,11 @@ pub fn rename(conn: &mut DbConn, old: &str, new: &str, now: i64) -> QueryResult<
         match conn {
             DbConn::Sqlite(c) => diesel::sql_query(sqlite).bind::<Text, _>(new).bind::<Text, _>(old).execute(c)?,
             DbConn::Pg(c) => diesel::sql_query(pg).bind::<Text, _>(new).bind::<Text, _>(old).execute(c)?,
+            #[cfg(feature = "mysql")]
+            DbConn::Mysql(c) => diesel::sql_query(format!("UPDATE {table} SET {column} = ? WHERE {column} = ?"))
+                .bind::<Text, _>(new)
+                .bind::<Text, _>(old)
+                .execute(c)?,
         };
     }
     diesel::delete(crate::db::schema::services::table.find(old)).execute(conn)?;

@@ -81,7 +81,7 @@ settings_group! {
         "Base URL customers and gateways reach us at; every link is built from it, never from the Host header.";
     @secret database_url: Option<String> = None,
         "sqlite://<data_dir>/keyturn.db",
-        "sqlite://PATH (embedded, single instance) or postgres://USER@HOST/DB (production, scale-out).";
+        "sqlite://PATH (embedded, single instance), postgres://USER@HOST/DB or, in a build with the mysql feature, mysql://USER:PASSWORD@HOST/DB (MariaDB 10.6+; production, scale-out).";
     database_pool_size: u32 = 8,
         "8",
         "Connections per instance.";
@@ -339,7 +339,15 @@ impl Settings {
         for (name, value) in vars {
             let Some(key) = name.strip_prefix("KEYTURN_") else { continue };
             let key = key.to_ascii_lowercase();
-            if matches!(key.as_str(), "config" | "test_database_url" | "log" | "require_browser" | "require_nginx") {
+            if matches!(
+                key.as_str(),
+                "config"
+                    | "test_database_url"
+                    | "test_other_database_url"
+                    | "log"
+                    | "require_browser"
+                    | "require_nginx"
+            ) {
                 continue;
             }
             // `KEYTURN_X_FILE` reads the secret X from a file (container secrets).
@@ -387,7 +395,7 @@ impl Settings {
             u.truncate(u.trim_end_matches('/').len());
         }
         if !self.sandbox_explicit {
-            let production_db = self.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
+            let production_db = self.database_url.as_deref().is_some_and(|u| !u.starts_with("sqlite:"));
             self.sandbox_enabled = !production_db && !self.gateways.any_enabled();
         }
     }
@@ -400,8 +408,16 @@ impl Settings {
             }
         }
         if let Some(db) = &self.database_url {
-            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-                return Err(invalid("database_url", "must start with sqlite:// or postgres://"));
+            let mysql = db.starts_with("mysql://") || db.starts_with("mariadb://");
+            if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://") || mysql)
+            {
+                return Err(invalid("database_url", "must start with sqlite://, postgres:// or mysql://"));
+            }
+            if mysql && !cfg!(feature = "mysql") {
+                return Err(invalid(
+                    "database_url",
+                    "this keyturn was built without MySQL/MariaDB support: build it with `cargo build --release --features mysql`",
+                ));
             }
         }
         if let Some(smtp) = &self.smtp_url {

@@ -24,8 +24,19 @@ fn the_sandbox_is_off_by_default_next_to_postgres_or_a_real_gateway() {
 }
 
 #[test]
+fn a_mysql_url_needs_the_mysql_build_and_turns_the_sandbox_off() {
+    let mysql = Settings::from_pairs([("database_url", "mysql://u:p@h/db")]);
+    if cfg!(feature = "mysql") {
+        assert!(!mysql.unwrap().sandbox_enabled, "a MariaDB shop is a production one");
+    } else {
+        let err = mysql.unwrap_err().to_string();
+        assert!(err.contains("--features mysql"), "{err}");
+    }
+}
+
+#[test]
 fn bad_urls_are_refused_with_the_setting_named() {
-    let err = Settings::from_pairs([("database_url", "mysql://x")]).unwrap_err();
+    let err = Settings::from_pairs([("database_url", "redis://x")]).unwrap_err();
     assert!(err.to_string().contains("database_url"));
     let err = Settings::from_pairs([("public_url", "ftp://x")]).unwrap_err();
     assert!(err.to_string().contains("public_url"));

@@ -43,16 +43,33 @@ fn texts_for(c: &mut DbConn, sql: &str, arg: &str) -> QueryResult<Vec<String>> {
     Ok(diesel::sql_query(sql).bind::<Text, _>(arg).load::<Line>(c)?.into_iter().map(|l| l.j).collect())
 }
 
-/// `"name"` for SQL (our table and column names are plain, but quote them anyway).
-fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// `"name"` for SQL, `` `name` `` on MySQL/MariaDB (our table and column names are plain, but
+/// quote them anyway: `key` is a reserved word there).
+fn quoted(backend: Backend, name: &str) -> String {
+    match backend {
+        Backend::Mysql => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
+    }
 }
 
 fn backend_of(c: &DbConn) -> Backend {
     match c {
         DbConn::Sqlite(_) => Backend::Sqlite,
         DbConn::Pg(_) => Backend::Postgres,
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(_) => Backend::Mysql,
     }
+}
+
+/// `(name, type)` of a MySQL/MariaDB table's stored columns (not generated ones), in order.
+fn mysql_columns(c: &mut DbConn, table: &str) -> QueryResult<Vec<(String, String)>> {
+    let rows = texts_for(
+        c,
+        "SELECT CONCAT(column_name, ' ', column_type) AS j FROM information_schema.COLUMNS \
+         WHERE table_schema = DATABASE() AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position",
+        table,
+    )?;
+    Ok(rows.into_iter().filter_map(|r| r.split_once(' ').map(|(n, t)| (n.to_string(), t.to_string()))).collect())
 }
 
 /// keyturn's tables, each after the tables it refers to.
@@ -67,6 +84,11 @@ fn tables_in_order(c: &mut DbConn) -> QueryResult<Vec<String>> {
         Backend::Postgres => texts(
             c,
             "SELECT table_name::text AS j FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' AND table_name <> '__diesel_schema_migrations' ORDER BY table_name",
+        )?,
+        Backend::Mysql => texts(
+            c,
+            "SELECT table_name AS j FROM information_schema.TABLES WHERE table_schema = DATABASE() \
              AND table_type = 'BASE TABLE' AND table_name <> '__diesel_schema_migrations' ORDER BY table_name",
         )?,
     };
@@ -84,6 +106,12 @@ fn tables_in_order(c: &mut DbConn) -> QueryResult<Vec<String>> {
                  JOIN pg_class parent ON fk.confrelid = parent.oid \
                  JOIN pg_namespace ns ON child.relnamespace = ns.oid \
                  WHERE fk.contype = 'f' AND ns.nspname = current_schema() AND child.relname = $1",
+                t,
+            )?,
+            Backend::Mysql => texts_for(
+                c,
+                "SELECT DISTINCT referenced_table_name AS j FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE constraint_schema = DATABASE() AND table_name = ?",
                 t,
             )?,
         };
@@ -117,10 +145,32 @@ fn rows_of(c: &mut DbConn, table: &str) -> QueryResult<Vec<String>> {
                 c,
                 &format!("SELECT name AS j FROM pragma_table_info('{}') ORDER BY cid", table.replace('\'', "''")),
             )?;
-            let pairs: Vec<String> = columns.iter().map(|col| format!("'{col}', {}", quoted(col))).collect();
-            texts(c, &format!("SELECT json_object({}) AS j FROM {}", pairs.join(", "), quoted(table)))
+            let q = |n: &str| quoted(Backend::Sqlite, n);
+            let pairs: Vec<String> = columns.iter().map(|col| format!("'{col}', {}", q(col))).collect();
+            texts(c, &format!("SELECT json_object({}) AS j FROM {}", pairs.join(", "), q(table)))
         }
-        Backend::Postgres => texts(c, &format!("SELECT row_to_json(x)::text AS j FROM {} AS x", quoted(table))),
+        Backend::Postgres => {
+            texts(c, &format!("SELECT row_to_json(x)::text AS j FROM {} AS x", quoted(Backend::Postgres, table)))
+        }
+        // Booleans (`tinyint(1)`) as JSON booleans, so the file restores on every backend.
+        Backend::Mysql => {
+            let q = |n: &str| quoted(Backend::Mysql, n);
+            let pairs: Vec<String> = mysql_columns(c, table)?
+                .iter()
+                .map(|(col, ty)| {
+                    let value = if ty == "tinyint(1)" {
+                        format!(
+                            "IF({0} IS NULL, NULL, IF({0}, JSON_EXTRACT('true', '$'), JSON_EXTRACT('false', '$')))",
+                            q(col)
+                        )
+                    } else {
+                        q(col)
+                    };
+                    format!("'{}', {value}", col.replace('\'', "''"))
+                })
+                .collect();
+            texts(c, &format!("SELECT JSON_OBJECT({}) AS j FROM {}", pairs.join(", "), q(table)))
+        }
     }
 }
 
@@ -135,6 +185,7 @@ fn write_snapshot(c: &mut DbConn, out: &mut impl Write, now: i64) -> anyhow::Res
     let backend = match backend_of(c) {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
+        Backend::Mysql => "mysql",
     };
     let header = json!({"format": FORMAT, "version": VERSION, "backend": backend, "created_at": now,
                         "migrations": migrations_of(c)?});
@@ -188,15 +239,32 @@ pub async fn backup(db: &Db, to: &Path, now: i64, existing: Existing) -> anyhow:
     let written = db
         .read(move |c| {
             let mut out = BufWriter::new(file);
-            let pg = backend_of(c) == Backend::Postgres;
-            let summary = c
-                .transaction::<_, anyhow::Error, _>(|c| {
-                    if pg {
+            let backend = backend_of(c);
+            let written = if backend == Backend::Mysql {
+                // One snapshot for every table, started by hand: MariaDB takes the isolation
+                // level only before the transaction, and diesel's would be a plain BEGIN.
+                c.batch_execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+                     START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY;",
+                )
+                .map_err(anyhow::Error::from)
+                .and_then(|()| {
+                    let written = write_snapshot(c, &mut out, now);
+                    let ended = c.batch_execute(if written.is_ok() { "COMMIT" } else { "ROLLBACK" });
+                    let summary = written?;
+                    ended?;
+                    Ok(summary)
+                })
+            } else {
+                c.transaction::<_, anyhow::Error, _>(|c| {
+                    if backend == Backend::Postgres {
                         // One snapshot for every table; the backup never writes.
                         c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
                     }
                     write_snapshot(c, &mut out, now)
                 })
+            };
+            let summary = written
                 .and_then(|summary| {
                     let file = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
                     file.sync_all()?;
@@ -256,19 +324,38 @@ fn read_header(line: &str) -> anyhow::Result<Header> {
 
 /// Inserts one row (only the columns it has: columns added since take their defaults).
 fn insert_row(c: &mut DbConn, table: &str, row: &serde_json::Map<String, Value>) -> QueryResult<usize> {
+    let backend = backend_of(c);
     let columns: Vec<&String> = row.keys().collect();
-    let list = columns.iter().map(|k| quoted(k)).collect::<Vec<_>>().join(", ");
+    let list = columns.iter().map(|k| quoted(backend, k)).collect::<Vec<_>>().join(", ");
     let body = Value::Object(row.clone()).to_string();
-    let sql = match backend_of(c) {
+    let sql = match backend {
         Backend::Sqlite => {
             let picks: Vec<String> =
                 columns.iter().map(|k| format!("json_extract(?1, '$.\"{}\"')", k.replace('\'', "''"))).collect();
-            format!("INSERT INTO {} ({list}) SELECT {}", quoted(table), picks.join(", "))
+            format!("INSERT INTO {} ({list}) SELECT {}", quoted(backend, table), picks.join(", "))
         }
         Backend::Postgres => format!(
             "INSERT INTO {t} ({list}) SELECT {list} FROM json_populate_record(NULL::{t}, $1::json)",
-            t = quoted(table)
+            t = quoted(backend, table)
         ),
+        // JSON_TABLE reads each value as its column's own type (a JSON boolean into tinyint(1)).
+        Backend::Mysql => {
+            let types: BTreeMap<String, String> = mysql_columns(c, table)?.into_iter().collect();
+            let mut defs = Vec::new();
+            for k in &columns {
+                let Some(ty) = types.get(*k) else {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!("the backup has a column {k:?} that table {table} does not have").into(),
+                    ));
+                };
+                defs.push(format!("{} {ty} PATH '$.\"{}\"'", quoted(backend, k), k.replace('\'', "''")));
+            }
+            format!(
+                "INSERT INTO {} ({list}) SELECT {list} FROM JSON_TABLE(?, '$' COLUMNS ({})) AS jt",
+                quoted(backend, table),
+                defs.join(", ")
+            )
+        }
     };
     diesel::sql_query(sql).bind::<Text, _>(body).execute(c)
 }
@@ -292,7 +379,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     let nonempty = db
         .read(|c| {
             for t in tables_in_order(c)? {
-                let n: i64 = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", quoted(&t)))
+                let n: i64 = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {}", quoted(backend_of(c), &t)))
                     .load::<Count>(c)?
                     .first()
                     .map_or(0, |r| r.n);
@@ -309,7 +396,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     db.migrate_until(&last)?;
     let known_tables: BTreeSet<String> = db.read(|c| Ok(tables_in_order(c)?)).await?.into_iter().collect();
     let inserted = db
-        .write(move |c| {
+        .write_once(move |c| {
             let mut tables = BTreeSet::new();
             let fail = |m: String| crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(m.into()));
             for (rows, line) in (0u64..).zip(lines) {

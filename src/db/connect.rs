@@ -35,6 +35,12 @@ impl ManageConnection for Manager {
         let made = match self.backend {
             Backend::Sqlite => diesel::SqliteConnection::establish(&self.url).map(DbConn::Sqlite),
             Backend::Postgres => diesel::PgConnection::establish(&self.url).map(DbConn::Pg),
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => diesel::MysqlConnection::establish(&self.url).map(DbConn::Mysql),
+            #[cfg(not(feature = "mysql"))]
+            Backend::Mysql => Err(diesel::ConnectionError::BadConnection(
+                "this keyturn was built without MySQL/MariaDB support: build it with `--features mysql`".into(),
+            )),
         };
         match made {
             Ok(conn) => {

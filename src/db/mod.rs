@@ -22,12 +22,80 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+#[cfg(feature = "mysql")]
+const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/mysql");
 
 /// A connection to whichever backend is configured.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
     Pg(diesel::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+}
+
+/// `$locked` with `$c` bound to a backend's own connection where rows are locked (PostgreSQL,
+/// MySQL/MariaDB: several instances), else `$plain` with `$other` the connection (SQLite, whose
+/// writers are serialised in-process).
+#[macro_export]
+macro_rules! with_row_locks {
+    ($conn:expr, $c:ident => $locked:expr, $other:ident => $plain:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $locked,
+            #[cfg(feature = "mysql")]
+            $crate::db::DbConn::Mysql($c) => $locked,
+            $other => $plain,
+        }
+    };
+}
+
+/// An insert-if-absent's rows on MySQL/MariaDB: a plain INSERT whose duplicate-key refusal
+/// means "already there" (0 rows). Not `ON DUPLICATE KEY UPDATE pk = pk`, which reports 1 row for
+/// a duplicate too (diesel connects with CLIENT_FOUND_ROWS), nor `INSERT IGNORE`, which would also
+/// hide a foreign-key violation or a cut value. MariaDB keeps the transaction usable after it.
+#[cfg(feature = "mysql")]
+pub fn unless_duplicate(inserted: diesel::QueryResult<usize>) -> diesel::QueryResult<usize> {
+    match inserted {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(0),
+        other => other,
+    }
+}
+
+/// One `id` column of a raw query.
+#[derive(diesel::QueryableByName)]
+pub struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+}
+
+/// A claim on MySQL/MariaDB, which has no `UPDATE … RETURNING` and whose `SELECT … ORDER BY …
+/// LIMIT 1 FOR UPDATE SKIP LOCKED` locks every row it sorts: the due candidates are read without
+/// locks (`candidates`, binding `now` twice), then taken one by one by primary key with SKIP
+/// LOCKED (`lock`, binding the id and `now` twice: a locking read sees the latest row, so the
+/// conditions are checked again); the first one taken is returned. In the caller's transaction.
+#[cfg(feature = "mysql")]
+pub fn claim_first_mysql(
+    c: &mut diesel::MysqlConnection,
+    candidates: &str,
+    lock: &str,
+    now: i64,
+) -> diesel::QueryResult<Option<String>> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::RunQueryDsl;
+    let due: Vec<IdRow> = diesel::sql_query(candidates).bind::<BigInt, _>(now).bind::<BigInt, _>(now).load(c)?;
+    for row in due {
+        let taken: Option<IdRow> = diesel::OptionalExtension::optional(
+            diesel::sql_query(lock)
+                .bind::<Text, _>(&row.id)
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(now)
+                .get_result(c),
+        )?;
+        if let Some(t) = taken {
+            return Ok(Some(t.id));
+        }
+    }
+    Ok(None)
 }
 
 /// Which backend a pool talks to.
@@ -35,6 +103,8 @@ pub enum DbConn {
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// MySQL / MariaDB (the cargo feature `mysql`).
+    Mysql,
 }
 
 /// Errors of the storage layer as the rest of the application sees them.
@@ -51,17 +121,35 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// True when the server ended the transaction to break a deadlock (or, on PostgreSQL, a
+    /// serialization failure): nothing of it was kept, and running it again is safe.
+    pub fn is_deadlock(&self) -> bool {
+        match self {
+            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+            DbError::Query(DieselError::DatabaseError(_, info)) => {
+                let m = info.message();
+                m.contains("Deadlock found") || m.contains("deadlock detected")
+            }
+            _ => false,
+        }
+    }
+
     /// True for a unique-constraint violation (a duplicate insert lost a race).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)))
     }
 }
 
+/// How many times [`Db::write`] runs a transaction again after a deadlock ended it.
+pub const DEADLOCK_RETRIES: u32 = 3;
+
 /// Convenience alias for query results.
 pub type DbResult<T> = Result<T, DbError>;
 
-/// Per-connection SQLite settings. `synchronous = FULL`: a commit (an acknowledged callback
-/// among them) survives a power loss, which WAL's `NORMAL` does not promise.
+/// Per-connection settings. SQLite: `synchronous = FULL`, so a commit (an acknowledged callback
+/// among them) survives a power loss, which WAL's `NORMAL` does not promise. MariaDB: READ
+/// COMMITTED like PostgreSQL's default (the code's locking is written for it), strict mode so an
+/// over-long value is refused rather than cut.
 #[derive(Debug)]
 struct SqlitePragmas;
 
@@ -71,6 +159,14 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
                  PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        #[cfg(feature = "mysql")]
+        if let DbConn::Mysql(c) = conn {
+            c.batch_execute(
+                "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
+                 SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -89,6 +185,8 @@ pub struct Db {
 fn connection_url(url: &str) -> (Backend, String) {
     if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         (Backend::Sqlite, path.to_string())
+    } else if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        (Backend::Mysql, url.replacen("mariadb://", "mysql://", 1))
     } else {
         (Backend::Postgres, url.to_string())
     }
@@ -105,6 +203,11 @@ impl Db {
     /// Opens the pool (creating the SQLite file's folder) without migrating.
     pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Db> {
         let (backend, conn_url) = connection_url(url);
+        #[cfg(not(feature = "mysql"))]
+        anyhow::ensure!(
+            backend != Backend::Mysql,
+            "a MySQL/MariaDB database_url needs a keyturn built with `cargo build --release --features mysql`"
+        );
         if backend == Backend::Sqlite {
             if let Some(parent) = std::path::Path::new(&conn_url).parent() {
                 if !parent.as_os_str().is_empty() {
@@ -143,6 +246,13 @@ impl Db {
                 c.batch_execute("SELECT pg_advisory_unlock(7418935)")?;
                 result
             }
+            #[cfg(feature = "mysql")]
+            DbConn::Mysql(c) => {
+                c.batch_execute("DO GET_LOCK('keyturn-migrate', 600)")?;
+                let result = c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len());
+                c.batch_execute("DO RELEASE_LOCK('keyturn-migrate')")?;
+                result
+            }
         }
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
         Ok(applied)
@@ -153,6 +263,10 @@ impl Db {
         let source = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => MYSQL_MIGRATIONS,
+            #[cfg(not(feature = "mysql"))]
+            Backend::Mysql => return Vec::new(),
         };
         let all = diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(&source);
         let mut v: Vec<String> =
@@ -190,6 +304,8 @@ impl Db {
         match &mut *conn {
             DbConn::Sqlite(c) => until!(c, SQLITE_MIGRATIONS),
             DbConn::Pg(c) => until!(c, POSTGRES_MIGRATIONS),
+            #[cfg(feature = "mysql")]
+            DbConn::Mysql(c) => until!(c, MYSQL_MIGRATIONS),
         }
         Ok(())
     }
@@ -209,8 +325,43 @@ impl Db {
         .map_err(joined)?
     }
 
-    /// Runs `f` inside one transaction (committed when it returns `Ok`).
+    /// Runs `f` inside one transaction (committed when it returns `Ok`). A transaction the
+    /// server ended as a deadlock's victim (MariaDB/InnoDB picks one; PostgreSQL too) changed
+    /// nothing: it runs again, from the start, up to [`DEADLOCK_RETRIES`] times.
     pub async fn write<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> DbResult<T> + Clone + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let _held = gate.as_ref().map(|g| g.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut tries = 0;
+            loop {
+                let attempt = f.clone();
+                match conn.transaction::<T, DbError, _>(|c| attempt(c)) {
+                    Err(e) if e.is_deadlock() && tries < DEADLOCK_RETRIES => {
+                        tries += 1;
+                        tracing::info!(
+                            event = "db_deadlock_retried",
+                            attempt = tries,
+                            "a deadlock ended the transaction; running it again"
+                        );
+                        std::thread::sleep(Duration::from_millis(5 * tries as u64));
+                    }
+                    done => return done,
+                }
+            }
+        })
+        .await
+        .map_err(joined)?
+    }
+
+    /// [`Db::write`] for work that cannot run twice (it consumes what it writes, e.g. a file
+    /// being read): no retry after a deadlock.
+    pub async fn write_once<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> DbResult<T> + Send + 'static,
@@ -254,7 +405,7 @@ impl Db {
     pub async fn checkpoint(&self) -> DbResult<()> {
         self.read(|c| match c {
             DbConn::Sqlite(s) => s.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").map_err(DbError::from),
-            DbConn::Pg(_) => Ok(()),
+            _ => Ok(()),
         })
         .await
     }

@@ -69,7 +69,7 @@ fn mailable(status: AccountStatus) -> bool {
 fn ended_at_sql() -> diesel::expression::SqlLiteral<BigInt> {
     diesel::dsl::sql::<BigInt>(
         "(access_grants.active_until + CASE WHEN access_grants.taken_back_at IS NULL AND services.grace_days > 0 \
-         THEN CAST(services.grace_days AS BIGINT) * 86400 ELSE 0 END)",
+         THEN services.grace_days * 86400 ELSE 0 END)",
     )
 }
 
@@ -86,11 +86,16 @@ impl Notice<'_> {
     /// is never sent (a reminder overtaken by a later one).
     fn claim(&self, c: &mut DbConn, now: i64, skipped: bool) -> QueryResult<bool> {
         let sql = |p: [&str; 6]| {
-            format!(
+            let insert = format!(
                 "INSERT INTO access_notices (account_id, service_slug, period_end, kind, created_at, skipped) \
-                 VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
+                 VALUES ({}, {}, {}, {}, {}, {})",
                 p[0], p[1], p[2], p[3], p[4], p[5]
-            )
+            );
+            if p[0] == "?" {
+                insert
+            } else {
+                format!("{insert} ON CONFLICT DO NOTHING")
+            }
         };
         macro_rules! run {
             ($c:expr, $p:expr) => {
@@ -101,12 +106,14 @@ impl Notice<'_> {
                     .bind::<Text, _>(self.kind)
                     .bind::<BigInt, _>(now)
                     .bind::<Bool, _>(skipped)
-                    .execute($c)?
+                    .execute($c)
             };
         }
         let n = match c {
-            DbConn::Sqlite(c) => run!(c, ["?1", "?2", "?3", "?4", "?5", "?6"]),
-            DbConn::Pg(c) => run!(c, ["$1", "$2", "$3", "$4", "$5", "$6"]),
+            DbConn::Sqlite(c) => run!(c, ["?1", "?2", "?3", "?4", "?5", "?6"])?,
+            DbConn::Pg(c) => run!(c, ["$1", "$2", "$3", "$4", "$5", "$6"])?,
+            #[cfg(feature = "mysql")]
+            DbConn::Mysql(c) => crate::db::unless_duplicate(run!(c, ["?"; 6]))?,
         };
         Ok(n == 1)
     }

@@ -172,8 +172,36 @@ pub fn claim(conn: &mut DbConn, now: i64, lease_secs: i64) -> QueryResult<Option
             .bind::<Text, _>(token)
             .get_result(c)
             .optional(),
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => {
+            let Some(id) = crate::db::claim_first_mysql(c, CLAIM_MYSQL_DUE, CLAIM_MYSQL_LOCK, now)? else {
+                return Ok(None);
+            };
+            diesel::update(outbox::table.find(&id))
+                .set((
+                    outbox::locked_until.eq(until),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                    outbox::claim_token.eq(&token),
+                ))
+                .execute(c)?;
+            diesel::sql_query(
+                "SELECT id, kind, account_id, order_id, attempts, claim_token, handed_over_at FROM outbox WHERE id = ?",
+            )
+            .bind::<Text, _>(&id)
+            .get_result(c)
+            .optional()
+        }
     }
 }
+
+#[cfg(feature = "mysql")]
+const CLAIM_MYSQL_DUE: &str = "SELECT id FROM outbox WHERE status = 'pending' AND run_at <= ? \
+     AND (locked_until IS NULL OR locked_until < ?) \
+     ORDER BY run_at, created_at, CASE kind WHEN 'payment_confirmation' THEN 0 ELSE 1 END LIMIT 10";
+
+#[cfg(feature = "mysql")]
+const CLAIM_MYSQL_LOCK: &str = "SELECT id FROM outbox WHERE id = ? AND status = 'pending' AND run_at <= ? \
+     AND (locked_until IS NULL OR locked_until < ?) FOR UPDATE SKIP LOCKED";
 
 /// The row while `job`'s claim holds it: still pending and not claimed again since (each
 /// claim writes a new `claim_token`). A lease that ran out with nobody taking over still holds.

@@ -183,6 +183,8 @@ pub fn purge_tokens(conn: &mut DbConn, now: i64) -> QueryResult<usize> {
     match conn {
         DbConn::Sqlite(c) => diesel::sql_query(sql("?1")).bind::<BigInt, _>(now).execute(c),
         DbConn::Pg(c) => diesel::sql_query(sql("$1")).bind::<BigInt, _>(now).execute(c),
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => diesel::sql_query(sql("?")).bind::<BigInt, _>(now).bind::<BigInt, _>(now).execute(c),
     }
 }
 

@@ -122,9 +122,7 @@ pub fn insert(conn: &mut DbConn, o: &Order) -> QueryResult<usize> {
 /// Takes the order's row lock for the rest of the transaction (PostgreSQL; SQLite writers are
 /// already serialised).
 pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        orders::table.find(id).select(orders::id).for_update().load::<String>(pg)?;
-    }
+    crate::with_row_locks!(conn, c => orders::table.find(id).select(orders::id).for_update().load::<String>(c)?, _c => Vec::new());
     Ok(())
 }
 

@@ -134,15 +134,14 @@ pub fn find_by_gateway_id_locked(
     gateway: GatewayId,
     gateway_payment_id: &str,
 ) -> QueryResult<Option<Payment>> {
-    if let DbConn::Pg(pg) = conn {
-        return payments::table
+    crate::with_row_locks!(conn,
+        c => payments::table
             .filter(payments::gateway.eq(gateway))
             .filter(payments::gateway_payment_id.eq(gateway_payment_id))
             .for_update()
-            .first(pg)
-            .optional();
-    }
-    find_by_gateway_id(conn, gateway, gateway_payment_id)
+            .first(c)
+            .optional(),
+        other => find_by_gateway_id(other, gateway, gateway_payment_id))
 }
 
 pub fn insert(conn: &mut DbConn, p: &Payment) -> QueryResult<usize> {
@@ -191,9 +190,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Payment>> {
 /// Takes the payment's row lock for the rest of the transaction (PostgreSQL; SQLite writers
 /// are already serialised).
 pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        payments::table.find(id).select(payments::id).for_update().load::<String>(pg)?;
-    }
+    crate::with_row_locks!(conn, c => payments::table.find(id).select(payments::id).for_update().load::<String>(c)?, _c => Vec::new());
     Ok(())
 }
 

@@ -315,8 +315,36 @@ pub fn claim(conn: &mut DbConn, now: i64, lease_secs: i64) -> QueryResult<Option
             .bind::<Text, _>(token)
             .get_result(c)
             .optional(),
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => {
+            let Some(id) = crate::db::claim_first_mysql(c, CLAIM_MYSQL_DUE, CLAIM_MYSQL_LOCK, now)? else {
+                return Ok(None);
+            };
+            diesel::update(webhook_deliveries::table.find(&id))
+                .set((
+                    webhook_deliveries::locked_until.eq(until),
+                    webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
+                    webhook_deliveries::claim_token.eq(&token),
+                ))
+                .execute(c)?;
+            diesel::sql_query(
+                "SELECT id, event_id, endpoint_id, attempts, claim_token FROM webhook_deliveries WHERE id = ?",
+            )
+            .bind::<Text, _>(&id)
+            .get_result(c)
+            .optional()
+        }
     }
 }
+
+#[cfg(feature = "mysql")]
+const CLAIM_MYSQL_DUE: &str = "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+     WHERE d.status = 'pending' AND d.run_at <= ? AND (d.locked_until IS NULL OR d.locked_until < ?) \
+     AND e.status = 'active' ORDER BY d.run_at, d.created_at LIMIT 10";
+
+#[cfg(feature = "mysql")]
+const CLAIM_MYSQL_LOCK: &str = "SELECT id FROM webhook_deliveries WHERE id = ? AND status = 'pending' AND run_at <= ? \
+     AND (locked_until IS NULL OR locked_until < ?) FOR UPDATE SKIP LOCKED";
 
 /// The row while `d`'s claim holds it.
 macro_rules! held {

@@ -105,6 +105,13 @@ async fn a_backup_taken_during_paid_callbacks_restores_every_customer() {
             check(&b, &customers).await;
             b.stop().await;
             drop(pg);
+            // And into the third backend when the run names one (`.ci/run`: MariaDB → PostgreSQL).
+            if let Some(third) = std::env::var("KEYTURN_TEST_OTHER_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+                let db = tokio::task::spawn_blocking(move || PgDb::create(&third)).await.unwrap();
+                let b = restored(&file, &db.url).await;
+                check(&b, &customers).await;
+                b.stop().await;
+            }
         }
         None => {
             let other = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ use crate::http::api_error::ApiError;
 use crate::state::AppState;
 
 /// Changes to a service; `None` keeps the current value.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Changes {
     pub name: Option<String>,
     pub price_minor: Option<i64>,

@@ -26,9 +26,10 @@ use crate::state::AppState;
 const DAY: i64 = 86_400;
 
 /// When an access is over, in SQL: the period plus its grace (none for a period a refund took
-/// back), as `accounts::access::ends_at` says it in Rust.
+/// back), as `accounts::access::ends_at` says it in Rust. (`grace_days` is at most 365, so its
+/// seconds fit the 32-bit product every backend computes; no CAST, whose type names differ.)
 const ENDS_AT: &str = "(access_grants.active_until + CASE WHEN access_grants.taken_back_at IS NULL \
-     AND services.grace_days > 0 THEN CAST(services.grace_days AS BIGINT) * 86400 ELSE 0 END)";
+     AND services.grace_days > 0 THEN services.grace_days * 86400 ELSE 0 END)";
 
 /// Which accesses to list.
 pub struct Filter {

@@ -39,10 +39,7 @@ pub struct Subscription {
 /// after the other, so the second sees what the first wrote.
 pub fn find_locked(conn: &mut DbConn, gateway: GatewayId, id: &str) -> QueryResult<Option<Subscription>> {
     let q = subs::table.filter(subs::gateway.eq(gateway)).filter(subs::subscription_id.eq(id));
-    match conn {
-        DbConn::Pg(pg) => q.for_update().first(pg).optional(),
-        other => q.first(other).optional(),
-    }
+    crate::with_row_locks!(conn, c => q.for_update().first(c).optional(), other => q.first(other).optional())
 }
 
 /// Remembers a subscription; false when it was already remembered (the row is left alone).
@@ -51,6 +48,8 @@ pub fn insert(conn: &mut DbConn, s: &Subscription) -> QueryResult<bool> {
     let n = match conn {
         DbConn::Sqlite(c) => q.execute(c)?,
         DbConn::Pg(c) => q.execute(c)?,
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => crate::db::unless_duplicate(diesel::insert_into(subs::table).values(s).execute(c))?,
     };
     Ok(n == 1)
 }

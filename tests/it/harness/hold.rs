@@ -19,7 +19,7 @@ impl TestApp {
         let (release, wait) = std::sync::mpsc::channel::<()>();
         let db = self.app.as_ref().expect("app running").state.db.clone();
         let done = tokio::spawn(async move {
-            db.write(move |_| {
+            db.write_once(move |_| {
                 let _ = held.send(());
                 let _ = wait.recv();
                 Ok(())
