@@ -132,15 +132,24 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
-    let tls = match (&settings.http.tls_cert_file, &settings.http.tls_key_file) {
-        (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(crate::http::tls::CertFiles::load(cert, key)?)?),
+    let acme = settings.http.acme_enabled().then(|| crate::http::acme::Acme::new(&settings));
+    let tls = match (&settings.http.tls_cert_file, &settings.http.tls_key_file, &acme) {
+        (Some(cert), Some(key), _) => {
+            Some(crate::http::tls::acceptor(crate::http::tls::CertFiles::load(cert, key)?, false)?)
+        }
+        (_, _, Some(acme)) => Some(crate::http::tls::acceptor(acme.resolver(), acme.tls_alpn())?),
         _ => None,
     };
     let (redirect_listener, http_addr) = bind_extra(settings.http.http_listen.as_deref(), "http_listen").await?;
     let (metrics_listener, metrics_addr) =
         bind_extra(settings.http.metrics_listen.as_deref(), "metrics_listen").await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let public_url = settings.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let public_url = settings.public_url.clone().unwrap_or_else(|| match settings.http.acme_domains.first() {
+        // The certificate is for the domain, not for the address.
+        Some(domain) if addr.port() == 443 => format!("https://{domain}"),
+        Some(domain) => format!("https://{domain}:{}", addr.port()),
+        None => format!("{scheme}://{addr}"),
+    });
     let state = build_state(settings, clock, public_url).await?;
     announce(&state, addr);
     let (tx, rx) = watch::channel(false);
@@ -155,17 +164,21 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
     let server = tokio::spawn(crate::http::server::serve(listener, endpoint, limits, rx.clone(), tls));
     let redirect = redirect_listener.map(|l| {
         let to = crate::http::https_redirect(state.public_url.clone());
+        let to = crate::http::acme::PlainHttp::new(to, acme.as_ref().and_then(|a| a.http01()));
         tokio::spawn(crate::http::server::serve(l, to, limits, rx.clone(), None))
     });
     let metrics = metrics_listener.map(|l| {
         tokio::spawn(crate::http::server::serve(l, crate::http::metrics(state.clone()), limits, rx.clone(), None))
     });
-    let background = vec![
+    let mut background = vec![
         tokio::spawn(crate::jobs::worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::webhook_worker::run(state.clone(), rx.clone())),
         tokio::spawn(crate::jobs::sweeps::run(state.clone(), rx.clone())),
-        tokio::spawn(crate::jobs::backups::run(state.clone(), rx)),
     ];
+    if let Some(acme) = acme {
+        background.push(tokio::spawn(acme.run(rx.clone())));
+    }
+    background.push(tokio::spawn(crate::jobs::backups::run(state.clone(), rx)));
     Ok(RunningApp { addr, http_addr, metrics_addr, state, shutdown: tx, server, redirect, metrics, background })
 }
 

@@ -16,6 +16,8 @@ pub fn settings_problems(s: &Settings) -> Vec<String> {
     match s.public_url.as_deref() {
         Some(u) if u.starts_with("https://") => {}
         Some(_) => out.push("public URL is http, not https (set KEYTURN_PUBLIC_URL=https://…)".into()),
+        // With ACME the links are built on https://<first domain>.
+        None if s.http.acme_enabled() => {}
         None => out.push("no public URL: links would use http://<listen> (set KEYTURN_PUBLIC_URL=https://…)".into()),
     }
     if s.merchant.merchant_name.as_deref().is_none_or(|n| n.trim().is_empty()) {

@@ -77,7 +77,7 @@ settings_group! {
         "127.0.0.1:8080",
         "Address and port the HTTP server binds.";
     public_url: Option<String> = None,
-        "http://<listen>",
+        "http://<listen> (https://<first acme_domains>[:port] with ACME)",
         "Base URL customers and gateways reach us at; every link is built from it, never from the Host header.";
     @secret database_url: Option<String> = None,
         "sqlite://<data_dir>/keyturn.db",
@@ -498,6 +498,11 @@ impl Settings {
     /// The database URL in force (the embedded SQLite file when none is set).
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("keyturn.db").display()))
+    }
+
+    /// Where the ACME certificate and key are kept (`acme_cache_dir`, else `<data_dir>/acme`).
+    pub fn acme_cache_dir(&self) -> PathBuf {
+        self.http.acme_cache_dir.clone().unwrap_or_else(|| self.data_dir.join("acme"))
     }
 
     /// Where `.eml` files go when no SMTP server is configured.

@@ -1,5 +1,6 @@
 //! THE route table, the middleware order, and the cross-cutting HTTP pieces.
 
+pub mod acme;
 pub mod api_error;
 pub mod body;
 pub mod captcha;

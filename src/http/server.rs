@@ -330,6 +330,9 @@ async fn connection(io: TcpStream, ctx: Ctx, _guard: SlotGuard, tls: Option<TlsA
     match tls {
         None => drive(io, Scheme::HTTP, ctx).await,
         Some(acceptor) => match tokio::time::timeout(ctx.limits.header_timeout, acceptor.accept(io)).await {
+            Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(crate::http::tls::ACME_TLS_ALPN) => {
+                tracing::debug!(peer = %ctx.peer, "answered an ACME TLS-ALPN-01 challenge handshake")
+            }
             Ok(Ok(stream)) => drive(stream, Scheme::HTTPS, ctx).await,
             Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
             Err(_) => tracing::debug!("TLS handshake timed out"),

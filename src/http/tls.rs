@@ -17,7 +17,7 @@ use rustls::ServerConfig;
 /// How often a handshake looks at the files' modification times.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -34,6 +34,20 @@ pub fn read_pair(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, String> {
     let signing = provider().key_provider.load_private_key(der).map_err(|e| format!("{}: {e}", key.display()))?;
     let certified = CertifiedKey::new(chain, signing);
     certified.keys_match().map_err(|e| format!("{} is not the key of {}: {e}", key.display(), cert.display()))?;
+    Ok(Arc::new(certified))
+}
+
+/// A certificate chain and its key from PEM text (an ACME server's answer and our key).
+pub fn pair_from_pem(cert: &[u8], key: &[u8]) -> Result<Arc<CertifiedKey>, String> {
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    if chain.is_empty() {
+        return Err("no certificate in the chain".into());
+    }
+    let der = PrivateKeyDer::from_pem_slice(key).map_err(|e| e.to_string())?;
+    let signing = provider().key_provider.load_private_key(der).map_err(|e| e.to_string())?;
+    let certified = CertifiedKey::new(chain, signing);
+    certified.keys_match().map_err(|e| format!("the key is not the certificate's: {e}"))?;
     Ok(Arc::new(certified))
 }
 
@@ -105,12 +119,20 @@ impl ResolvesServerCert for CertFiles {
     }
 }
 
-/// The server's TLS configuration over `files` (TLS 1.2 and 1.3, HTTP/1.1).
-pub fn acceptor(files: Arc<CertFiles>) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+/// The ALPN protocol of an ACME TLS-ALPN-01 challenge handshake (RFC 8737): the connection
+/// carries no HTTP and is closed once the handshake is done.
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// The server's TLS configuration over `certs` (certificate files or ACME; TLS 1.2 and 1.3,
+/// HTTP/1.1, and `acme-tls/1` handshakes when `acme_tls_alpn`).
+pub fn acceptor(certs: Arc<dyn ResolvesServerCert>, acme_tls_alpn: bool) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_cert_resolver(files);
+        .with_cert_resolver(certs);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    if acme_tls_alpn {
+        config.alpn_protocols.push(ACME_TLS_ALPN.to_vec());
+    }
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

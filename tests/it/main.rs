@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod acme;
 mod admin_api;
 mod admin_auth;
 mod admin_browser;

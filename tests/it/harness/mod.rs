@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod mail;
 pub mod nginx;
 pub mod oidc;
+pub mod pebble;
 pub mod process;
 pub mod raw;
 pub mod receiver;
