@@ -86,6 +86,8 @@ pub struct RunningApp {
     /// The metrics listener's address (`metrics_listen`), when there is one.
     pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
+    /// The certificate files served (`tls_cert_file`/`tls_key_file`), re-read on SIGHUP.
+    cert_files: Option<Arc<crate::http::tls::CertFiles>>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     redirect: Option<JoinHandle<std::io::Result<()>>>,
@@ -99,10 +101,20 @@ impl RunningApp {
         self.state.public_url.to_string()
     }
 
-    /// Loads the email templates again (SIGHUP); a set that does not load is logged with its
-    /// reason and the one in use stays. (Certificate files are re-read by themselves when they
-    /// change.)
+    /// Loads the email templates and the certificate files again (SIGHUP); what does not load
+    /// is logged with its reason and what is in use stays. (Certificate files are also re-read
+    /// by themselves when they change; ACME certificates renew themselves.)
     pub fn reload(&self) {
+        if let Some(files) = &self.cert_files {
+            match files.reload() {
+                Ok(()) => tracing::info!(event = "tls_certificate_reloaded", "certificate files loaded again"),
+                Err(e) => tracing::error!(
+                    event = "tls_certificate_reload_failed",
+                    error = %e,
+                    "the certificate files do not load; the certificate served so far stays"
+                ),
+            }
+        }
         match self.state.templates.reload() {
             Ok(()) => tracing::info!(event = "templates_reloaded", "email templates loaded again"),
             Err(e) => tracing::error!(
@@ -133,9 +145,12 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr()?;
     let acme = settings.http.acme_enabled().then(|| crate::http::acme::Acme::new(&settings));
+    let mut cert_files = None;
     let tls = match (&settings.http.tls_cert_file, &settings.http.tls_key_file, &acme) {
         (Some(cert), Some(key), _) => {
-            Some(crate::http::tls::acceptor(crate::http::tls::CertFiles::load(cert, key)?, false)?)
+            let files = crate::http::tls::CertFiles::load(cert, key)?;
+            cert_files = Some(files.clone());
+            Some(crate::http::tls::acceptor(files, false)?)
         }
         (_, _, Some(acme)) => Some(crate::http::tls::acceptor(acme.resolver(), acme.tls_alpn())?),
         _ => None,
@@ -179,7 +194,18 @@ pub async fn start(settings: Settings, clock: Clock) -> anyhow::Result<RunningAp
         background.push(tokio::spawn(acme.run(rx.clone())));
     }
     background.push(tokio::spawn(crate::jobs::backups::run(state.clone(), rx)));
-    Ok(RunningApp { addr, http_addr, metrics_addr, state, shutdown: tx, server, redirect, metrics, background })
+    Ok(RunningApp {
+        addr,
+        http_addr,
+        metrics_addr,
+        state,
+        cert_files,
+        shutdown: tx,
+        server,
+        redirect,
+        metrics,
+        background,
+    })
 }
 
 /// Binds an optional second listener (`setting` names it in the error), with its address.

@@ -377,7 +377,8 @@ impl Db {
         .map_err(joined)?
     }
 
-    /// Like [`Db::write`] with the caller's own error type (which must absorb storage errors).
+    /// Like [`Db::write`] with the caller's own error type (which must absorb storage errors),
+    /// without the retry: the caller runs a deadlock victim again (see `payments::apply_callback`).
     pub async fn write_with<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,

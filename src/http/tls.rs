@@ -113,6 +113,18 @@ impl CertFiles {
     }
 }
 
+impl CertFiles {
+    /// Reads both files again now (SIGHUP), whether or not they look changed; a pair that does
+    /// not load leaves the served one in place and says why.
+    pub fn reload(&self) -> Result<(), String> {
+        let stamps = (stamp(&self.cert), stamp(&self.key));
+        let key = read_pair(&self.cert, &self.key)?;
+        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        *cur = Current { key, stamps, checked: Instant::now() };
+        Ok(())
+    }
+}
+
 impl ResolvesServerCert for CertFiles {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.get())

@@ -181,10 +181,25 @@ pub async fn apply_callback(
         state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) })
     };
     let mut result = run(ev.clone()).await;
-    // Two events about one new payment (pending + succeeded) may race to insert its row; the
-    // loser's whole transaction rolled back, so running it again is safe and finds the row.
-    if matches!(&result, Err(TxError::Db(e)) if e.is_unique_violation()) {
-        result = run(ev).await;
+    // Two events about one new payment (pending + succeeded) may race to insert its row, and
+    // the server may end one of two transactions locking the same rows as a deadlock's victim;
+    // either way the loser's whole transaction rolled back, so running it again is safe.
+    let (mut raced, mut deadlocks) = (false, 0);
+    loop {
+        match &result {
+            Err(TxError::Db(e)) if e.is_unique_violation() && !raced => raced = true,
+            Err(TxError::Db(e)) if e.is_deadlock() && deadlocks < crate::db::DEADLOCK_RETRIES => {
+                deadlocks += 1;
+                tracing::info!(
+                    event = "db_deadlock_retried",
+                    attempt = deadlocks,
+                    "a deadlock ended the payment transaction; running it again"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(deadlocks))).await;
+            }
+            _ => break,
+        }
+        result = run(ev.clone()).await;
     }
     let outcome = match result {
         Ok(o) => o,

@@ -1,6 +1,6 @@
 //! HTTPS on our own listener (DESIGN §9): curl verifies the served certificate against the CA
 //! that issued it, answers carry HSTS, the plain-HTTP listener redirects to https, and a renewed
-//! certificate written over the files is served without a restart.
+//! certificate written over the files is served without a restart, or at once on SIGHUP.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,19 +8,7 @@ use std::time::{Duration, Instant};
 
 use keyturn::config::Settings;
 
-/// A CA and a leaf for 127.0.0.1 and localhost it signed: `(ca_pem, leaf_pem, leaf_key_pem)`.
-fn issue(ca_name: &str) -> (String, String, String) {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, ca_name);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut leaf_params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    leaf_params.subject_alt_names.push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
-    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
-}
+use crate::harness::pebble::issue;
 
 /// `curl` present, or the test is skipped (a failure when `.ci/run` requires the tools).
 fn have_curl() -> bool {
@@ -124,9 +112,47 @@ async fn https_with_certificate_files_hsts_redirect_and_reload() {
         assert!(Instant::now() < deadline, "the renewed certificate is not served (curl exit {code})");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let (code, _) = tokio::task::spawn_blocking(move || curl(&url, &ca_path)).await.unwrap();
+    let (code, _) = tokio::task::spawn_blocking({
+        let url = url.clone();
+        move || curl(&url, &ca_path)
+    })
+    .await
+    .unwrap();
     assert_eq!(code, 60, "the old certificate is no longer served");
+
+    // A third pair put in place with the old files' sizes and times (as `cp -p` or a restore
+    // may leave it): the watcher cannot tell, SIGHUP (what the binary's handler calls) can.
+    let (ca3, cert3, key3) = loop {
+        let (ca, cert, key) = issue("keyturn test CA three");
+        if cert.len() <= cert2.len() && key.len() <= key2.len() {
+            break (ca, cert, key);
+        }
+    };
+    let ca3_path = dir.path().join("ca3.pem");
+    std::fs::write(&ca3_path, &ca3).unwrap();
+    put_unseen(&key_path, &key3);
+    put_unseen(&cert_path, &cert3);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let served_by = |ca: std::path::PathBuf| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || curl(&url, &ca).0)
+    };
+    assert_eq!(served_by(ca2_path.clone()).await.unwrap(), 0, "unchanged-looking files are not re-read by themselves");
+    app.reload();
+    assert_eq!(served_by(ca3_path).await.unwrap(), 0, "after the reload the third certificate is served");
+    assert_eq!(served_by(ca2_path).await.unwrap(), 60);
     app.stop().await;
+}
+
+/// Replaces `path` with `content` padded (PEM allows trailing blank lines) to the old file's
+/// length and given its modification time, in one rename.
+fn put_unseen(path: &Path, content: &str) {
+    let old = std::fs::metadata(path).unwrap();
+    let padding = usize::try_from(old.len()).unwrap() - content.len();
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, format!("{content}{}", "\n".repeat(padding))).unwrap();
+    std::fs::File::options().write(true).open(&tmp).unwrap().set_modified(old.modified().unwrap()).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
 }
 
 #[test]
