@@ -162,7 +162,11 @@ where
     let result = f(Some(format!("keyturn-{}", &key[..40]))).await;
     let stored = match &result {
         Ok(v) => Some((i32::from(status), serde_json::to_string(v).unwrap_or_default())),
-        Err(e) if e.parts().0.as_u16() < 500 && e.parts().0.as_u16() != 429 => {
+        // Not kept: outages and rate limits, and `amount_changed` (the amount shown no longer
+        // holds; after a reload the same key may try again, e.g. to finish a lost operation).
+        Err(e)
+            if e.parts().0.as_u16() < 500 && e.parts().0.as_u16() != 429 && e.parts().1.error != "amount_changed" =>
+        {
             Some((i32::from(e.parts().0.as_u16()), serde_json::to_string(e.parts().1).unwrap_or_default()))
         }
         Err(_) => None,

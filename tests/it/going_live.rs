@@ -148,6 +148,33 @@ async fn a_renamed_service_keeps_its_old_slug_as_an_alias() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_renames_to_one_slug_leave_one_service_with_it_and_refuse_the_other() {
+    let app = TestApp::builder().start().await;
+    let owner = app.admin("owner").await;
+    for round in 0..6 {
+        let (a, b, target) = (format!("a{round}"), format!("b{round}"), format!("t{round}"));
+        for slug in [&a, &b] {
+            let s = json!({"slug": slug, "name": slug, "price_minor": 500, "currency": "EUR", "period_days": 30});
+            json_status(owner.post("/services", &s).await, 201).await;
+        }
+        let to = json!({"new_slug": target});
+        let (pa, pb) = (format!("/services/{a}/rename"), format!("/services/{b}/rename"));
+        let (ra, rb) = tokio::join!(owner.post(&pa, &to), owner.post(&pb, &to));
+        let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+        let bodies = [ra.text().await.unwrap(), rb.text().await.unwrap()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: {bodies:?}");
+        assert!(bodies.iter().any(|b| b.contains("slug_taken")), "{bodies:?}");
+        // The winner sells under the new slug; the loser still sells under its own.
+        let catalog = json_status(app.get("/api/v1/services").await, 200).await;
+        let slugs: Vec<&str> = catalog.as_array().unwrap().iter().map(|s| s["slug"].as_str().unwrap()).collect();
+        let kept = [&a, &b].iter().filter(|s| slugs.contains(&s.as_str())).count();
+        assert!(slugs.contains(&target.as_str()) && kept == 1, "round {round}: {slugs:?}");
+    }
+    app.stop().await;
+}
+
 fn keyturn(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyturn"));
     cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());

@@ -387,8 +387,14 @@ async fn a_refund_lost_in_an_outage_keeps_its_reservation_and_the_repeat_finishe
         (Some("unknown"), Some(operator.username.as_str()))
     );
 
-    // ...and the repeat with the same key resumes the same operation with the same gateway key.
+    // A repeat under that key from a page that showed another amount moves nothing...
     fake.set_op_mode(OpMode::Accept);
+    let stale = json!({"expected_amount_minor": captured - 1});
+    assert_error(operator.operate(&pay_id, "refund", stale, Some("lost-1")).await, 409, "amount_changed").await;
+    let refund_calls = || fake.op_calls().into_iter().filter(|c| c.kind == "refund").count();
+    assert_eq!(refund_calls(), 1, "the stale repeat sent nothing to the gateway");
+
+    // ...and the repeat with the same key resumes the same operation with the same gateway key.
     let done = json_status(operator.operate(&pay_id, "refund", refund, Some("lost-1")).await, 200).await;
     assert_eq!((done["payment_status"].as_str(), done["refunded_minor"].as_i64()), (Some("refunded"), Some(captured)));
     let keys: Vec<Option<String>> = fake.op_calls().into_iter().filter(|c| c.kind == "refund").map(|c| c.key).collect();

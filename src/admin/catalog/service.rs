@@ -201,6 +201,10 @@ pub async fn update(state: &AppState, p: &AdminPrincipal, slug: &str, ch: Change
         .await?
 }
 
+fn slug_taken() -> ApiError {
+    ApiError::conflict("slug_taken", "Another service has this slug, or had it before a rename.")
+}
+
 /// Renames service `slug` to `new_slug` everywhere it is stored, keeping `slug` as an alias
 /// (old links and forms still reach the service); audited as `service.rename`.
 /// 404 unknown; 409 `slug_taken` when another service has the new slug or has it as an alias.
@@ -210,7 +214,7 @@ pub async fn rename(state: &AppState, p: &AdminPrincipal, slug: &str, new_slug: 
     validate_slug(&new_slug)?;
     let now = state.clock.now();
     let (slug, actor, ip) = (slug.to_string(), p.admin.username.clone(), p.ip.clone());
-    state
+    let renamed = state
         .db
         .write(move |c| {
             use crate::catalog::aliases::{self, Refused};
@@ -220,10 +224,7 @@ pub async fn rename(state: &AppState, p: &AdminPrincipal, slug: &str, new_slug: 
             let after = match aliases::rename(c, &slug, &new_slug, now)? {
                 Ok(after) => after,
                 Err(Refused::NoSuchService) => return Ok(Err(ApiError::not_found("No such service."))),
-                Err(Refused::Taken) => {
-                    let msg = "Another service has this slug, or had it before a rename.";
-                    return Ok(Err(ApiError::conflict("slug_taken", msg)));
-                }
+                Err(Refused::Taken) => return Ok(Err(slug_taken())),
             };
             Event::new(&actor, &ip, "service.rename", &new_slug)
                 .before(json!({"slug": slug}))
@@ -231,5 +232,11 @@ pub async fn rename(state: &AppState, p: &AdminPrincipal, slug: &str, new_slug: 
                 .append(c, now)?;
             Ok(Ok(after))
         })
-        .await?
+        .await;
+    match renamed {
+        // A concurrent rename (or create) took the new slug, or this service's old one as an
+        // alias, after the checks above: nothing of this one was kept.
+        Err(e) if e.is_unique_violation() => Err(slug_taken()),
+        other => other?,
+    }
 }

@@ -252,6 +252,11 @@ async fn run(
             // A repeat of a request whose outcome was unknown resumes it (and its reservation).
             if let Some(op) = key.as_deref().map(|k| ops::resumable(c, &id, k, now)).transpose()?.flatten() {
                 if op.kind == kind && amount.is_none_or(|a| a == op.amount_minor) {
+                    // What the admin was shown is checked here too: a resumed operation moves
+                    // the amount it was started with, which the page must have shown.
+                    if expected.is_some_and(|e| e != op.amount_minor) {
+                        return Ok(Err(amount_changed(op.amount_minor, &p.currency)));
+                    }
                     ops::restart(c, &op.id, now)?;
                     let capture_reference = ops::capture_reference(c, &id)?;
                     return Ok(Ok((p, op.id, op.amount_minor, capture_reference)));
