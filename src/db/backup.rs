@@ -322,8 +322,16 @@ fn read_header(line: &str) -> anyhow::Result<Header> {
     Ok(Header { backend: v["backend"].as_str().unwrap_or_default().to_string(), migrations })
 }
 
+/// The column types of each table, read once per restore (MySQL/MariaDB only).
+type ColumnTypes = BTreeMap<String, BTreeMap<String, String>>;
+
 /// Inserts one row (only the columns it has: columns added since take their defaults).
-fn insert_row(c: &mut DbConn, table: &str, row: &serde_json::Map<String, Value>) -> QueryResult<usize> {
+fn insert_row(
+    c: &mut DbConn,
+    table: &str,
+    row: &serde_json::Map<String, Value>,
+    types: &mut ColumnTypes,
+) -> QueryResult<usize> {
     let backend = backend_of(c);
     let columns: Vec<&String> = row.keys().collect();
     let list = columns.iter().map(|k| quoted(backend, k)).collect::<Vec<_>>().join(", ");
@@ -338,26 +346,53 @@ fn insert_row(c: &mut DbConn, table: &str, row: &serde_json::Map<String, Value>)
             "INSERT INTO {t} ({list}) SELECT {list} FROM json_populate_record(NULL::{t}, $1::json)",
             t = quoted(backend, table)
         ),
-        // JSON_TABLE reads each value as its column's own type (a JSON boolean into tinyint(1)).
         Backend::Mysql => {
-            let types: BTreeMap<String, String> = mysql_columns(c, table)?.into_iter().collect();
-            let mut defs = Vec::new();
-            for k in &columns {
-                let Some(ty) = types.get(*k) else {
-                    return Err(diesel::result::Error::QueryBuilderError(
-                        format!("the backup has a column {k:?} that table {table} does not have").into(),
-                    ));
-                };
-                defs.push(format!("{} {ty} PATH '$.\"{}\"'", quoted(backend, k), k.replace('\'', "''")));
+            if !types.contains_key(table) {
+                let found = mysql_columns(c, table)?.into_iter().collect();
+                types.insert(table.to_string(), found);
             }
-            format!(
-                "INSERT INTO {} ({list}) SELECT {list} FROM JSON_TABLE(?, '$' COLUMNS ({})) AS jt",
-                quoted(backend, table),
-                defs.join(", ")
-            )
+            if let Some(k) = columns.iter().find(|k| !types[table].contains_key(k.as_str())) {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!("the backup has a column {k:?} that table {table} does not have").into(),
+                ));
+            }
+            #[cfg(feature = "mysql")]
+            if let DbConn::Mysql(m) = c {
+                return insert_row_mysql(m, table, row);
+            }
+            return Err(diesel::result::Error::QueryBuilderError("this build has no MySQL support".into()));
         }
     };
     diesel::sql_query(sql).bind::<Text, _>(body).execute(c)
+}
+
+/// One row into MySQL/MariaDB as `INSERT ... VALUES` with each value bound as its JSON type,
+/// so the server's strict mode refuses a value its column cannot hold (a string longer than a
+/// `VARCHAR`, say) instead of cutting it, as a `JSON_TABLE` conversion would.
+#[cfg(feature = "mysql")]
+fn insert_row_mysql(
+    c: &mut diesel::MysqlConnection,
+    table: &str,
+    row: &serde_json::Map<String, Value>,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{BigInt, Bool, Double, Nullable};
+    let list = row.keys().map(|k| quoted(Backend::Mysql, k)).collect::<Vec<_>>().join(", ");
+    let marks = vec!["?"; row.len()].join(", ");
+    let sql = format!("INSERT INTO {} ({list}) VALUES ({marks})", quoted(Backend::Mysql, table));
+    let mut q = diesel::sql_query(sql).into_boxed::<diesel::mysql::Mysql>();
+    for v in row.values() {
+        q = match v {
+            Value::Null => q.bind::<Nullable<Text>, _>(None::<String>),
+            Value::Bool(b) => q.bind::<Bool, _>(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => q.bind::<BigInt, _>(i),
+                None => q.bind::<Double, _>(n.as_f64().unwrap_or_default()),
+            },
+            Value::String(s) => q.bind::<Text, _>(s.clone()),
+            other => q.bind::<Text, _>(other.to_string()),
+        };
+    }
+    q.execute(c)
 }
 
 /// What a restore put back.
@@ -398,6 +433,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     let inserted = db
         .write_once(move |c| {
             let mut tables = BTreeSet::new();
+            let mut types = ColumnTypes::new();
             let fail = |m: String| crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(m.into()));
             for (rows, line) in (0u64..).zip(lines) {
                 let line = line.map_err(|e| fail(e.to_string()))?;
@@ -414,7 +450,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
                 if !known_tables.contains(t) {
                     return Err(fail(format!("the backup has rows of an unknown table {t:?}")));
                 }
-                insert_row(c, t, r)?;
+                insert_row(c, t, r, &mut types)?;
                 tables.insert(t.to_string());
             }
             Err(fail("the backup is cut off (no end line): nothing was restored".into()))

@@ -113,7 +113,9 @@ pub enum DbError {
     /// The database cannot be reached (pool timeout, connection refused): answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    #[error(transparent)]
+    /// A query failed. Shown with email addresses masked: MariaDB quotes the duplicate value
+    /// in its unique-violation message, and these messages reach the logs.
+    #[error("{}", crate::crypto::mask_emails_in(&.0.to_string()))]
     Query(#[from] DieselError),
     /// The closure given to `read`/`write` panicked: a bug, never an outage (answer 500).
     #[error("database closure panicked: {0}")]
@@ -248,7 +250,14 @@ impl Db {
             }
             #[cfg(feature = "mysql")]
             DbConn::Mysql(c) => {
-                c.batch_execute("DO GET_LOCK('keyturn-migrate', 600)")?;
+                // GET_LOCK answers 1 when taken, 0 on timeout and NULL on error: migrate only
+                // under the lock, as on PostgreSQL.
+                use diesel::sql_types::{BigInt, Nullable};
+                let lock = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>("GET_LOCK('keyturn-migrate', 600)"));
+                let got: Option<i64> = diesel::RunQueryDsl::get_result(lock, c)?;
+                if got != Some(1) {
+                    anyhow::bail!("migration failed: another instance held the migration lock for 600 s");
+                }
                 let result = c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len());
                 c.batch_execute("DO RELEASE_LOCK('keyturn-migrate')")?;
                 result
@@ -528,5 +537,20 @@ mod pragma_tests {
                 .unwrap();
             assert_eq!(level, 2, "PRAGMA synchronous");
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::{DatabaseErrorKind, DbError, DieselError};
+
+    /// MariaDB's unique-violation message quotes the duplicate value; an address never reaches a log.
+    #[test]
+    fn a_query_error_shows_no_email_address() {
+        let info = "Duplicate entry 'jane.doe@example.com' for key 'accounts_email_key'".to_string();
+        let e = DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(info)));
+        let shown = e.to_string();
+        assert_eq!(shown, "Duplicate entry '***@example.com' for key 'accounts_email_key'");
+        assert!(e.is_unique_violation());
     }
 }

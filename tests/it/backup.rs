@@ -9,7 +9,7 @@ use serde_json::json;
 
 use keyturn::db::backup::Existing::Replace as REPLACE;
 
-use crate::harness::db::{base_url, PgDb};
+use crate::harness::db::{base_url, count, is_mysql, PgDb};
 use crate::harness::*;
 
 /// A customer of the original instance: how they log in and what they have.
@@ -220,4 +220,42 @@ async fn scheduled_backups_are_kept_to_their_number_and_restore() {
     let b = restored(kept.last().unwrap(), &sqlite_url(other.path())).await;
     check(&b, &customers).await;
     b.stop().await;
+}
+
+/// A value the target's column cannot hold (a 300-character login from SQLite, whose TEXT has
+/// no length, into MariaDB's VARCHAR(255)) fails the restore with nothing restored; it is never
+/// cut short. PostgreSQL's TEXT holds it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_too_long_for_the_target_is_refused_never_cut() {
+    let Some(base) = base_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::builder().set("database_url", &sqlite_url(dir.path())).start().await;
+    let a = app.active().await;
+    let file = dir.path().join("shop.backup");
+    keyturn::db::backup::backup(app.db(), &file, app.clock.now(), REPLACE).await.expect("backup");
+    app.stop().await;
+    let long_login = format!("l{}", "o".repeat(299));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(&format!("\"login\":\"{}\"", a.login), &format!("\"login\":\"{long_login}\""));
+    assert_ne!(edited, text, "the account's login is in the backup");
+    std::fs::write(&file, edited).unwrap();
+
+    let target = tokio::task::spawn_blocking(move || PgDb::create(&base)).await.unwrap();
+    let (u, f) = (target.url.clone(), file.clone());
+    let db = tokio::task::spawn_blocking(move || keyturn::db::Db::open(&u, 2)).await.unwrap().unwrap();
+    let result = keyturn::db::backup::restore(&db, &f).await;
+    let whole = "SELECT COUNT(*) AS n FROM accounts WHERE LENGTH(login) = 300";
+    if is_mysql() {
+        let err = result.expect_err("MariaDB cannot hold a 300-character login").to_string();
+        assert!(err.contains("nothing was restored") && err.contains("too long"), "{err}");
+        let url = target.url.clone();
+        let left =
+            tokio::task::spawn_blocking(move || count(&url, "SELECT COUNT(*) AS n FROM accounts")).await.unwrap();
+        assert_eq!(left, 0, "a refused restore leaves nothing behind");
+    } else {
+        result.expect("PostgreSQL holds it");
+        let url = target.url.clone();
+        let n = tokio::task::spawn_blocking(move || count(&url, whole)).await.unwrap();
+        assert_eq!(n, 1, "the login is whole");
+    }
 }

@@ -204,3 +204,40 @@ async fn every_start_of_an_order_is_asked_about_up_to_a_cap() {
     assert!(fake.problems().is_empty(), "the fake gateway saw bad requests: {:?}", fake.problems());
     app.stop().await;
 }
+
+/// References of 249 characters (ids derived from them up to 259) are asked about, matched and
+/// recorded whole on every backend, and a later sweep does not ask again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_gateway_references_are_reconciled_and_recorded_whole() {
+    let fake = FakeGateway::start().await;
+    fake.long_references();
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(&fake, dir.path()).await;
+    let mut orders = vec![];
+    for gateway in ["stripe", "square", "paypal"] {
+        let email = unique_email();
+        let order_id = app.order(&email).await;
+        assert_eq!(app.get(&format!("/pay/{order_id}/{gateway}")).await.status(), 303, "{gateway} start");
+        orders.push(Started { gateway, email, order_id });
+    }
+    app.clock.advance(AFTER_SECS + 60);
+    app.sweep().await;
+    let asked = fake.status_calls();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    let owner = app.admin("owner").await;
+    for o in &orders {
+        app.mail.wait_for(&o.email, Kind::Credentials, 1, MAIL_TIMEOUT).await;
+        app.assert_provisioned_once(&o.email, &o.order_id).await;
+        let (_, reference) = asked.iter().find(|(gw, _)| gw == o.gateway).unwrap();
+        assert_eq!(reference.len(), 249, "{}", o.gateway);
+        let detail = json_status(owner.get(&format!("/orders/{}", o.order_id)).await, 200).await;
+        assert_eq!(detail["events"][0]["event_id"], format!("reconcile:{reference}").as_str(), "{detail}");
+        let paid_id = detail["payments"][0]["gateway_payment_id"].as_str().unwrap_or_default();
+        assert!(paid_id.len() >= 249 && paid_id.ends_with(reference.as_str()), "{}: {paid_id}", o.gateway);
+    }
+    app.clock.advance(AFTER_SECS + 60);
+    app.sweep().await;
+    assert_eq!(fake.status_calls().len(), 3, "paid orders are not asked about again");
+    assert!(fake.problems().is_empty(), "the fake gateway saw bad requests: {:?}", fake.problems());
+    app.stop().await;
+}

@@ -59,6 +59,9 @@ pub struct OrderPage {
 pub struct AdminPayment {
     pub payment_id: String,
     pub gateway: GatewayId,
+    /// The gateway's own id of the payment (Stripe PaymentIntent, PayPal capture, ...), to find
+    /// it in the gateway's dashboard.
+    pub gateway_payment_id: String,
     pub status: PaymentStatus,
     pub amount_minor: i64,
     pub currency: String,
@@ -216,6 +219,7 @@ impl AdminOrdersApi {
                 .map(|p| AdminPayment {
                     payment_id: p.id.into(),
                     gateway: p.gateway,
+                    gateway_payment_id: p.gateway_payment_id,
                     status: p.status,
                     amount_minor: p.amount_minor,
                     currency: p.currency,

@@ -349,10 +349,13 @@ pub fn within(now: i64, t: i64, tolerance: i64) -> bool {
     now.checked_sub(t).is_some_and(|d| d.abs() <= tolerance)
 }
 
-/// A gateway id we store: 1 to `max` bytes, no control characters.
+/// A gateway id we store: 1 to `max` bytes, no control characters, no white space at either
+/// end (MariaDB's PAD SPACE collations would match `id` and `id ` as one).
 pub fn checked_id(what: &str, value: &str, max: usize) -> Result<String, VerifyError> {
-    if value.is_empty() || value.len() > max || value.chars().any(char::is_control) {
-        return Err(VerifyError::Malformed(format!("{what} must be 1 to {max} printable characters")));
+    if value.is_empty() || value.len() > max || value.chars().any(char::is_control) || value.trim() != value {
+        return Err(VerifyError::Malformed(format!(
+            "{what} must be 1 to {max} printable characters, without spaces at either end"
+        )));
     }
     Ok(value.to_string())
 }
@@ -460,5 +463,16 @@ mod tests {
         assert_eq!(money_fields(Some("19.99"), Some("eur")), Ok((Some(1999), Some("EUR".into()))));
         assert!(money_fields(Some("19.99"), None).is_err());
         assert!(money_fields(Some("19.999"), Some("EUR")).is_err());
+    }
+
+    #[test]
+    fn gateway_ids_are_bounded_printable_and_unpadded() {
+        assert_eq!(checked_id("id", "pi_3Abc", 255), Ok("pi_3Abc".into()));
+        assert!(checked_id("id", &"a".repeat(255), 255).is_ok());
+        assert!(checked_id("id", &"a".repeat(256), 255).is_err());
+        for bad in ["", "pi_1 ", " pi_1", "pi\n1", "\tpi"] {
+            assert!(checked_id("id", bad, 255).is_err(), "{bad:?} accepted");
+        }
+        assert!(checked_id("id", "two words", 255).is_ok());
     }
 }

@@ -23,6 +23,7 @@ use serde_json::json;
 use crate::harness::*;
 
 mod calls;
+mod long_ids;
 mod sandbox_secret;
 mod subscriptions;
 mod twocheckout_refunds;

@@ -1,0 +1,4 @@
+ALTER TABLE gateway_subscriptions MODIFY COLUMN subscription_id VARCHAR(191) NOT NULL;
+ALTER TABLE payment_starts MODIFY COLUMN reference VARCHAR(191) NOT NULL;
+ALTER TABLE payment_events MODIFY COLUMN event_id VARCHAR(191) NOT NULL;
+ALTER TABLE payments MODIFY COLUMN gateway_payment_id VARCHAR(191) NOT NULL;

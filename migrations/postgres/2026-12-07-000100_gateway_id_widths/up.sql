@@ -1,0 +1,2 @@
+-- MariaDB widened its gateway id columns here; these are TEXT already.
+SELECT 1;
