@@ -165,6 +165,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    payment_aliases (gateway, alias) {
+        gateway -> Text,
+        alias -> Text,
+        gateway_payment_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     payment_starts (gateway, reference) {
         gateway -> Text,
         reference -> Text,
@@ -461,6 +470,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     throttles,
     sandbox_payments,
     payment_starts,
+    payment_aliases,
     admins,
     admin_sessions,
     audit_log,

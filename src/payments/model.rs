@@ -275,3 +275,39 @@ pub fn events_for_order(conn: &mut DbConn, order_id: &str) -> QueryResult<Vec<Pa
         .order(payment_events::received_at.asc())
         .load(conn)
 }
+
+/// Remembers that the gateway also names its payment `gateway_payment_id` as `alias`; the first
+/// link stays (a repeated or contradicting notice changes nothing). True when it was new.
+pub fn insert_alias(
+    conn: &mut DbConn,
+    gateway: GatewayId,
+    alias: &str,
+    gateway_payment_id: &str,
+    now: i64,
+) -> QueryResult<bool> {
+    use crate::db::schema::payment_aliases as a;
+    let row = (
+        a::gateway.eq(gateway),
+        a::alias.eq(alias),
+        a::gateway_payment_id.eq(gateway_payment_id),
+        a::created_at.eq(now),
+    );
+    let n = match conn {
+        DbConn::Sqlite(c) => diesel::insert_into(a::table).values(row).on_conflict_do_nothing().execute(c)?,
+        DbConn::Pg(c) => diesel::insert_into(a::table).values(row).on_conflict_do_nothing().execute(c)?,
+        #[cfg(feature = "mysql")]
+        DbConn::Mysql(c) => crate::db::unless_duplicate(diesel::insert_into(a::table).values(row).execute(c))?,
+    };
+    Ok(n == 1)
+}
+
+/// The gateway's payment id that `alias` is another name for, if it was told.
+pub fn find_alias(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryResult<Option<String>> {
+    use crate::db::schema::payment_aliases as a;
+    a::table
+        .filter(a::gateway.eq(gateway))
+        .filter(a::alias.eq(alias))
+        .select(a::gateway_payment_id)
+        .first(conn)
+        .optional()
+}

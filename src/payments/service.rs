@@ -11,6 +11,7 @@ use crate::payments::gateways::{EventKind, GatewayId, ThreeDs, VerifiedEvent};
 use crate::payments::model::{self, Payment, PaymentEvent, PaymentStatus};
 use crate::payments::{recurring, refunds};
 
+mod aliases;
 mod paying;
 use crate::state::AppState;
 pub(crate) use paying::{pay_order, Emails};
@@ -138,6 +139,7 @@ fn kind_str(kind: &EventKind) -> String {
         EventKind::Refunded => "refunded".into(),
         EventKind::PartiallyRefunded => "partially_refunded".into(),
         EventKind::Cancelled => "cancelled".into(),
+        EventKind::AlsoKnownAs(_) => "also_known_as".into(),
         EventKind::Other(s) => format!("other:{s}"),
     }
 }
@@ -151,7 +153,7 @@ fn payment_status(kind: &EventKind) -> Option<PaymentStatus> {
         EventKind::Refunded => PaymentStatus::Refunded,
         EventKind::PartiallyRefunded => PaymentStatus::PartiallyRefunded,
         EventKind::Cancelled => PaymentStatus::Cancelled,
-        EventKind::Other(_) => return None,
+        EventKind::Other(_) | EventKind::AlsoKnownAs(_) => return None,
     })
 }
 
@@ -266,7 +268,20 @@ fn apply_in_tx(
             }
             (outcome, detail)
         }
-        None => decide(c, gateway, ev, policy, now)?,
+        None => {
+            // A follow-up may name the payment by another of its names; a notice of such a
+            // name only records it.
+            let ev = aliases::resolved(c, gateway, ev)?;
+            let decided = match &ev.kind {
+                EventKind::AlsoKnownAs(alias) => aliases::remember(c, gateway, alias, &ev.payment_id, now)?,
+                _ => decide(c, gateway, &ev, policy, now)?,
+            };
+            // An event that named only the gateway's payment is filed under its order.
+            if record.order_id.is_none() {
+                aliases::file_under_order(c, gateway, &record_id, &ev.payment_id)?;
+            }
+            decided
+        }
     };
     model::set_event_outcome(c, &record_id, outcome.as_str(), &detail)?;
     Ok(outcome)

@@ -84,6 +84,10 @@ pub enum EventKind {
     PartiallyRefunded,
     /// An authorisation voided before capture.
     Cancelled,
+    /// The gateway also names its payment `payment_id` by this id (Stripe: the PaymentIntent
+    /// that paid a subscription's invoice). Remembered, so a later event naming the payment
+    /// only that way (a refund) finds it; no effect on money.
+    AlsoKnownAs(String),
     /// Anything else; recorded, no effect.
     Other(String),
 }

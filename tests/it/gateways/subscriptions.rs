@@ -17,6 +17,8 @@ use super::calls::{id, utc};
 use super::*;
 use crate::harness::receiver::Receiver;
 
+mod basil_refunds;
+
 const STRIPE_SECRET: &str = "whsec_subscription_test";
 const PRICE: &str = "price_demo_monthly";
 const PLAN: &str = "P-5ML4271244454362WXNWU5NQ";

@@ -191,6 +191,17 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
             sub = subscription(Some(object_id), SubscriptionEvent::Ended)?;
             (other(kind), "", object_id)
         }
+        // Since API version 2025-03-31.basil the charges of a subscription's invoice no longer
+        // name it: this event links the PaymentIntent (or Charge) that paid it to the invoice.
+        "invoice_payment.paid" => {
+            let paid_by = id_at(obj, "/payment/payment_intent").or_else(|| id_at(obj, "/payment/charge"));
+            match (paid_by, id_at(obj, "/invoice"), str_at(obj, "/status")) {
+                (Some(by), Some(invoice), Some("paid")) => {
+                    (EventKind::AlsoKnownAs(checked_id("payment", by, 255)?), "amount_paid", invoice)
+                }
+                _ => (other(kind), "amount_paid", object_id),
+            }
+        }
         // A subscription's charge is known by its invoice (older API versions name it here).
         "charge.refunded" => {
             (EventKind::Refunded, "amount_refunded", id_at(obj, "/invoice").unwrap_or(intent_or_object))
@@ -399,6 +410,14 @@ mod tests {
         // A refund of a subscription's charge names its invoice (API versions before basil).
         let charge = serde_json::json!({"id": "ch_1", "payment_intent": "pi_2", "invoice": "in_2", "amount_refunded": 990, "currency": "eur"});
         assert_eq!(ev("charge.refunded", charge).unwrap().payment_id, "in_2");
+        // Since basil: the invoice's payment names the PaymentIntent that paid it.
+        let paid = serde_json::json!({"id": "inpay_1", "object": "invoice_payment", "invoice": "in_3", "status": "paid",
+            "amount_paid": 990, "currency": "eur", "payment": {"type": "payment_intent", "payment_intent": "pi_3"}});
+        let e = ev("invoice_payment.paid", paid.clone()).unwrap();
+        assert_eq!((e.kind, e.payment_id.as_str()), (EventKind::AlsoKnownAs("pi_3".into()), "in_3"));
+        let mut open = paid;
+        open["status"] = "open".into();
+        assert_eq!(ev("invoice_payment.paid", open).unwrap().kind, EventKind::Other("invoice_payment.paid".into()));
     }
 
     #[test]

@@ -1,0 +1,109 @@
+//! Stripe since API version 2025-03-31.basil: a subscription's charges no longer name their
+//! invoice, so a refund (`charge.refunded`, naming the PaymentIntent) finds the renewal it
+//! takes back only through `invoice_payment.paid`, which links the PaymentIntent to the invoice.
+//! The refunded renewal's order is refunded and its period taken back; the first order and its
+//! period stay; the PaymentIntent's own success is filed under the renewal, not left unmatched.
+
+use super::*;
+
+/// A basil `invoice_payment.paid`: invoice `invoice` paid by PaymentIntent `pi`.
+fn invoice_payment(invoice: &str, pi: &str, amount: i64, currency: &str) -> Value {
+    json!({"id": id("inpay_"), "object": "invoice_payment", "invoice": invoice, "status": "paid", "is_default": true,
+        "amount_paid": amount, "amount_requested": amount, "currency": currency.to_lowercase(),
+        "payment": {"type": "payment_intent", "payment_intent": pi}})
+}
+
+/// A basil charge of PaymentIntent `pi`, refunded in full: no `invoice`, no metadata.
+fn refunded_charge(pi: &str, amount: i64, currency: &str) -> Value {
+    json!({"id": id("ch_"), "object": "charge", "payment_intent": pi, "amount": amount, "amount_captured": amount,
+        "amount_refunded": amount, "refunded": true, "currency": currency.to_lowercase(), "metadata": {}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refunded_basil_renewal_takes_back_its_period_found_through_its_invoice_payment() {
+    let api = fake_gateway_api(Requests::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _receiver, _owner) = subscription_app(&api, dir.path()).await;
+    let demo = app.demo().await;
+    let (price, cur) = (demo.price_minor, demo.currency.as_str());
+    let email = unique_email();
+    let order = app.order(&email).await;
+    assert_eq!(app.get(&format!("/pay/{order}/stripe")).await.status(), 303);
+
+    // The first charge, basil style: Checkout completes; the first invoice is paid by pi_1.
+    let (sub, first_invoice, first_pi) = (id("sub_"), id("in_"), id("pi_"));
+    let now = app.clock.now();
+    let session = json!({"id": "cs_test_sub", "object": "checkout.session", "mode": "subscription",
+        "payment_status": "paid", "status": "complete", "amount_total": price, "currency": cur.to_lowercase(),
+        "client_reference_id": order, "metadata": {"order_id": order}, "payment_intent": null,
+        "invoice": first_invoice, "subscription": sub});
+    let created = invoice(&first_invoice, &sub, Some(&order), "subscription_create", price, cur, true);
+    let calls = [
+        stripe_call("checkout.session.completed", session, &id("evt_"), now),
+        stripe_call("invoice.paid", created, &id("evt_"), now),
+        stripe_call("invoice_payment.paid", invoice_payment(&first_invoice, &first_pi, price, cur), &id("evt_"), now),
+    ];
+    deliver_repeatedly(&app, Gw::Stripe, &calls).await;
+    app.wait_for_status(&order, "provisioned").await;
+    let first_end = active_until(&app.admin("owner").await, &email).await;
+
+    // A month later the renewal: its invoice paid by pi_2, the PaymentIntent's own success
+    // (no metadata: it names no order) after the link.
+    app.clock.advance(20 * DAY);
+    let owner = app.admin("owner").await;
+    let now = app.clock.now();
+    let (cycle_invoice, cycle_pi) = (id("in_"), id("pi_"));
+    let cycle = invoice(&cycle_invoice, &sub, Some(&order), "subscription_cycle", price, cur, true);
+    let intent = json!({"id": cycle_pi, "object": "payment_intent", "status": "succeeded", "amount": price,
+        "currency": cur.to_lowercase(), "metadata": {}});
+    deliver_repeatedly(
+        &app,
+        Gw::Stripe,
+        &[
+            stripe_call("invoice.paid", cycle, &id("evt_"), now),
+            stripe_call(
+                "invoice_payment.paid",
+                invoice_payment(&cycle_invoice, &cycle_pi, price, cur),
+                &id("evt_"),
+                now,
+            ),
+        ],
+    )
+    .await;
+    let sent = send(&app, Gw::Stripe, &stripe_call("payment_intent.succeeded", intent, &id("evt_"), now)).await;
+    assert_eq!(sent.status(), 200);
+    app.run_pending_jobs().await;
+    let renewed_end = first_end + demo.period_days * DAY;
+    assert_eq!(active_until(&owner, &email).await, renewed_end);
+    let renewal = other_order(&owner, &email, &[&order]).await;
+    let renewal_id = renewal["order_id"].as_str().unwrap().to_string();
+    assert_eq!(renewal["payments"][0]["gateway_payment_id"], cycle_invoice.as_str(), "{renewal}");
+    let kinds: Vec<(&str, &str)> = renewal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert!(kinds.contains(&("also_known_as", "recorded")), "{kinds:?}");
+    assert!(kinds.contains(&("succeeded", "duplicate")), "the intent's success is the renewal's: {kinds:?}");
+    assert_eq!(unmatched(&app, "unknown_order").await, 0, "nothing left unmatched");
+
+    // The merchant refunds the renewal at Stripe: the charge names only pi_2. Delivered
+    // repeatedly and concurrently, it takes back one period, once.
+    let refund = stripe_call("charge.refunded", refunded_charge(&cycle_pi, price, cur), &id("evt_"), now);
+    deliver_repeatedly(&app, Gw::Stripe, &[refund]).await;
+    let refunded = json_status(owner.get(&format!("/orders/{renewal_id}")).await, 200).await;
+    assert_eq!(refunded["status"], "refunded", "{refunded}");
+    assert_eq!(refunded["payments"][0]["status"], "refunded", "{refunded}");
+    assert_eq!(active_until(&owner, &email).await, first_end, "the renewal's period is taken back, once");
+    let first = json_status(owner.get(&format!("/orders/{order}")).await, 200).await;
+    assert_eq!(first["status"], "provisioned", "the first order stands: {first}");
+    assert_eq!(unmatched(&app, "unknown_order").await, 0, "the refund was matched");
+
+    // A refund of a charge Stripe never linked to an invoice of ours stays unmatched, for an admin.
+    let stranger = stripe_call("charge.refunded", refunded_charge(&id("pi_"), price, cur), &id("evt_"), now);
+    assert_eq!(send(&app, Gw::Stripe, &stranger).await.status(), 200);
+    assert_eq!(unmatched(&app, "unknown_order").await, 1);
+    assert_eq!(active_until(&owner, &email).await, first_end);
+    app.stop().await;
+}
