@@ -322,15 +322,15 @@ fn read_header(line: &str) -> anyhow::Result<Header> {
     Ok(Header { backend: v["backend"].as_str().unwrap_or_default().to_string(), migrations })
 }
 
-/// The column types of each table, read once per restore (MySQL/MariaDB only).
-type ColumnTypes = BTreeMap<String, BTreeMap<String, String>>;
+/// The columns of each table, read once per restore (MySQL/MariaDB only).
+type TableColumns = BTreeMap<String, BTreeSet<String>>;
 
 /// Inserts one row (only the columns it has: columns added since take their defaults).
 fn insert_row(
     c: &mut DbConn,
     table: &str,
     row: &serde_json::Map<String, Value>,
-    types: &mut ColumnTypes,
+    types: &mut TableColumns,
 ) -> QueryResult<usize> {
     let backend = backend_of(c);
     let columns: Vec<&String> = row.keys().collect();
@@ -348,10 +348,10 @@ fn insert_row(
         ),
         Backend::Mysql => {
             if !types.contains_key(table) {
-                let found = mysql_columns(c, table)?.into_iter().collect();
+                let found = mysql_columns(c, table)?.into_iter().map(|(name, _)| name).collect();
                 types.insert(table.to_string(), found);
             }
-            if let Some(k) = columns.iter().find(|k| !types[table].contains_key(k.as_str())) {
+            if let Some(k) = columns.iter().find(|k| !types[table].contains(k.as_str())) {
                 return Err(diesel::result::Error::QueryBuilderError(
                     format!("the backup has a column {k:?} that table {table} does not have").into(),
                 ));
@@ -375,7 +375,7 @@ fn insert_row_mysql(
     table: &str,
     row: &serde_json::Map<String, Value>,
 ) -> QueryResult<usize> {
-    use diesel::sql_types::{BigInt, Bool, Double, Nullable};
+    use diesel::sql_types::{BigInt, Bool, Nullable};
     let list = row.keys().map(|k| quoted(Backend::Mysql, k)).collect::<Vec<_>>().join(", ");
     let marks = vec!["?"; row.len()].join(", ");
     let sql = format!("INSERT INTO {} ({list}) VALUES ({marks})", quoted(Backend::Mysql, table));
@@ -384,9 +384,14 @@ fn insert_row_mysql(
         q = match v {
             Value::Null => q.bind::<Nullable<Text>, _>(None::<String>),
             Value::Bool(b) => q.bind::<Bool, _>(*b),
+            // No column holds a fraction or a number beyond BIGINT: such a value is refused.
             Value::Number(n) => match n.as_i64() {
                 Some(i) => q.bind::<BigInt, _>(i),
-                None => q.bind::<Double, _>(n.as_f64().unwrap_or_default()),
+                None => {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        format!("table {table}: the number {n} fits no column").into(),
+                    ))
+                }
             },
             Value::String(s) => q.bind::<Text, _>(s.clone()),
             other => q.bind::<Text, _>(other.to_string()),
@@ -433,7 +438,7 @@ pub async fn restore(db: &Db, from: &Path) -> anyhow::Result<Summary> {
     let inserted = db
         .write_once(move |c| {
             let mut tables = BTreeSet::new();
-            let mut types = ColumnTypes::new();
+            let mut types = TableColumns::new();
             let fail = |m: String| crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(m.into()));
             for (rows, line) in (0u64..).zip(lines) {
                 let line = line.map_err(|e| fail(e.to_string()))?;

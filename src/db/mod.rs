@@ -107,19 +107,44 @@ pub enum Backend {
     Mysql,
 }
 
+/// MySQL/MariaDB migrations that only widen columns, each with the last migration whose tables
+/// it alters (versions as diesel spells them: the folder's date without dashes): a restore
+/// applies them before the rows go in (see [`Db::migrate_until`]).
+const MYSQL_WIDENINGS: &[(&str, &str)] = &[("20261207000100", "20261204000400")];
+
 /// Errors of the storage layer as the rest of the application sees them.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum DbError {
     /// The database cannot be reached (pool timeout, connection refused): answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A query failed. Shown with email addresses masked: MariaDB quotes the duplicate value
-    /// in its unique-violation message, and these messages reach the logs.
+    /// in its unique-violation message, and these messages reach the logs. The diesel error
+    /// is deliberately not the `source()`: an error chain printed with `{:#}` would show it
+    /// unmasked.
     #[error("{}", crate::crypto::mask_emails_in(&.0.to_string()))]
-    Query(#[from] DieselError),
+    Query(DieselError),
     /// The closure given to `read`/`write` panicked: a bug, never an outage (answer 500).
     #[error("database closure panicked: {0}")]
     Panicked(String),
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        DbError::Query(e)
+    }
+}
+
+/// As `Display` (masked), with the variant's name.
+impl std::fmt::Debug for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let variant = match self {
+            DbError::Unavailable(_) => "Unavailable",
+            DbError::Query(_) => "Query",
+            DbError::Panicked(_) => "Panicked",
+        };
+        write!(f, "DbError::{variant}({self})")
+    }
 }
 
 impl DbError {
@@ -255,11 +280,17 @@ impl Db {
                 use diesel::sql_types::{BigInt, Nullable};
                 let lock = diesel::select(diesel::dsl::sql::<Nullable<BigInt>>("GET_LOCK('keyturn-migrate', 600)"));
                 let got: Option<i64> = diesel::RunQueryDsl::get_result(lock, c)?;
-                if got != Some(1) {
-                    anyhow::bail!("migration failed: another instance held the migration lock for 600 s");
+                match got {
+                    Some(1) => {}
+                    Some(_) => anyhow::bail!("migration failed: another instance held the migration lock for 600 s"),
+                    None => anyhow::bail!("migration failed: the server could not take the migration lock"),
                 }
                 let result = c.run_pending_migrations(MYSQL_MIGRATIONS).map(|v| v.len());
-                c.batch_execute("DO RELEASE_LOCK('keyturn-migrate')")?;
+                // The migrations' own failure first; the lock ends with the session anyway.
+                let released = c.batch_execute("DO RELEASE_LOCK('keyturn-migrate')");
+                if result.is_ok() {
+                    released?;
+                }
                 result
             }
         }
@@ -299,13 +330,21 @@ impl Db {
         Ok(found)
     }
 
-    /// Applies the pending migrations up to and including version `last` (a backup's schema).
+    /// Applies the pending migrations up to and including version `last` (a backup's schema),
+    /// and on MySQL/MariaDB the later ones that only widen columns [`MYSQL_WIDENINGS`] whose
+    /// tables exist by then, so values of an older backup that fit the newer schema go in.
     pub fn migrate_until(&self, last: &str) -> anyhow::Result<()> {
         let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("cannot reach the database: {e}"))?;
+        let early = |version: &str| {
+            self.backend == Backend::Mysql && MYSQL_WIDENINGS.iter().any(|(v, needs)| *v == version && *needs <= last)
+        };
         macro_rules! until {
             ($c:expr, $source:expr) => {{
                 let pending = $c.pending_migrations($source).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-                for m in pending.iter().filter(|m| m.name().version().to_string().as_str() <= last) {
+                for m in pending.iter().filter(|m| {
+                    let v = m.name().version().to_string();
+                    v.as_str() <= last || early(&v)
+                }) {
                     $c.run_migration(m.as_ref()).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
                 }
             }};
@@ -432,125 +471,4 @@ fn joined(e: tokio::task::JoinError) -> DbError {
 }
 
 #[cfg(test)]
-mod migration_tests {
-    use diesel::connection::SimpleConnection;
-    use diesel::sqlite::SqliteConnection;
-    use diesel::{Connection, RunQueryDsl};
-    use diesel_migrations::MigrationHarness;
-
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-
-    fn count(c: &mut SqliteConnection, sql: &str) -> i64 {
-        diesel::sql_query(sql).get_result::<Count>(c).unwrap().n
-    }
-
-    /// The SQLite migration that rebuilds `orders` keeps existing rows and every foreign key.
-    #[test]
-    fn upgrading_a_populated_sqlite_database_keeps_orders_and_their_references() {
-        let mut c = SqliteConnection::establish(":memory:").unwrap();
-        c.batch_execute("PRAGMA foreign_keys = ON;").unwrap();
-        for _ in 0..3 {
-            c.run_next_migration(super::SQLITE_MIGRATIONS).unwrap();
-        }
-        c.batch_execute(
-            "INSERT INTO services VALUES ('s', 'S', 100, 'EUR', 30, 1, 0, 0);
-             INSERT INTO orders VALUES ('o1', 's', 'n', 'e@x', NULL, 'en', 100, 'EUR', 'paid', NULL, 0, 0, 5, 9);
-             INSERT INTO payments (id, order_id, gateway, gateway_payment_id, status, amount_minor, currency,
-                                   three_ds, created_at, updated_at)
-                 VALUES ('p1', 'o1', 'sandbox', 'x', 'succeeded', 100, 'EUR', NULL, 0, 0);",
-        )
-        .unwrap();
-        c.run_pending_migrations(super::SQLITE_MIGRATIONS).unwrap();
-        assert_eq!(
-            count(&mut c, "SELECT COUNT(*) AS n FROM orders WHERE id = 'o1' AND paid_at = 5 AND service_slug = 's'"),
-            1
-        );
-        assert_eq!(count(&mut c, "SELECT captured_minor AS n FROM payments WHERE id = 'p1'"), 100);
-        assert_eq!(count(&mut c, "SELECT COUNT(*) AS n FROM pragma_foreign_key_check"), 0);
-        assert_eq!(count(&mut c, "SELECT foreign_keys AS n FROM pragma_foreign_keys"), 1);
-        // Still enforced after the rebuild, and an order may now have no service.
-        let orphan =
-            "INSERT INTO payments (id, order_id, gateway, gateway_payment_id, status, amount_minor, currency, \
-                      created_at, updated_at) VALUES ('p2', 'nosuch', 'g', 'y', 's', 1, 'EUR', 0, 0)";
-        assert!(c.batch_execute(orphan).is_err());
-        c.batch_execute(
-            "INSERT INTO orders (id, service_slug, customer_name, email, locale, amount_minor, currency, status,
-                                 created_at, updated_at, expires_at) VALUES ('o2', NULL, 'n', 'e', 'en', 5, 'EUR', 'x', 0, 0, 0)",
-        )
-        .unwrap();
-    }
-
-    /// Reminder claims of the version before per-day kinds (`access.expiring`) count as the
-    /// 7-day reminder after the upgrade, so it is not sent again; a `:7` claim already there wins.
-    #[test]
-    fn upgrading_maps_old_reminder_claims_to_the_seven_day_kind() {
-        use diesel::migration::MigrationSource;
-        let mut c = SqliteConnection::establish(":memory:").unwrap();
-        let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&super::SQLITE_MIGRATIONS).unwrap();
-        let before = all.iter().position(|m| m.name().to_string().starts_with("2026-12-05-000200")).unwrap();
-        for _ in 0..before {
-            c.run_next_migration(super::SQLITE_MIGRATIONS).unwrap();
-        }
-        c.batch_execute(
-            "INSERT INTO access_notices (account_id, service_slug, period_end, kind, created_at) VALUES
-                 ('a', 's', 100, 'access.expiring', 1),
-                 ('b', 's', 100, 'access.expiring', 1), ('b', 's', 100, 'access.expiring:7', 2),
-                 ('c', 's', 100, 'access.expired', 1);",
-        )
-        .unwrap();
-        c.run_pending_migrations(super::SQLITE_MIGRATIONS).unwrap();
-        let n = |c: &mut SqliteConnection, kind: &str| {
-            count(c, &format!("SELECT COUNT(*) AS n FROM access_notices WHERE kind = '{kind}'"))
-        };
-        assert_eq!(n(&mut c, "access.expiring"), 0);
-        assert_eq!(n(&mut c, "access.expiring:7"), 2, "a's claim mapped, b's kept once");
-        assert_eq!(n(&mut c, "access.expired"), 1);
-        assert_eq!(count(&mut c, "SELECT created_at AS n FROM access_notices WHERE account_id = 'b'"), 2);
-    }
-}
-
-#[cfg(test)]
-mod pragma_tests {
-    use diesel::RunQueryDsl;
-
-    #[derive(diesel::QueryableByName)]
-    struct Synchronous {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        synchronous: i32,
-    }
-
-    /// Every pooled SQLite connection syncs each commit to disk (FULL = 2), so an acknowledged
-    /// callback survives a power loss.
-    #[tokio::test]
-    async fn sqlite_connections_commit_with_synchronous_full() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("k.db").display());
-        let db = super::Db::open(&url, 2).unwrap();
-        for _ in 0..2 {
-            let level = db
-                .write(|c| Ok(diesel::sql_query("PRAGMA synchronous").get_result::<Synchronous>(c)?.synchronous))
-                .await
-                .unwrap();
-            assert_eq!(level, 2, "PRAGMA synchronous");
-        }
-    }
-}
-
-#[cfg(test)]
-mod error_tests {
-    use super::{DatabaseErrorKind, DbError, DieselError};
-
-    /// MariaDB's unique-violation message quotes the duplicate value; an address never reaches a log.
-    #[test]
-    fn a_query_error_shows_no_email_address() {
-        let info = "Duplicate entry 'jane.doe@example.com' for key 'accounts_email_key'".to_string();
-        let e = DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(info)));
-        let shown = e.to_string();
-        assert_eq!(shown, "Duplicate entry '***@example.com' for key 'accounts_email_key'");
-        assert!(e.is_unique_violation());
-    }
-}
+mod tests;

@@ -72,11 +72,17 @@ async fn check(state: &AppState, start: PaymentStart, retry_at: i64) -> bool {
         tracing::warn!(event = "reconcile_failed", gateway = gw, order_id = %order_id, "status answer names another order");
         return false;
     }
+    // The same bounds as a callback's ids: the answer is the gateway's, not signed by it.
+    let Ok(payment_id) = crate::payments::gateways::checked_id("payment id", &paid.payment_id, 255) else {
+        tracing::warn!(event = "reconcile_failed", gateway = gw, order_id = %order_id, "status answer has a malformed payment id");
+        retry_later(state, &start, retry_at).await;
+        return false;
+    };
     let ev = VerifiedEvent {
         event_id: format!("reconcile:{reference}"),
         kind: EventKind::Succeeded,
         order_id: Some(order_id.clone()),
-        payment_id: paid.payment_id,
+        payment_id,
         amount_minor: paid.amount_minor,
         currency: paid.currency,
         three_ds: paid.three_ds,

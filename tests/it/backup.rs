@@ -259,3 +259,41 @@ async fn a_value_too_long_for_the_target_is_refused_never_cut() {
         assert_eq!(n, 1, "the login is whole");
     }
 }
+
+/// A backup of a keyturn from before MariaDB's gateway-id columns were widened, holding a
+/// 250-character gateway payment id, restores whole on every backend: the widening is applied
+/// before the rows go in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_backup_with_a_long_gateway_id_restores_whole() {
+    let Some(base) = base_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::builder().set("database_url", &sqlite_url(dir.path())).start().await;
+    let customer = app.active().await;
+    let file = dir.path().join("older.backup");
+    keyturn::db::backup::backup(app.db(), &file, app.clock.now(), REPLACE).await.expect("backup");
+    app.stop().await;
+    let long_id = format!("pi_{}", "7".repeat(247));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let header = lines[0]["migrations"].as_array_mut().unwrap();
+    header.retain(|m| m.as_str().unwrap() < "20261207");
+    let mut edited = 0;
+    for line in &mut lines[1..] {
+        if line["t"] == "payments" {
+            line["r"]["gateway_payment_id"] = json!(long_id);
+            edited += 1;
+        }
+        assert_ne!(line["t"], "payment_aliases", "no rows of a table the older schema lacks");
+    }
+    assert_eq!(edited, 1, "one payment in the shop");
+    let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&file, body.join("\n") + "\n").unwrap();
+
+    let target = tokio::task::spawn_blocking(move || PgDb::create(&base)).await.unwrap();
+    let b = restored(&file, &target.url).await;
+    let url = target.url.clone();
+    let sql = "SELECT COUNT(*) AS n FROM payments WHERE LENGTH(gateway_payment_id) = 250";
+    assert_eq!(tokio::task::spawn_blocking(move || count(&url, sql)).await.unwrap(), 1, "the id is whole");
+    json_status(b.customer().login(&customer.login, &customer.password).await, 200).await;
+    b.stop().await;
+}

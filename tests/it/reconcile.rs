@@ -135,20 +135,27 @@ async fn a_status_api_that_is_down_or_garbled_leaves_orders_pending_until_they_e
     assert_eq!(fake.status_calls().len(), 2 * n, "retried after a failure");
     assert_all(&app, &orders, "pending_payment").await;
 
+    // Paid, but naming the payment with a space at its end: not believed, asked again.
+    fake.set_mode(Mode::PaddedIds);
+    app.clock.advance(60);
+    app.sweep().await;
+    assert_eq!(fake.status_calls().len(), 3 * n, "retried after a malformed answer");
+    assert_all(&app, &orders, "pending_payment").await;
+
     // An unpaid answer is an answer: not asked again until `reconcile_after_minutes` later.
     fake.set_mode(Mode::Unpaid);
     app.clock.advance(60);
     app.sweep().await;
     app.clock.advance(60);
     app.sweep().await;
-    assert_eq!(fake.status_calls().len(), 3 * n, "an answered question waits");
+    assert_eq!(fake.status_calls().len(), 4 * n, "an answered question waits");
     assert_all(&app, &orders, "pending_payment").await;
 
     // Past the TTL, down again: asked a last time, then expired all the same.
     fake.set_mode(Mode::Down);
     app.clock.advance(24 * 3600);
     app.sweep().await;
-    assert_eq!(fake.status_calls().len(), 4 * n, "a last question before expiry");
+    assert_eq!(fake.status_calls().len(), 5 * n, "a last question before expiry");
     assert_all(&app, &orders, "expired").await;
     app.run_pending_jobs().await;
     for o in &orders {

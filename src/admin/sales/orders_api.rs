@@ -59,8 +59,9 @@ pub struct OrderPage {
 pub struct AdminPayment {
     pub payment_id: String,
     pub gateway: GatewayId,
-    /// The gateway's own id of the payment (Stripe PaymentIntent, PayPal capture, ...), to find
-    /// it in the gateway's dashboard.
+    /// The gateway's own id of the payment, to find it in the gateway's dashboard: Stripe's
+    /// PaymentIntent (a subscription's invoice, or a Checkout Session when it named neither),
+    /// PayPal's capture or sale, FreedomPay's payment, and so on.
     pub gateway_payment_id: String,
     pub status: PaymentStatus,
     pub amount_minor: i64,

@@ -53,6 +53,8 @@ pub enum Mode {
     Down,
     /// 200 with a body that is not what the API sends (not JSON, unsigned XML).
     Garbage,
+    /// Paid, but the payment's id ends with a space (an id no callback could carry).
+    PaddedIds,
 }
 
 /// A payment as the fake saw it started: our order id, amount as sent, currency as sent.
@@ -397,15 +399,17 @@ fn status_answer(gw: &str, reference: &str, mode: Mode, started: Option<Started>
     }
     let paid = mode != Mode::Unpaid;
     let amount = amount(mode, &s);
+    let pad = |id: String| if mode == Mode::PaddedIds { format!("{id} ") } else { id };
+    let reference_as_paid = pad(reference.to_string());
     match gw {
         "stripe" => ok(json!({
             "id": reference, "object": "checkout.session",
             "payment_status": if paid { "paid" } else { "unpaid" }, "status": if paid { "complete" } else { "open" },
             "amount_total": amount, "currency": s.currency, "client_reference_id": s.order_id,
-            "metadata": {"order_id": s.order_id}, "payment_intent": if paid { json!(format!("pi_{reference}")) } else { Value::Null },
+            "metadata": {"order_id": s.order_id}, "payment_intent": if paid { json!(pad(format!("pi_{reference}"))) } else { Value::Null },
         })),
         "paypal" => {
-            let payments = json!({"captures": [{"id": format!("CAP{reference}"), "status": "COMPLETED",
+            let payments = json!({"captures": [{"id": pad(format!("CAP{reference}")), "status": "COMPLETED",
                 "amount": {"currency_code": s.currency, "value": amount}}]});
             ok(json!({
                 "id": reference, "status": if paid { "COMPLETED" } else { "PAYER_ACTION_REQUIRED" },
@@ -414,7 +418,7 @@ fn status_answer(gw: &str, reference: &str, mode: Mode, started: Option<Started>
             }))
         }
         "square" => {
-            let tenders = json!([{"id": "T1", "payment_id": format!("sqpay-{reference}"), "card_details": {"status": "CAPTURED"}}]);
+            let tenders = json!([{"id": "T1", "payment_id": pad(format!("sqpay-{reference}")), "card_details": {"status": "CAPTURED"}}]);
             ok(json!({"order": {
                 "id": reference, "reference_id": s.order_id, "state": if paid { "COMPLETED" } else { "OPEN" },
                 "total_money": {"amount": amount, "currency": s.currency},
@@ -422,14 +426,14 @@ fn status_answer(gw: &str, reference: &str, mode: Mode, started: Option<Started>
             }}))
         }
         "allsecure" => ok(json!({
-            "success": true, "uuid": reference, "merchantTransactionId": s.order_id, "transactionType": "DEBIT",
+            "success": true, "uuid": reference_as_paid, "merchantTransactionId": s.order_id, "transactionType": "DEBIT",
             "transactionStatus": if paid { "SUCCESS" } else { "PENDING" }, "amount": amount, "currency": s.currency,
         })),
         _ => {
             let amount = amount.as_str().unwrap_or_default().to_string();
             let fields = [
                 ("pg_status", "ok"),
-                ("pg_payment_id", reference),
+                ("pg_payment_id", reference_as_paid.as_str()),
                 ("pg_order_id", &s.order_id),
                 ("pg_payment_status", if paid { "success" } else { "pending" }),
                 ("pg_amount", &amount),
