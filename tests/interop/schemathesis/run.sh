@@ -11,8 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 here=tests/interop/schemathesis
 
-cargo build --quiet --bin keyturn
-bin="${CARGO_TARGET_DIR:-target}/debug/keyturn"
+# SCHEMATHESIS_KEYTURN_BIN: a binary built already (skips the build).
+if [ -n "${SCHEMATHESIS_KEYTURN_BIN:-}" ]; then
+  bin="$SCHEMATHESIS_KEYTURN_BIN"
+else
+  cargo build --quiet --bin keyturn
+  bin="${CARGO_TARGET_DIR:-target}/debug/keyturn"
+fi
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
