@@ -276,8 +276,8 @@ pub fn events_for_order(conn: &mut DbConn, order_id: &str) -> QueryResult<Vec<Pa
         .load(conn)
 }
 
-/// Remembers that the gateway also names its payment `gateway_payment_id` as `alias`; the first
-/// link stays (a repeated or contradicting notice changes nothing). True when it was new.
+/// Remembers that the gateway also names its payment `gateway_payment_id` as `alias`. True
+/// when it was new; an existing link is left alone (see [`mark_alias_ambiguous`]).
 pub fn insert_alias(
     conn: &mut DbConn,
     gateway: GatewayId,
@@ -301,8 +301,8 @@ pub fn insert_alias(
     Ok(n == 1)
 }
 
-/// The gateway's payment id that `alias` is another name for, if it was told.
-pub fn find_alias(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryResult<Option<String>> {
+/// What `alias` was linked to: a payment id, or `""` when it named several ([`mark_alias_ambiguous`]).
+pub fn find_alias_link(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryResult<Option<String>> {
     use crate::db::schema::payment_aliases as a;
     a::table
         .filter(a::gateway.eq(gateway))
@@ -310,4 +310,35 @@ pub fn find_alias(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryRe
         .select(a::gateway_payment_id)
         .first(conn)
         .optional()
+}
+
+/// The one gateway payment id that `alias` is another name for, if it was told so (an alias
+/// that named several payments stands for none).
+pub fn find_alias(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryResult<Option<String>> {
+    Ok(find_alias_link(conn, gateway, alias)?.filter(|id| !id.is_empty()))
+}
+
+/// `alias` named a second payment: from now on it stands for none (`""`).
+pub fn mark_alias_ambiguous(conn: &mut DbConn, gateway: GatewayId, alias: &str) -> QueryResult<usize> {
+    use crate::db::schema::payment_aliases as a;
+    diesel::update(a::table.filter(a::gateway.eq(gateway)).filter(a::alias.eq(alias)))
+        .set(a::gateway_payment_id.eq(""))
+        .execute(conn)
+}
+
+/// Events with `outcome` that named only the gateway's payment `gateway_payment_id` (no
+/// order), oldest first.
+pub fn unfiled_events_naming(
+    conn: &mut DbConn,
+    gateway: GatewayId,
+    gateway_payment_id: &str,
+    outcome: &str,
+) -> QueryResult<Vec<PaymentEvent>> {
+    payment_events::table
+        .filter(payment_events::gateway.eq(gateway))
+        .filter(payment_events::gateway_payment_id.eq(gateway_payment_id))
+        .filter(payment_events::order_id.is_null())
+        .filter(payment_events::outcome.eq(outcome))
+        .order((payment_events::received_at.asc(), payment_events::id.asc()))
+        .load(conn)
 }

@@ -273,8 +273,21 @@ fn apply_in_tx(
             // name only records it.
             let ev = aliases::resolved(c, gateway, ev)?;
             let decided = match &ev.kind {
-                EventKind::AlsoKnownAs(alias) => aliases::remember(c, gateway, alias, &ev.payment_id, now)?,
+                EventKind::AlsoKnownAs(alias) => aliases::remember(c, gateway, alias, &ev.payment_id, policy, now)?,
                 _ => decide(c, gateway, &ev, policy, now)?,
+            };
+            // Said on the record when the event was applied under another of the payment's names.
+            let decided = match &ev {
+                std::borrow::Cow::Owned(to) => (
+                    decided.0,
+                    format!(
+                        "{} is {}: {}",
+                        record.gateway_payment_id.as_deref().unwrap_or("-"),
+                        to.payment_id,
+                        decided.1
+                    ),
+                ),
+                std::borrow::Cow::Borrowed(_) => decided,
             };
             // An event that named only the gateway's payment is filed under its order.
             if record.order_id.is_none() {

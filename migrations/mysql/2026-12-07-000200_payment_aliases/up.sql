@@ -10,3 +10,6 @@ CREATE TABLE IF NOT EXISTS payment_aliases (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (gateway, alias)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+-- Events that named only a gateway's payment are found again by that name when its link comes
+-- (a prefix index: the column is TEXT here; ids are at most 255 characters).
+CREATE INDEX IF NOT EXISTS payment_events_gateway_payment ON payment_events (gateway, gateway_payment_id(255));

@@ -9,3 +9,5 @@ CREATE TABLE payment_aliases (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (gateway, alias)
 );
+-- Events that named only a gateway's payment are found again by that name when its link comes.
+CREATE INDEX payment_events_gateway_payment ON payment_events (gateway, gateway_payment_id);

@@ -1,24 +1,29 @@
 //! Other names a gateway gives its payments (`payment_aliases`). Stripe, since API version
 //! 2025-03-31.basil, names a subscription's charge by its invoice when it is paid and by its
 //! PaymentIntent (or Charge) when it is refunded; `invoice_payment.paid` tells which invoice a
-//! PaymentIntent paid. The link is kept, and an event naming a payment we do not know by that
-//! name is applied to the payment the name stands for.
+//! PaymentIntent paid. The link is kept, and an event that names only a payment we do not know
+//! by that name is applied to the payment the name stands for. Events that came before the
+//! link (a refund, the PaymentIntent's own success) are applied when it comes. A name that
+//! turns out to stand for several payments (one PaymentIntent paying two invoices) stands for
+//! none: what names only it is left to an admin.
 
 use std::borrow::Cow;
 
-use super::{Outcome, TxError};
+use super::{decide, Outcome, Policy, TxError};
 use crate::db::DbConn;
 use crate::payments::gateways::{EventKind, GatewayId, VerifiedEvent};
-use crate::payments::model;
+use crate::payments::model::{self, PaymentStatus};
 
-/// `ev`, naming the payment it is about by the name keyturn stored it under: unchanged when a
-/// payment has its name or none was ever linked to it.
+/// `ev`, naming the payment it is about by the name keyturn stored it under: unchanged when it
+/// names its order itself, a payment has its name, or no one payment was linked to the name.
 pub(super) fn resolved<'a>(
     c: &mut DbConn,
     gateway: GatewayId,
     ev: &'a VerifiedEvent,
 ) -> Result<Cow<'a, VerifiedEvent>, TxError> {
-    if matches!(ev.kind, EventKind::AlsoKnownAs(_)) || model::find_by_gateway_id(c, gateway, &ev.payment_id)?.is_some()
+    if ev.order_id.is_some()
+        || matches!(ev.kind, EventKind::AlsoKnownAs(_))
+        || model::find_by_gateway_id(c, gateway, &ev.payment_id)?.is_some()
     {
         return Ok(Cow::Borrowed(ev));
     }
@@ -28,33 +33,89 @@ pub(super) fn resolved<'a>(
     })
 }
 
-/// Records that `alias` names the gateway's payment `payment_id`. The first link stays.
+/// Records that `alias` names the gateway's payment `payment_id`, and applies the events that
+/// named only `alias` before. A second, different payment for the same name makes it name none.
 pub(super) fn remember(
     c: &mut DbConn,
     gateway: GatewayId,
     alias: &str,
     payment_id: &str,
+    policy: Policy,
     now: i64,
 ) -> Result<(Outcome, String), TxError> {
     if alias == payment_id {
         return Ok((Outcome::Recorded, "names the payment by its own id".into()));
     }
     if model::insert_alias(c, gateway, alias, payment_id, now)? {
-        return Ok((Outcome::Recorded, format!("{alias} names payment {payment_id}")));
+        let applied = apply_earlier(c, gateway, alias, payment_id, policy, now)?;
+        let more = if applied > 0 { format!("; {applied} earlier event(s) naming it applied") } else { String::new() };
+        return Ok((Outcome::Recorded, format!("{alias} names payment {payment_id}{more}")));
     }
-    let known = model::find_alias(c, gateway, alias)?.unwrap_or_default();
+    let known = model::find_alias_link(c, gateway, alias)?.unwrap_or_default();
     let detail = if known == payment_id {
         format!("{alias} names payment {payment_id} (known)")
+    } else if known.is_empty() {
+        format!("{alias} names several payments: events naming only it are left for an admin")
     } else {
+        model::mark_alias_ambiguous(c, gateway, alias)?;
         tracing::warn!(
             event = "payment_alias_conflict",
             gateway = gateway.as_str(),
             alias,
-            "a second payment for one name"
+            "one name for two payments"
         );
-        format!("{alias} already names payment {known}: kept")
+        format!("{alias} names payments {known} and {payment_id}: events naming only it are left for an admin")
     };
     Ok((Outcome::Recorded, detail))
+}
+
+/// Applies, oldest first, the events that named only `alias` and found no order: refunds as if
+/// they had named `payment_id`, and the payment's own success (when it succeeded) as its
+/// duplicate. How many were applied.
+fn apply_earlier(
+    c: &mut DbConn,
+    gateway: GatewayId,
+    alias: &str,
+    payment_id: &str,
+    policy: Policy,
+    now: i64,
+) -> Result<usize, TxError> {
+    let mut applied = 0;
+    for e in model::unfiled_events_naming(c, gateway, alias, Outcome::UnknownOrder.as_str())? {
+        let (outcome, detail) = match e.kind.as_str() {
+            "refunded" | "partially_refunded" => {
+                let kind = if e.kind == "refunded" { EventKind::Refunded } else { EventKind::PartiallyRefunded };
+                let ev = VerifiedEvent {
+                    event_id: e.event_id.clone(),
+                    kind,
+                    order_id: None,
+                    payment_id: payment_id.to_string(),
+                    amount_minor: e.amount_minor,
+                    currency: e.currency.clone(),
+                    three_ds: None,
+                    subscription: None,
+                };
+                decide(c, gateway, &ev, policy, now)?
+            }
+            "succeeded" => match model::find_by_gateway_id(c, gateway, payment_id)? {
+                Some(p)
+                    if matches!(
+                        p.status,
+                        PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
+                    ) =>
+                {
+                    (Outcome::Duplicate, "repeated success for the same payment".into())
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        let detail = format!("{alias} is {payment_id}, linked later: {detail}");
+        model::set_event_outcome(c, &e.id, outcome.as_str(), &detail)?;
+        file_under_order(c, gateway, &e.id, payment_id)?;
+        applied += 1;
+    }
+    Ok(applied)
 }
 
 /// Files the event `record_id` under the order of the gateway's payment `payment_id`, if known.

@@ -194,7 +194,10 @@ fn map_event(event: &Value) -> Result<VerifiedEvent, VerifyError> {
         // Since API version 2025-03-31.basil the charges of a subscription's invoice no longer
         // name it: this event links the PaymentIntent (or Charge) that paid it to the invoice.
         "invoice_payment.paid" => {
-            let paid_by = id_at(obj, "/payment/payment_intent").or_else(|| id_at(obj, "/payment/charge"));
+            // `payment.payment_intent` / `payment.charge`; preview versions put them on top.
+            let paid_by = ["/payment/payment_intent", "/payment/charge", "/payment_intent", "/charge"]
+                .iter()
+                .find_map(|p| id_at(obj, p));
             match (paid_by, id_at(obj, "/invoice"), str_at(obj, "/status")) {
                 (Some(by), Some(invoice), Some("paid")) => {
                     (EventKind::AlsoKnownAs(checked_id("payment", by, 255)?), "amount_paid", invoice)

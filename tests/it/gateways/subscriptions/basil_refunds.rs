@@ -3,6 +3,8 @@
 //! takes back only through `invoice_payment.paid`, which links the PaymentIntent to the invoice.
 //! The refunded renewal's order is refunded and its period taken back; the first order and its
 //! period stay; the PaymentIntent's own success is filed under the renewal, not left unmatched.
+//! Events that come before the link are applied when it comes; a PaymentIntent linked to two
+//! invoices stands for neither, and a refund naming it is left for an admin.
 
 use super::*;
 
@@ -105,5 +107,96 @@ async fn a_refunded_basil_renewal_takes_back_its_period_found_through_its_invoic
     assert_eq!(send(&app, Gw::Stripe, &stranger).await.status(), 200);
     assert_eq!(unmatched(&app, "unknown_order").await, 1);
     assert_eq!(active_until(&owner, &email).await, first_end);
+    app.stop().await;
+}
+
+/// A customer subscribed through Stripe (basil events), first charge paid: (email, first
+/// order, subscription id, end of the first period).
+async fn subscribed(app: &TestApp) -> (String, String, String, i64) {
+    let demo = app.demo().await;
+    let (price, cur) = (demo.price_minor, demo.currency.as_str());
+    let email = unique_email();
+    let order = app.order(&email).await;
+    assert_eq!(app.get(&format!("/pay/{order}/stripe")).await.status(), 303);
+    let (sub, first_invoice) = (id("sub_"), id("in_"));
+    let now = app.clock.now();
+    let created = invoice(&first_invoice, &sub, Some(&order), "subscription_create", price, cur, true);
+    assert_eq!(send(app, Gw::Stripe, &stripe_call("invoice.paid", created, &id("evt_"), now)).await.status(), 200);
+    app.wait_for_status(&order, "provisioned").await;
+    let end = active_until(&app.admin("owner").await, &email).await;
+    (email, order, sub, end)
+}
+
+/// A renewal invoice of `sub` paid (basil); returns the invoice id.
+async fn renewal_paid(app: &TestApp, sub: &str, order: &str) -> String {
+    let demo = app.demo().await;
+    let cycle_invoice = id("in_");
+    let cycle = invoice(&cycle_invoice, sub, Some(order), "subscription_cycle", demo.price_minor, &demo.currency, true);
+    let call = stripe_call("invoice.paid", cycle, &id("evt_"), app.clock.now());
+    assert_eq!(send(app, Gw::Stripe, &call).await.status(), 200);
+    cycle_invoice
+}
+
+async fn send_ok(app: &TestApp, kind: &str, object: Value) {
+    let call = stripe_call(kind, object, &id("evt_"), app.clock.now());
+    assert_eq!(send(app, Gw::Stripe, &call).await.status(), 200, "{kind}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_before_the_link_are_applied_when_it_comes_and_a_shared_intent_stands_for_none() {
+    let api = fake_gateway_api(Requests::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _receiver, _owner) = subscription_app(&api, dir.path()).await;
+    let demo = app.demo().await;
+    let (price, cur) = (demo.price_minor, demo.currency.as_str());
+    let (email, order, sub, first_end) = subscribed(&app).await;
+    let period = demo.period_days * DAY;
+
+    // Stripe's usual order: the renewal's invoice, the PaymentIntent's success; then (before the
+    // link arrives, say it was retried) the merchant's refund. Both name only pi: unmatched.
+    let cycle_invoice = renewal_paid(&app, &sub, &order).await;
+    let pi = id("pi_");
+    let intent = json!({"id": pi, "object": "payment_intent", "status": "succeeded", "amount": price,
+        "currency": cur.to_lowercase(), "metadata": {}});
+    send_ok(&app, "payment_intent.succeeded", intent).await;
+    send_ok(&app, "charge.refunded", refunded_charge(&pi, price, cur)).await;
+    assert_eq!(unmatched(&app, "unknown_order").await, 2);
+    let owner = app.admin("owner").await;
+    assert_eq!(active_until(&owner, &email).await, first_end + period);
+
+    // The link: both are applied to the renewal, the refund takes its period back.
+    send_ok(&app, "invoice_payment.paid", invoice_payment(&cycle_invoice, &pi, price, cur)).await;
+    assert_eq!(unmatched(&app, "unknown_order").await, 0, "nothing left unmatched");
+    let renewal = other_order(&owner, &email, &[&order]).await;
+    assert_eq!(renewal["status"], "refunded", "{renewal}");
+    let outcomes: Vec<(&str, &str)> = renewal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert!(
+        outcomes.contains(&("succeeded", "duplicate")) && outcomes.contains(&("refunded", "recorded")),
+        "{outcomes:?}"
+    );
+    assert_eq!(active_until(&owner, &email).await, first_end, "the renewal's period is taken back");
+    // The link again (Stripe retries): nothing is applied twice.
+    send_ok(&app, "invoice_payment.paid", invoice_payment(&cycle_invoice, &pi, price, cur)).await;
+    assert_eq!(active_until(&owner, &email).await, first_end);
+
+    // One PaymentIntent linked to two invoices: it stands for neither; its refund is left for an
+    // admin, and both renewals keep their periods.
+    let renewal_ids: Vec<String> = order_ids(&owner, &email).await;
+    let (a, b) = (renewal_paid(&app, &sub, &order).await, renewal_paid(&app, &sub, &order).await);
+    let shared = id("pi_");
+    send_ok(&app, "invoice_payment.paid", invoice_payment(&a, &shared, price, cur)).await;
+    send_ok(&app, "invoice_payment.paid", invoice_payment(&b, &shared, price, cur)).await;
+    send_ok(&app, "charge.refunded", refunded_charge(&shared, price, cur)).await;
+    assert_eq!(unmatched(&app, "unknown_order").await, 1, "the refund is left for an admin");
+    assert_eq!(active_until(&owner, &email).await, first_end + 2 * period);
+    for oid in order_ids(&owner, &email).await.iter().filter(|o| !renewal_ids.contains(o)) {
+        let o = json_status(owner.get(&format!("/orders/{oid}")).await, 200).await;
+        assert_eq!(o["status"], "provisioned", "{o}");
+    }
     app.stop().await;
 }
