@@ -19,6 +19,10 @@ pub async fn sweep_once(state: &AppState) -> Result<(usize, usize), crate::db::D
     let now = state.clock.now();
     // Before expiring: a payment that did go through (its callback lost) is provisioned, not expired.
     crate::payments::reconcile::run(state, now).await;
+    // Refunds and successes that named a payment by a name linked to it since (Stripe basil).
+    if let Err(e) = crate::payments::service::apply_linked_events(state, now).await {
+        tracing::warn!(event = "linked_events_failed", error = %e, "could not apply events to linked payments");
+    }
     let idle = state.settings.session_idle_minutes * 60;
     let admin_idle = state.settings.admin_session_idle_minutes * 60;
     let (result, abandoned) = state

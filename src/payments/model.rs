@@ -342,3 +342,32 @@ pub fn unfiled_events_naming(
         .order((payment_events::received_at.asc(), payment_events::id.asc()))
         .load(conn)
 }
+
+/// Locks the recorded event `id` for the rest of the transaction; true when it still names no
+/// order and has `outcome` (another transaction did not apply it meanwhile).
+pub fn lock_unfiled_event(conn: &mut DbConn, id: &str, outcome: &str) -> QueryResult<bool> {
+    let q = payment_events::table
+        .find(id)
+        .filter(payment_events::order_id.is_null())
+        .filter(payment_events::outcome.eq(outcome))
+        .select(payment_events::id);
+    let found: Option<String> = crate::with_row_locks!(conn,
+        c => q.for_update().first(c).optional(),
+        other => q.first(other).optional())?;
+    Ok(found.is_some())
+}
+
+/// `(gateway, gateway payment id)` of recent events with `outcome` that named no order.
+pub fn unfiled_payment_ids(
+    conn: &mut DbConn,
+    outcome: &str,
+    since: i64,
+) -> QueryResult<Vec<(GatewayId, Option<String>)>> {
+    payment_events::table
+        .filter(payment_events::order_id.is_null())
+        .filter(payment_events::outcome.eq(outcome))
+        .filter(payment_events::received_at.ge(since))
+        .select((payment_events::gateway, payment_events::gateway_payment_id))
+        .distinct()
+        .load(conn)
+}

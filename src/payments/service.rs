@@ -14,6 +14,7 @@ use crate::payments::{recurring, refunds};
 mod aliases;
 mod paying;
 use crate::state::AppState;
+pub use aliases::sweep as apply_linked_events;
 pub(crate) use paying::{pay_order, Emails};
 
 /// What became of an event (also stored as `payment_events.outcome`).
@@ -157,6 +158,18 @@ fn payment_status(kind: &EventKind) -> Option<PaymentStatus> {
     })
 }
 
+impl Policy {
+    pub(crate) fn of(state: &AppState, gateway: GatewayId, can_refuse: bool) -> Policy {
+        Policy {
+            three_ds_not_performed: state.settings.three_ds_not_performed,
+            refund_ends_access: state.settings.refund_ends_access,
+            provision_on_authorization: state.settings.merchant.provision_on_authorization,
+            can_refuse,
+            refund_notices_add_up: state.gateways.by_id(gateway).is_some_and(|g| g.refund_notices_add_up()),
+        }
+    }
+}
+
 /// Applies one verified event. `Err` only for storage failures (answer 503: the gateway retries).
 pub async fn apply_event(state: &AppState, gateway: GatewayId, ev: VerifiedEvent) -> Result<Outcome, DbError> {
     apply_callback(state, gateway, ev, false).await
@@ -171,13 +184,7 @@ pub async fn apply_callback(
     can_refuse: bool,
 ) -> Result<Outcome, DbError> {
     let now = state.clock.now();
-    let policy = Policy {
-        three_ds_not_performed: state.settings.three_ds_not_performed,
-        refund_ends_access: state.settings.refund_ends_access,
-        provision_on_authorization: state.settings.merchant.provision_on_authorization,
-        can_refuse,
-        refund_notices_add_up: state.gateways.by_id(gateway).is_some_and(|g| g.refund_notices_add_up()),
-    };
+    let policy = Policy::of(state, gateway, can_refuse);
     let ev_log = ev.clone();
     let run = |ev: VerifiedEvent| {
         state.db.write_with(move |c| -> Result<Outcome, TxError> { apply_in_tx(c, gateway, &ev, policy, now) })

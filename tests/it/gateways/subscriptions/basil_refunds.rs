@@ -198,5 +198,22 @@ async fn events_before_the_link_are_applied_when_it_comes_and_a_shared_intent_st
         let o = json_status(owner.get(&format!("/orders/{oid}")).await, 200).await;
         assert_eq!(o["status"], "provisioned", "{o}");
     }
+
+    // The refund, then the link, then the invoice's own event: the link finds no payment yet;
+    // the next sweep applies the refund to the renewal the invoice paid.
+    let late = id("pi_");
+    let late_invoice = id("in_");
+    send_ok(&app, "charge.refunded", refunded_charge(&late, price, cur)).await;
+    send_ok(&app, "invoice_payment.paid", invoice_payment(&late_invoice, &late, price, cur)).await;
+    assert_eq!(unmatched(&app, "unknown_order").await, 2);
+    let cycle = invoice(&late_invoice, &sub, Some(&order), "subscription_cycle", price, cur, true);
+    send_ok(&app, "invoice.paid", cycle).await;
+    app.run_pending_jobs().await;
+    assert_eq!(active_until(&owner, &email).await, first_end + 3 * period);
+    app.sweep().await;
+    assert_eq!(unmatched(&app, "unknown_order").await, 1, "only the shared intent's refund is left");
+    assert_eq!(active_until(&owner, &email).await, first_end + 2 * period, "the late renewal is taken back");
+    app.sweep().await;
+    assert_eq!(active_until(&owner, &email).await, first_end + 2 * period, "once");
     app.stop().await;
 }
