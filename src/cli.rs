@@ -145,9 +145,17 @@ pub fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Taken over before anything else: a SIGHUP while starting (a config manager reloading
-    // early) must not end the process, which is SIGHUP's default.
+    // early) must not end the process, which is SIGHUP's default; a SIGTERM or Ctrl-C while
+    // starting is kept and stops the server gracefully once it runs, never mid-request.
     #[cfg(unix)]
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).expect("SIGHUP handler");
+    let (mut hup, mut term, mut int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::hangup()).expect("SIGHUP handler"),
+            signal(SignalKind::terminate()).expect("SIGTERM handler"),
+            signal(SignalKind::interrupt()).expect("SIGINT handler"),
+        )
+    };
     let app = crate::app::start(settings, Clock::system()).await?;
     // The first start generates the OpenID Connect signing key (tests generate it on first use).
     // A database that is down right now must not stop a started server: the key is then
@@ -165,35 +173,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     println!("keyturn listening on {} (public URL {})", app.addr, app.public_url());
     #[cfg(unix)]
-    {
-        let stop = shutdown_signal();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                _ = &mut stop => break,
-                _ = hup.recv() => app.reload(),
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    shutdown_signal().await;
-    tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
-    app.stop().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => app.reload(),
         }
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+    tracing::info!(event = "stopping", "shutting down: finishing in-flight requests and the current email");
+    app.stop().await;
+    Ok(())
 }
 
 async fn backup(settings: Settings, to: &std::path::Path) -> anyhow::Result<()> {
